@@ -1,0 +1,1 @@
+"""The ASGI edge: every protocol on one port. Parse, call the domain, render."""

@@ -1,0 +1,148 @@
+"""Invoke: RequestResponse and DryRun run here; Event is handed to the async acceptor."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Protocol
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sendoff.api.context import RequestContext
+from sendoff.api.lambda_common import LambdaEdge
+from sendoff.api.rest_json import empty_response, json_response
+from sendoff.functions.errors import (
+    InvalidParameterValue,
+    InvalidRequestContent,
+    RequestTooLarge,
+    validation_error,
+)
+from sendoff.functions.invoker import Invoker, tail
+from sendoff.functions.registry import FunctionRegistry, Resolved, Scope
+
+SYNC_LIMIT = 6_291_456
+
+
+class AsyncAcceptor(Protocol):
+    """Takes Event invocations (provided by the async pipeline)."""
+
+    async def accept(
+        self, resolved: Resolved, *, request_id: str, payload: bytes, trace_header: str | None
+    ) -> None: ...
+
+    async def accept_legacy(
+        self, resolved: Resolved, *, request_id: str, payload: bytes
+    ) -> None: ...
+
+    @property
+    def payload_limit(self) -> int: ...
+
+
+def parse_payload(payload: bytes) -> bytes:
+    """Payloads must be JSON; an empty one becomes {} as on AWS."""
+    if not payload.strip():
+        return b"{}"
+    try:
+        json.loads(payload)
+    except ValueError as exc:
+        raise InvalidRequestContent(
+            f"Could not parse request body into json: Could not parse payload into json: {exc}"
+        ) from exc
+    return payload
+
+
+class InvokeApi:
+    def __init__(
+        self,
+        edge: LambdaEdge,
+        registry: FunctionRegistry,
+        invoker: Invoker,
+        acceptor: AsyncAcceptor | None,
+    ) -> None:
+        self.edge = edge
+        self.registry = registry
+        self.invoker = invoker
+        self.acceptor = acceptor
+
+    def routes(self) -> list[Route]:
+        w = self.edge.wrap
+        return [
+            Route("/2015-03-31/functions/{name}/invocations", w(self.invoke), methods=["POST"]),
+            Route("/2014-11-13/functions/{name}/invoke-async/", w(self.invoke_async),
+                  methods=["POST"]),
+            Route("/2014-11-13/functions/{name}/invoke-async", w(self.invoke_async),
+                  methods=["POST"]),
+        ]  # fmt: skip
+
+    async def invoke(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:
+        invocation_type = request.headers.get("x-amz-invocation-type", "RequestResponse")
+        if invocation_type not in ("RequestResponse", "Event", "DryRun"):
+            raise validation_error(
+                invocation_type,
+                "invocationType",
+                "Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
+            )
+        log_type = request.headers.get("x-amz-log-type", "None")
+        raw = await request.body()
+        if invocation_type == "Event":
+            limit = self.acceptor.payload_limit if self.acceptor else 1_048_576
+            if len(raw) > limit:
+                raise RequestTooLarge(
+                    f"{len(raw)} byte payload is too large for the Event invocation type"
+                    f" (limit {limit} bytes)"
+                )
+        elif len(raw) > SYNC_LIMIT:
+            raise RequestTooLarge(
+                f"Request must be smaller than {SYNC_LIMIT} bytes for the InvokeFunction operation"
+            )
+        payload = parse_payload(raw)
+        resolved = await self.registry.resolve(
+            scope, request.path_params["name"], request.query_params.get("Qualifier")
+        )
+        if invocation_type == "DryRun":
+            return empty_response(status=204, request_id=ctx.request_id)
+        if invocation_type == "Event":
+            if self.acceptor is None:
+                raise InvalidParameterValue(
+                    "InvocationType Event needs the async pipeline, which this server runs"
+                    " without (no workers)."
+                )
+            await self.acceptor.accept(
+                resolved,
+                request_id=ctx.request_id,
+                payload=payload,
+                trace_header=request.headers.get("x-amzn-trace-id"),
+            )
+            return empty_response(status=202, request_id=ctx.request_id)
+        result = await self.invoker.run(
+            resolved,
+            request_id=ctx.request_id,
+            payload=payload,
+            client_context=request.headers.get("x-amz-client-context"),
+            trace_id=request.headers.get("x-amzn-trace-id"),
+        )
+        headers = {"X-Amz-Executed-Version": resolved.executed_version}
+        if result.function_error:
+            headers["X-Amz-Function-Error"] = result.function_error
+        if log_type == "Tail":
+            headers["X-Amz-Log-Result"] = base64.b64encode(tail(result.log).encode()).decode()
+        headers["x-amzn-RequestId"] = ctx.request_id
+        return Response(
+            result.payload, status_code=200, media_type="application/json", headers=headers
+        )
+
+    async def invoke_async(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:
+        raw = await request.body()
+        if len(raw) > 262_144:
+            raise RequestTooLarge(
+                f"{len(raw)} byte payload is too large for the InvokeAsync operation"
+                " (limit 262144 bytes)"
+            )
+        payload = parse_payload(raw)
+        resolved = await self.registry.resolve(scope, request.path_params["name"])
+        if self.acceptor is None:
+            raise InvalidParameterValue("InvokeAsync needs the async pipeline (no workers).")
+        await self.acceptor.accept_legacy(resolved, request_id=ctx.request_id, payload=payload)
+        return json_response({"Status": 202}, status=202, request_id=ctx.request_id)

@@ -1,0 +1,57 @@
+"""Dispatch of the AWS protocols that POST to ``/``.
+
+* JSON 1.0/1.1 protocols (SQS, EventBridge) name the operation in ``X-Amz-Target``:
+  ``AmazonSQS.SendMessage``, ``AWSEvents.PutEvents``; the prefix picks the service.
+* Query protocols (SNS) send a form body with ``Action=...``; the SigV4 signing name picks
+  the service, falling back to the set of actions each service declared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sendoff.api.context import region_and_service
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class ProtocolRouter:
+    def __init__(self) -> None:
+        self._targets: dict[str, Endpoint] = {}
+        self._query: dict[str, tuple[frozenset[str], Endpoint]] = {}
+
+    def add_json_target(self, prefix: str, endpoint: Endpoint) -> None:
+        self._targets[prefix] = endpoint
+
+    def add_query_service(self, service: str, actions: frozenset[str], endpoint: Endpoint) -> None:
+        self._query[service] = (actions, endpoint)
+
+    async def __call__(self, request: Request) -> Response:
+        target = request.headers.get("x-amz-target")
+        if target:
+            endpoint = self._targets.get(target.split(".", 1)[0])
+            if endpoint is not None:
+                return await endpoint(request)
+            return _unknown(f"Unknown X-Amz-Target: {target}")
+        _, service = region_and_service(request.headers.get("authorization"))
+        if service in self._query:
+            return await self._query[service][1](request)
+        body = await request.body()
+        action = (parse_qs(body.decode(errors="replace")).get("Action") or [""])[0]
+        action = action or request.query_params.get("Action", "")
+        for actions, endpoint in self._query.values():
+            if action in actions:
+                return await endpoint(request)
+        return _unknown(f"Could not find operation {action or '(none)'}")
+
+
+def _unknown(message: str) -> Response:
+    return Response(
+        ('{"__type":"UnknownOperationException","message":"' + message + '"}').encode(),
+        status_code=400,
+        media_type="application/x-amz-json-1.0",
+    )

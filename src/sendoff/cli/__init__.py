@@ -1,0 +1,1 @@
+"""The command line: a thin layer over the server and its HTTP APIs."""

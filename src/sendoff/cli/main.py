@@ -1,0 +1,151 @@
+"""``sendoff`` entry point: ``server`` runs the engine; other commands are HTTP clients."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from sendoff import __version__
+from sendoff.cli.client import Client, CliError
+from sendoff.config.settings import env_var_for
+from sendoff.errors import ConfigError
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
+
+
+def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("server", help="run the sendoff server (all APIs on one port)")
+    for flag, name, kind, help_text in (
+        ("--host", "host", str, "address to bind (default 127.0.0.1)"),
+        ("--port", "port", int, "port (default 4566)"),
+        ("--data-dir", "data_dir", str, "where data lives (default: user data dir)"),
+        ("--store", "store_url", str, "store URL (default sqlite:///<data-dir>/sendoff.db)"),
+        ("--time-scale", "time_scale", float, "multiply async delays and ages (default 1.0)"),
+        ("--account-id", "account_id", str, "account id (default 000000000000)"),
+        ("--region", "region", str, "default region (default us-east-1)"),
+        ("--workers", "workers", int, "async workers inside the server (default 1)"),
+        ("--idle-timeout", "idle_timeout_s", float, "seconds before idle environments stop"),
+        ("--smtp-url", "smtp_url", str, "SMTP server for email subscriptions"),
+        ("--log-level", "log_level", str, "log level (default info)"),
+    ):
+        p.add_argument(flag, dest=name, type=kind, default=None,
+                       help=f"{help_text} [env {env_var_for(name)}]")  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sendoff", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"sendoff {__version__}")
+    parser.add_argument(
+        "--endpoint-url",
+        default=os.environ.get("SENDOFF_ENDPOINT_URL", DEFAULT_ENDPOINT),
+        help="server URL for client commands [env SENDOFF_ENDPOINT_URL]",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    _server_parser(sub)
+    functions = sub.add_parser("functions", help="functions").add_subparsers(
+        dest="action", required=True
+    )
+    functions.add_parser("list", help="list functions")
+    invoke = sub.add_parser("invoke", help="invoke a function synchronously")
+    invoke.add_argument("name")
+    invoke.add_argument("--payload", default="{}", help="JSON payload")
+    invoke.add_argument("--qualifier", default=None)
+    logs = sub.add_parser("logs", help="show a function's logs")
+    logs.add_argument("name")
+    logs.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except (CliError, ConfigError) as exc:
+        print(f"sendoff: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "server":
+        from sendoff.config.settings import load_settings
+        from sendoff.server import serve
+
+        flags = {k: v for k, v in vars(args).items() if k not in ("command", "endpoint_url")}
+        serve(load_settings(flags))
+        return 0
+    client = Client(args.endpoint_url)
+    if args.command == "functions":
+        return _functions_list(client)
+    if args.command == "invoke":
+        return _invoke(client, args.name, args.payload, args.qualifier)
+    if args.command == "logs":
+        return _logs(client, args.name, follow=args.follow)
+    raise CliError(f"unknown command {args.command}")
+
+
+def _functions_list(client: Client) -> int:
+    marker = None
+    rows = []
+    while True:
+        params = {"Marker": marker} if marker else {}
+        page = client.json("GET", "/2015-03-31/functions/", params=params)
+        rows += page.get("Functions", [])
+        marker = page.get("NextMarker")
+        if not marker:
+            break
+    if not rows:
+        print("no functions")
+        return 0
+    width = max(len(f["FunctionName"]) for f in rows)
+    for f in rows:
+        print(f"{f['FunctionName']:<{width}}  {f['Runtime']:<14} {f['Handler']}")
+    return 0
+
+
+def _invoke(client: Client, name: str, payload: str, qualifier: str | None) -> int:
+    try:
+        json.loads(payload)
+    except ValueError as exc:
+        raise CliError(f"--payload is not valid JSON: {exc}") from exc
+    params = {"Qualifier": qualifier} if qualifier else {}
+    response = client.request(
+        "POST",
+        f"/2015-03-31/functions/{name}/invocations",
+        content=payload.encode(),
+        params=params,
+        headers={"X-Amz-Log-Type": "Tail"},
+    )
+    if response.status_code >= 400:
+        from sendoff.cli.client import error_text
+
+        raise CliError(error_text(response))
+    log_b64 = response.headers.get("x-amz-log-result")
+    if log_b64:
+        sys.stderr.write(base64.b64decode(log_b64).decode(errors="replace"))
+    print(response.text)
+    return 1 if response.headers.get("x-amz-function-error") else 0
+
+
+def _logs(client: Client, name: str, *, follow: bool) -> int:
+    after = 0
+    while True:
+        page = client.json("GET", f"/_sendoff/logs/{name}", params={"after": after})
+        for event in page["events"]:
+            print(event["message"])
+        after = page["next"]
+        sys.stdout.flush()
+        if not follow:
+            return 0
+        if not page["events"]:
+            time.sleep(0.5)  # polling a remote log at a human pace; not a timing assumption
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

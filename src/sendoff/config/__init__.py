@@ -1,0 +1,1 @@
+"""Configuration: typed settings built once at start-up."""

@@ -1,0 +1,1 @@
+"""The Lambda function registry: functions, versions, aliases, concurrency, resolution."""

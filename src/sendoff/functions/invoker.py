@@ -1,0 +1,88 @@
+"""Running one invocation of a resolved function: spec, executor, throttling, logs.
+
+Shared by synchronous invokes (the API) and the asynchronous workers.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sendoff.errors import Throttled
+from sendoff.executor import Executor, FunctionSpec, InvokeRequest, InvokeResult
+from sendoff.functions.errors import TooManyRequests
+from sendoff.functions.registry import Resolved
+from sendoff.store import LogEvent, Store
+
+TAIL_BYTES = 4096
+
+
+def log_group(function_name: str) -> str:
+    return f"/aws/lambda/{function_name}"
+
+
+def spec_for(resolved: Resolved) -> FunctionSpec:
+    config = resolved.config
+    return FunctionSpec(
+        account_id=resolved.scope.account_id,
+        region=resolved.scope.region,
+        function_name=config.name,
+        function_arn=resolved.unqualified_arn,
+        version=config.version,
+        runtime=config.runtime,
+        handler=config.handler,
+        code_sha256=config.code_sha256,
+        timeout_s=config.timeout_s,
+        memory_mb=config.memory_mb,
+        environment=dict(config.environment),
+        revision=config.revision_id,
+        reserved_concurrency=resolved.state.reserved_concurrency,
+    )
+
+
+class Invoker:
+    def __init__(self, store: Store, executor: Executor) -> None:
+        self.store = store
+        self.executor = executor
+
+    async def run(
+        self,
+        resolved: Resolved,
+        *,
+        request_id: str,
+        payload: bytes,
+        client_context: str | None = None,
+        trace_id: str | None = None,
+    ) -> InvokeResult:
+        """Run once. Raises TooManyRequests when no concurrency is available."""
+        try:
+            result = await self.executor.invoke(
+                spec_for(resolved),
+                InvokeRequest(
+                    request_id=request_id,
+                    payload=payload,
+                    invoked_function_arn=(
+                        resolved.unqualified_arn
+                        if resolved.qualifier == "$LATEST"
+                        else resolved.qualified_arn
+                    ),
+                    trace_id=trace_id,
+                    client_context=client_context,
+                ),
+            )
+        except Throttled as exc:
+            raise TooManyRequests("Rate Exceeded.", reason=exc.reason) from exc
+        await self.save_log(resolved.config.name, result)
+        return result
+
+    async def save_log(self, function_name: str, result: InvokeResult) -> None:
+        now_ms = int(time.time() * 1000)
+        lines = [line for line in result.log.splitlines() if line]
+        events = [LogEvent(timestamp_ms=now_ms, message=line) for line in lines]
+        if events:
+            await self.store.append_logs(log_group(function_name), result.log_stream, events)
+
+
+def tail(log: str) -> str:
+    """The last 4 KB of a log, as X-Amz-Log-Result carries it (before base64)."""
+    data = log.encode()
+    return data[-TAIL_BYTES:].decode(errors="ignore")

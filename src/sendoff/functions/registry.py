@@ -1,0 +1,385 @@
+"""Functions, versions, aliases and concurrency, persisted as documents in the store.
+
+Keys: ``function``  ``ACCOUNT/REGION/NAME``
+      ``version``   ``ACCOUNT/REGION/NAME/00000001``   (zero-padded so scans come in order)
+      ``alias``     ``ACCOUNT/REGION/NAME/ALIAS``
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sendoff.errors import ConflictError
+from sendoff.functions.errors import (
+    InvalidParameterValue,
+    PreconditionFailed,
+    ResourceConflict,
+    ResourceNotFound,
+)
+from sendoff.model.arn import ALIAS_RE, FunctionRef, function_arn, parse_function_name
+from sendoff.model.clock import Clock, system_clock
+from sendoff.model.function import LATEST, AliasConfig, FunctionConfig
+from sendoff.store import Doc, Store
+
+ACCOUNT_CONCURRENCY = 1000
+MIN_UNRESERVED = 100
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scope:
+    account_id: str
+    region: str
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.account_id}/{self.region}"
+
+    def arn(self, name: str, qualifier: str | None = None) -> str:
+        return function_arn(self.region, self.account_id, name, qualifier)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunctionState:
+    """The $LATEST configuration plus function-level settings."""
+
+    latest: FunctionConfig
+    next_version: int = 1
+    reserved_concurrency: int | None = None
+    recursive_loop: str = "Terminate"
+    tags: dict[str, str] | None = None
+    revision: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "latest": self.latest.to_json(),
+            "next_version": self.next_version,
+            "reserved_concurrency": self.reserved_concurrency,
+            "recursive_loop": self.recursive_loop,
+            "tags": self.tags or {},
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Doc) -> FunctionState:
+        v = doc.value
+        return cls(
+            latest=FunctionConfig.from_json(v["latest"]),
+            next_version=v["next_version"],
+            reserved_concurrency=v.get("reserved_concurrency"),
+            recursive_loop=v.get("recursive_loop", "Terminate"),
+            tags=v.get("tags") or {},
+            revision=doc.revision,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resolved:
+    """What an invoke (or config call) of some qualifier of a function refers to."""
+
+    scope: Scope
+    state: FunctionState
+    config: FunctionConfig  # the configuration that will run
+    qualifier: str  # as invoked: $LATEST, a version number or an alias name
+    alias: AliasConfig | None
+
+    @property
+    def executed_version(self) -> str:
+        return self.config.version
+
+    @property
+    def qualified_arn(self) -> str:
+        return self.scope.arn(self.config.name, self.qualifier)
+
+    @property
+    def unqualified_arn(self) -> str:
+        return self.scope.arn(self.config.name)
+
+
+def new_revision_id() -> str:
+    return str(uuid.uuid4())
+
+
+class FunctionRegistry:
+    def __init__(self, store: Store, *, clock: Clock = system_clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    # ---- naming ----
+    def parse(
+        self, scope: Scope, function_name: str, qualifier: str | None = None
+    ) -> tuple[Scope, FunctionRef]:
+        ref = parse_function_name(function_name)
+        if ref is None:
+            raise _bad_name(function_name)
+        if qualifier is not None and ref.qualifier is not None and qualifier != ref.qualifier:
+            raise InvalidParameterValue(
+                "The derived qualifier from the function name does not match the specified"
+                " qualifier."
+            )
+        scope = Scope(
+            account_id=ref.account_id or scope.account_id, region=ref.region or scope.region
+        )
+        return scope, replace(ref, qualifier=ref.qualifier or qualifier)
+
+    # ---- functions ----
+    async def load(self, scope: Scope, name: str, *, qualifier: str | None = None) -> FunctionState:
+        doc = await self.store.get("function", f"{scope.prefix}/{name}")
+        if doc is None:
+            raise ResourceNotFound(f"Function not found: {scope.arn(name, qualifier)}")
+        return FunctionState.from_doc(doc)
+
+    async def save(self, scope: Scope, state: FunctionState) -> FunctionState:
+        try:
+            doc = await self.store.put(
+                "function",
+                f"{scope.prefix}/{state.latest.name}",
+                state.to_json(),
+                expect=state.revision,
+            )
+        except ConflictError as exc:
+            if state.revision == 0:
+                raise ResourceConflict(f"Function already exist: {state.latest.name}") from exc
+            raise ResourceConflict(
+                "The operation cannot be performed at this time. An update is in progress for"
+                f" resource: {scope.arn(state.latest.name)}"
+            ) from exc
+        return replace(state, revision=doc.revision)
+
+    async def create(
+        self, scope: Scope, config: FunctionConfig, code: bytes, *, tags: dict[str, str]
+    ) -> FunctionState:
+        await self.store.put_blob(config.code_sha256, code)
+        config = replace(config, last_modified=self.clock(), revision_id=new_revision_id())
+        return await self.save(scope, FunctionState(latest=config, tags=tags))
+
+    async def update_latest(
+        self,
+        scope: Scope,
+        name: str,
+        changes: dict[str, Any],
+        *,
+        code: bytes | None = None,
+        revision_id: str | None = None,
+    ) -> FunctionState:
+        state = await self.load(scope, name)
+        _check_revision(state.latest.revision_id, revision_id)
+        if code is not None:
+            await self.store.put_blob(changes["code_sha256"], code)
+        latest = replace(
+            state.latest, **changes, last_modified=self.clock(), revision_id=new_revision_id()
+        )
+        return await self.save(scope, replace(state, latest=latest))
+
+    async def set_function_settings(
+        self, scope: Scope, name: str, **changes: Any
+    ) -> FunctionState:
+        state = await self.load(scope, name)
+        return await self.save(scope, replace(state, **changes))
+
+    async def delete(self, scope: Scope, name: str, qualifier: str | None) -> None:
+        state = await self.load(scope, name)
+        if qualifier in (None, LATEST):
+            if qualifier == LATEST:
+                raise InvalidParameterValue(
+                    "$LATEST version cannot be deleted without deleting the function."
+                )
+            for kind in ("version", "alias", "event-invoke-config"):
+                for doc in await self.store.scan(kind, f"{scope.prefix}/{name}/"):
+                    await self.store.delete(kind, doc.key)
+            await self.store.delete("function", f"{scope.prefix}/{name}")
+            return
+        assert qualifier is not None
+        if not qualifier.isdigit():
+            raise InvalidParameterValue("Deletion of aliases is not supported")
+        for alias in await self.list_aliases(scope, name):
+            if alias.function_version == qualifier or qualifier in alias.additional_weights:
+                raise ResourceConflict(
+                    f"Unable to delete version because the following aliases reference it:"
+                    f" [{alias.name}]"
+                )
+        await self.store.delete("version", _version_key(scope, name, qualifier))
+        del state
+
+    # ---- listing ----
+    async def list_functions(
+        self, scope: Scope, *, marker: str | None, limit: int
+    ) -> tuple[list[FunctionState], str | None]:
+        docs = await self.store.scan(
+            "function", f"{scope.prefix}/", after=marker, limit=limit + 1
+        )
+        more = len(docs) > limit
+        docs = docs[:limit]
+        states = [FunctionState.from_doc(d) for d in docs]
+        return states, (docs[-1].key if more else None)
+
+    # ---- versions ----
+    async def get_version(self, scope: Scope, name: str, version: str) -> FunctionConfig:
+        doc = await self.store.get("version", _version_key(scope, name, version))
+        if doc is None:
+            raise ResourceNotFound(f"Function not found: {scope.arn(name, version)}")
+        return FunctionConfig.from_json(doc.value)
+
+    async def list_versions(self, scope: Scope, name: str) -> list[FunctionConfig]:
+        state = await self.load(scope, name)
+        docs = await self.store.scan("version", f"{scope.prefix}/{name}/")
+        return [state.latest, *(FunctionConfig.from_json(d.value) for d in docs)]
+
+    async def publish(
+        self,
+        scope: Scope,
+        name: str,
+        *,
+        description: str | None,
+        code_sha256: str | None,
+        revision_id: str | None,
+    ) -> FunctionConfig:
+        state = await self.load(scope, name)
+        latest = state.latest
+        _check_revision(latest.revision_id, revision_id)
+        if code_sha256 is not None and code_sha256 != latest.code_sha256:
+            raise InvalidParameterValue(
+                "CodeSHA256 ({}) is different from current CodeSHA256 in $LATEST ({})."
+                " Please try again with the CodeSHA256 in $LATEST.".format(
+                    code_sha256, latest.code_sha256
+                )
+            )
+        versions = await self.store.scan("version", f"{scope.prefix}/{name}/")
+        if versions:
+            last = FunctionConfig.from_json(versions[-1].value)
+            if _same_settings(last, latest):
+                return last
+        number = str(state.next_version)
+        published = replace(
+            latest,
+            version=number,
+            description=latest.description if description is None else description,
+            last_modified=self.clock(),
+            revision_id=new_revision_id(),
+        )
+        await self.save(scope, replace(state, next_version=state.next_version + 1))
+        await self.store.put(
+            "version", _version_key(scope, name, number), published.to_json(), expect=0
+        )
+        return published
+
+    # ---- aliases ----
+    async def get_alias(self, scope: Scope, name: str, alias: str) -> AliasConfig:
+        doc = await self.store.get("alias", f"{scope.prefix}/{name}/{alias}")
+        if doc is None:
+            raise ResourceNotFound(f"Cannot find alias arn: {scope.arn(name, alias)}")
+        return AliasConfig.from_json(doc.value)
+
+    async def list_aliases(self, scope: Scope, name: str) -> list[AliasConfig]:
+        await self.load(scope, name)
+        docs = await self.store.scan("alias", f"{scope.prefix}/{name}/")
+        return [AliasConfig.from_json(d.value) for d in docs]
+
+    async def _check_alias_targets(
+        self, scope: Scope, name: str, version: str, weights: dict[str, float]
+    ) -> None:
+        for target in (version, *weights):
+            if target != LATEST:
+                await self.get_version(scope, name, target)
+
+    async def put_alias(
+        self, scope: Scope, alias: AliasConfig, *, create: bool, revision_id: str | None = None
+    ) -> AliasConfig:
+        name = alias.function_name
+        await self.load(scope, name)
+        if not ALIAS_RE.match(alias.name):
+            raise InvalidParameterValue(f"Invalid alias name: {alias.name}")
+        await self._check_alias_targets(scope, name, alias.function_version, alias.additional_weights)
+        key = f"{scope.prefix}/{name}/{alias.name}"
+        alias = replace(alias, revision_id=new_revision_id())
+        if create:
+            try:
+                await self.store.put("alias", key, alias.to_json(), expect=0)
+            except ConflictError as exc:
+                raise ResourceConflict(
+                    f"Alias already exists: {scope.arn(name, alias.name)}"
+                ) from exc
+            return alias
+        existing = await self.get_alias(scope, name, alias.name)
+        _check_revision(existing.revision_id, revision_id)
+        await self.store.put("alias", key, alias.to_json())
+        return alias
+
+    async def delete_alias(self, scope: Scope, name: str, alias: str) -> None:
+        await self.load(scope, name)
+        await self.store.delete("alias", f"{scope.prefix}/{name}/{alias}")
+        await self.store.delete("event-invoke-config", f"{scope.prefix}/{name}/{alias}")
+
+    # ---- resolution ----
+    async def resolve(
+        self, scope: Scope, function_name: str, qualifier: str | None = None
+    ) -> Resolved:
+        scope, ref = self.parse(scope, function_name, qualifier)
+        qual = ref.qualifier or LATEST
+        state = await self.load(scope, ref.name, qualifier=qual)
+        alias = None
+        if qual == LATEST:
+            config = state.latest
+        elif qual.isdigit():
+            config = await self.get_version(scope, ref.name, qual)
+        else:
+            try:
+                alias = await self.get_alias(scope, ref.name, qual)
+            except ResourceNotFound:
+                raise ResourceNotFound(
+                    f"Function not found: {scope.arn(ref.name, qual)}"
+                ) from None
+            version = _route(alias)
+            config = (
+                state.latest if version == LATEST else await self.get_version(scope, ref.name, version)
+            )
+        return Resolved(scope=scope, state=state, config=config, qualifier=qual, alias=alias)
+
+    async def reserved_total(self, scope: Scope, *, excluding: str) -> int:
+        total = 0
+        for doc in await self.store.scan("function", f"{scope.prefix}/"):
+            state = FunctionState.from_doc(doc)
+            if state.latest.name != excluding and state.reserved_concurrency:
+                total += state.reserved_concurrency
+        return total
+
+
+def _route(alias: AliasConfig) -> str:
+    """Weighted alias routing: additional versions get their weight, the rest the main one."""
+    roll = random.random()
+    for version, weight in alias.additional_weights.items():
+        if roll < weight:
+            return version
+        roll -= weight
+    return alias.function_version
+
+
+def _version_key(scope: Scope, name: str, version: str) -> str:
+    return f"{scope.prefix}/{name}/{int(version):08d}" if version.isdigit() else f"{scope.prefix}/{name}/{version}"
+
+
+def _same_settings(a: FunctionConfig, b: FunctionConfig) -> bool:
+    ignore = {"version", "last_modified", "revision_id", "description"}
+    ja, jb = a.to_json(), b.to_json()
+    return all(ja[k] == jb[k] for k in ja if k not in ignore)
+
+
+def _check_revision(current: str, given: str | None) -> None:
+    if given is not None and given != current:
+        raise PreconditionFailed(
+            "The Revision Id provided does not match the latest Revision Id. Call the"
+            " GetFunction/GetAlias API to retrieve the latest Revision Id"
+        )
+
+
+def _bad_name(value: str) -> InvalidParameterValue:
+    from sendoff.functions.errors import validation_error
+
+    return validation_error(  # type: ignore[return-value]
+        value,
+        "functionName",
+        "Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?"
+        r"([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)"
+        r"(:(\$LATEST|[a-zA-Z0-9-_]+))?",
+    )

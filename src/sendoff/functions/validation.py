@@ -1,0 +1,133 @@
+"""Checks on function settings, with AWS's error codes and wording."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import json
+import re
+import zipfile
+from collections.abc import Mapping
+from typing import Any
+
+from sendoff.functions.errors import InvalidParameterValue, validation_error
+
+ROLE_RE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
+ENV_KEY_RE = re.compile(r"^[a-zA-Z]([a-zA-Z0-9_])+$")
+RESERVED_ENV_KEYS = frozenset(
+    {
+        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_REGION", "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    }
+)  # fmt: skip
+ENV_LIMIT_BYTES = 4096
+MAX_ZIP_BYTES = 50 * 1024 * 1024
+
+
+def check_range(value: Any, path: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidParameterValue(f"Invalid type for parameter {path}")
+    if value < low:
+        raise validation_error(
+            value, path, f"Member must have value greater than or equal to {low}"
+        )
+    if value > high:
+        raise validation_error(value, path, f"Member must have value less than or equal to {high}")
+    return value
+
+
+def check_role(role: Any) -> str:
+    if not isinstance(role, str) or not ROLE_RE.match(role):
+        raise validation_error(
+            role,
+            "role",
+            "Member must satisfy regular expression pattern: "
+            r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+",
+        )
+    return role
+
+
+def check_environment(env: Any) -> dict[str, str]:
+    if env is None:
+        return {}
+    if not isinstance(env, Mapping):
+        raise InvalidParameterValue("Environment must be an object with Variables")
+    variables = env.get("Variables") or {}
+    if not isinstance(variables, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in variables.items()
+    ):
+        raise InvalidParameterValue("Environment variables must be a map of strings to strings")
+    for key in variables:
+        if not ENV_KEY_RE.match(key):
+            raise validation_error(
+                "[" + ", ".join(variables) + "]",
+                "environment.variables",
+                "Map keys must satisfy constraint: [Member must satisfy regular expression "
+                "pattern: [a-zA-Z]([a-zA-Z0-9_])+]",
+            )
+    reserved = sorted(k for k in variables if k in RESERVED_ENV_KEYS)
+    if reserved:
+        raise InvalidParameterValue(
+            "Lambda was unable to configure your environment variables because the environment"
+            " variables you have provided contains reserved keys that are currently not"
+            f" supported for modification. Reserved keys used in this request: {','.join(reserved)}"
+        )
+    measured = json.dumps(dict(variables), separators=(",", ":"))
+    if len(measured.encode()) > ENV_LIMIT_BYTES:
+        raise InvalidParameterValue(
+            "Lambda was unable to configure your environment variables because the environment"
+            " variables you have provided exceeded the 4KB limit. String measured: " + measured
+        )
+    return dict(variables)
+
+
+def check_runtime_handler(runtime: Any, handler: Any) -> tuple[str, str]:
+    from sendoff.executor import SUPPORTED_RUNTIMES, validate_handler
+
+    if not isinstance(runtime, str) or runtime not in SUPPORTED_RUNTIMES:
+        allowed = ", ".join(sorted(SUPPORTED_RUNTIMES))
+        raise InvalidParameterValue(
+            f"Value {runtime} at 'runtime' failed to satisfy constraint: Member must satisfy"
+            f" enum value set: [{allowed}] or be a valid ARN"
+        )
+    if not isinstance(handler, str) or not handler or len(handler) > 128 or " " in handler:
+        raise validation_error(
+            handler, "handler", r"Member must satisfy regular expression pattern: [^\s]+"
+        )
+    problem = validate_handler(runtime, handler)
+    if problem:
+        raise InvalidParameterValue(problem)
+    return runtime, handler
+
+
+def decode_zip(zip_b64: Any) -> bytes:
+    """ZipFile arrives base64-encoded in the JSON body (botocore encodes blobs)."""
+    if not isinstance(zip_b64, str):
+        raise InvalidParameterValue("ZipFile must be base64-encoded zip bytes")
+    try:
+        data = base64.b64decode(zip_b64, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidParameterValue("Could not decode ZipFile: invalid base64") from exc
+    if len(data) > MAX_ZIP_BYTES:
+        raise InvalidParameterValue(
+            f"Unzipped size must be smaller than {MAX_ZIP_BYTES} bytes"
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if archive.testzip() is not None:
+                raise zipfile.BadZipFile("corrupt member")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as exc:
+        raise InvalidParameterValue(
+            "Could not unzip uploaded file. Please check your file, then try to upload again."
+        ) from exc
+    return data
+
+
+def code_sha256(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()

@@ -1,0 +1,1 @@
+"""Pure data: ARNs, function configurations, records. No I/O."""

@@ -1,0 +1,161 @@
+"""The persistence contract, in domain terms.
+
+A backend stores four kinds of things:
+
+* documents: every configured resource (functions, versions, aliases, queues, topics, rules...)
+  as a JSON object under ``(kind, key)``, with an integer revision for compare-and-swap.
+  Keys start with the scope (``account/region/...``) so a prefix scan lists one scope.
+* blobs: content-addressed bytes (function code zips).
+* the asynchronous invocation queue: events with a state, a due time, and a lease.
+  ``lease`` hands out due events to one worker for a while; ``reschedule`` (retry at a time)
+  and ``finish`` (terminal outcome) settle a lease; an expired lease makes the event due again.
+* logs: per log group and stream, append-only.
+
+Message queues for the SQS service live in :mod:`sendoff.store.messages`.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sendoff.store.messages import MessageStore
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Doc:
+    kind: str
+    key: str
+    value: JSON
+    revision: int
+
+
+class EventState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+TERMINAL_STATES = frozenset({EventState.SUCCEEDED, EventState.FAILED})
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventRecord:
+    """One accepted asynchronous invocation and everything known about it so far."""
+
+    id: str
+    function_key: str  # account/region/function-name: the scope used for listing
+    state: EventState
+    due_at: float  # epoch seconds when it may next be leased
+    enqueued_at: float
+    body: JSON  # the domain payload: request, attempts, outcome...
+    lease_owner: str | None = None
+    lease_expires_at: float | None = None
+    lease_token: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogEvent:
+    timestamp_ms: int
+    message: str
+    seq: int = 0
+
+
+class Store(MessageStore, ABC):
+    """Everything sendoff persists. Implementations must be safe for concurrent tasks."""
+
+    # ---- lifecycle ----
+    async def open(self) -> None:  # noqa: B027 - optional hook
+        """Prepare the backend (migrations, connections)."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources."""
+
+    # ---- documents ----
+    @abstractmethod
+    async def get(self, kind: str, key: str) -> Doc | None: ...
+
+    @abstractmethod
+    async def put(self, kind: str, key: str, value: JSON, *, expect: int | None = None) -> Doc:
+        """Write a document. ``expect=None`` writes unconditionally, ``expect=0`` only creates,
+        ``expect=n`` only replaces revision ``n``; otherwise raises ConflictError."""
+
+    @abstractmethod
+    async def delete(self, kind: str, key: str, *, expect: int | None = None) -> bool: ...
+
+    @abstractmethod
+    async def scan(
+        self, kind: str, prefix: str = "", *, after: str | None = None, limit: int = 10_000
+    ) -> list[Doc]:
+        """Documents of one kind whose key starts with prefix, ordered by key, after ``after``."""
+
+    # ---- blobs ----
+    @abstractmethod
+    async def put_blob(self, digest: str, data: bytes) -> None: ...
+
+    @abstractmethod
+    async def get_blob(self, digest: str) -> bytes | None: ...
+
+    # ---- asynchronous invocation queue ----
+    @abstractmethod
+    async def enqueue(self, events: Sequence[EventRecord]) -> None:
+        """Durably add new events. When this returns, they survive a crash."""
+
+    @abstractmethod
+    async def lease(
+        self, *, owner: str, now: float, limit: int, lease_s: float
+    ) -> list[EventRecord]:
+        """Take up to ``limit`` due events (queued/retrying due, or running with an expired
+        lease), mark them running under ``owner`` until ``now + lease_s``, bump lease_token."""
+
+    @abstractmethod
+    async def reschedule(
+        self, event_id: str, *, token: int, due_at: float, body: JSON, state: EventState
+    ) -> bool:
+        """Settle a lease by making the event due again at ``due_at``. False if the lease
+        was lost (token mismatch)."""
+
+    @abstractmethod
+    async def finish(self, event_id: str, *, token: int, state: EventState, body: JSON) -> bool:
+        """Settle a lease with a terminal state. False if the lease was lost."""
+
+    @abstractmethod
+    async def update_event_body(self, event_id: str, *, token: int, body: JSON) -> bool:
+        """Save progress (e.g. an attempt started) while holding the lease."""
+
+    @abstractmethod
+    async def next_due_at(self) -> float | None:
+        """The earliest time any event becomes leasable, or None if nothing is pending."""
+
+    @abstractmethod
+    async def get_event(self, event_id: str) -> EventRecord | None: ...
+
+    @abstractmethod
+    async def list_events(
+        self,
+        *,
+        function_key_prefix: str = "",
+        states: Sequence[EventState] = (),
+        after_id: str | None = None,
+        limit: int = 100,
+    ) -> list[EventRecord]: ...
+
+    @abstractmethod
+    async def count_events(self, *, states: Sequence[EventState] = ()) -> int: ...
+
+    # ---- logs ----
+    @abstractmethod
+    async def append_logs(self, group: str, stream: str, events: Sequence[LogEvent]) -> None: ...
+
+    @abstractmethod
+    async def read_logs(
+        self, group: str, *, stream: str | None = None, after_seq: int = 0, limit: int = 1000
+    ) -> list[tuple[str, LogEvent]]:
+        """(stream, event) pairs of a group in append order, with seq > after_seq."""

@@ -1,0 +1,199 @@
+"""In-memory backend: a real, complete store kept in dictionaries, for fast tests.
+
+Every method runs without awaiting, so each call is atomic on the event loop.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+from collections.abc import Sequence
+from dataclasses import replace
+
+from sendoff.errors import ConflictError
+from sendoff.store.base import JSON, TERMINAL_STATES, Doc, EventRecord, EventState, LogEvent, Store
+from sendoff.store.memory_messages import MemoryMessages
+
+
+class MemoryStore(MemoryMessages, Store):
+    def __init__(self) -> None:
+        super().__init__()
+        self._docs: dict[str, dict[str, Doc]] = {}
+        self._sorted_keys: dict[str, list[str]] = {}
+        self._blobs: dict[str, bytes] = {}
+        self._events: dict[str, EventRecord] = {}
+        self._logs: dict[str, list[tuple[str, LogEvent]]] = {}
+        self._log_seq = 0
+
+    # ---- documents ----
+    async def get(self, kind: str, key: str) -> Doc | None:
+        doc = self._docs.get(kind, {}).get(key)
+        return None if doc is None else replace(doc, value=copy.deepcopy(doc.value))
+
+    async def put(self, kind: str, key: str, value: JSON, *, expect: int | None = None) -> Doc:
+        docs = self._docs.setdefault(kind, {})
+        current = docs.get(key)
+        current_rev = current.revision if current else 0
+        if expect is not None and expect != current_rev:
+            raise ConflictError(f"{kind} {key}: expected revision {expect}, found {current_rev}")
+        doc = Doc(kind=kind, key=key, value=copy.deepcopy(value), revision=current_rev + 1)
+        docs[key] = doc
+        if current is None:
+            bisect.insort(self._sorted_keys.setdefault(kind, []), key)
+        return replace(doc, value=copy.deepcopy(value))
+
+    async def delete(self, kind: str, key: str, *, expect: int | None = None) -> bool:
+        docs = self._docs.get(kind, {})
+        current = docs.get(key)
+        if current is None:
+            return False
+        if expect is not None and expect != current.revision:
+            raise ConflictError(f"{kind} {key}: expected revision {expect}")
+        del docs[key]
+        keys = self._sorted_keys[kind]
+        keys.pop(bisect.bisect_left(keys, key))
+        return True
+
+    async def scan(
+        self, kind: str, prefix: str = "", *, after: str | None = None, limit: int = 10_000
+    ) -> list[Doc]:
+        keys = self._sorted_keys.get(kind, [])
+        start = bisect.bisect_right(keys, after) if after is not None else 0
+        start = max(start, bisect.bisect_left(keys, prefix))
+        out: list[Doc] = []
+        docs = self._docs[kind] if keys else {}
+        for key in keys[start:]:
+            if not key.startswith(prefix) or len(out) >= limit:
+                break
+            doc = docs[key]
+            out.append(replace(doc, value=copy.deepcopy(doc.value)))
+        return out
+
+    # ---- blobs ----
+    async def put_blob(self, digest: str, data: bytes) -> None:
+        self._blobs[digest] = data
+
+    async def get_blob(self, digest: str) -> bytes | None:
+        return self._blobs.get(digest)
+
+    # ---- events ----
+    async def enqueue(self, events: Sequence[EventRecord]) -> None:
+        for event in events:
+            self._events[event.id] = replace(event, body=copy.deepcopy(event.body))
+
+    def _due(self, event: EventRecord, now: float) -> bool:
+        if event.state in (EventState.QUEUED, EventState.RETRYING):
+            return event.due_at <= now
+        if event.state is EventState.RUNNING:
+            return (event.lease_expires_at or 0) <= now
+        return False
+
+    async def lease(
+        self, *, owner: str, now: float, limit: int, lease_s: float
+    ) -> list[EventRecord]:
+        due = sorted(
+            (e for e in self._events.values() if self._due(e, now)),
+            key=lambda e: (e.due_at, e.enqueued_at),
+        )[:limit]
+        out = []
+        for event in due:
+            leased = replace(
+                event,
+                state=EventState.RUNNING,
+                lease_owner=owner,
+                lease_expires_at=now + lease_s,
+                lease_token=event.lease_token + 1,
+            )
+            self._events[event.id] = leased
+            out.append(replace(leased, body=copy.deepcopy(leased.body)))
+        return out
+
+    def _holds(self, event_id: str, token: int) -> EventRecord | None:
+        event = self._events.get(event_id)
+        if event is None or event.lease_token != token or event.state in TERMINAL_STATES:
+            return None
+        return event
+
+    async def reschedule(
+        self, event_id: str, *, token: int, due_at: float, body: JSON, state: EventState
+    ) -> bool:
+        event = self._holds(event_id, token)
+        if event is None:
+            return False
+        self._events[event_id] = replace(
+            event,
+            state=state,
+            due_at=due_at,
+            body=copy.deepcopy(body),
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+        return True
+
+    async def finish(self, event_id: str, *, token: int, state: EventState, body: JSON) -> bool:
+        event = self._holds(event_id, token)
+        if event is None:
+            return False
+        self._events[event_id] = replace(
+            event, state=state, body=copy.deepcopy(body), lease_owner=None, lease_expires_at=None
+        )
+        return True
+
+    async def update_event_body(self, event_id: str, *, token: int, body: JSON) -> bool:
+        event = self._holds(event_id, token)
+        if event is None:
+            return False
+        self._events[event_id] = replace(event, body=copy.deepcopy(body))
+        return True
+
+    async def next_due_at(self) -> float | None:
+        times = [
+            e.due_at if e.state is not EventState.RUNNING else (e.lease_expires_at or 0)
+            for e in self._events.values()
+            if e.state not in TERMINAL_STATES
+        ]
+        return min(times) if times else None
+
+    async def get_event(self, event_id: str) -> EventRecord | None:
+        event = self._events.get(event_id)
+        return None if event is None else replace(event, body=copy.deepcopy(event.body))
+
+    async def list_events(
+        self,
+        *,
+        function_key_prefix: str = "",
+        states: Sequence[EventState] = (),
+        after_id: str | None = None,
+        limit: int = 100,
+    ) -> list[EventRecord]:
+        wanted = set(states)
+        rows = sorted(
+            (
+                e
+                for e in self._events.values()
+                if e.function_key.startswith(function_key_prefix)
+                and (not wanted or e.state in wanted)
+                and (after_id is None or e.id > after_id)
+            ),
+            key=lambda e: e.id,
+        )
+        return [replace(e, body=copy.deepcopy(e.body)) for e in rows[:limit]]
+
+    async def count_events(self, *, states: Sequence[EventState] = ()) -> int:
+        wanted = set(states)
+        return sum(1 for e in self._events.values() if not wanted or e.state in wanted)
+
+    # ---- logs ----
+    async def append_logs(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:
+        rows = self._logs.setdefault(group, [])
+        for event in events:
+            self._log_seq += 1
+            rows.append((stream, replace(event, seq=self._log_seq)))
+
+    async def read_logs(
+        self, group: str, *, stream: str | None = None, after_seq: int = 0, limit: int = 1000
+    ) -> list[tuple[str, LogEvent]]:
+        rows = self._logs.get(group, [])
+        start = bisect.bisect_right([e.seq for _, e in rows], after_seq)
+        out = [(s, e) for s, e in rows[start:] if stream is None or s == stream]
+        return out[:limit]

@@ -1,0 +1,70 @@
+"""The asynchronous invocation queue: enqueue, lease with expiry, settle."""
+
+from __future__ import annotations
+
+from sendoff.store import EventRecord, Store
+from sendoff.store.base import EventState
+
+
+def event(i: int, *, due: float = 0.0) -> EventRecord:
+    return EventRecord(
+        id=f"e{i:04d}", function_key="acct/r/f", state=EventState.QUEUED, due_at=due,
+        enqueued_at=float(i), body={"n": i},
+    )  # fmt: skip
+
+
+async def test_lease_takes_due_events_in_order(store: Store) -> None:
+    await store.enqueue([event(2, due=2), event(1, due=1), event(3, due=50)])
+    leased = await store.lease(owner="w1", now=10, limit=10, lease_s=30)
+    assert [e.id for e in leased] == ["e0001", "e0002"]
+    assert all(e.state is EventState.RUNNING and e.lease_owner == "w1" for e in leased)
+    assert await store.lease(owner="w2", now=10, limit=10, lease_s=30) == []
+    assert await store.next_due_at() == 40  # e1/e2 leases expire at 40, e3 due at 50
+
+
+async def test_expired_lease_is_taken_again_and_old_token_loses(store: Store) -> None:
+    await store.enqueue([event(1)])
+    (first,) = await store.lease(owner="w1", now=0, limit=1, lease_s=5)
+    (second,) = await store.lease(owner="w2", now=6, limit=1, lease_s=5)
+    assert second.lease_token == first.lease_token + 1
+    assert not await store.finish(
+        first.id, token=first.lease_token, state=EventState.SUCCEEDED, body={}
+    )
+    assert await store.finish(
+        second.id, token=second.lease_token, state=EventState.SUCCEEDED, body={"done": 1}
+    )
+    got = await store.get_event("e0001")
+    assert got is not None and got.state is EventState.SUCCEEDED and got.body == {"done": 1}
+    assert await store.next_due_at() is None
+
+
+async def test_reschedule_makes_it_due_later(store: Store) -> None:
+    await store.enqueue([event(1)])
+    (leased,) = await store.lease(owner="w", now=0, limit=1, lease_s=5)
+    assert await store.reschedule(
+        leased.id, token=leased.lease_token, due_at=60, body={"attempts": 1},
+        state=EventState.RETRYING,
+    )  # fmt: skip
+    assert await store.lease(owner="w", now=59, limit=1, lease_s=5) == []
+    (again,) = await store.lease(owner="w", now=60, limit=1, lease_s=5)
+    assert again.body == {"attempts": 1}
+
+
+async def test_update_body_requires_lease(store: Store) -> None:
+    await store.enqueue([event(1)])
+    (leased,) = await store.lease(owner="w", now=0, limit=1, lease_s=5)
+    assert await store.update_event_body(leased.id, token=leased.lease_token, body={"x": 1})
+    assert not await store.update_event_body(leased.id, token=99, body={"x": 2})
+
+
+async def test_list_and_count(store: Store) -> None:
+    await store.enqueue([event(i) for i in range(5)])
+    (leased,) = await store.lease(owner="w", now=0, limit=1, lease_s=5)
+    await store.finish(leased.id, token=leased.lease_token, state=EventState.FAILED, body={})
+    assert await store.count_events() == 5
+    assert await store.count_events(states=[EventState.FAILED]) == 1
+    queued = await store.list_events(states=[EventState.QUEUED], limit=2)
+    assert [e.id for e in queued] == ["e0001", "e0002"]
+    page2 = await store.list_events(states=[EventState.QUEUED], after_id="e0002")
+    assert [e.id for e in page2] == ["e0003", "e0004"]
+    assert await store.list_events(function_key_prefix="other/") == []
