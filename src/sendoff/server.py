@@ -16,14 +16,21 @@ from starlette.routing import BaseRoute
 from sendoff.api.app import build_app
 from sendoff.api.internal import InternalApi
 from sendoff.api.lambda_common import LambdaEdge
+from sendoff.api.lambda_event_config import EventConfigApi
 from sendoff.api.lambda_functions import FunctionsApi
 from sendoff.api.lambda_invoke import InvokeApi
 from sendoff.api.lambda_versions import VersionsApi
 from sendoff.api.protocols import ProtocolRouter
 from sendoff.config.settings import Settings
+from sendoff.delivery import Deliveries
+from sendoff.destinations import DestinationRouter
 from sendoff.executor import Executor, ExecutorSettings
+from sendoff.functions.event_config import EventConfigs
 from sendoff.functions.invoker import Invoker
 from sendoff.functions.registry import FunctionRegistry
+from sendoff.metrics import Metrics
+from sendoff.scheduler import Scheduler
+from sendoff.scheduler.invocations import AsyncInvocations
 from sendoff.store import Store, open_store
 
 log = logging.getLogger("sendoff.server")
@@ -48,8 +55,18 @@ class Services:
     executor: Executor
     invoker: Invoker
     router: ProtocolRouter
+    scheduler: Scheduler
+    deliveries: Deliveries
+    metrics: Metrics
     routes: list[BaseRoute] = field(default_factory=list)
     extra_health: dict[str, Any] = field(default_factory=dict)
+    # domain objects of the built-in services, set by their ``install`` hooks
+    queues: Any = None  # sendoff.services.sqs: QueueService
+    topics: Any = None  # sendoff.services.sns: TopicService
+    buses: Any = None  # sendoff.services.events: EventBusService
+    lambda_async: AsyncInvocations | None = None  # accepts and runs Event invokes
+    startup_hooks: list[Any] = field(default_factory=list)
+    shutdown_hooks: list[Any] = field(default_factory=list)
 
 
 def build_services(settings: Settings) -> Services:
@@ -64,6 +81,10 @@ def build_services(settings: Settings) -> Services:
     )
     registry = FunctionRegistry(store)
     invoker = Invoker(store, executor)
+    scheduler = Scheduler(store)
+    deliveries = Deliveries(store, wake=scheduler.wake, time_scale=settings.time_scale)
+    scheduler.register("deliver", deliveries)
+    metrics = Metrics()
     services = Services(
         settings=settings,
         store=store,
@@ -71,22 +92,69 @@ def build_services(settings: Settings) -> Services:
         executor=executor,
         invoker=invoker,
         router=ProtocolRouter(),
+        scheduler=scheduler,
+        deliveries=deliveries,
+        metrics=metrics,
     )
+    configs = EventConfigs(registry)
+    lambda_async = AsyncInvocations(
+        store=store,
+        registry=registry,
+        configs=configs,
+        invoker=invoker,
+        scheduler=scheduler,
+        router=DestinationRouter(deliveries),
+        metrics=metrics,
+        time_scale=settings.time_scale,
+    )
+    services.lambda_async = lambda_async
+    scheduler.register("invoke", lambda_async)
+    deliveries.register("lambda", lambda_async)
+    deliveries.on_failed(_count_delivery_failure(metrics))
     edge = LambdaEdge(account_id=settings.account_id, default_region=settings.region)
     services.routes += FunctionsApi(edge, registry, executor.stop_function).routes()
     services.routes += VersionsApi(edge, registry).routes()
-    services.routes += InvokeApi(edge, registry, invoker, None).routes()
-    services.routes += InternalApi(store).routes()
+    services.routes += InvokeApi(edge, registry, invoker, lambda_async).routes()
+    services.routes += EventConfigApi(edge, configs).routes()
+    services.routes += InternalApi(store, metrics, scheduler.wake).routes()
+    from sendoff.services.events.wiring import install as install_events
+    from sendoff.services.sns.wiring import install as install_sns
+    from sendoff.services.sqs.wiring import install as install_sqs
+
+    install_sqs(services)
+    install_sns(services)
+    install_events(services)
     return services
+
+
+def _count_delivery_failure(metrics: Metrics) -> Any:
+    async def hook(job: Any) -> None:
+        source = job.body.get("source") or {}
+        arn = source.get("function_arn", "")
+        name = arn.split(":")[6] if arn.count(":") >= 6 else ""
+        resource = ":".join(arn.split(":")[6:8]) if name else ""
+        if source.get("kind") == "destination":
+            metrics.destination_delivery_failures.labels(name, resource).inc()
+        elif source.get("kind") == "dead-letter":
+            metrics.dead_letter_errors.labels(name, resource).inc()
+
+    return hook
 
 
 def build_asgi(services: Services) -> Starlette:
     async def startup() -> None:
         await services.store.open()
+        for hook in services.startup_hooks:
+            await hook()
+        if services.settings.workers > 0:
+            services.scheduler.start()
         log.info("sendoff ready on %s (store %s)", services.settings.endpoint_url,
                  services.settings.resolved_store_url)  # fmt: skip
 
     async def shutdown() -> None:
+        await services.scheduler.stop()
+        for hook in services.shutdown_hooks:
+            await hook()
         await services.executor.aclose()
         await services.store.close()
 
@@ -123,4 +191,23 @@ def serve(settings: Settings) -> None:
         http="auto",
         timeout_graceful_shutdown=10,
     )
-    uvicorn.Server(config).run()
+    _server_class()(config).run()
+
+
+def _server_class() -> type:
+    import contextlib
+    from collections.abc import Iterator
+
+    import uvicorn
+
+    class Server(uvicorn.Server):  # type: ignore[misc]
+        """uvicorn re-raises a captured SIGTERM/SIGINT after its graceful shutdown; by then
+        everything is closed, so sendoff exits 0 (a clean stop) instead."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()
+
+    return Server

@@ -1,24 +1,64 @@
-"""sendoff's own JSON endpoints under /_sendoff/ (for the CLI and, later, the console)."""
+"""sendoff's own JSON endpoints under /_sendoff/ (for the CLI and, later, the console).
+
+GET  /_sendoff/logs/{function}?after=SEQ        log lines after a sequence number
+GET  /_sendoff/events?function=&state=&after=&limit=   async events, oldest first
+GET  /_sendoff/events/{id}                      one event with its attempts, record, deliveries
+POST /_sendoff/events/redrive                   re-enqueue failed events (JSON: {"ids": [...]}
+                                                or {"function": name}); answers the new ids
+GET  /metrics                                   Prometheus metrics
+"""
 
 from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sendoff.functions.invoker import log_group
-from sendoff.store import Store
+from sendoff.metrics import Metrics
+from sendoff.store import EventRecord, Store
+from sendoff.store.base import EventState
+
+
+def event_summary(event: EventRecord) -> dict[str, Any]:
+    body = event.body
+    outcome = body.get("outcome") or {}
+    return {
+        "id": event.id,
+        "kind": body.get("kind", "invoke"),
+        "function": body.get("function_name"),
+        "qualifier": body.get("qualifier"),
+        "target": body.get("target"),
+        "state": event.state.value,
+        "enqueued_at": event.enqueued_at,
+        "attempts": len(body.get("attempts") or body.get("failures") or []),
+        "next_attempt_at": event.due_at
+        if event.state in (EventState.QUEUED, EventState.RETRYING)
+        else None,
+        "condition": outcome.get("condition"),
+    }
 
 
 class InternalApi:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, metrics: Metrics, wake: Any) -> None:
         self.store = store
+        self.metrics = metrics
+        self.wake = wake
 
     def routes(self) -> list[Route]:
-        return [Route("/_sendoff/logs/{function}", self.logs, methods=["GET"])]
+        return [
+            Route("/_sendoff/logs/{function}", self.logs, methods=["GET"]),
+            Route("/_sendoff/events", self.events, methods=["GET"]),
+            Route("/_sendoff/events/redrive", self.redrive, methods=["POST"]),
+            Route("/_sendoff/events/{id}", self.event, methods=["GET"]),
+            Route("/metrics", self.prometheus, methods=["GET"]),
+        ]
 
     async def logs(self, request: Request) -> Response:
-        """Log lines of a function after a sequence number: {"events": [...], "next": seq}."""
         after = int(request.query_params.get("after", "0") or 0)
         limit = min(int(request.query_params.get("limit", "1000") or 1000), 10_000)
         rows = await self.store.read_logs(
@@ -29,3 +69,75 @@ class InternalApi:
             for s, e in rows
         ]
         return JSONResponse({"events": events, "next": events[-1]["seq"] if events else after})
+
+    async def events(self, request: Request) -> Response:
+        params = request.query_params
+        function = params.get("function")
+        prefix = params.get("prefix", "")
+        if function:
+            prefix = function if "/" in function else ""
+        states = [EventState(s) for s in params.getlist("state") if s]
+        rows = await self.store.list_events(
+            function_key_prefix=prefix,
+            states=states,
+            after_id=params.get("after") or None,
+            limit=min(int(params.get("limit", "100") or 100), 1000),
+        )
+        if function and "/" not in function:
+            rows = [e for e in rows if e.body.get("function_name") == function]
+        kinds = params.getlist("kind")
+        if kinds:
+            rows = [e for e in rows if e.body.get("kind", "invoke") in kinds]
+        return JSONResponse(
+            {"events": [event_summary(e) for e in rows], "next": rows[-1].id if rows else None}
+        )
+
+    async def event(self, request: Request) -> Response:
+        event = await self.store.get_event(request.path_params["id"])
+        if event is None:
+            return JSONResponse({"message": "no such event"}, status_code=404)
+        detail = {**event_summary(event), "body": event.body}
+        deliveries = []
+        for item in (event.body.get("outcome") or {}).get("deliveries", []):
+            job = await self.store.get_event(item["job"])
+            deliveries.append(
+                {**item, "state": job.state.value if job else "unknown",
+                 "failures": (job.body.get("failures") if job else None)}
+            )  # fmt: skip
+        detail["deliveries"] = deliveries
+        return JSONResponse(detail)
+
+    async def redrive(self, request: Request) -> Response:
+        raw = await request.body()
+        spec = json.loads(raw) if raw else {}
+        ids: list[str] = list(spec.get("ids") or [])
+        if not ids:
+            failed = await self.store.list_events(states=[EventState.FAILED], limit=10_000)
+            ids = [
+                e.id for e in failed
+                if e.body.get("kind", "invoke") == "invoke"
+                and (not spec.get("function") or e.body.get("function_name") == spec["function"])
+            ]  # fmt: skip
+        new_ids = []
+        for event_id in ids:
+            event = await self.store.get_event(event_id)
+            if event is None or event.state is not EventState.FAILED:
+                continue
+            body = {k: v for k, v in event.body.items() if k not in ("outcome", "last_response")}
+            body.update(function_attempts=0, system_retries=0, attempts=[],
+                        redriven_from=event.id)  # fmt: skip
+            new_id = str(uuid.uuid4())
+            body["request_id"] = new_id
+            import time
+
+            now = time.time()
+            await self.store.enqueue(
+                [EventRecord(id=new_id, function_key=event.function_key,
+                             state=EventState.QUEUED, due_at=now, enqueued_at=now, body=body)]
+            )  # fmt: skip
+            new_ids.append(new_id)
+        self.wake()
+        return JSONResponse({"redriven": new_ids})
+
+    async def prometheus(self, request: Request) -> Response:
+        return Response(self.metrics.render(), media_type=self.metrics.content_type)

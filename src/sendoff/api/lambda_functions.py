@@ -175,9 +175,7 @@ class FunctionsApi:
             )
         return json_response(function_configuration(scope, shown), request_id=ctx.request_id)
 
-    async def update_config(
-        self, request: Request, ctx: RequestContext, scope: Scope
-    ) -> Response:
+    async def update_config(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:
         scope, ref = self.registry.parse(scope, request.path_params["name"])
         body = await json_body(request)
         current = (await self.registry.load(scope, ref.name)).latest
@@ -209,9 +207,7 @@ class FunctionsApi:
             scope, ref.name, changes, revision_id=body.get("RevisionId")
         )
         await self.on_change(scope.arn(ref.name))
-        return json_response(
-            function_configuration(scope, state.latest), request_id=ctx.request_id
-        )
+        return json_response(function_configuration(scope, state.latest), request_id=ctx.request_id)
 
     # ---- concurrency ----
     async def put_concurrency(
@@ -294,7 +290,8 @@ def _dlq(config: Any) -> str | None:
         raise validation_error(
             target,
             "deadLetterConfig.targetArn",
-            "Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()",
+            "Member must satisfy regular expression pattern: "
+            "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()",
         )
     service = target.split(":")[2]
     if service not in ("sqs", "sns"):

@@ -99,7 +99,10 @@ class InvokeApi:
             )
         payload = parse_payload(raw)
         resolved = await self.registry.resolve(
-            scope, request.path_params["name"], request.query_params.get("Qualifier")
+            scope,
+            request.path_params["name"],
+            request.query_params.get("Qualifier"),
+            latest_in_errors=True,
         )
         if invocation_type == "DryRun":
             return empty_response(status=204, request_id=ctx.request_id)

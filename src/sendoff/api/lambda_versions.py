@@ -58,9 +58,7 @@ class VersionsApi:
             function_configuration(scope, config), status=201, request_id=ctx.request_id
         )
 
-    async def list_versions(
-        self, request: Request, ctx: RequestContext, scope: Scope
-    ) -> Response:
+    async def list_versions(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:
         scope, ref = self.registry.parse(scope, request.path_params["name"])
         versions = await self.registry.list_versions(scope, ref.name)
         chunk, next_marker = _page(versions, request)

@@ -79,7 +79,10 @@ class Invoker:
         lines = [line for line in result.log.splitlines() if line]
         events = [LogEvent(timestamp_ms=now_ms, message=line) for line in lines]
         if events:
-            await self.store.append_logs(log_group(function_name), result.log_stream, events)
+            stream = getattr(result, "log_stream", None) or time.strftime(
+                "%Y/%m/%d/[$LATEST]sendoff", time.gmtime()
+            )
+            await self.store.append_logs(log_group(function_name), stream, events)
 
 
 def tail(log: str) -> str:

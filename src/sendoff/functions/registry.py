@@ -172,9 +172,7 @@ class FunctionRegistry:
         )
         return await self.save(scope, replace(state, latest=latest))
 
-    async def set_function_settings(
-        self, scope: Scope, name: str, **changes: Any
-    ) -> FunctionState:
+    async def set_function_settings(self, scope: Scope, name: str, **changes: Any) -> FunctionState:
         state = await self.load(scope, name)
         return await self.save(scope, replace(state, **changes))
 
@@ -206,9 +204,7 @@ class FunctionRegistry:
     async def list_functions(
         self, scope: Scope, *, marker: str | None, limit: int
     ) -> tuple[list[FunctionState], str | None]:
-        docs = await self.store.scan(
-            "function", f"{scope.prefix}/", after=marker, limit=limit + 1
-        )
+        docs = await self.store.scan("function", f"{scope.prefix}/", after=marker, limit=limit + 1)
         more = len(docs) > limit
         docs = docs[:limit]
         states = [FunctionState.from_doc(d) for d in docs]
@@ -240,10 +236,9 @@ class FunctionRegistry:
         _check_revision(latest.revision_id, revision_id)
         if code_sha256 is not None and code_sha256 != latest.code_sha256:
             raise InvalidParameterValue(
-                "CodeSHA256 ({}) is different from current CodeSHA256 in $LATEST ({})."
-                " Please try again with the CodeSHA256 in $LATEST.".format(
-                    code_sha256, latest.code_sha256
-                )
+                f"CodeSHA256 ({code_sha256}) is different from current CodeSHA256 in"
+                f" $LATEST ({latest.code_sha256})."
+                " Please try again with the CodeSHA256 in $LATEST."
             )
         versions = await self.store.scan("version", f"{scope.prefix}/{name}/")
         if versions:
@@ -290,7 +285,9 @@ class FunctionRegistry:
         await self.load(scope, name)
         if not ALIAS_RE.match(alias.name):
             raise InvalidParameterValue(f"Invalid alias name: {alias.name}")
-        await self._check_alias_targets(scope, name, alias.function_version, alias.additional_weights)
+        await self._check_alias_targets(
+            scope, name, alias.function_version, alias.additional_weights
+        )
         key = f"{scope.prefix}/{name}/{alias.name}"
         alias = replace(alias, revision_id=new_revision_id())
         if create:
@@ -313,11 +310,19 @@ class FunctionRegistry:
 
     # ---- resolution ----
     async def resolve(
-        self, scope: Scope, function_name: str, qualifier: str | None = None
+        self,
+        scope: Scope,
+        function_name: str,
+        qualifier: str | None = None,
+        *,
+        latest_in_errors: bool = False,
     ) -> Resolved:
+        """Resolve a function and qualifier. Invoke's not-found message names ``:$LATEST``
+        for unqualified calls (``latest_in_errors``); the management calls' do not."""
         scope, ref = self.parse(scope, function_name, qualifier)
         qual = ref.qualifier or LATEST
-        state = await self.load(scope, ref.name, qualifier=qual)
+        shown = ref.qualifier or (LATEST if latest_in_errors else None)
+        state = await self.load(scope, ref.name, qualifier=shown)
         alias = None
         if qual == LATEST:
             config = state.latest
@@ -327,12 +332,12 @@ class FunctionRegistry:
             try:
                 alias = await self.get_alias(scope, ref.name, qual)
             except ResourceNotFound:
-                raise ResourceNotFound(
-                    f"Function not found: {scope.arn(ref.name, qual)}"
-                ) from None
+                raise ResourceNotFound(f"Function not found: {scope.arn(ref.name, qual)}") from None
             version = _route(alias)
             config = (
-                state.latest if version == LATEST else await self.get_version(scope, ref.name, version)
+                state.latest
+                if version == LATEST
+                else await self.get_version(scope, ref.name, version)
             )
         return Resolved(scope=scope, state=state, config=config, qualifier=qual, alias=alias)
 
@@ -356,7 +361,11 @@ def _route(alias: AliasConfig) -> str:
 
 
 def _version_key(scope: Scope, name: str, version: str) -> str:
-    return f"{scope.prefix}/{name}/{int(version):08d}" if version.isdigit() else f"{scope.prefix}/{name}/{version}"
+    return (
+        f"{scope.prefix}/{name}/{int(version):08d}"
+        if version.isdigit()
+        else f"{scope.prefix}/{name}/{version}"
+    )
 
 
 def _same_settings(a: FunctionConfig, b: FunctionConfig) -> bool:

@@ -115,9 +115,7 @@ def decode_zip(zip_b64: Any) -> bytes:
     except (binascii.Error, ValueError) as exc:
         raise InvalidParameterValue("Could not decode ZipFile: invalid base64") from exc
     if len(data) > MAX_ZIP_BYTES:
-        raise InvalidParameterValue(
-            f"Unzipped size must be smaller than {MAX_ZIP_BYTES} bytes"
-        )
+        raise InvalidParameterValue(f"Unzipped size must be smaller than {MAX_ZIP_BYTES} bytes")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if archive.testzip() is not None:

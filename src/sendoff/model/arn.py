@@ -17,7 +17,9 @@ FULL_ARN_RE = re.compile(
     r"^arn:(aws[a-zA-Z-]*)?:lambda:([a-z]{2}(-gov)?-[a-z]+-\d{1}):(\d{12}):function:"
     r"([a-zA-Z0-9-_]{1,64})(:(\$LATEST|[a-zA-Z0-9-_]+))?$"
 )
-PARTIAL_ARN_RE = re.compile(r"^(\d{12}):function:([a-zA-Z0-9-_]{1,64})(:(\$LATEST|[a-zA-Z0-9-_]+))?$")
+PARTIAL_ARN_RE = re.compile(
+    r"^(\d{12}):function:([a-zA-Z0-9-_]{1,64})(:(\$LATEST|[a-zA-Z0-9-_]+))?$"
+)
 NAME_QUAL_RE = re.compile(r"^([a-zA-Z0-9-_]{1,64})(:(\$LATEST|[a-zA-Z0-9-_]+))?$")
 
 

@@ -72,10 +72,10 @@ class Store(MessageStore, ABC):
     """Everything sendoff persists. Implementations must be safe for concurrent tasks."""
 
     # ---- lifecycle ----
-    async def open(self) -> None:  # noqa: B027 - optional hook
+    async def open(self) -> None:
         """Prepare the backend (migrations, connections)."""
 
-    async def close(self) -> None:  # noqa: B027 - optional hook
+    async def close(self) -> None:
         """Release resources."""
 
     # ---- documents ----

@@ -101,9 +101,7 @@ class SqliteStore(SqliteMessages, Store):
     # ---- blobs ----
     async def put_blob(self, digest: str, data: bytes) -> None:
         with self.db.write() as conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO blobs (digest, data) VALUES (?, ?)", (digest, data)
-            )
+            conn.execute("INSERT OR IGNORE INTO blobs (digest, data) VALUES (?, ?)", (digest, data))
 
     async def get_blob(self, digest: str) -> bytes | None:
         with self.db.read() as conn:
@@ -117,8 +115,15 @@ class SqliteStore(SqliteMessages, Store):
                 "INSERT INTO events (id, function_key, state, due_at, enqueued_at, ready_at,"
                 " body, lease_token) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
                 [
-                    (e.id, e.function_key, e.state.value, e.due_at, e.enqueued_at, e.due_at,
-                     _dumps(e.body))
+                    (
+                        e.id,
+                        e.function_key,
+                        e.state.value,
+                        e.due_at,
+                        e.enqueued_at,
+                        e.due_at,
+                        _dumps(e.body),
+                    )
                     for e in events
                 ],
             )

@@ -1,0 +1,148 @@
+"""The delivery outbox: every cross-service send is a durable job, retried with backoff.
+
+A service asks ``Deliveries.submit(scheme=..., target=..., payload=...)``; the job is stored
+in the same queue as asynchronous invocations (``body["kind"] == "deliver"``) before
+``submit`` returns, and the scheduler hands it to the transport registered for ``scheme``
+(``sqs``, ``sns``, ``lambda``, ``events``, ``http``, ``email``...). A transport raises
+:class:`DeliveryError` to fail; retryable failures are retried with exponential backoff
+(1 s doubling to 5 min, times the time scale) until ``max_age_s`` has passed, then the job
+ends FAILED, stays listable, and ``on_failed`` subscribers hear about it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from sendoff.errors import SendoffError
+from sendoff.model.clock import Clock, system_clock
+from sendoff.store import EventRecord, Store
+from sendoff.store.base import EventState
+
+log = logging.getLogger("sendoff.delivery")
+
+DEFAULT_MAX_AGE_S = 3600.0
+
+
+class DeliveryError(SendoffError):
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class Transport(Protocol):
+    async def deliver(self, target: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """Send ``payload`` to ``target``; return facts worth keeping (e.g. a message id)."""
+
+
+FailureHook = Callable[[EventRecord], Awaitable[None]]
+
+
+def backoff_s(failures: int) -> float:
+    """1, 2, 4, ... seconds, capped at 5 minutes."""
+    return float(min(2 ** max(failures - 1, 0), 300))
+
+
+class Deliveries:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        wake: Callable[[], None],
+        time_scale: float = 1.0,
+        clock: Clock = system_clock,
+        max_age_s: float = DEFAULT_MAX_AGE_S,
+    ) -> None:
+        self.store = store
+        self.wake = wake
+        self.time_scale = time_scale
+        self.clock = clock
+        self.max_age_s = max_age_s
+        self.transports: dict[str, Transport] = {}
+        self.failure_hooks: list[FailureHook] = []
+
+    def register(self, scheme: str, transport: Transport) -> None:
+        self.transports[scheme] = transport
+
+    def on_failed(self, hook: FailureHook) -> None:
+        self.failure_hooks.append(hook)
+
+    async def submit(
+        self,
+        *,
+        scheme: str,
+        target: str,
+        payload: dict[str, Any],
+        scope_key: str,
+        source: dict[str, Any] | None = None,
+        delay_s: float = 0.0,
+    ) -> str:
+        """Durably queue one delivery. ``scope_key`` is ``account/region`` (for listing)."""
+        now = self.clock()
+        job_id = f"d-{uuid.uuid4()}"
+        await self.store.enqueue(
+            [
+                EventRecord(
+                    id=job_id,
+                    function_key=f"delivery/{scope_key}",
+                    state=EventState.QUEUED,
+                    due_at=now + delay_s * self.time_scale,
+                    enqueued_at=now,
+                    body={
+                        "kind": "deliver",
+                        "scheme": scheme,
+                        "target": target,
+                        "payload": payload,
+                        "source": source or {},
+                        "failures": [],
+                    },
+                )
+            ]
+        )
+        self.wake()
+        return job_id
+
+    async def run(self, job: EventRecord) -> None:
+        body = job.body
+        transport = self.transports.get(body["scheme"])
+        try:
+            if transport is None:
+                raise DeliveryError(f"no transport for {body['scheme']!r}", retryable=False)
+            result = await transport.deliver(body["target"], body["payload"])
+        except DeliveryError as exc:
+            await self._failed(job, str(exc), retryable=exc.retryable)
+            return
+        except Exception as exc:  # a transport bug must not lose the job
+            log.exception("transport %s crashed", body["scheme"])
+            await self._failed(job, f"{type(exc).__name__}: {exc}", retryable=True)
+            return
+        body["result"] = result or {}
+        body["delivered_at"] = self.clock()
+        await self.store.finish(
+            job.id, token=job.lease_token, state=EventState.SUCCEEDED, body=body
+        )
+
+    async def _failed(self, job: EventRecord, error: str, *, retryable: bool) -> None:
+        now = self.clock()
+        body = job.body
+        body["failures"].append({"at": now, "error": error})
+        delay = backoff_s(len(body["failures"])) * self.time_scale
+        expired = now + delay - job.enqueued_at > self.max_age_s * self.time_scale
+        if retryable and not expired:
+            await self.store.reschedule(
+                job.id, token=job.lease_token, due_at=now + delay, body=body,
+                state=EventState.RETRYING,
+            )  # fmt: skip
+            return
+        body["error"] = error
+        if await self.store.finish(
+            job.id, token=job.lease_token, state=EventState.FAILED, body=body
+        ):
+            log.warning("delivery %s to %s failed for good: %s", job.id, body["target"], error)
+            for hook in self.failure_hooks:
+                try:
+                    await hook(job)
+                except Exception:
+                    log.exception("delivery failure hook failed")

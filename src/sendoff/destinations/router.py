@@ -1,0 +1,103 @@
+"""Turn "send this record to that ARN" into a durable delivery job (facts §5, §6).
+
+* SQS: the record as a compact-JSON message body, with the AWSTraceHeader system attribute;
+* SNS: the record as the Message;
+* Lambda: an asynchronous invoke with the record as payload;
+* EventBridge: source ``lambda``, detail-type ``Lambda Function Invocation Result -
+  Success|Failure``, resources ``[bus ARN, qualified function ARN]``, detail = the record.
+
+Dead-letter queues get the original event with RequestID, ErrorCode and ErrorMessage
+attributes. Every send goes through the delivery outbox, so it is retried with backoff
+and, if it still fails, counted (DestinationDeliveryFailures / DeadLetterErrors) and kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sendoff.delivery import Deliveries
+from sendoff.model.arn import parse_arn
+from sendoff.model.records import compact
+
+SUCCESS_DETAIL_TYPE = "Lambda Function Invocation Result - Success"
+FAILURE_DETAIL_TYPE = "Lambda Function Invocation Result - Failure"
+ERROR_MESSAGE_LIMIT = 1024
+
+
+class DestinationRouter:
+    def __init__(self, deliveries: Deliveries) -> None:
+        self.deliveries = deliveries
+
+    async def send_record(
+        self,
+        *,
+        destination: str,
+        record: dict[str, Any],
+        success: bool,
+        function_arn: str,
+        scope_key: str,
+        trace_header: str | None,
+    ) -> str:
+        arn = parse_arn(destination)
+        service = arn.service if arn else "unknown"
+        source = {
+            "kind": "destination",
+            "request_id": record["requestContext"]["requestId"],
+            "function_arn": function_arn,
+            "condition": record["requestContext"]["condition"],
+        }
+        body = compact(record)
+        payload: dict[str, Any]
+        if service == "sqs":
+            payload = {"body": body}
+            if trace_header:
+                payload["system_attributes"] = {
+                    "AWSTraceHeader": {"DataType": "String", "StringValue": trace_header}
+                }
+        elif service == "sns":
+            payload = {"message": body}
+        elif service == "lambda":
+            payload = {"payload": body, "trace_header": trace_header}
+        elif service == "events":
+            payload = {
+                "source": "lambda",
+                "detail_type": SUCCESS_DETAIL_TYPE if success else FAILURE_DETAIL_TYPE,
+                "detail": record,
+                "resources": [destination, function_arn],
+            }
+        else:
+            payload = {"body": body}
+        return await self.deliveries.submit(
+            scheme=service, target=destination, payload=payload, scope_key=scope_key,
+            source=source,
+        )  # fmt: skip
+
+    async def send_dead_letter(
+        self,
+        *,
+        target: str,
+        event_payload: str,
+        request_id: str,
+        error_code: str | None,
+        error_message: str,
+        scope_key: str,
+        function_arn: str,
+    ) -> str:
+        arn = parse_arn(target)
+        service = arn.service if arn else "unknown"
+        attributes: dict[str, dict[str, str]] = {
+            "RequestID": {"DataType": "String", "StringValue": request_id},
+        }
+        if error_code is not None:
+            attributes["ErrorCode"] = {"DataType": "Number", "StringValue": error_code}
+        message = error_message.encode()[:ERROR_MESSAGE_LIMIT].decode(errors="ignore")
+        attributes["ErrorMessage"] = {"DataType": "String", "StringValue": message or " "}
+        payload: dict[str, Any] = (
+            {"message": event_payload, "attributes": attributes}
+            if service == "sns"
+            else {"body": event_payload, "attributes": attributes}
+        )
+        source = {"kind": "dead-letter", "request_id": request_id, "function_arn": function_arn}
+        return await self.deliveries.submit(
+            scheme=service, target=target, payload=payload, scope_key=scope_key, source=source
+        )

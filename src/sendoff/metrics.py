@@ -1,0 +1,55 @@
+"""Prometheus metrics with AWS/Lambda's metric names (served at /metrics).
+
+Labels: ``function_name`` and ``resource`` (function plus qualifier), as the AWS/Lambda
+dimensions FunctionName and Resource.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+LABELS = ("function_name", "resource")
+
+
+class Metrics:
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+
+        def counter(name: str, doc: str) -> Counter:
+            return Counter(name, doc, LABELS, registry=r)
+
+        self.invocations = counter("Invocations", "Function attempts (sync and async)")
+        self.errors = counter("Errors", "Attempts that ended in a function error")
+        self.throttles = counter("Throttles", "Invocation requests that were throttled")
+        self.async_events_received = counter("AsyncEventsReceived", "Events queued")
+        self.async_events_dropped = counter(
+            "AsyncEventsDropped", "Events dropped without a successful run"
+        )
+        self.destination_delivery_failures = counter(
+            "DestinationDeliveryFailures", "Records that could not be delivered"
+        )
+        self.dead_letter_errors = counter("DeadLetterErrors", "Events not sent to the DLQ")
+        self.recursive_invocations_dropped = counter(
+            "RecursiveInvocationsDropped", "Invocations stopped by loop detection"
+        )
+        self.duplicate_executions = counter(
+            "AsyncDuplicateExecutions", "Attempts re-run after a lost lease (sendoff only)"
+        )
+        self.duration = Histogram(
+            "Duration", "Function run time in milliseconds", LABELS, registry=r,
+            buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000, 3000, 10000, 60000, 900000),
+        )  # fmt: skip
+        self.async_event_age = Histogram(
+            "AsyncEventAge", "Milliseconds from enqueue to invocation", LABELS, registry=r,
+            buckets=(1, 5, 10, 50, 100, 1000, 10000, 60000, 300000, 3600000, 21600000),
+        )  # fmt: skip
+        self.concurrent_executions = Gauge(
+            "ConcurrentExecutions", "Environments running an invocation now", registry=r
+        )
+
+    def render(self) -> bytes:
+        return bytes(generate_latest(self.registry))

@@ -1,0 +1,56 @@
+"""Recursive-loop lineage carried in the X-Ray trace header (facts §7.2).
+
+A trace header looks like ``Root=1-...;Parent=...;Sampled=0;Lineage=1:a87bd80c:3``; the
+Lineage field lists ``1:<hash>:<count>`` entries joined by ``|``, one per function in the
+chain, where hash identifies the function and count how often the chain invoked it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+
+RECURSION_LIMIT = 16
+
+
+def function_hash(function_arn: str) -> str:
+    return hashlib.sha256(function_arn.encode()).hexdigest()[:8]
+
+
+def new_root() -> str:
+    return f"1-{int(time.time()):08x}-{os.urandom(12).hex()}"
+
+
+def _fields(header: str | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in (header or "").split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep:
+            out[key] = value
+    return out
+
+
+def lineage_counts(header: str | None) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for entry in _fields(header).get("Lineage", "").split("|"):
+        bits = entry.split(":")
+        if len(bits) >= 2 and bits[-1].isdigit():
+            counts[bits[-2]] = int(bits[-1])
+    return counts
+
+
+def count_for(header: str | None, function_arn: str) -> int:
+    return lineage_counts(header).get(function_hash(function_arn), 0)
+
+
+def stamp(header: str | None, function_arn: str) -> str:
+    """The header an invocation of ``function_arn`` runs with: its count incremented."""
+    fields = _fields(header)
+    counts = lineage_counts(header)
+    fn = function_hash(function_arn)
+    counts[fn] = counts.get(fn, 0) + 1
+    fields.setdefault("Root", new_root())
+    fields.setdefault("Sampled", "0")
+    fields["Lineage"] = "|".join(f"1:{h}:{c}" for h, c in counts.items())
+    return ";".join(f"{k}={v}" for k, v in fields.items())

@@ -1,0 +1,368 @@
+"""Asynchronous invocation: accept (enqueue, 202) and run (attempt, decide, record, route).
+
+Event lifecycle (states of the store's queue)::
+
+    queued --lease--> running --success--------------------------> succeeded
+                         |  \\--function error / throttle, retry --> retrying --due--> running
+                         |   \\--retries exhausted / age exceeded --> failed
+                         \\--worker dies: lease expires -------------> running (again)
+
+Every accepted event is in the store before the 202 is sent, and ends in exactly one
+terminal state that ``sendoff events`` shows, with its attempts, record and deliveries.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sendoff.delivery import DeliveryError
+from sendoff.destinations import DestinationRouter
+from sendoff.functions.errors import LambdaError, ResourceNotFound, TooManyRequests
+from sendoff.functions.event_config import EventConfigs
+from sendoff.functions.invoker import Invoker
+from sendoff.functions.registry import FunctionRegistry, Resolved, Scope
+from sendoff.metrics import Metrics
+from sendoff.model import lineage
+from sendoff.model.clock import Clock, system_clock
+from sendoff.model.records import AttemptResponse, execution_record
+from sendoff.scheduler.loop import Scheduler
+from sendoff.scheduler.policy import (
+    Action,
+    Condition,
+    Decision,
+    Outcome,
+    RetryPolicy,
+    after_attempt,
+    before_attempt,
+)
+from sendoff.store import EventRecord, Store
+from sendoff.store.base import EventState
+
+log = logging.getLogger("sendoff.async")
+
+EVENT_PAYLOAD_LIMIT = 1_048_576
+ZERO_CONCURRENCY_MESSAGE = (
+    "Function not invoked. Function isconfigured with zero reserved concurrent executions"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Attempt:
+    outcome: Outcome
+    response: AttemptResponse | None
+    error_type: str | None
+    error_message: str | None
+
+
+class AsyncInvocations:
+    payload_limit = EVENT_PAYLOAD_LIMIT
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        registry: FunctionRegistry,
+        configs: EventConfigs,
+        invoker: Invoker,
+        scheduler: Scheduler,
+        router: DestinationRouter,
+        metrics: Metrics,
+        time_scale: float = 1.0,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.configs = configs
+        self.invoker = invoker
+        self.scheduler = scheduler
+        self.router = router
+        self.metrics = metrics
+        self.time_scale = time_scale
+        self.clock = clock
+
+    # ---- accepting ----
+    async def accept(
+        self, resolved: Resolved, *, request_id: str, payload: bytes, trace_header: str | None
+    ) -> None:
+        now = self.clock()
+        scope = resolved.scope
+        name = resolved.config.name
+        body: dict[str, Any] = {
+            "kind": "invoke",
+            "request_id": request_id,
+            "account_id": scope.account_id,
+            "region": scope.region,
+            "function_name": name,
+            "qualifier": resolved.qualifier,
+            "payload": payload.decode(errors="replace"),
+            "trace_header": lineage.stamp(trace_header, resolved.unqualified_arn),
+            "function_attempts": 0,
+            "system_retries": 0,
+            "attempts": [],
+        }
+        await self.store.enqueue(
+            [
+                EventRecord(
+                    id=request_id,
+                    function_key=f"{scope.prefix}/{name}",
+                    state=EventState.QUEUED,
+                    due_at=now,
+                    enqueued_at=now,
+                    body=body,
+                )
+            ]
+        )
+        self.metrics.async_events_received.labels(name, _resource(resolved)).inc()
+        self.scheduler.wake()
+
+    async def accept_legacy(self, resolved: Resolved, *, request_id: str, payload: bytes) -> None:
+        await self.accept(resolved, request_id=request_id, payload=payload, trace_header=None)
+
+    async def invoke_event(
+        self, function_arn: str, payload: bytes, *, trace_header: str | None = None,
+        default_scope: Scope | None = None,
+    ) -> str:  # fmt: skip
+        """Queue an Event invoke on behalf of another service (SNS, EventBridge, destinations)."""
+        import uuid
+
+        from sendoff.model.arn import parse_function_name
+
+        ref = parse_function_name(function_arn)
+        if ref is None or (ref.account_id is None and default_scope is None):
+            raise ResourceNotFound(f"Function not found: {function_arn}")
+        scope = Scope(
+            account_id=ref.account_id or (default_scope.account_id if default_scope else ""),
+            region=ref.region or (default_scope.region if default_scope else ""),
+        )
+        resolved = await self.registry.resolve(scope, function_arn)
+        request_id = str(uuid.uuid4())
+        await self.accept(
+            resolved, request_id=request_id, payload=payload, trace_header=trace_header
+        )
+        return request_id
+
+    # ---- the "lambda" delivery transport (destinations that are functions) ----
+    async def deliver(self, target: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            request_id = await self.invoke_event(
+                target, payload["payload"].encode(), trace_header=payload.get("trace_header")
+            )
+        except ResourceNotFound as exc:
+            raise DeliveryError(str(exc), retryable=False) from exc
+        return {"request_id": request_id}
+
+    # ---- running ----
+    async def run(self, job: EventRecord) -> None:
+        body = job.body
+        if body.get("attempt_started_at") and body.get("attempt_open"):
+            self.metrics.duplicate_executions.labels(body["function_name"], "").inc()
+        scope = Scope(account_id=body["account_id"], region=body["region"])
+        try:
+            resolved = await self.registry.resolve(scope, body["function_name"], body["qualifier"])
+        except ResourceNotFound as exc:
+            body["outcome"] = {"condition": "FunctionNotFound", "error": exc.message,
+                               "at": self.clock()}  # fmt: skip
+            await self.store.finish(job.id, token=job.lease_token, state=EventState.FAILED,
+                                    body=body)  # fmt: skip
+            return
+        config = await self.configs.get(scope, body["function_name"], body["qualifier"])
+        policy = config.policy if config else RetryPolicy()
+        age_s = (self.clock() - job.enqueued_at) / self.time_scale
+        resource = _resource(resolved)
+        stop = before_attempt(
+            age_s=age_s, policy=policy, reserved_concurrency=resolved.state.reserved_concurrency
+        )
+        if stop is None and self._recursion_exceeded(resolved, body):
+            self.metrics.recursive_invocations_dropped.labels(resolved.config.name, resource).inc()
+            stop = Decision(action=Action.FAIL, condition=Condition.RECURSIVE_INVOCATION)
+        if stop is not None:
+            await self._settle(job, resolved, config_destinations(config), stop, None)
+            return
+        self.metrics.async_event_age.labels(resolved.config.name, resource).observe(
+            (self.clock() - job.enqueued_at) * 1000 / self.time_scale
+        )
+        attempt = await self._attempt(resolved, body)
+        if attempt.outcome in (Outcome.SUCCESS, Outcome.FUNCTION_ERROR):
+            body["function_attempts"] += 1
+        decision = after_attempt(
+            outcome=attempt.outcome,
+            function_attempts=body["function_attempts"],
+            system_retries=body["system_retries"],
+            age_s=(self.clock() - job.enqueued_at) / self.time_scale,
+            policy=policy,
+        )
+        if attempt.outcome in (Outcome.THROTTLED, Outcome.SYSTEM_ERROR):
+            body["system_retries"] += 1
+        if attempt.response is not None:
+            body["last_response"] = {
+                "executed_version": attempt.response.executed_version,
+                "function_error": attempt.response.function_error,
+                "payload": attempt.response.payload.decode(errors="replace"),
+            }
+        await self._settle(job, resolved, config_destinations(config), decision, attempt)
+
+    def _recursion_exceeded(self, resolved: Resolved, body: dict[str, Any]) -> bool:
+        if resolved.state.recursive_loop != "Terminate":
+            return False
+        count = lineage.count_for(body.get("trace_header"), resolved.unqualified_arn)
+        return count > lineage.RECURSION_LIMIT
+
+    async def _attempt(self, resolved: Resolved, body: dict[str, Any]) -> Attempt:
+        started = self.clock()
+        name, resource = resolved.config.name, _resource(resolved)
+        entry: dict[str, Any] = {"started_at": started}
+        body["attempts"].append(entry)
+        try:
+            result = await self.invoker.run(
+                resolved,
+                request_id=body["request_id"],
+                payload=body["payload"].encode(),
+                trace_id=body.get("trace_header"),
+            )
+        except TooManyRequests as exc:
+            self.metrics.throttles.labels(name, resource).inc()
+            entry.update(outcome="throttled", error_type="TooManyRequestsException",
+                         error_message=exc.message, reason=exc.reason)  # fmt: skip
+            return Attempt(
+                outcome=Outcome.THROTTLED,
+                response=None,
+                error_type="TooManyRequestsException",
+                error_message=exc.message,
+            )
+        except (LambdaError, OSError, LookupError) as exc:
+            log.warning("system error running %s: %s", body["request_id"], exc)
+            entry.update(outcome="system_error", error_type=type(exc).__name__,
+                         error_message=str(exc))  # fmt: skip
+            return Attempt(outcome=Outcome.SYSTEM_ERROR, response=None,
+                           error_type=type(exc).__name__, error_message=str(exc))  # fmt: skip
+        self.metrics.invocations.labels(name, resource).inc()
+        self.metrics.duration.labels(name, resource).observe(result.duration_ms)
+        response = AttemptResponse(
+            executed_version=resolved.executed_version,
+            function_error=result.function_error,
+            payload=result.payload,
+        )
+        entry.update(
+            duration_ms=round(result.duration_ms, 3),
+            executed_version=resolved.executed_version,
+            outcome="error" if result.function_error else "success",
+        )
+        if result.function_error:
+            self.metrics.errors.labels(name, resource).inc()
+            error_type, error_message = _error_fields(result.payload)
+            entry.update(error_type=result.error_type or error_type, error_message=error_message)
+            return Attempt(outcome=Outcome.FUNCTION_ERROR, response=response,
+                           error_type=error_type, error_message=error_message)  # fmt: skip
+        return Attempt(outcome=Outcome.SUCCESS, response=response, error_type=None,
+                       error_message=None)  # fmt: skip
+
+    async def _settle(
+        self,
+        job: EventRecord,
+        resolved: Resolved,
+        destinations: tuple[str | None, str | None],
+        decision: Decision,
+        attempt: Attempt | None,
+    ) -> None:
+        body = job.body
+        now = self.clock()
+        if decision.action is Action.RETRY:
+            due = now + decision.delay_s * self.time_scale
+            body["next_attempt_at"] = due
+            await self.store.reschedule(
+                job.id, token=job.lease_token, due_at=due, body=body, state=EventState.RETRYING
+            )
+            return
+        body.pop("next_attempt_at", None)
+        condition = decision.condition or Condition.RETRIES_EXHAUSTED
+        last = body.get("last_response")
+        response = None
+        if condition is not Condition.ZERO_RESERVED_CONCURRENCY and last is not None:
+            response = AttemptResponse(
+                executed_version=last["executed_version"],
+                function_error=last["function_error"],
+                payload=last["payload"].encode(),
+            )
+        record = execution_record(
+            timestamp=now,
+            request_id=body["request_id"],
+            function_arn=resolved.qualified_arn,
+            condition=condition.value,
+            approximate_invoke_count=body["function_attempts"],
+            request_payload=body["payload"],
+            response=response,
+        )
+        success = decision.action is Action.SUCCEED
+        on_success, on_failure = destinations
+        target = on_success if success else on_failure
+        deliveries: list[dict[str, Any]] = []
+        scope_key = resolved.scope.prefix
+        if target:
+            job_id = await self.router.send_record(
+                destination=target, record=record, success=success,
+                function_arn=resolved.qualified_arn, scope_key=scope_key,
+                trace_header=body.get("trace_header"),
+            )  # fmt: skip
+            deliveries.append({"kind": "destination", "target": target, "job": job_id})
+        if not success:
+            self.metrics.async_events_dropped.labels(resolved.config.name,
+                                                     _resource(resolved)).inc()  # fmt: skip
+            dlq = resolved.config.dead_letter_target
+            if dlq:
+                code, message = _dead_letter_error(condition, attempt, last)
+                job_id = await self.router.send_dead_letter(
+                    target=dlq, event_payload=body["payload"], request_id=body["request_id"],
+                    error_code=code, error_message=message, scope_key=scope_key,
+                    function_arn=resolved.qualified_arn,
+                )  # fmt: skip
+                deliveries.append({"kind": "dead-letter", "target": dlq, "job": job_id})
+        body["outcome"] = {
+            "condition": condition.value,
+            "at": now,
+            "record": record,
+            "deliveries": deliveries,
+        }
+        await self.store.finish(
+            job.id,
+            token=job.lease_token,
+            state=EventState.SUCCEEDED if success else EventState.FAILED,
+            body=body,
+        )
+
+
+def config_destinations(config: Any) -> tuple[str | None, str | None]:
+    if config is None:
+        return None, None
+    return config.on_success, config.on_failure
+
+
+def _resource(resolved: Resolved) -> str:
+    name = resolved.config.name
+    return name if resolved.qualifier == "$LATEST" else f"{name}:{resolved.qualifier}"
+
+
+def _error_fields(payload: bytes) -> tuple[str | None, str | None]:
+    import json
+
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return None, payload.decode(errors="replace")
+    if isinstance(data, dict):
+        return data.get("errorType"), data.get("errorMessage")
+    return None, str(data)
+
+
+def _dead_letter_error(
+    condition: Condition, attempt: Attempt | None, last: dict[str, Any] | None
+) -> tuple[str | None, str]:
+    if condition is Condition.ZERO_RESERVED_CONCURRENCY:
+        return None, ZERO_CONCURRENCY_MESSAGE
+    if last is not None:
+        _, message = _error_fields(last["payload"].encode())
+        return "200", message or ""
+    if attempt is not None and attempt.error_message:
+        return "429" if attempt.outcome is Outcome.THROTTLED else "500", attempt.error_message
+    return None, f"Event dropped: {condition.value}"

@@ -1,0 +1,1 @@
+"""Service-level domain logic (pattern matching, filtering, routing) for the protocol edges."""
