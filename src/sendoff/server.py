@@ -175,6 +175,41 @@ def build_asgi(services: Services) -> Starlette:
     )
 
 
+def work(settings: Settings) -> None:
+    """Run only the async worker (``sendoff worker``) against the configured store.
+
+    Functions it runs reach the API server named by ``--host``/``--port`` through
+    AWS_ENDPOINT_URL. Jobs enqueued by other processes are seen within ``poll_s``.
+    """
+    import asyncio
+    import signal
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    services = build_services(settings)
+    services.scheduler.poll_s = 0.05
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await services.store.open()
+        for hook in services.startup_hooks:
+            await hook()
+        services.scheduler.start()
+        log.info("sendoff worker %s started (store %s)", services.scheduler.owner,
+                 settings.resolved_store_url)  # fmt: skip
+        await stop.wait()
+        await services.scheduler.stop()
+        for hook in services.shutdown_hooks:
+            await hook()
+        await services.executor.aclose()
+        await services.store.close()
+
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s: %(message)s")
+    asyncio.run(main())
+
+
 def serve(settings: Settings) -> None:
     import uvicorn
 

@@ -68,3 +68,21 @@ async def test_list_and_count(store: Store) -> None:
     page2 = await store.list_events(states=[EventState.QUEUED], after_id="e0002")
     assert [e.id for e in page2] == ["e0003", "e0004"]
     assert await store.list_events(function_key_prefix="other/") == []
+
+
+async def test_heartbeat_extends_lease(store: Store) -> None:
+    await store.enqueue([event(1)])
+    (leased,) = await store.lease(owner="w1", now=0, limit=1, lease_s=5)
+    assert await store.extend_lease(leased.id, token=leased.lease_token, expires_at=100)
+    assert await store.lease(owner="w2", now=50, limit=1, lease_s=5) == []
+    assert not await store.extend_lease(leased.id, token=99, expires_at=200)
+
+
+async def test_release_leases_of_a_dead_owner(store: Store) -> None:
+    await store.enqueue([event(1), event(2), event(3)])
+    await store.lease(owner="dead", now=0, limit=2, lease_s=1000)
+    await store.lease(owner="alive", now=0, limit=1, lease_s=1000)
+    assert await store.lease_owners() == ["alive", "dead"]
+    assert await store.release_leases("dead", now=10) == 2
+    again = await store.lease(owner="new", now=10, limit=10, lease_s=5)
+    assert sorted(e.id for e in again) == ["e0001", "e0002"]

@@ -2,6 +2,7 @@
 
 GET  /_sendoff/logs/{function}?after=SEQ        log lines after a sequence number
 GET  /_sendoff/events?function=&state=&after=&limit=   async events, oldest first
+GET  /_sendoff/events/stats                     job counts by state
 GET  /_sendoff/events/{id}                      one event with its attempts, record, deliveries
 POST /_sendoff/events/redrive                   re-enqueue failed events (JSON: {"ids": [...]}
                                                 or {"function": name}); answers the new ids
@@ -54,6 +55,7 @@ class InternalApi:
             Route("/_sendoff/logs/{function}", self.logs, methods=["GET"]),
             Route("/_sendoff/events", self.events, methods=["GET"]),
             Route("/_sendoff/events/redrive", self.redrive, methods=["POST"]),
+            Route("/_sendoff/events/stats", self.stats, methods=["GET"]),
             Route("/_sendoff/events/{id}", self.event, methods=["GET"]),
             Route("/metrics", self.prometheus, methods=["GET"]),
         ]
@@ -91,6 +93,11 @@ class InternalApi:
         return JSONResponse(
             {"events": [event_summary(e) for e in rows], "next": rows[-1].id if rows else None}
         )
+
+    async def stats(self, request: Request) -> Response:
+        """Job counts by state (invocations and deliveries together)."""
+        counts = {s.value: await self.store.count_events(states=[s]) for s in EventState}
+        return JSONResponse({"states": counts, "total": sum(counts.values())})
 
     async def event(self, request: Request) -> Response:
         event = await self.store.get_event(request.path_params["id"])

@@ -18,9 +18,13 @@ from sendoff.errors import ConfigError
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 
 
-def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("server", help="run the sendoff server (all APIs on one port)")
-    for flag, name, kind, help_text in (
+def _server_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    command: str = "server",
+    help_text: str = "run the sendoff server (all APIs on one port)",
+) -> None:
+    p = sub.add_parser(command, help=help_text)
+    for flag, name, kind, flag_help in (
         ("--host", "host", str, "address to bind (default 127.0.0.1)"),
         ("--port", "port", int, "port (default 4566)"),
         ("--data-dir", "data_dir", str, "where data lives (default: user data dir)"),
@@ -34,7 +38,7 @@ def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         ("--log-level", "log_level", str, "log level (default info)"),
     ):
         p.add_argument(flag, dest=name, type=kind, default=None,
-                       help=f"{help_text} [env {env_var_for(name)}]")  # fmt: skip
+                       help=f"{flag_help} [env {env_var_for(name)}]")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     _server_parser(sub)
+    _server_parser(
+        sub,
+        "worker",
+        "run only an async worker against the same store (--host/--port: the API server)",
+    )
     functions = sub.add_parser("functions", help="functions").add_subparsers(
         dest="action", required=True
     )
@@ -58,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     logs = sub.add_parser("logs", help="show a function's logs")
     logs.add_argument("name")
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
+    from sendoff.cli import buses, events
+
+    events.add_parser(sub)
+    buses.add_parser(sub)
     return parser
 
 
@@ -80,6 +93,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         flags = {k: v for k, v in vars(args).items() if k not in ("command", "endpoint_url")}
         serve(load_settings(flags))
         return 0
+    if args.command == "worker":
+        from sendoff.config.settings import load_settings
+        from sendoff.server import work
+
+        flags = {k: v for k, v in vars(args).items() if k not in ("command", "endpoint_url")}
+        work(load_settings(flags))
+        return 0
     client = Client(args.endpoint_url)
     if args.command == "functions":
         return _functions_list(client)
@@ -87,14 +107,22 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _invoke(client, args.name, args.payload, args.qualifier)
     if args.command == "logs":
         return _logs(client, args.name, follow=args.follow)
+    if args.command == "events":
+        from sendoff.cli import events
+
+        return events.run(client, args)
+    if args.command == "buses":
+        from sendoff.cli import buses
+
+        return buses.run(client, args)
     raise CliError(f"unknown command {args.command}")
 
 
 def _functions_list(client: Client) -> int:
     marker = None
-    rows = []
+    rows: list[dict[str, str]] = []
     while True:
-        params = {"Marker": marker} if marker else {}
+        params: dict[str, str] = {"Marker": marker} if marker else {}
         page = client.json("GET", "/2015-03-31/functions/", params=params)
         rows += page.get("Functions", [])
         marker = page.get("NextMarker")

@@ -6,6 +6,10 @@ job itself (``finish`` or ``reschedule`` with the lease token). A job whose hand
 or whose process dies, stays leased until the lease expires and is then taken again, so
 nothing accepted is lost.
 
+Leases are short (``lease_s``, 30 s) and kept alive by a heartbeat while a job runs, so a
+job of a dead worker on another host comes back within ``lease_s``. A worker that starts
+(or notices) leases of a dead process on its own host releases them at once.
+
 The loop sleeps until the next due time or until ``wake()`` (called by in-process
 enqueuers), so a new job starts without polling latency. Jobs enqueued by other processes
 are seen within ``poll_s``.
@@ -26,6 +30,16 @@ from sendoff.store import EventRecord, Store
 log = logging.getLogger("sendoff.scheduler")
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class JobHandler(Protocol):
     async def run(self, job: EventRecord) -> None:
         """Process one leased job and settle it (finish or reschedule) with its token."""
@@ -38,7 +52,7 @@ class Scheduler:
         *,
         clock: Clock = system_clock,
         concurrency: int = 64,
-        lease_s: float = 960.0,
+        lease_s: float = 30.0,
         poll_s: float = 0.5,
     ) -> None:
         self.store = store
@@ -51,7 +65,9 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
         self._running: set[asyncio.Task[None]] = set()
+        self._leases: dict[str, int] = {}  # job id -> lease token, for the heartbeat
         self._task: asyncio.Task[None] | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
         self._stopping = False
 
     def register(self, kind: str, handler: JobHandler) -> None:
@@ -62,6 +78,7 @@ class Scheduler:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="sendoff-scheduler")
+        self._heartbeat = asyncio.create_task(self._beat(), name="sendoff-lease-heartbeat")
 
     async def stop(self, grace_s: float = 5.0) -> None:
         """Stop leasing; give running jobs a moment, then cancel them (their leases expire
@@ -70,6 +87,9 @@ class Scheduler:
         self._wake.set()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            await asyncio.gather(self._heartbeat, return_exceptions=True)
         if self._running:
             _, pending = await asyncio.wait(set(self._running), timeout=grace_s)
             for task in pending:
@@ -80,7 +100,40 @@ class Scheduler:
     def busy(self) -> int:
         return len(self._running)
 
+    async def reclaim_dead_leases(self) -> int:
+        """Release leases held by dead processes of this host (instant crash recovery)."""
+        host = os.uname().nodename
+        released = 0
+        for owner in await self.store.lease_owners():
+            owner_host, _, rest = owner.partition(":")
+            pid_text = rest.partition(":")[0]
+            if owner_host != host or not pid_text.isdigit() or owner == self.owner:
+                continue
+            if not _pid_alive(int(pid_text)):
+                released += await self.store.release_leases(owner, now=self.clock())
+        if released:
+            log.warning("released %d job(s) leased by dead workers", released)
+        return released
+
+    async def _beat(self) -> None:
+        ticks = 0
+        while not self._stopping:
+            await asyncio.sleep(self.lease_s / 3)
+            ticks += 1
+            try:
+                until = self.clock() + self.lease_s
+                for job_id, token in list(self._leases.items()):
+                    await self.store.extend_lease(job_id, token=token, expires_at=until)
+                if ticks % 3 == 0:
+                    await self.reclaim_dead_leases()
+            except Exception:
+                log.exception("lease heartbeat failed")
+
     async def _loop(self) -> None:
+        try:
+            await self.reclaim_dead_leases()
+        except Exception:
+            log.exception("could not reclaim dead leases")
         while not self._stopping:
             try:
                 await self._fill()
@@ -121,6 +174,7 @@ class Scheduler:
     async def _run(self, job: EventRecord) -> None:
         kind = job.body.get("kind", "invoke")
         handler = self.handlers.get(kind)
+        self._leases[job.id] = job.lease_token
         try:
             if handler is None:
                 log.error("no handler for job kind %r (job %s); leaving it leased", kind, job.id)
@@ -131,4 +185,5 @@ class Scheduler:
         except Exception:
             log.exception("job %s (%s) failed in its handler; it will be retried", job.id, kind)
         finally:
+            self._leases.pop(job.id, None)
             self._wake.set()  # a slot freed up

@@ -131,6 +131,18 @@ class Store(MessageStore, ABC):
         """Save progress (e.g. an attempt started) while holding the lease."""
 
     @abstractmethod
+    async def extend_lease(self, event_id: str, *, token: int, expires_at: float) -> bool:
+        """Keep a lease alive while its job runs (a heartbeat). False if it was lost."""
+
+    @abstractmethod
+    async def lease_owners(self) -> list[str]:
+        """Distinct owners holding leases now (to find the leases of dead workers)."""
+
+    @abstractmethod
+    async def release_leases(self, owner: str, *, now: float) -> int:
+        """Make every job leased by ``owner`` (a worker known to be dead) due now."""
+
+    @abstractmethod
     async def next_due_at(self) -> float | None:
         """The earliest time any event becomes leasable, or None if nothing is pending."""
 

@@ -146,6 +146,30 @@ class MemoryStore(MemoryMessages, Store):
         self._events[event_id] = replace(event, body=copy.deepcopy(body))
         return True
 
+    async def extend_lease(self, event_id: str, *, token: int, expires_at: float) -> bool:
+        event = self._holds(event_id, token)
+        if event is None or event.state is not EventState.RUNNING:
+            return False
+        self._events[event_id] = replace(event, lease_expires_at=expires_at)
+        return True
+
+    async def lease_owners(self) -> list[str]:
+        return sorted(
+            {
+                e.lease_owner
+                for e in self._events.values()
+                if e.state is EventState.RUNNING and e.lease_owner
+            }
+        )
+
+    async def release_leases(self, owner: str, *, now: float) -> int:
+        released = 0
+        for event in list(self._events.values()):
+            if event.state is EventState.RUNNING and event.lease_owner == owner:
+                self._events[event.id] = replace(event, lease_expires_at=now)
+                released += 1
+        return released
+
     async def next_due_at(self) -> float | None:
         times = [
             e.due_at if e.state is not EventState.RUNNING else (e.lease_expires_at or 0)

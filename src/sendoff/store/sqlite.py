@@ -177,6 +177,32 @@ class SqliteStore(SqliteMessages, Store):
                 (_dumps(body), event_id, token),
             )
 
+    async def extend_lease(self, event_id: str, *, token: int, expires_at: float) -> bool:
+        with self.db.write() as conn:
+            return self._settle(
+                conn,
+                "UPDATE events SET lease_expires_at = ?, ready_at = ?"
+                " WHERE id = ? AND lease_token = ? AND state = 'running'",
+                (expires_at, expires_at, event_id, token),
+            )
+
+    async def lease_owners(self) -> list[str]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT lease_owner FROM events"
+                " WHERE state = 'running' AND lease_owner IS NOT NULL"
+            ).fetchall()
+        return sorted(r[0] for r in rows)
+
+    async def release_leases(self, owner: str, *, now: float) -> int:
+        with self.db.write() as conn:
+            cur = conn.execute(
+                "UPDATE events SET lease_expires_at = ?, ready_at = ?"
+                " WHERE state = 'running' AND lease_owner = ?",
+                (now, now, owner),
+            )
+            return cur.rowcount
+
     async def next_due_at(self) -> float | None:
         with self.db.read() as conn:
             row = conn.execute(
