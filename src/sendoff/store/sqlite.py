@@ -9,7 +9,7 @@ from typing import Any
 
 from sendoff.errors import ConflictError
 from sendoff.store.base import JSON, Doc, EventRecord, EventState, LogEvent, Store
-from sendoff.store.sqlite_db import SqliteDatabase
+from sendoff.store.sqlite_db import SqliteDatabase, WriteBatcher
 from sendoff.store.sqlite_messages import SqliteMessages
 
 _EVENT_COLUMNS = (
@@ -39,6 +39,7 @@ def _event(row: Sequence[Any]) -> EventRecord:
 class SqliteStore(SqliteMessages, Store):
     def __init__(self, path: str) -> None:
         self.db = SqliteDatabase(path)
+        self.batch = WriteBatcher(self.db)
         super().__init__()
 
     async def open(self) -> None:
@@ -110,23 +111,19 @@ class SqliteStore(SqliteMessages, Store):
 
     # ---- events ----
     async def enqueue(self, events: Sequence[EventRecord]) -> None:
-        with self.db.write() as conn:
+        rows = [
+            (e.id, e.function_key, e.state.value, e.due_at, e.enqueued_at, e.due_at, _dumps(e.body))
+            for e in events
+        ]
+
+        def op(conn: sqlite3.Connection) -> None:
             conn.executemany(
                 "INSERT INTO events (id, function_key, state, due_at, enqueued_at, ready_at,"
                 " body, lease_token) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-                [
-                    (
-                        e.id,
-                        e.function_key,
-                        e.state.value,
-                        e.due_at,
-                        e.enqueued_at,
-                        e.due_at,
-                        _dumps(e.body),
-                    )
-                    for e in events
-                ],
+                rows,
             )
+
+        await self.batch.submit(op)
 
     async def lease(
         self, *, owner: str, now: float, limit: int, lease_s: float
@@ -142,49 +139,43 @@ class SqliteStore(SqliteMessages, Store):
             ).fetchall()
         return sorted((_event(r) for r in rows), key=lambda e: (e.due_at, e.enqueued_at))
 
-    def _settle(self, conn: sqlite3.Connection, sql: str, args: tuple[Any, ...]) -> bool:
-        cur = conn.execute(sql, args)
-        return cur.rowcount > 0
+    async def _settle(self, sql: str, args: tuple[Any, ...]) -> bool:
+        def op(conn: sqlite3.Connection) -> bool:
+            return conn.execute(sql, args).rowcount > 0
+
+        return await self.batch.submit(op)
 
     async def reschedule(
         self, event_id: str, *, token: int, due_at: float, body: JSON, state: EventState
     ) -> bool:
-        with self.db.write() as conn:
-            return self._settle(
-                conn,
-                "UPDATE events SET state = ?, due_at = ?, ready_at = ?, body = ?,"
-                " lease_owner = NULL, lease_expires_at = NULL"
-                f" WHERE id = ? AND lease_token = ? AND state NOT IN {_TERMINAL}",
-                (state.value, due_at, due_at, _dumps(body), event_id, token),
-            )
+        return await self._settle(
+            "UPDATE events SET state = ?, due_at = ?, ready_at = ?, body = ?,"
+            " lease_owner = NULL, lease_expires_at = NULL"
+            f" WHERE id = ? AND lease_token = ? AND state NOT IN {_TERMINAL}",
+            (state.value, due_at, due_at, _dumps(body), event_id, token),
+        )
 
     async def finish(self, event_id: str, *, token: int, state: EventState, body: JSON) -> bool:
-        with self.db.write() as conn:
-            return self._settle(
-                conn,
-                "UPDATE events SET state = ?, ready_at = NULL, body = ?,"
-                " lease_owner = NULL, lease_expires_at = NULL"
-                f" WHERE id = ? AND lease_token = ? AND state NOT IN {_TERMINAL}",
-                (state.value, _dumps(body), event_id, token),
-            )
+        return await self._settle(
+            "UPDATE events SET state = ?, ready_at = NULL, body = ?,"
+            " lease_owner = NULL, lease_expires_at = NULL"
+            f" WHERE id = ? AND lease_token = ? AND state NOT IN {_TERMINAL}",
+            (state.value, _dumps(body), event_id, token),
+        )
 
     async def update_event_body(self, event_id: str, *, token: int, body: JSON) -> bool:
-        with self.db.write() as conn:
-            return self._settle(
-                conn,
-                "UPDATE events SET body = ?"
-                f" WHERE id = ? AND lease_token = ? AND state NOT IN {_TERMINAL}",
-                (_dumps(body), event_id, token),
-            )
+        return await self._settle(
+            "UPDATE events SET body = ?"
+            f" WHERE id = ? AND lease_token = ? AND state NOT IN {_TERMINAL}",
+            (_dumps(body), event_id, token),
+        )
 
     async def extend_lease(self, event_id: str, *, token: int, expires_at: float) -> bool:
-        with self.db.write() as conn:
-            return self._settle(
-                conn,
-                "UPDATE events SET lease_expires_at = ?, ready_at = ?"
-                " WHERE id = ? AND lease_token = ? AND state = 'running'",
-                (expires_at, expires_at, event_id, token),
-            )
+        return await self._settle(
+            "UPDATE events SET lease_expires_at = ?, ready_at = ?"
+            " WHERE id = ? AND lease_token = ? AND state = 'running'",
+            (expires_at, expires_at, event_id, token),
+        )
 
     async def lease_owners(self) -> list[str]:
         with self.db.read() as conn:
@@ -253,11 +244,14 @@ class SqliteStore(SqliteMessages, Store):
 
     # ---- logs ----
     async def append_logs(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:
-        with self.db.write() as conn:
+        rows = [(group, stream, e.timestamp_ms, e.message) for e in events]
+
+        def op(conn: sqlite3.Connection) -> None:
             conn.executemany(
-                "INSERT INTO logs (grp, stream, ts_ms, message) VALUES (?, ?, ?, ?)",
-                [(group, stream, e.timestamp_ms, e.message) for e in events],
+                "INSERT INTO logs (grp, stream, ts_ms, message) VALUES (?, ?, ?, ?)", rows
             )
+
+        await self.batch.submit(op)
 
     async def read_logs(
         self, group: str, *, stream: str | None = None, after_seq: int = 0, limit: int = 1000

@@ -1,0 +1,255 @@
+"""Benchmark the asynchronous pipeline on the embedded default, against Celery and RQ.
+
+    python bench/async_pipeline.py [--events 5000] [--skip-peers]
+
+Measures, on a real ``sendoff server`` (SQLite, one process, one worker):
+
+* accepted/s: Event invokes answered 202, driven by ``wrk`` when installed
+  (``apt-get install wrk``), else by a raw asyncio HTTP/1.1 client;
+* end-to-end/s: from the first request to the last execution record delivered in the
+  function's OnSuccess SQS queue (trivial Python handler);
+* dispatch latency: from receiving the 202 to the handler starting (p50/p99), one event at
+  a time;
+
+then the same work through Celery and RQ (Redis broker on 127.0.0.1:6379, db 15): accepted/s
+is ``apply_async``/``enqueue`` calls per second, end-to-end is the last task's result pushed
+to a Redis list, dispatch latency is enqueue to task start. Figures are printed as a table
+with ratios against the peers measured in the same run. Redis must be running for the peers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import client_for  # noqa: E402
+from tests.support.server import start_server, wait_until  # noqa: E402
+from tests.support.zips import make_zip  # noqa: E402
+
+HANDLER = "import time\ndef handler(event, context):\n    return {'start': time.time()}\n"
+ROLE = "arn:aws:iam::000000000000:role/bench"
+
+
+async def raw_blast(host: str, port: int, path: str, count: int, conns: int = 16) -> float:
+    """Send ``count`` Event invokes over ``conns`` keep-alive connections; return req/s."""
+    body = b'{"n": 1}'
+    request = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nX-Amz-Invocation-Type: Event\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    per = count // conns
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        for _ in range(per):
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 202"), head[:80]
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            if length:
+                await reader.readexactly(length)
+        writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(conns)))
+    return per * conns / (time.perf_counter() - start)
+
+
+def accepted_rate(url: str, port: int, path: str, count: int) -> tuple[float, str]:
+    if shutil.which("wrk"):
+        script = Path(tempfile.mkdtemp()) / "event.lua"
+        script.write_text(
+            'wrk.method = "POST"\nwrk.body = \'{"n": 1}\'\n'
+            'wrk.headers["X-Amz-Invocation-Type"] = "Event"\n'
+        )
+        out = subprocess.run(
+            ["wrk", "-t1", "-c32", "-d5s", "-s", str(script), f"{url}{path}"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        rate = next(float(line.split()[1]) for line in out.splitlines() if "Requests/sec" in line)
+        return rate, "wrk -t1 -c32 -d5s"
+    return asyncio.run(raw_blast("127.0.0.1", port, path, count)), "asyncio raw client, 16 conns"
+
+
+def sendoff_figures(events: int) -> dict[str, Any]:
+    data = Path(tempfile.mkdtemp(prefix="sendoff-bench-"))
+    results: dict[str, Any] = {}
+    server = start_server(data / "accept")
+    try:
+        lam = client_for(server.url, "lambda")
+        lam.create_function(FunctionName="f", Runtime="python3.12", Role=ROLE,
+                            Handler="app.handler", Code={"ZipFile": make_zip({"app.py": HANDLER})})  # fmt: skip
+        path = "/2015-03-31/functions/f/invocations"
+        results["accepted_per_s"], results["accept_client"] = accepted_rate(
+            server.url, server.port, path, events
+        )
+    finally:
+        server.stop()
+
+    server = start_server(data / "e2e")
+    try:
+        lam = client_for(server.url, "lambda")
+        sqs = client_for(server.url, "sqs")
+        queue_url = sqs.create_queue(QueueName="records")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]  # fmt: skip
+        lam.create_function(FunctionName="f", Runtime="python3.12", Role=ROLE,
+                            Handler="app.handler", Code={"ZipFile": make_zip({"app.py": HANDLER})})  # fmt: skip
+        lam.put_function_event_invoke_config(
+            FunctionName="f", DestinationConfig={"OnSuccess": {"Destination": queue_arn}}
+        )
+        lam.invoke(FunctionName="f", Payload=b"{}")  # warm one environment
+
+        def delivered() -> int:
+            attrs = sqs.get_queue_attributes(
+                QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]
+            return int(attrs["ApproximateNumberOfMessages"])
+
+        start = time.perf_counter()
+        asyncio.run(raw_blast("127.0.0.1", server.port, "/2015-03-31/functions/f/invocations",
+                              events))  # fmt: skip
+        wait_until(lambda: delivered() >= events, timeout=600, interval=0.05)
+        results["end_to_end_per_s"] = events / (time.perf_counter() - start)
+        sqs.purge_queue(QueueUrl=queue_url)
+
+        latencies = []
+        for _ in range(200):
+            resp = lam.invoke(FunctionName="f", InvocationType="Event", Payload=b"{}")
+            accepted_at = time.time()
+            request_id = resp["ResponseMetadata"]["RequestId"]
+
+            def record() -> dict[str, Any] | None:
+                for m in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                             WaitTimeSeconds=1).get("Messages", []):  # fmt: skip
+                    sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+                    rec: dict[str, Any] = json.loads(m["Body"])
+                    if rec["requestContext"]["requestId"] == request_id:
+                        return rec
+                return None
+
+            rec = wait_until(record, timeout=30)
+            latencies.append((rec["responsePayload"]["start"] - accepted_at) * 1000)
+        latencies.sort()
+        results["dispatch_p50_ms"] = statistics.median(latencies)
+        results["dispatch_p99_ms"] = latencies[int(len(latencies) * 0.99) - 1]
+    finally:
+        server.stop()
+    return results
+
+
+PEER_TASKS = '''
+import time, redis
+r = redis.Redis(host="127.0.0.1", port=6379, db=15)
+def record(n, sent_at):
+    start = time.time()
+    r.rpush("bench:done", f"{start - sent_at}")
+    return n
+'''
+
+
+def peer_figures(kind: str, events: int) -> dict[str, Any]:
+    import redis
+
+    work = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
+    (work / "bench_tasks.py").write_text(
+        PEER_TASKS
+        + (
+            "from celery import Celery\napp = Celery('bench', broker='redis://127.0.0.1:6379/15')\n"
+            "app.conf.worker_hijack_root_logger = False\nrecord = app.task(record)\n"
+            if kind == "celery"
+            else ""
+        )
+    )
+    r = redis.Redis(host="127.0.0.1", port=6379, db=15)
+    r.flushdb()
+    env = {**os.environ, "PYTHONPATH": str(work)}
+    if kind == "celery":
+        cmd = [sys.executable, "-m", "celery", "-A", "bench_tasks", "worker", "--concurrency=2",
+               "--loglevel=WARNING", "--without-gossip", "--without-mingle"]  # fmt: skip
+    else:
+        cmd = [sys.executable, "-m", "rq.cli", "worker", "--url", "redis://127.0.0.1:6379/15",
+               "--quiet", "bench"]  # fmt: skip
+    worker = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    sys.path.insert(0, str(work))
+    try:
+        import bench_tasks  # type: ignore[import-not-found]
+
+        if kind == "celery":
+            def send(n: int) -> None:
+                bench_tasks.record.apply_async((n, time.time()), ignore_result=True)
+        else:
+            from rq import Queue
+
+            queue = Queue("bench", connection=r)
+
+            def send(n: int) -> None:
+                queue.enqueue(bench_tasks.record, n, time.time(), result_ttl=0)
+
+        send(-1)  # wait for the worker to be up
+        wait_until(lambda: r.llen("bench:done") >= 1, timeout=60)
+        r.delete("bench:done")
+        start = time.perf_counter()
+        for n in range(events):
+            send(n)
+        accepted = events / (time.perf_counter() - start)
+        wait_until(lambda: r.llen("bench:done") >= events, timeout=1200, interval=0.05)
+        e2e = events / (time.perf_counter() - start)
+        r.delete("bench:done")
+        lat = []
+        for n in range(100):
+            send(n)
+            wait_until(lambda: r.llen("bench:done") >= 1, timeout=30, interval=0.0005)
+            lat.append(float(r.lpop("bench:done") or 0) * 1000)
+        lat.sort()
+        return {"accepted_per_s": accepted, "end_to_end_per_s": e2e,
+                "dispatch_p50_ms": statistics.median(lat), "dispatch_p99_ms": lat[98]}  # fmt: skip
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        sys.path.remove(str(work))
+        sys.modules.pop("bench_tasks", None)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--peer-events", type=int, default=2000)
+    parser.add_argument("--skip-peers", action="store_true")
+    args = parser.parse_args()
+    rows = {"sendoff": sendoff_figures(args.events)}
+    if not args.skip_peers:
+        rows["celery"] = peer_figures("celery", args.peer_events)
+        rows["rq"] = peer_figures("rq", args.peer_events)
+    print(f"\n{'':10}{'accepted/s':>12}{'e2e/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    for name, r in rows.items():
+        print(f"{name:10}{r['accepted_per_s']:12.0f}{r['end_to_end_per_s']:10.0f}"
+              f"{r['dispatch_p50_ms']:10.2f}{r['dispatch_p99_ms']:10.2f}")  # fmt: skip
+    s = rows["sendoff"]
+    print(f"\nsendoff accept client: {s['accept_client']}")
+    for peer in ("celery", "rq"):
+        if peer in rows:
+            print(f"end-to-end ratio sendoff/{peer}: "
+                  f"{s['end_to_end_per_s'] / rows[peer]['end_to_end_per_s']:.1f}x")  # fmt: skip
+    print(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()
