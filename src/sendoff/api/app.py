@@ -48,6 +48,6 @@ def build_app(
         Route("/_sendoff/health", health_endpoint, methods=["GET"]),
         Route("/_sendoff/code/{token}", code_endpoint, methods=["GET"]),
         *routes,
-        Route("/", router, methods=["POST"]),
+        Route("/", router.__call__, methods=["POST"]),
     ]
     return Starlette(routes=all_routes, lifespan=lifespan)
