@@ -235,7 +235,7 @@ def _server_class() -> type:
 
     import uvicorn
 
-    class Server(uvicorn.Server):  # type: ignore[misc]
+    class Server(uvicorn.Server):
         """uvicorn re-raises a captured SIGTERM/SIGINT after its graceful shutdown; by then
         everything is closed, so sendoff exits 0 (a clean stop) instead."""
 

@@ -67,10 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     logs = sub.add_parser("logs", help="show a function's logs")
     logs.add_argument("name")
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
-    from sendoff.cli import buses, events
+    from sendoff.cli import buses, events, queues, topics
 
     events.add_parser(sub)
     buses.add_parser(sub)
+    queues.add_parser(sub)
+    topics.add_parser(sub)
     return parser
 
 
@@ -115,6 +117,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from sendoff.cli import buses
 
         return buses.run(client, args)
+    if args.command == "queues":
+        from sendoff.cli import queues
+
+        return queues.run(client, args)
+    if args.command == "topics":
+        from sendoff.cli import topics
+
+        return topics.run(client, args)
     raise CliError(f"unknown command {args.command}")
 
 

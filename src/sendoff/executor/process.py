@@ -1,0 +1,159 @@
+"""Starting, watching, measuring and killing one function process (Linux).
+
+* The process starts in its own session, so it leads a new process group and a kill
+  of the group takes everything it forked.
+* Its exit is watched through a pidfd on the event loop (no thread, no polling).
+* The group is SIGKILLed *before* the leader is reaped, so the group id cannot have
+  been reused by an unrelated process when the signal is sent.
+* Memory is read from `/proc/<pid>/status` (VmRSS now, VmHWM peak) for the process and
+  its descendants.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import resource
+import signal
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+_KIB = 1024
+
+
+class FunctionProcess:
+    """A running function process whose stdout and stderr go to one pipe."""
+
+    def __init__(self, popen: subprocess.Popen[bytes], output_fd: int) -> None:
+        self._popen = popen
+        self.pid = popen.pid
+        self.output_fd = output_fd
+        self.exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._loop = asyncio.get_running_loop()
+        self._pidfd = os.pidfd_open(self.pid)
+        self._loop.add_reader(self._pidfd, self._on_exit)
+
+    @classmethod
+    def spawn(
+        cls,
+        argv: tuple[str, ...],
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        address_space_limit_bytes: int | None,
+    ) -> FunctionProcess:
+        """Start `argv`; raises OSError when it cannot be executed."""
+        read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+        try:
+            popen = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=write_fd,
+                stderr=write_fd,
+                start_new_session=True,
+                close_fds=True,
+            )
+        except BaseException:
+            os.close(read_fd)
+            raise
+        finally:
+            os.close(write_fd)
+        if address_space_limit_bytes is not None:
+            limit = (address_space_limit_bytes, address_space_limit_bytes)
+            with contextlib.suppress(OSError):
+                resource.prlimit(popen.pid, resource.RLIMIT_AS, limit)
+        return cls(popen, read_fd)
+
+    @property
+    def running(self) -> bool:
+        return not self.exited.done()
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group (idempotent)."""
+        if self._popen.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGKILL)
+
+    async def stop(self, timeout_s: float = 5.0) -> None:
+        """Kill the group and wait until the leader is reaped."""
+        self.kill()
+        if not self.exited.done():
+            try:
+                async with asyncio.timeout(timeout_s):
+                    await asyncio.shield(self.exited)
+            except TimeoutError:
+                self._reap(block=True)
+
+    def exit_description(self) -> str:
+        """How the process ended, worded like the Go runtime AWS uses."""
+        code = self._popen.returncode
+        if code is None:
+            return "Runtime exited without providing a reason"
+        if code < 0:
+            try:
+                name = signal.strsignal(-code) or f"signal {-code}"
+            except ValueError:
+                name = f"signal {-code}"
+            return f"Runtime exited with error: signal: {name.lower()}"
+        if code == 0:
+            return "Runtime exited without providing a reason"
+        return f"Runtime exited with error: exit status {code}"
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the process and its descendants now."""
+        return sum(_status_kib(pid, b"VmRSS:") for pid in self._tree()) * _KIB
+
+    def peak_rss_bytes(self) -> int:
+        """Peak resident memory (VmHWM) of the process and its descendants."""
+        return sum(_status_kib(pid, b"VmHWM:") for pid in self._tree()) * _KIB
+
+    def _tree(self) -> list[int]:
+        if not self.running:
+            return []
+        pids = [self.pid]
+        index = 0
+        while index < len(pids) and len(pids) < 256:
+            pids.extend(_children(pids[index]))
+            index += 1
+        return pids
+
+    def _on_exit(self) -> None:
+        # Kill stragglers first: while the leader is an unreaped zombie its pid, and so
+        # the group id, cannot be reused.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+        self._reap(block=False)
+
+    def _reap(self, *, block: bool) -> None:
+        code = self._popen.wait() if block else self._popen.poll()
+        if code is None:
+            return
+        if self._pidfd >= 0:
+            self._loop.remove_reader(self._pidfd)
+            os.close(self._pidfd)
+            self._pidfd = -1
+        if not self.exited.done():
+            self.exited.set_result(code)
+
+
+def _status_kib(pid: int, field: bytes) -> int:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", "rb") as children:
+            return [int(child) for child in children.read().split()]
+    except (OSError, ValueError):
+        return []

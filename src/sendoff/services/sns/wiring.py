@@ -1,0 +1,34 @@
+"""Wire the SNS service into the server: the query endpoint, ``services.topics``, and the
+delivery transports of its subscription protocols."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sendoff.server import Services
+
+
+def install(services: Services) -> None:
+    """Register this service's protocol endpoint and domain object on services."""
+    from sendoff.api.sns import SnsApi
+    from sendoff.services.sns.http_endpoint import HttpTransport
+    from sendoff.services.sns.jobs import SCHEME_EMAIL, SCHEME_HTTP, SCHEME_LAMBDA, SCHEME_TOPIC
+    from sendoff.services.sns.service import TopicService
+    from sendoff.services.sns.smtp import EmailTransport
+    from sendoff.services.sns.transports import LambdaTransport, TopicTransport
+
+    settings = services.settings
+    topics = TopicService(services.store, services.deliveries, endpoint_url=settings.endpoint_url)
+    services.topics = topics
+    http = HttpTransport(topics.repo)
+    services.deliveries.register(SCHEME_HTTP, http)
+    services.deliveries.register(SCHEME_EMAIL, EmailTransport(settings.smtp_url))
+    services.deliveries.register(SCHEME_LAMBDA, LambdaTransport(lambda: services.lambda_async))
+    services.deliveries.register(SCHEME_TOPIC, TopicTransport(topics))
+    services.deliveries.on_failed(topics.failures)
+    services.shutdown_hooks.append(http.aclose)
+
+    api = SnsApi(topics, account_id=settings.account_id, default_region=settings.region)
+    services.router.add_query_service("sns", api.actions, api.endpoint)
+    services.routes += api.routes()

@@ -1,0 +1,28 @@
+"""Wire the queue service into the server: domain object, JSON protocol, delivery transport."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sendoff.api.sqs import SqsApi
+from sendoff.services.sqs.service import QueueService
+from sendoff.services.sqs.transport import SqsTransport
+
+if TYPE_CHECKING:
+    from sendoff.server import Services
+
+
+def install(services: Services) -> None:
+    """Register ``services.queues``, the ``AmazonSQS`` JSON target and the ``sqs`` transport."""
+    settings = services.settings
+    queues = QueueService(services.store, account_id=settings.account_id, region=settings.region)
+    services.queues = queues
+    api = SqsApi(queues, account_id=settings.account_id, default_region=settings.region)
+    services.router.add_json_target("AmazonSQS", api)
+    services.deliveries.register("sqs", SqsTransport(queues))
+
+    async def start() -> None:
+        queues.start()
+
+    services.startup_hooks.append(start)
+    services.shutdown_hooks.append(queues.stop)

@@ -1,0 +1,1 @@
+"""Executor tests: real function processes driven through Executor.invoke."""
