@@ -80,8 +80,10 @@ def accepted_rate(url: str, port: int, path: str, count: int) -> tuple[float, st
         )
         out = subprocess.run(
             ["wrk", "-t1", "-c32", "-d5s", "-s", str(script), f"{url}{path}"],
-            capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         rate = next(float(line.split()[1]) for line in out.splitlines() if "Requests/sec" in line)
         return rate, "wrk -t1 -c32 -d5s"
     return asyncio.run(raw_blast("127.0.0.1", port, path, count)), "asyncio raw client, 16 conns"
@@ -93,8 +95,13 @@ def sendoff_figures(events: int) -> dict[str, Any]:
     server = start_server(data / "accept")
     try:
         lam = client_for(server.url, "lambda")
-        lam.create_function(FunctionName="f", Runtime="python3.12", Role=ROLE,
-                            Handler="app.handler", Code={"ZipFile": make_zip({"app.py": HANDLER})})  # fmt: skip
+        lam.create_function(
+            FunctionName="f",
+            Runtime="python3.12",
+            Role=ROLE,
+            Handler="app.handler",
+            Code={"ZipFile": make_zip({"app.py": HANDLER})},
+        )
         path = "/2015-03-31/functions/f/invocations"
         results["accepted_per_s"], results["accept_client"] = accepted_rate(
             server.url, server.port, path, events
@@ -108,9 +115,15 @@ def sendoff_figures(events: int) -> dict[str, Any]:
         sqs = client_for(server.url, "sqs")
         queue_url = sqs.create_queue(QueueName="records")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"]["QueueArn"]  # fmt: skip
-        lam.create_function(FunctionName="f", Runtime="python3.12", Role=ROLE,
-                            Handler="app.handler", Code={"ZipFile": make_zip({"app.py": HANDLER})})  # fmt: skip
+            "Attributes"
+        ]["QueueArn"]
+        lam.create_function(
+            FunctionName="f",
+            Runtime="python3.12",
+            Role=ROLE,
+            Handler="app.handler",
+            Code={"ZipFile": make_zip({"app.py": HANDLER})},
+        )
         lam.put_function_event_invoke_config(
             FunctionName="f", DestinationConfig={"OnSuccess": {"Destination": queue_arn}}
         )
@@ -123,8 +136,9 @@ def sendoff_figures(events: int) -> dict[str, Any]:
             return int(attrs["ApproximateNumberOfMessages"])
 
         start = time.perf_counter()
-        asyncio.run(raw_blast("127.0.0.1", server.port, "/2015-03-31/functions/f/invocations",
-                              events))  # fmt: skip
+        asyncio.run(
+            raw_blast("127.0.0.1", server.port, "/2015-03-31/functions/f/invocations", events)
+        )
         wait_until(lambda: delivered() >= events, timeout=600, interval=0.05)
         results["end_to_end_per_s"] = events / (time.perf_counter() - start)
         sqs.purge_queue(QueueUrl=queue_url)
@@ -135,9 +149,10 @@ def sendoff_figures(events: int) -> dict[str, Any]:
             accepted_at = time.time()
             request_id = resp["ResponseMetadata"]["RequestId"]
 
-            def record() -> dict[str, Any] | None:
-                for m in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
-                                             WaitTimeSeconds=1).get("Messages", []):  # fmt: skip
+            def record(request_id: str = request_id) -> dict[str, Any] | None:
+                for m in sqs.receive_message(
+                    QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+                ).get("Messages", []):
                     sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
                     rec: dict[str, Any] = json.loads(m["Body"])
                     if rec["requestContext"]["requestId"] == request_id:
@@ -154,14 +169,14 @@ def sendoff_figures(events: int) -> dict[str, Any]:
     return results
 
 
-PEER_TASKS = '''
+PEER_TASKS = """
 import time, redis
 r = redis.Redis(host="127.0.0.1", port=6379, db=15)
 def record(n, sent_at):
     start = time.time()
     r.rpush("bench:done", f"{start - sent_at}")
     return n
-'''
+"""
 
 
 def peer_figures(kind: str, events: int) -> dict[str, Any]:
@@ -181,18 +196,38 @@ def peer_figures(kind: str, events: int) -> dict[str, Any]:
     r.flushdb()
     env = {**os.environ, "PYTHONPATH": str(work)}
     if kind == "celery":
-        cmd = [sys.executable, "-m", "celery", "-A", "bench_tasks", "worker", "--concurrency=2",
-               "--loglevel=WARNING", "--without-gossip", "--without-mingle"]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "bench_tasks",
+            "worker",
+            "--concurrency=2",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ]
     else:
-        cmd = [sys.executable, "-m", "rq.cli", "worker", "--url", "redis://127.0.0.1:6379/15",
-               "--quiet", "bench"]  # fmt: skip
-    worker = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "rq.cli",
+            "worker",
+            "--url",
+            "redis://127.0.0.1:6379/15",
+            "--quiet",
+            "bench",
+        ]
+    worker = subprocess.Popen(
+        cmd, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     sys.path.insert(0, str(work))
     try:
         import bench_tasks  # type: ignore[import-not-found]
 
         if kind == "celery":
+
             def send(n: int) -> None:
                 bench_tasks.record.apply_async((n, time.time()), ignore_result=True)
         else:
@@ -219,8 +254,12 @@ def peer_figures(kind: str, events: int) -> dict[str, Any]:
             wait_until(lambda: r.llen("bench:done") >= 1, timeout=30, interval=0.0005)
             lat.append(float(r.lpop("bench:done") or 0) * 1000)
         lat.sort()
-        return {"accepted_per_s": accepted, "end_to_end_per_s": e2e,
-                "dispatch_p50_ms": statistics.median(lat), "dispatch_p99_ms": lat[98]}  # fmt: skip
+        return {
+            "accepted_per_s": accepted,
+            "end_to_end_per_s": e2e,
+            "dispatch_p50_ms": statistics.median(lat),
+            "dispatch_p99_ms": lat[98],
+        }
     finally:
         worker.terminate()
         worker.wait(30)
@@ -240,14 +279,18 @@ def main() -> None:
         rows["rq"] = peer_figures("rq", args.peer_events)
     print(f"\n{'':10}{'accepted/s':>12}{'e2e/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
     for name, r in rows.items():
-        print(f"{name:10}{r['accepted_per_s']:12.0f}{r['end_to_end_per_s']:10.0f}"
-              f"{r['dispatch_p50_ms']:10.2f}{r['dispatch_p99_ms']:10.2f}")  # fmt: skip
+        print(
+            f"{name:10}{r['accepted_per_s']:12.0f}{r['end_to_end_per_s']:10.0f}"
+            f"{r['dispatch_p50_ms']:10.2f}{r['dispatch_p99_ms']:10.2f}"
+        )
     s = rows["sendoff"]
     print(f"\nsendoff accept client: {s['accept_client']}")
     for peer in ("celery", "rq"):
         if peer in rows:
-            print(f"end-to-end ratio sendoff/{peer}: "
-                  f"{s['end_to_end_per_s'] / rows[peer]['end_to_end_per_s']:.1f}x")  # fmt: skip
+            print(
+                f"end-to-end ratio sendoff/{peer}: "
+                f"{s['end_to_end_per_s'] / rows[peer]['end_to_end_per_s']:.1f}x"
+            )
     print(json.dumps(rows, indent=2))
 
 

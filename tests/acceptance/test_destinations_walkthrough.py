@@ -37,7 +37,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[Any] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
 
@@ -54,18 +54,28 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 @pytest.fixture
 def sendoff(tmp_path: Path, smtp: tuple[Inbox, int]) -> Iterator[ServerProcess]:
-    server = start_server(tmp_path / "data", "--time-scale", "0.01",
-                          "--smtp-url", f"smtp://127.0.0.1:{smtp[1]}")  # fmt: skip
+    server = start_server(
+        tmp_path / "data", "--time-scale", "0.01", "--smtp-url", f"smtp://127.0.0.1:{smtp[1]}"
+    )
     yield server
     server.stop()
 
 
 def aws(server: ServerProcess, tmp_path: Path, *args: str) -> Any:
-    env = {**os.environ, "AWS_ENDPOINT_URL": server.url, "AWS_ACCESS_KEY_ID": "test",
-           "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "sa-east-1"}  # fmt: skip
-    done = subprocess.run([sys.executable, "-m", "awscli", *args, "--output", "json",
-                           "--endpoint-url", server.url],
-                          capture_output=True, text=True, env=env, cwd=tmp_path)  # fmt: skip
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": server.url,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "sa-east-1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "awscli", *args, "--output", "json", "--endpoint-url", server.url],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout) if done.stdout.strip() else {}
 
@@ -75,33 +85,110 @@ def test_walkthrough(sendoff: ServerProcess, smtp: tuple[Inbox, int], tmp_path: 
     role = "arn:aws:iam::000000000000:role/destinations"
     (tmp_path / "tester.zip").write_bytes(make_zip({"index.js": SEED_HANDLER}))
     (tmp_path / "failure.zip").write_bytes(make_zip({"index.js": FAILURE_HANDLER}))
-    fn = aws(sendoff, tmp_path, "lambda", "create-function", "--function-name",
-             "event-destinations", "--runtime", "nodejs20.x", "--handler", "index.handler",
-             "--role", role, "--zip-file", "fileb://tester.zip")  # fmt: skip
-    failure_fn = aws(sendoff, tmp_path, "lambda", "create-function", "--function-name",
-                     "destination-failure", "--runtime", "nodejs20.x", "--handler",
-                     "index.handler", "--role", role, "--zip-file", "fileb://failure.zip")  # fmt: skip
+    fn = aws(
+        sendoff,
+        tmp_path,
+        "lambda",
+        "create-function",
+        "--function-name",
+        "event-destinations",
+        "--runtime",
+        "nodejs20.x",
+        "--handler",
+        "index.handler",
+        "--role",
+        role,
+        "--zip-file",
+        "fileb://tester.zip",
+    )
+    failure_fn = aws(
+        sendoff,
+        tmp_path,
+        "lambda",
+        "create-function",
+        "--function-name",
+        "destination-failure",
+        "--runtime",
+        "nodejs20.x",
+        "--handler",
+        "index.handler",
+        "--role",
+        role,
+        "--zip-file",
+        "fileb://failure.zip",
+    )
     topic = aws(sendoff, tmp_path, "sns", "create-topic", "--name", "destinations")["TopicArn"]
-    queue_url = aws(sendoff, tmp_path, "sqs", "create-queue", "--queue-name", "records")[
-        "QueueUrl"]  # fmt: skip
-    queue_arn = aws(sendoff, tmp_path, "sqs", "get-queue-attributes", "--queue-url", queue_url,
-                    "--attribute-names", "QueueArn")["Attributes"]["QueueArn"]  # fmt: skip
-    aws(sendoff, tmp_path, "sns", "subscribe", "--topic-arn", topic, "--protocol", "sqs",
-        "--notification-endpoint", queue_arn)  # fmt: skip
-    aws(sendoff, tmp_path, "sns", "subscribe", "--topic-arn", topic, "--protocol", "email",
-        "--notification-endpoint", "me@example.com")  # fmt: skip
-    aws(sendoff, tmp_path, "lambda", "put-function-event-invoke-config", "--function-name",
-        "event-destinations", "--destination-config", json.dumps({
-            "OnSuccess": {"Destination": topic},
-            "OnFailure": {"Destination": failure_fn["FunctionArn"]}}))  # fmt: skip
+    queue_url = aws(sendoff, tmp_path, "sqs", "create-queue", "--queue-name", "records")["QueueUrl"]
+    queue_arn = aws(
+        sendoff,
+        tmp_path,
+        "sqs",
+        "get-queue-attributes",
+        "--queue-url",
+        queue_url,
+        "--attribute-names",
+        "QueueArn",
+    )["Attributes"]["QueueArn"]
+    aws(
+        sendoff,
+        tmp_path,
+        "sns",
+        "subscribe",
+        "--topic-arn",
+        topic,
+        "--protocol",
+        "sqs",
+        "--notification-endpoint",
+        queue_arn,
+    )
+    aws(
+        sendoff,
+        tmp_path,
+        "sns",
+        "subscribe",
+        "--topic-arn",
+        topic,
+        "--protocol",
+        "email",
+        "--notification-endpoint",
+        "me@example.com",
+    )
+    aws(
+        sendoff,
+        tmp_path,
+        "lambda",
+        "put-function-event-invoke-config",
+        "--function-name",
+        "event-destinations",
+        "--destination-config",
+        json.dumps(
+            {
+                "OnSuccess": {"Destination": topic},
+                "OnFailure": {"Destination": failure_fn["FunctionArn"]},
+            }
+        ),
+    )
 
     # Success testing
-    out = aws(sendoff, tmp_path, "lambda", "invoke", "--function-name", "event-destinations",
-              "--invocation-type", "Event",
-              "--payload", '{ "Success": true }', "response.json")  # fmt: skip
+    out = aws(
+        sendoff,
+        tmp_path,
+        "lambda",
+        "invoke",
+        "--function-name",
+        "event-destinations",
+        "--invocation-type",
+        "Event",
+        "--payload",
+        '{ "Success": true }',
+        "response.json",
+    )
     assert out["StatusCode"] == 202
-    mail = wait_until(lambda: inbox.messages[0] if inbox.messages else None, timeout=60,
-                      message="the SNS notification email")  # fmt: skip
+    mail = wait_until(
+        lambda: inbox.messages[0] if inbox.messages else None,
+        timeout=60,
+        message="the SNS notification email",
+    )
     text = mail.get_payload(decode=True).decode()
     record, _ = json.JSONDecoder().raw_decode(text)  # the message, then SNS's email footer
     assert record["requestContext"]["condition"] == "Success"
@@ -110,20 +197,49 @@ def test_walkthrough(sendoff: ServerProcess, smtp: tuple[Inbox, int], tmp_path: 
     assert record["requestPayload"] == {"Success": True}
     assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST"}
     assert record["responsePayload"] is None
-    received = aws(sendoff, tmp_path, "sqs", "receive-message", "--queue-url", queue_url,
-                   "--wait-time-seconds", "5")  # fmt: skip
+    received = aws(
+        sendoff,
+        tmp_path,
+        "sqs",
+        "receive-message",
+        "--queue-url",
+        queue_url,
+        "--wait-time-seconds",
+        "5",
+    )
     assert json.loads(json.loads(received["Messages"][0]["Body"])["Message"]) == record
 
     # Failure testing
-    out = aws(sendoff, tmp_path, "lambda", "invoke", "--function-name", "event-destinations",
-              "--invocation-type", "Event",
-              "--payload", '{ "Success": false }', "response.json")  # fmt: skip
+    out = aws(
+        sendoff,
+        tmp_path,
+        "lambda",
+        "invoke",
+        "--function-name",
+        "event-destinations",
+        "--invocation-type",
+        "Event",
+        "--payload",
+        '{ "Success": false }',
+        "response.json",
+    )
     assert out["StatusCode"] == 202
 
     def failure_logged() -> dict[str, Any] | None:
-        done = subprocess.run([sys.executable, "-m", "sendoff.cli.main", "--endpoint-url",
-                               sendoff.url, "logs", "destination-failure"],
-                              capture_output=True, text=True, check=True)  # fmt: skip
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "sendoff.cli.main",
+                "--endpoint-url",
+                sendoff.url,
+                "logs",
+                "destination-failure",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         text = done.stdout
         if "EVENT" not in text:
             return None

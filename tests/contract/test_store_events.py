@@ -8,9 +8,13 @@ from sendoff.store.base import EventState
 
 def event(i: int, *, due: float = 0.0) -> EventRecord:
     return EventRecord(
-        id=f"e{i:04d}", function_key="acct/r/f", state=EventState.QUEUED, due_at=due,
-        enqueued_at=float(i), body={"n": i},
-    )  # fmt: skip
+        id=f"e{i:04d}",
+        function_key="acct/r/f",
+        state=EventState.QUEUED,
+        due_at=due,
+        enqueued_at=float(i),
+        body={"n": i},
+    )
 
 
 async def test_lease_takes_due_events_in_order(store: Store) -> None:
@@ -42,9 +46,12 @@ async def test_reschedule_makes_it_due_later(store: Store) -> None:
     await store.enqueue([event(1)])
     (leased,) = await store.lease(owner="w", now=0, limit=1, lease_s=5)
     assert await store.reschedule(
-        leased.id, token=leased.lease_token, due_at=60, body={"attempts": 1},
+        leased.id,
+        token=leased.lease_token,
+        due_at=60,
+        body={"attempts": 1},
         state=EventState.RETRYING,
-    )  # fmt: skip
+    )
     assert await store.lease(owner="w", now=59, limit=1, lease_s=5) == []
     (again,) = await store.lease(owner="w", now=60, limit=1, lease_s=5)
     assert again.body == {"attempts": 1}

@@ -6,6 +6,7 @@ The session server runs with --time-scale 0.01, so AWS's 60 s and 120 s retry de
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -22,8 +23,9 @@ SCALE = 0.01
 
 
 def event_invoke(client: Any, name: str, payload: Any, **kwargs: Any) -> str:
-    resp = client.invoke(FunctionName=name, InvocationType="Event",
-                         Payload=json.dumps(payload).encode(), **kwargs)  # fmt: skip
+    resp = client.invoke(
+        FunctionName=name, InvocationType="Event", Payload=json.dumps(payload).encode(), **kwargs
+    )
     assert resp["StatusCode"] == 202
     assert resp["Payload"].read() == b""
     assert "ExecutedVersion" not in resp and "FunctionError" not in resp
@@ -37,14 +39,22 @@ def test_success_record(lambda_client: Any, server: Any) -> None:
     event = wait_terminal(server.url, request_id)
     assert event["state"] == "succeeded"
     record = event["body"]["outcome"]["record"]
-    assert list(record) == ["version", "timestamp", "requestContext", "requestPayload",
-                            "responseContext", "responsePayload"]  # fmt: skip
+    assert list(record) == [
+        "version",
+        "timestamp",
+        "requestContext",
+        "requestPayload",
+        "responseContext",
+        "responsePayload",
+    ]
     assert record["version"] == "1.0"
     assert record["timestamp"].endswith("Z") and len(record["timestamp"]) == 24
     assert record["requestContext"] == {
-        "requestId": request_id, "functionArn": f"{ARN}{name}:$LATEST",
-        "condition": "Success", "approximateInvokeCount": 1,
-    }  # fmt: skip
+        "requestId": request_id,
+        "functionArn": f"{ARN}{name}:$LATEST",
+        "condition": "Success",
+        "approximateInvokeCount": 1,
+    }
     assert record["requestPayload"] == {"hello": "world"}
     assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST"}
     assert record["responsePayload"]["request_id"] == request_id  # the id the function saw
@@ -60,7 +70,7 @@ def test_function_errors_are_retried_twice_about_60_then_120_s(
     assert event["state"] == "failed"
     attempts = event["body"]["attempts"]
     assert len(attempts) == 3
-    gaps = [b["started_at"] - a["started_at"] for a, b in zip(attempts, attempts[1:], strict=False)]
+    gaps = [b["started_at"] - a["started_at"] for a, b in itertools.pairwise(attempts)]
     assert gaps[0] >= 60 * SCALE * 0.95 and gaps[1] >= 120 * SCALE * 0.95
     assert gaps[0] < gaps[1]
     record = event["body"]["outcome"]["record"]
@@ -87,8 +97,9 @@ def test_zero_retries(lambda_client: Any, server: Any) -> None:
 def test_event_age_look_ahead(lambda_client: Any, server: Any, max_age: int, count: int) -> None:
     name = unique()
     create_python(lambda_client, name)
-    lambda_client.put_function_event_invoke_config(FunctionName=name,
-                                                   MaximumEventAgeInSeconds=max_age)  # fmt: skip
+    lambda_client.put_function_event_invoke_config(
+        FunctionName=name, MaximumEventAgeInSeconds=max_age
+    )
     event = wait_terminal(server.url, event_invoke(lambda_client, name, {"fail": True}))
     record = event["body"]["outcome"]["record"]
     assert record["requestContext"]["condition"] == "EventAgeExceeded"
@@ -114,7 +125,7 @@ def test_zero_reserved_concurrency(lambda_client: Any, server: Any) -> None:
 def test_non_json_output_is_kept_as_string(lambda_client: Any, server: Any) -> None:
     name = unique("raw")
     bootstrap = (
-        "#!/bin/sh\nset -e\nAPI=\"http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime\"\n"
+        '#!/bin/sh\nset -e\nAPI="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"\n'
         "while true; do\n"
         "  ID=$(curl -sS -D - -o /dev/null \"$API/invocation/next\" | tr -d '\\r' |"
         " awk -F': ' 'tolower($1)==\"lambda-runtime-aws-request-id\"{print $2}')\n"
@@ -125,9 +136,12 @@ def test_non_json_output_is_kept_as_string(lambda_client: Any, server: Any) -> N
     from tests.support.zips import make_zip
 
     lambda_client.create_function(
-        FunctionName=name, Runtime="provided.al2023", Role=ROLE, Handler="x",
+        FunctionName=name,
+        Runtime="provided.al2023",
+        Role=ROLE,
+        Handler="x",
         Code={"ZipFile": make_zip({"bootstrap": bootstrap}, executable=("bootstrap",))},
-    )  # fmt: skip
+    )
     event = wait_terminal(server.url, event_invoke(lambda_client, name, {}))
     assert event["body"]["outcome"]["record"]["responsePayload"] == "plain text, not json"
 
@@ -136,8 +150,11 @@ def test_async_payload_limit_and_invalid_json(lambda_client: Any, server: Any) -
     name = unique()
     create_python(lambda_client, name)
     big = b'"' + b"x" * 1_048_576 + b'"'
-    resp = httpx.post(f"{server.url}/2015-03-31/functions/{name}/invocations", content=big,
-                      headers={"X-Amz-Invocation-Type": "Event"})  # fmt: skip
+    resp = httpx.post(
+        f"{server.url}/2015-03-31/functions/{name}/invocations",
+        content=big,
+        headers={"X-Amz-Invocation-Type": "Event"},
+    )
     assert resp.status_code == 413
     assert resp.json()["message"] == (
         f"{len(big)} byte payload is too large for the Event invocation type (limit 1048576 bytes)"
@@ -159,15 +176,20 @@ def test_legacy_invoke_async(lambda_client: Any, server: Any) -> None:
 
 def test_lambda_destination_receives_failure_record(lambda_client: Any, server: Any) -> None:
     target = unique("dest")
-    create_python(lambda_client, target, source=(
-        "import json\ndef handler(event, context):\n    print('RECORD ' + json.dumps(event))\n"
-    ))  # fmt: skip
+    create_python(
+        lambda_client,
+        target,
+        source=(
+            "import json\ndef handler(event, context):\n    print('RECORD ' + json.dumps(event))\n"
+        ),
+    )
     name = unique()
     create_python(lambda_client, name)
     lambda_client.put_function_event_invoke_config(
-        FunctionName=name, MaximumRetryAttempts=0,
+        FunctionName=name,
+        MaximumRetryAttempts=0,
         DestinationConfig={"OnFailure": {"Destination": f"{ARN}{target}"}},
-    )  # fmt: skip
+    )
     request_id = event_invoke(lambda_client, name, {"fail": True, "message": "to the dest"})
 
     def record_logged() -> dict[str, Any] | None:
@@ -189,10 +211,12 @@ def test_alias_config_applies_to_alias_invokes(lambda_client: Any, server: Any) 
     name = unique()
     create_python(lambda_client, name, Publish=True)
     lambda_client.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
-    lambda_client.put_function_event_invoke_config(FunctionName=name, Qualifier="live",
-                                                   MaximumRetryAttempts=0)  # fmt: skip
-    event = wait_terminal(server.url, event_invoke(lambda_client, name, {"fail": True},
-                                                   Qualifier="live"))  # fmt: skip
+    lambda_client.put_function_event_invoke_config(
+        FunctionName=name, Qualifier="live", MaximumRetryAttempts=0
+    )
+    event = wait_terminal(
+        server.url, event_invoke(lambda_client, name, {"fail": True}, Qualifier="live")
+    )
     record = event["body"]["outcome"]["record"]
     assert record["requestContext"]["functionArn"] == f"{ARN}{name}:live"
     assert record["requestContext"]["approximateInvokeCount"] == 1

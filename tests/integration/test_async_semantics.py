@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -30,8 +31,9 @@ def handler(event, context):
 
 
 def event_invoke(client: Any, name: str, payload: Any) -> str:
-    resp = client.invoke(FunctionName=name, InvocationType="Event",
-                         Payload=json.dumps(payload).encode())  # fmt: skip
+    resp = client.invoke(
+        FunctionName=name, InvocationType="Event", Payload=json.dumps(payload).encode()
+    )
     return str(resp["ResponseMetadata"]["RequestId"])
 
 
@@ -47,9 +49,11 @@ def test_throttles_back_off_without_using_retries(lambda_client: Any, server: An
         assert e["body"]["outcome"]["record"]["requestContext"]["approximateInvokeCount"] == 1
     outcomes = [a["outcome"] for e in events for a in e["body"]["attempts"]]
     assert "throttled" in outcomes  # concurrency 1 and three events: some waited
-    throttled = [e for e in events if any(a["outcome"] == "throttled" for a in e["body"]["attempts"])]
+    throttled = [
+        e for e in events if any(a["outcome"] == "throttled" for a in e["body"]["attempts"])
+    ]
     starts = [a["started_at"] for a in throttled[0]["body"]["attempts"]]
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert all(g >= 0.01 * 0.9 for g in gaps)  # at least 1 s (scaled) between throttled tries
 
 
@@ -62,13 +66,26 @@ def test_latest_events_run_the_code_current_at_dequeue(tmp_path: Path) -> None:
         name = unique()
         create_python(client, name, source="def handler(e, c):\n    return 'old'\n")
         ids = [event_invoke(client, name, {}) for _ in range(3)]
-        client.update_function_code(FunctionName=name, ZipFile=make_zip(
-            {"app.py": "def handler(e, c):\n    return 'new'\n"}))  # fmt: skip
+        client.update_function_code(
+            FunctionName=name,
+            ZipFile=make_zip({"app.py": "def handler(e, c):\n    return 'new'\n"}),
+        )
         worker = subprocess.Popen(
-            [sys.executable, "-m", "sendoff.cli.main", "worker", "--data-dir", str(data),
-             "--port", str(server.port), "--time-scale", "0.01"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "sendoff.cli.main",
+                "worker",
+                "--data-dir",
+                str(data),
+                "--port",
+                str(server.port),
+                "--time-scale",
+                "0.01",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for request_id in ids:
             event = wait_terminal(server.url, request_id)
             assert event["body"]["outcome"]["record"]["responsePayload"] == "new"
@@ -85,8 +102,9 @@ def test_recursive_loop_is_stopped_after_16(lambda_client: Any, server: Any) -> 
     event_invoke(lambda_client, name, {})
 
     def dropped() -> list[dict[str, Any]]:
-        page = httpx.get(f"{server.url}/_sendoff/events",
-                         params={"function": name, "state": "failed"}).json()  # fmt: skip
+        page = httpx.get(
+            f"{server.url}/_sendoff/events", params={"function": name, "state": "failed"}
+        ).json()
         return list(page["events"])
 
     failed = wait_until(dropped, timeout=60, message="the loop to be stopped")
@@ -122,8 +140,12 @@ def test_cli_events_list_show_and_redrive(lambda_client: Any, server: Any) -> No
     wait_terminal(server.url, request_id)
 
     def cli(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "sendoff.cli.main", "--endpoint-url",
-                               server.url, *args], capture_output=True, text=True, check=True)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "sendoff.cli.main", "--endpoint-url", server.url, *args],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return done.stdout
 
     listing = cli("events", "list", name, "--state", "failed")

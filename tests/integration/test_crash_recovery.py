@@ -29,9 +29,11 @@ def fire(url: str, name: str, count: int, accepted: list[str], stop: threading.E
             if stop.is_set():
                 return
             try:
-                resp = http.post(f"/2015-03-31/functions/{name}/invocations",
-                                 content=b'{"n": %d}' % n,
-                                 headers={"X-Amz-Invocation-Type": "Event"})  # fmt: skip
+                resp = http.post(
+                    f"/2015-03-31/functions/{name}/invocations",
+                    content=b'{"n": %d}' % n,
+                    headers={"X-Amz-Invocation-Type": "Event"},
+                )
             except httpx.HTTPError:
                 return
             if resp.status_code == 202:
@@ -64,8 +66,9 @@ def wait_all_terminal(url: str, accepted: list[str], timeout: float = 120) -> di
     return wait_until(check, timeout=timeout, interval=0.5, message="all events terminal")  # type: ignore[no-any-return]
 
 
-def load_then_kill(server: ServerProcess, victim: subprocess.Popen[bytes], name: str,
-                   total: int, kill_after: int) -> list[str]:  # fmt: skip
+def load_then_kill(
+    server: ServerProcess, victim: subprocess.Popen[bytes], name: str, total: int, kill_after: int
+) -> list[str]:
     accepted: list[str] = []
     stop = threading.Event()
     sender = threading.Thread(target=fire, args=(server.url, name, total, accepted, stop))
@@ -99,10 +102,21 @@ def test_worker_sigkill_mid_run_loses_nothing(tmp_path: Path) -> None:
 
     def worker() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [sys.executable, "-m", "sendoff.cli.main", "worker", "--data-dir", str(data),
-             "--port", str(server.port), "--time-scale", "0.01"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "sendoff.cli.main",
+                "worker",
+                "--data-dir",
+                str(data),
+                "--port",
+                str(server.port),
+                "--time-scale",
+                "0.01",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     first = worker()
     second = None

@@ -38,8 +38,9 @@ def receive_one(sqs: Any, url: str, **kwargs: Any) -> dict[str, Any]:
 
 
 def event_invoke(client: Any, name: str, payload: Any) -> str:
-    resp = client.invoke(FunctionName=name, InvocationType="Event",
-                         Payload=json.dumps(payload).encode())  # fmt: skip
+    resp = client.invoke(
+        FunctionName=name, InvocationType="Event", Payload=json.dumps(payload).encode()
+    )
     return str(resp["ResponseMetadata"]["RequestId"])
 
 
@@ -49,13 +50,17 @@ def test_sqs_destinations_get_compact_records(lambda_client: Any, sqs: Any, serv
     name = unique()
     create_python(lambda_client, name)
     lambda_client.put_function_event_invoke_config(
-        FunctionName=name, MaximumRetryAttempts=0,
-        DestinationConfig={"OnSuccess": {"Destination": ok_arn},
-                           "OnFailure": {"Destination": bad_arn}},
-    )  # fmt: skip
+        FunctionName=name,
+        MaximumRetryAttempts=0,
+        DestinationConfig={
+            "OnSuccess": {"Destination": ok_arn},
+            "OnFailure": {"Destination": bad_arn},
+        },
+    )
     ok_id = event_invoke(lambda_client, name, {"x": 1})
-    msg = receive_one(sqs, ok_url, MessageAttributeNames=["All"],
-                      MessageSystemAttributeNames=["All"])  # fmt: skip
+    msg = receive_one(
+        sqs, ok_url, MessageAttributeNames=["All"], MessageSystemAttributeNames=["All"]
+    )
     assert ": " not in msg["Body"] and ", " not in msg["Body"]  # compact JSON, as AWS sends
     record = json.loads(msg["Body"])
     assert record["requestContext"]["requestId"] == ok_id
@@ -92,15 +97,17 @@ def test_eventbridge_destination_envelope(lambda_client: Any, sqs: Any, server: 
     bus = unique("bus")
     bus_arn = events.create_event_bus(Name=bus)["EventBusArn"]
     url, arn = make_queue(sqs)
-    events.put_rule(Name="all-lambda", EventBusName=bus,
-                    EventPattern=json.dumps({"source": ["lambda"]}))  # fmt: skip
+    events.put_rule(
+        Name="all-lambda", EventBusName=bus, EventPattern=json.dumps({"source": ["lambda"]})
+    )
     events.put_targets(Rule="all-lambda", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
     name = unique()
     create_python(lambda_client, name)
     lambda_client.put_function_event_invoke_config(
-        FunctionName=name, MaximumRetryAttempts=0,
+        FunctionName=name,
+        MaximumRetryAttempts=0,
         DestinationConfig={"OnFailure": {"Destination": bus_arn}},
-    )  # fmt: skip
+    )
     request_id = event_invoke(lambda_client, name, {"fail": True})
     envelope = json.loads(receive_one(sqs, url)["Body"])
     assert envelope["source"] == "lambda"
@@ -156,9 +163,10 @@ def test_dead_letter_queue_gets_the_event_with_attributes(
     name = unique()
     create_python(lambda_client, name, DeadLetterConfig={"TargetArn": dlq_arn})
     lambda_client.put_function_event_invoke_config(
-        FunctionName=name, MaximumRetryAttempts=0,
+        FunctionName=name,
+        MaximumRetryAttempts=0,
         DestinationConfig={"OnFailure": {"Destination": dest_arn}},
-    )  # fmt: skip
+    )
     long_message = "x" * 3000
     request_id = event_invoke(lambda_client, name, {"fail": True, "message": long_message})
     msg = receive_one(sqs, dlq_url, MessageAttributeNames=["All"])
@@ -175,8 +183,9 @@ def test_sns_dead_letter_target(lambda_client: Any, sqs: Any, server: Any) -> No
     sns = client_for(server.url, "sns")
     topic = sns.create_topic(Name=unique("dlt"))["TopicArn"]
     url, arn = make_queue(sqs)
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
-                  Attributes={"RawMessageDelivery": "true"})  # fmt: skip
+    sns.subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"}
+    )
     name = unique()
     create_python(lambda_client, name, DeadLetterConfig={"TargetArn": topic})
     lambda_client.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0)

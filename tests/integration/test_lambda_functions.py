@@ -22,8 +22,13 @@ def error_of(exc: pytest.ExceptionInfo[botocore.exceptions.ClientError]) -> tupl
 def test_create_function_shape(lambda_client: Any) -> None:
     code = make_zip({"app.py": PY_ECHO})
     name = unique()
-    resp = create_python(lambda_client, name, Description="d", MemorySize=256,
-                         Environment={"Variables": {"GREETING": "hi"}})  # fmt: skip
+    resp = create_python(
+        lambda_client,
+        name,
+        Description="d",
+        MemorySize=256,
+        Environment={"Variables": {"GREETING": "hi"}},
+    )
     assert resp["ResponseMetadata"]["HTTPStatusCode"] == 201
     assert resp["FunctionName"] == name
     assert resp["FunctionArn"] == f"arn:aws:lambda:us-east-1:000000000000:function:{name}"
@@ -44,9 +49,10 @@ def test_get_function_and_code_location(lambda_client: Any) -> None:
     assert got["Configuration"]["FunctionName"] == name
     assert got["Code"]["RepositoryType"] == "S3"
     data = httpx.get(got["Code"]["Location"]).content
-    assert base64.b64encode(hashlib.sha256(data).digest()).decode() == got["Configuration"][
-        "CodeSha256"
-    ]
+    assert (
+        base64.b64encode(hashlib.sha256(data).digest()).decode()
+        == got["Configuration"]["CodeSha256"]
+    )
     by_arn = lambda_client.get_function_configuration(
         FunctionName=got["Configuration"]["FunctionArn"]
     )
@@ -77,12 +83,18 @@ def test_create_conflict_and_not_found(lambda_client: Any) -> None:
         ({"Timeout": 901}, "ValidationException", "less than or equal to 900"),
         ({"Role": "not-a-role"}, "ValidationException", "at 'role'"),
         ({"Code": {"ZipFile": b"not a zip"}}, "InvalidParameterValueException", "Could not unzip"),
-        ({"Environment": {"Variables": {"BIG": "x" * 5000}}}, "InvalidParameterValueException",
-         "exceeded the 4KB limit"),
-        ({"Environment": {"Variables": {"AWS_REGION": "x"}}}, "InvalidParameterValueException",
-         "reserved keys"),
+        (
+            {"Environment": {"Variables": {"BIG": "x" * 5000}}},
+            "InvalidParameterValueException",
+            "exceeded the 4KB limit",
+        ),
+        (
+            {"Environment": {"Variables": {"AWS_REGION": "x"}}},
+            "InvalidParameterValueException",
+            "reserved keys",
+        ),
     ],
-)  # fmt: skip
+)
 def test_create_rejects_bad_input(
     lambda_client: Any, kwargs: dict[str, Any], code: str, fragment: str
 ) -> None:
@@ -95,9 +107,14 @@ def test_create_rejects_bad_input(
 
 
 def test_memory_size_out_of_range_raw(server: Any) -> None:
-    body = {"FunctionName": unique(), "Runtime": "python3.12", "Role": ROLE,
-            "Handler": "app.handler", "MemorySize": 64,
-            "Code": {"ZipFile": base64.b64encode(make_zip({"app.py": PY_ECHO})).decode()}}  # fmt: skip
+    body = {
+        "FunctionName": unique(),
+        "Runtime": "python3.12",
+        "Role": ROLE,
+        "Handler": "app.handler",
+        "MemorySize": 64,
+        "Code": {"ZipFile": base64.b64encode(make_zip({"app.py": PY_ECHO})).decode()},
+    }
     resp = httpx.post(f"{server.url}/2015-03-31/functions", json=body)
     assert resp.status_code == 400
     assert resp.headers["x-amzn-errortype"] == "ValidationException"
@@ -116,8 +133,13 @@ def test_list_functions_paginates(server: Any) -> None:
         create_python(client, name)
     first = client.list_functions(MaxItems=2)
     assert len(first["Functions"]) == 2 and "NextMarker" in first
-    seen = [f["FunctionName"] for page in client.get_paginator("list_functions").paginate(
-        PaginationConfig={"PageSize": 2}) for f in page["Functions"]]  # fmt: skip
+    seen = [
+        f["FunctionName"]
+        for page in client.get_paginator("list_functions").paginate(
+            PaginationConfig={"PageSize": 2}
+        )
+        for f in page["Functions"]
+    ]
     assert seen == names
     assert all(":eu-west-1:" in f["FunctionArn"] for f in first["Functions"])
 
@@ -165,8 +187,9 @@ def test_versions_and_aliases(lambda_client: Any) -> None:
     )
     v2 = lambda_client.publish_version(FunctionName=name, Description="second")
     assert v2["Version"] == "2" and v2["Description"] == "second"
-    versions = [v["Version"] for v in lambda_client.list_versions_by_function(
-        FunctionName=name)["Versions"]]  # fmt: skip
+    versions = [
+        v["Version"] for v in lambda_client.list_versions_by_function(FunctionName=name)["Versions"]
+    ]
     assert versions == ["$LATEST", "1", "2"]
 
     alias = lambda_client.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
@@ -177,9 +200,7 @@ def test_versions_and_aliases(lambda_client: Any) -> None:
     assert out["ExecutedVersion"] == "2" and out["Payload"].read() == b"2"
     lambda_client.update_alias(FunctionName=name, Name="live", FunctionVersion="2")
     assert lambda_client.invoke(FunctionName=f"{name}:live")["ExecutedVersion"] == "2"
-    assert [a["Name"] for a in lambda_client.list_aliases(FunctionName=name)["Aliases"]] == [
-        "live"
-    ]
+    assert [a["Name"] for a in lambda_client.list_aliases(FunctionName=name)["Aliases"]] == ["live"]
     with pytest.raises(botocore.exceptions.ClientError) as exc:
         lambda_client.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
     assert error_of(exc)[0] == "ResourceConflictException"
@@ -210,8 +231,12 @@ def test_concurrency_settings(lambda_client: Any) -> None:
         lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=950)
     assert "UnreservedConcurrentExecution below its minimum value of [100]" in error_of(exc)[1]
     lambda_client.delete_function_concurrency(FunctionName=name)
-    assert lambda_client.get_function_concurrency(FunctionName=name).get(
-        "ReservedConcurrentExecutions") is None  # fmt: skip
+    assert (
+        lambda_client.get_function_concurrency(FunctionName=name).get(
+            "ReservedConcurrentExecutions"
+        )
+        is None
+    )
 
 
 def test_recursion_config(lambda_client: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import botocore.exceptions
@@ -14,22 +15,8 @@ import pytest
 from tests.support.functions import ROLE, create_python, unique
 from tests.support.zips import make_zip
 
-SEED_HANDLER = """// Lambda Destinations tester, Success returns a json blob, Failure throws an error
-exports.handler = function(event, context, callback) {
-var event_received_at = new Date().toISOString();
-console.log('Event received at: ' + event_received_at);
-console.log('Received event:', JSON.stringify(event, null, 2));
-if (event.Success) {
-console.log("Success");
-context.callbackWaitsForEmptyEventLoop = false;
-callback(null);
-} else {
-console.log("Failure");
-context.callbackWaitsForEmptyEventLoop = false;
-callback(new Error("Failure from event, Success = false, I am failing!"), 'Destination Function Error Thrown');
-}
-};
-"""
+# The handler of the AWS Lambda Destinations announcement (shared/seed), unchanged.
+SEED_HANDLER = (Path(__file__).parent.parent / "support" / "seed" / "index.js").read_text()
 
 
 def invoke(client: Any, name: str, payload: Any = None, **kwargs: Any) -> tuple[Any, Any]:
@@ -91,7 +78,9 @@ def test_timeout(lambda_client: Any) -> None:
     assert resp["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Sandbox.Timedout"
     request_id = resp["ResponseMetadata"]["RequestId"]
-    assert body["errorMessage"] == f"RequestId: {request_id} Error: Task timed out after 1.00 seconds"
+    assert (
+        body["errorMessage"] == f"RequestId: {request_id} Error: Task timed out after 1.00 seconds"
+    )
     resp2, body2 = invoke(lambda_client, name, {"a": 1})  # the server keeps serving
     assert "FunctionError" not in resp2 and body2["event"] == {"a": 1}
 
@@ -156,9 +145,12 @@ def test_reserved_concurrency_zero_throttles_sync(lambda_client: Any) -> None:
 def test_node_seed_handler(lambda_client: Any) -> None:
     name = unique("node")
     lambda_client.create_function(
-        FunctionName=name, Runtime="nodejs20.x", Role=ROLE, Handler="index.handler",
+        FunctionName=name,
+        Runtime="nodejs20.x",
+        Role=ROLE,
+        Handler="index.handler",
         Code={"ZipFile": make_zip({"index.js": SEED_HANDLER})},
-    )  # fmt: skip
+    )
     resp, body = invoke(lambda_client, name, {"Success": True}, LogType="Tail")
     assert "FunctionError" not in resp and body is None
     assert "Success" in base64.b64decode(resp["LogResult"]).decode()
@@ -171,11 +163,17 @@ def test_node_seed_handler(lambda_client: Any) -> None:
 
 def test_node_async_esm_handler(lambda_client: Any) -> None:
     name = unique("esm")
-    source = "export const handler = async (event, context) => ({got: event, id: context.awsRequestId});\n"
+    source = (
+        "export const handler = async (event, context) =>"
+        " ({got: event, id: context.awsRequestId});\n"
+    )
     lambda_client.create_function(
-        FunctionName=name, Runtime="nodejs22.x", Role=ROLE, Handler="index.handler",
+        FunctionName=name,
+        Runtime="nodejs22.x",
+        Role=ROLE,
+        Handler="index.handler",
         Code={"ZipFile": make_zip({"index.mjs": source})},
-    )  # fmt: skip
+    )
     resp, body = invoke(lambda_client, name, {"x": 1})
     assert body == {"got": {"x": 1}, "id": resp["ResponseMetadata"]["RequestId"]}
 
@@ -185,10 +183,14 @@ def test_provided_runtime_with_awslambdaric(lambda_client: Any) -> None:
     bootstrap = f"#!/bin/sh\nexec {sys.executable} -m awslambdaric app.handler\n"
     app = "def handler(event, context):\n    return {'ric': event, 'fn': context.function_name}\n"
     lambda_client.create_function(
-        FunctionName=name, Runtime="provided.al2023", Role=ROLE, Handler="app.handler",
-        Code={"ZipFile": make_zip({"bootstrap": bootstrap, "app.py": app},
-                                  executable=("bootstrap",))},
-    )  # fmt: skip
+        FunctionName=name,
+        Runtime="provided.al2023",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={
+            "ZipFile": make_zip({"bootstrap": bootstrap, "app.py": app}, executable=("bootstrap",))
+        },
+    )
     _, body = invoke(lambda_client, name, {"k": "v"})
     assert body == {"ric": {"k": "v"}, "fn": name}
 
@@ -196,10 +198,12 @@ def test_provided_runtime_with_awslambdaric(lambda_client: Any) -> None:
 def test_provided_bootstrap_that_exits(lambda_client: Any) -> None:
     name = unique("exit")
     lambda_client.create_function(
-        FunctionName=name, Runtime="provided.al2", Role=ROLE, Handler="x",
-        Code={"ZipFile": make_zip({"bootstrap": "#!/bin/sh\nexit 3\n"},
-                                  executable=("bootstrap",))},
-    )  # fmt: skip
+        FunctionName=name,
+        Runtime="provided.al2",
+        Role=ROLE,
+        Handler="x",
+        Code={"ZipFile": make_zip({"bootstrap": "#!/bin/sh\nexit 3\n"}, executable=("bootstrap",))},
+    )
     resp, body = invoke(lambda_client, name, {})
     assert resp["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Runtime.ExitError"

@@ -9,7 +9,7 @@ from tests.support.zips import make_zip
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
-PY_ECHO = '''
+PY_ECHO = """
 import json, os, time
 
 def handler(event, context):
@@ -22,7 +22,7 @@ def handler(event, context):
     return {"event": event, "request_id": context.aws_request_id,
             "version": context.function_version, "arn": context.invoked_function_arn,
             "env": os.environ.get("GREETING"), "pid": os.getpid()}
-'''
+"""
 
 
 def unique(prefix: str = "fn") -> str:

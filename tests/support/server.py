@@ -62,16 +62,28 @@ def start_server(data_dir: Path, *extra: str, env: dict[str, str] | None = None)
     full_env.pop("AWS_ENDPOINT_URL", None)
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "sendoff.cli.main", "server", "--port", str(port),
-             "--data-dir", str(data_dir), *extra],
+            [
+                sys.executable,
+                "-m",
+                "sendoff.cli.main",
+                "server",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data_dir),
+                *extra,
+            ],
             stdout=log_file,
             stderr=subprocess.STDOUT,
             env=full_env,
-        )  # fmt: skip
+        )
     server = ServerProcess(
-        url=f"http://127.0.0.1:{port}", port=port, data_dir=data_dir, process=process,
+        url=f"http://127.0.0.1:{port}",
+        port=port,
+        data_dir=data_dir,
+        process=process,
         log_path=log_path,
-    )  # fmt: skip
+    )
 
     def healthy() -> bool:
         if process.poll() is not None:
