@@ -80,11 +80,11 @@ def build_services(settings: Settings) -> Services:
         StoreCodeSource(store),
     )
     registry = FunctionRegistry(store)
-    invoker = Invoker(store, executor)
+    metrics = Metrics()
+    invoker = Invoker(store, executor, metrics)
     scheduler = Scheduler(store)
     deliveries = Deliveries(store, wake=scheduler.wake, time_scale=settings.time_scale)
     scheduler.register("deliver", deliveries)
-    metrics = Metrics()
     services = Services(
         settings=settings,
         store=store,
@@ -116,7 +116,7 @@ def build_services(settings: Settings) -> Services:
     services.routes += VersionsApi(edge, registry).routes()
     services.routes += InvokeApi(edge, registry, invoker, lambda_async).routes()
     services.routes += EventConfigApi(edge, configs).routes()
-    services.routes += InternalApi(store, metrics, scheduler.wake).routes()
+    services.routes += InternalApi(store, metrics, scheduler.wake, executor.stats).routes()
     from sendoff.services.events.wiring import install as install_events
     from sendoff.services.sns.wiring import install as install_sns
     from sendoff.services.sqs.wiring import install as install_sqs

@@ -45,10 +45,11 @@ def event_summary(event: EventRecord) -> dict[str, Any]:
 
 
 class InternalApi:
-    def __init__(self, store: Store, metrics: Metrics, wake: Any) -> None:
+    def __init__(self, store: Store, metrics: Metrics, wake: Any, executor_stats: Any) -> None:
         self.store = store
         self.metrics = metrics
         self.wake = wake
+        self.executor_stats = executor_stats
 
     def routes(self) -> list[Route]:
         return [
@@ -147,4 +148,5 @@ class InternalApi:
         return JSONResponse({"redriven": new_ids})
 
     async def prometheus(self, request: Request) -> Response:
+        self.metrics.concurrent_executions.set(self.executor_stats().get("busy", 0))
         return Response(self.metrics.render(), media_type=self.metrics.content_type)

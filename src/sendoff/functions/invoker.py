@@ -11,6 +11,7 @@ from sendoff.errors import Throttled
 from sendoff.executor import Executor, FunctionSpec, InvokeRequest, InvokeResult
 from sendoff.functions.errors import TooManyRequests
 from sendoff.functions.registry import Resolved
+from sendoff.metrics import Metrics
 from sendoff.store import LogEvent, Store
 
 TAIL_BYTES = 4096
@@ -40,9 +41,10 @@ def spec_for(resolved: Resolved) -> FunctionSpec:
 
 
 class Invoker:
-    def __init__(self, store: Store, executor: Executor) -> None:
+    def __init__(self, store: Store, executor: Executor, metrics: Metrics) -> None:
         self.store = store
         self.executor = executor
+        self.metrics = metrics
 
     async def run(
         self,
@@ -53,7 +55,12 @@ class Invoker:
         client_context: str | None = None,
         trace_id: str | None = None,
     ) -> InvokeResult:
-        """Run once. Raises TooManyRequests when no concurrency is available."""
+        """Run once. Raises TooManyRequests when no concurrency is available.
+
+        Counts the AWS per-attempt metrics: Invocations, Errors, Duration, Throttles
+        (a throttled request is neither an invocation nor an error)."""
+        name = resolved.config.name
+        resource = name if resolved.qualifier == "$LATEST" else f"{name}:{resolved.qualifier}"
         try:
             result = await self.executor.invoke(
                 spec_for(resolved),
@@ -70,8 +77,13 @@ class Invoker:
                 ),
             )
         except Throttled as exc:
+            self.metrics.throttles.labels(name, resource).inc()
             raise TooManyRequests("Rate Exceeded.", reason=exc.reason) from exc
-        await self.save_log(resolved.config.name, result)
+        self.metrics.invocations.labels(name, resource).inc()
+        self.metrics.duration.labels(name, resource).observe(result.duration_ms)
+        if result.function_error:
+            self.metrics.errors.labels(name, resource).inc()
+        await self.save_log(name, result)
         return result
 
     async def save_log(self, function_name: str, result: InvokeResult) -> None:

@@ -211,7 +211,6 @@ class AsyncInvocations:
 
     async def _attempt(self, resolved: Resolved, body: dict[str, Any]) -> Attempt:
         started = self.clock()
-        name, resource = resolved.config.name, _resource(resolved)
         entry: dict[str, Any] = {"started_at": started}
         body["attempts"].append(entry)
         try:
@@ -222,7 +221,6 @@ class AsyncInvocations:
                 trace_id=body.get("trace_header"),
             )
         except TooManyRequests as exc:
-            self.metrics.throttles.labels(name, resource).inc()
             entry.update(outcome="throttled", error_type="TooManyRequestsException",
                          error_message=exc.message, reason=exc.reason)  # fmt: skip
             return Attempt(
@@ -237,8 +235,6 @@ class AsyncInvocations:
                          error_message=str(exc))  # fmt: skip
             return Attempt(outcome=Outcome.SYSTEM_ERROR, response=None,
                            error_type=type(exc).__name__, error_message=str(exc))  # fmt: skip
-        self.metrics.invocations.labels(name, resource).inc()
-        self.metrics.duration.labels(name, resource).observe(result.duration_ms)
         response = AttemptResponse(
             executed_version=resolved.executed_version,
             function_error=result.function_error,
@@ -250,7 +246,6 @@ class AsyncInvocations:
             outcome="error" if result.function_error else "success",
         )
         if result.function_error:
-            self.metrics.errors.labels(name, resource).inc()
             error_type, error_message = _error_fields(result.payload)
             entry.update(error_type=result.error_type or error_type, error_message=error_message)
             return Attempt(outcome=Outcome.FUNCTION_ERROR, response=response,
