@@ -44,13 +44,14 @@ ROLE = "arn:aws:iam::000000000000:role/bench"
 
 
 async def raw_blast(host: str, port: int, path: str, count: int, conns: int = 16) -> float:
-    """Send ``count`` Event invokes over ``conns`` keep-alive connections; return req/s."""
+    """Send ``count`` Event invokes (rounded up to a multiple of ``conns``) over ``conns``
+    keep-alive connections; return req/s."""
     body = b'{"n": 1}'
     request = (
         f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nX-Amz-Invocation-Type: Event\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode() + body
-    per = count // conns
+    per = -(-count // conns)  # ceil: every connection sends the same number
 
     async def worker() -> None:
         reader, writer = await asyncio.open_connection(host, port)
@@ -135,6 +136,7 @@ def sendoff_figures(events: int) -> dict[str, Any]:
             )["Attributes"]
             return int(attrs["ApproximateNumberOfMessages"])
 
+        events = -(-events // 16) * 16
         start = time.perf_counter()
         asyncio.run(
             raw_blast("127.0.0.1", server.port, "/2015-03-31/functions/f/invocations", events)

@@ -93,3 +93,15 @@ async def test_release_leases_of_a_dead_owner(store: Store) -> None:
     assert await store.release_leases("dead", now=10) == 2
     again = await store.lease(owner="new", now=10, limit=10, lease_s=5)
     assert sorted(e.id for e in again) == ["e0001", "e0002"]
+
+
+async def test_concurrency_slots(store: Store) -> None:
+    assert await store.acquire_slot("f", holder="a", limit=2, now=0, expires_at=10)
+    assert await store.acquire_slot("f", holder="b", limit=2, now=0, expires_at=10)
+    assert not await store.acquire_slot("f", holder="c", limit=2, now=1, expires_at=10)
+    assert await store.acquire_slot("other", holder="c", limit=1, now=1, expires_at=10)
+    await store.release_slot("f", holder="a")
+    assert await store.acquire_slot("f", holder="c", limit=2, now=1, expires_at=10)
+    assert not await store.acquire_slot("f", holder="d", limit=2, now=5, expires_at=10)
+    assert await store.acquire_slot("f", holder="d", limit=2, now=10, expires_at=20)  # expired
+    assert not await store.acquire_slot("zero", holder="x", limit=0, now=0, expires_at=1)

@@ -6,6 +6,7 @@ Shared by synchronous invokes (the API) and the asynchronous workers.
 from __future__ import annotations
 
 import time
+import uuid
 
 from sendoff.errors import Throttled
 from sendoff.executor import Executor, FunctionSpec, InvokeRequest, InvokeResult
@@ -15,6 +16,7 @@ from sendoff.metrics import Metrics
 from sendoff.store import LogEvent, Store
 
 TAIL_BYTES = 4096
+RESERVED_LIMIT = "ReservedFunctionConcurrentInvocationLimitExceeded"
 
 
 def log_group(function_name: str) -> str:
@@ -61,6 +63,46 @@ class Invoker:
         (a throttled request is neither an invocation nor an error)."""
         name = resolved.config.name
         resource = name if resolved.qualifier == "$LATEST" else f"{name}:{resolved.qualifier}"
+        reserved = resolved.state.reserved_concurrency
+        slot_key = f"concurrency/{resolved.scope.prefix}/{name}"
+        holder = f"{request_id}/{uuid.uuid4().hex[:8]}"
+        if reserved is not None:
+            now = time.time()
+            taken = await self.store.acquire_slot(
+                slot_key,
+                holder=holder,
+                limit=reserved,
+                now=now,
+                expires_at=now + resolved.config.timeout_s + 60,
+            )
+            if not taken:
+                self.metrics.throttles.labels(name, resource).inc()
+                raise TooManyRequests("Rate Exceeded.", reason=RESERVED_LIMIT)
+        try:
+            return await self._run(
+                resolved,
+                name,
+                resource,
+                request_id=request_id,
+                payload=payload,
+                client_context=client_context,
+                trace_id=trace_id,
+            )
+        finally:
+            if reserved is not None:
+                await self.store.release_slot(slot_key, holder=holder)
+
+    async def _run(
+        self,
+        resolved: Resolved,
+        name: str,
+        resource: str,
+        *,
+        request_id: str,
+        payload: bytes,
+        client_context: str | None,
+        trace_id: str | None,
+    ) -> InvokeResult:
         try:
             result = await self.executor.invoke(
                 spec_for(resolved),

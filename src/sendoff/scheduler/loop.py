@@ -69,6 +69,11 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._stopping = False
+        store.add_wakeup_listener(self._on_wakeup)
+
+    def _on_wakeup(self, topic: str) -> None:
+        if topic == "jobs":
+            self._wake.set()
 
     def register(self, kind: str, handler: JobHandler) -> None:
         self.handlers[kind] = handler

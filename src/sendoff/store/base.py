@@ -9,6 +9,7 @@ A backend stores four kinds of things:
 * the asynchronous invocation queue: events with a state, a due time, and a lease.
   ``lease`` hands out due events to one worker for a while; ``reschedule`` (retry at a time)
   and ``finish`` (terminal outcome) settle a lease; an expired lease makes the event due again.
+* concurrency slots: reserved concurrency enforced across every process that shares a store.
 * logs: per log group and stream, append-only.
 
 Message queues for the SQS service live in :mod:`sendoff.store.messages`.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +78,21 @@ class Store(MessageStore, ABC):
 
     async def close(self) -> None:
         """Release resources."""
+
+    def add_wakeup_listener(self, callback: Callable[[str], None]) -> None:
+        """Hear about work made by *other processes*: ``"jobs"`` when jobs were enqueued
+        (or made due), ``"messages/<queue id>"`` when messages arrived in a queue.
+
+        Backends that can notify across processes (PostgreSQL LISTEN/NOTIFY, Redis pub/sub)
+        call every listener from the event loop; memory and SQLite never do, and callers
+        fall back to their poll interval for other processes' work."""
+        self.wakeup_listeners().append(callback)
+
+    def wakeup_listeners(self) -> list[Callable[[str], None]]:
+        listeners: list[Callable[[str], None]] | None = self.__dict__.get("_wakeup_listeners")
+        if listeners is None:
+            listeners = self.__dict__["_wakeup_listeners"] = []
+        return listeners
 
     # ---- documents ----
     @abstractmethod
@@ -161,6 +177,17 @@ class Store(MessageStore, ABC):
 
     @abstractmethod
     async def count_events(self, *, states: Sequence[EventState] = ()) -> int: ...
+
+    # ---- concurrency slots (reserved concurrency across every process) ----
+    @abstractmethod
+    async def acquire_slot(
+        self, key: str, *, holder: str, limit: int, now: float, expires_at: float
+    ) -> bool:
+        """Take one of ``limit`` slots named ``key`` for ``holder`` until ``expires_at``.
+        Slots whose holder expired are free again. False when all are taken."""
+
+    @abstractmethod
+    async def release_slot(self, key: str, *, holder: str) -> None: ...
 
     # ---- logs ----
     @abstractmethod

@@ -23,6 +23,7 @@ class MemoryStore(MemoryMessages, Store):
         self._blobs: dict[str, bytes] = {}
         self._events: dict[str, EventRecord] = {}
         self._logs: dict[str, list[tuple[str, LogEvent]]] = {}
+        self._slots: dict[str, dict[str, float]] = {}
         self._log_seq = 0
 
     # ---- documents ----
@@ -206,6 +207,21 @@ class MemoryStore(MemoryMessages, Store):
     async def count_events(self, *, states: Sequence[EventState] = ()) -> int:
         wanted = set(states)
         return sum(1 for e in self._events.values() if not wanted or e.state in wanted)
+
+    # ---- concurrency slots ----
+    async def acquire_slot(
+        self, key: str, *, holder: str, limit: int, now: float, expires_at: float
+    ) -> bool:
+        held = {h: t for h, t in self._slots.get(key, {}).items() if t > now}
+        if holder not in held and len(held) >= limit:
+            self._slots[key] = held
+            return False
+        held[holder] = expires_at
+        self._slots[key] = held
+        return True
+
+    async def release_slot(self, key: str, *, holder: str) -> None:
+        self._slots.get(key, {}).pop(holder, None)
 
     # ---- logs ----
     async def append_logs(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:

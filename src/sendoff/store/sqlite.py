@@ -242,6 +242,32 @@ class SqliteStore(SqliteMessages, Store):
         with self.db.read() as conn:
             return int(conn.execute(sql, args).fetchone()[0])
 
+    # ---- concurrency slots ----
+    async def acquire_slot(
+        self, key: str, *, holder: str, limit: int, now: float, expires_at: float
+    ) -> bool:
+        def op(conn: sqlite3.Connection) -> bool:
+            conn.execute("DELETE FROM slots WHERE key = ? AND expires_at <= ?", (key, now))
+            taken = conn.execute(
+                "SELECT COUNT(*) FROM slots WHERE key = ? AND holder != ?", (key, holder)
+            ).fetchone()[0]
+            if taken >= limit:
+                return False
+            conn.execute(
+                "INSERT INTO slots (key, holder, expires_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (key, holder) DO UPDATE SET expires_at = excluded.expires_at",
+                (key, holder, expires_at),
+            )
+            return True
+
+        return await self.batch.submit(op)
+
+    async def release_slot(self, key: str, *, holder: str) -> None:
+        def op(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM slots WHERE key = ? AND holder = ?", (key, holder))
+
+        await self.batch.submit(op)
+
     # ---- logs ----
     async def append_logs(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:
         rows = [(group, stream, e.timestamp_ms, e.message) for e in events]

@@ -82,10 +82,18 @@ class QueueService:
         self.sweep_interval_s = sweep_interval_s
         self.registry = QueueRegistry(store, clock=clock)
         self.arrivals = Arrivals()
+        store.add_wakeup_listener(self._on_wakeup)
         self._sweeper: asyncio.Task[None] | None = None
         self._closing = False
 
     # ---- domain API for other services ----
+
+    def _on_wakeup(self, topic: str) -> None:
+        """Another process sent messages (backends with cross-process notifications)."""
+        kind, _, queue_id = topic.partition("/")
+        if kind == "messages" and queue_id:
+            self.arrivals.notify(queue_id)
+
     async def send_message(
         self,
         queue_arn: str,
