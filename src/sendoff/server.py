@@ -124,6 +124,9 @@ def build_services(settings: Settings) -> Services:
     install_sqs(services)
     install_sns(services)
     install_events(services)
+    from sendoff.console.wiring import install as install_console
+
+    install_console(services)
     return services
 
 

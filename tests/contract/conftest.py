@@ -1,7 +1,16 @@
-"""Every backend runs the same contract suite."""
+"""Every backend runs the same contract suite.
+
+memory and sqlite always run. postgres and redis run against the services on loopback
+(``SENDOFF_TEST_POSTGRES_URL``, default ``postgresql://postgres@127.0.0.1:5432/test``;
+``SENDOFF_TEST_REDIS_URL``, default ``redis://127.0.0.1:6379/14``). When a service cannot be
+reached the test skips on a laptop and fails under CI (``CI=true``). The per-backend set-up
+(a fresh schema or key prefix per test) lives in tests/support/backend_<name>.py.
+"""
 
 from __future__ import annotations
 
+import importlib
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,19 +18,28 @@ import pytest
 
 from sendoff.store import Store, open_store
 
-BACKENDS = ["memory", "sqlite"]
+BACKENDS = ["memory", "sqlite", "postgres", "redis"]
+
+
+def unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"backend unavailable under CI: {reason}")
+    pytest.skip(reason)
 
 
 @pytest.fixture(params=BACKENDS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "memory":
-        return "memory://"
-    return f"sqlite:///{tmp_path}/contract.db"
-
-
-@pytest.fixture
-async def store(store_url: str) -> AsyncIterator[Store]:
-    s = open_store(store_url)
-    await s.open()
-    yield s
-    await s.close()
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    backend = request.param
+    if backend in ("memory", "sqlite"):
+        url = "memory://" if backend == "memory" else f"sqlite:///{tmp_path}/contract.db"
+        s = open_store(url)
+        await s.open()
+        yield s
+        await s.close()
+        return
+    try:
+        support = importlib.import_module(f"tests.support.backend_{backend}")
+    except ModuleNotFoundError:
+        pytest.skip(f"the {backend} backend is not built yet")
+    async with support.fresh_store(unavailable) as s:
+        yield s

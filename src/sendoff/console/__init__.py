@@ -1,0 +1,1 @@
+"""The web console under /console (placeholder until it lands)."""
