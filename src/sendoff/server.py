@@ -82,7 +82,7 @@ def build_services(settings: Settings) -> Services:
     registry = FunctionRegistry(store)
     metrics = Metrics()
     invoker = Invoker(store, executor, metrics)
-    scheduler = Scheduler(store)
+    scheduler = Scheduler(store, concurrency=settings.concurrency)
     deliveries = Deliveries(store, wake=scheduler.wake, time_scale=settings.time_scale)
     scheduler.register("deliver", deliveries)
     services = Services(

@@ -105,3 +105,18 @@ async def test_concurrency_slots(store: Store) -> None:
     assert not await store.acquire_slot("f", holder="d", limit=2, now=5, expires_at=10)
     assert await store.acquire_slot("f", holder="d", limit=2, now=10, expires_at=20)  # expired
     assert not await store.acquire_slot("zero", holder="x", limit=0, now=0, expires_at=1)
+
+
+async def test_enqueue_already_leased(store: Store) -> None:
+    from dataclasses import replace
+
+    job = replace(
+        event(1), state=EventState.RUNNING, lease_owner="me", lease_expires_at=30.0, lease_token=1
+    )
+    await store.enqueue([job])
+    assert await store.lease(owner="other", now=10, limit=5, lease_s=5) == []
+    assert await store.lease_owners() == ["me"]
+    assert await store.finish(job.id, token=1, state=EventState.SUCCEEDED, body={})
+    await store.enqueue([replace(job, id="e0002")])
+    (taken,) = await store.lease(owner="other", now=31, limit=5, lease_s=5)  # expired
+    assert taken.id == "e0002" and taken.lease_token == 2

@@ -33,6 +33,7 @@ def _server_parser(
         ("--account-id", "account_id", str, "account id (default 000000000000)"),
         ("--region", "region", str, "default region (default us-east-1)"),
         ("--workers", "workers", int, "async workers inside the server (default 1)"),
+        ("--concurrency", "concurrency", int, "async jobs run at once per worker (default 16)"),
         ("--idle-timeout", "idle_timeout_s", float, "seconds before idle environments stop"),
         ("--smtp-url", "smtp_url", str, "SMTP server for email subscriptions"),
         ("--log-level", "log_level", str, "log level (default info)"),

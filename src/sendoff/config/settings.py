@@ -32,6 +32,7 @@ class Settings:
     account_id: str = "000000000000"
     region: str = "us-east-1"
     workers: int = 1
+    concurrency: int = 16
     idle_timeout_s: float = 300.0
     smtp_url: str = ""
     log_level: str = "info"
@@ -56,6 +57,7 @@ _FIELDS: dict[str, tuple[str, type]] = {
     "account_id": ("SENDOFF_ACCOUNT_ID", str),
     "region": ("SENDOFF_REGION", str),
     "workers": ("SENDOFF_WORKERS", int),
+    "concurrency": ("SENDOFF_CONCURRENCY", int),
     "idle_timeout_s": ("SENDOFF_IDLE_TIMEOUT", float),
     "smtp_url": ("SENDOFF_SMTP_URL", str),
     "log_level": ("SENDOFF_LOG_LEVEL", str),
@@ -96,3 +98,5 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"account id must be 12 digits: {s.account_id!r}")
     if s.workers < 0:
         raise ConfigError(f"workers must be >= 0: {s.workers}")
+    if s.concurrency < 1:
+        raise ConfigError(f"concurrency must be >= 1: {s.concurrency}")

@@ -80,29 +80,54 @@ class Deliveries:
         delay_s: float = 0.0,
     ) -> str:
         """Durably queue one delivery. ``scope_key`` is ``account/region`` (for listing)."""
-        now = self.clock()
-        job_id = f"d-{uuid.uuid4()}"
-        await self.store.enqueue(
-            [
-                EventRecord(
-                    id=job_id,
-                    function_key=f"delivery/{scope_key}",
-                    state=EventState.QUEUED,
-                    due_at=now + delay_s * self.time_scale,
-                    enqueued_at=now,
-                    body={
-                        "kind": "deliver",
-                        "scheme": scheme,
-                        "target": target,
-                        "payload": payload,
-                        "source": source or {},
-                        "failures": [],
-                    },
-                )
-            ]
+        job = await self.submit_record(
+            scheme=scheme,
+            target=target,
+            payload=payload,
+            scope_key=scope_key,
+            source=source,
+            delay_s=delay_s,
         )
-        self.wake()
-        return job_id
+        return job.id
+
+    async def submit_record(
+        self,
+        *,
+        scheme: str,
+        target: str,
+        payload: dict[str, Any],
+        scope_key: str,
+        source: dict[str, Any] | None = None,
+        delay_s: float = 0.0,
+        lease_owner: str | None = None,
+        lease_s: float = 30.0,
+    ) -> EventRecord:
+        """Like :meth:`submit`; with ``lease_owner`` the job is stored already leased to that
+        worker, which runs it at once (``Scheduler.adopt``) instead of waiting for a lease
+        round trip. If that worker dies, the lease expires and another worker takes it."""
+        now = self.clock()
+        job = EventRecord(
+            id=f"d-{uuid.uuid4()}",
+            function_key=f"delivery/{scope_key}",
+            state=EventState.RUNNING if lease_owner else EventState.QUEUED,
+            due_at=now + delay_s * self.time_scale,
+            enqueued_at=now,
+            body={
+                "kind": "deliver",
+                "scheme": scheme,
+                "target": target,
+                "payload": payload,
+                "source": source or {},
+                "failures": [],
+            },
+            lease_owner=lease_owner,
+            lease_expires_at=now + lease_s if lease_owner else None,
+            lease_token=1 if lease_owner else 0,
+        )
+        await self.store.enqueue([job])
+        if lease_owner is None:
+            self.wake()
+        return job
 
     async def run(self, job: EventRecord) -> None:
         body = job.body
@@ -132,9 +157,12 @@ class Deliveries:
         expired = now + delay - job.enqueued_at > self.max_age_s * self.time_scale
         if retryable and not expired:
             await self.store.reschedule(
-                job.id, token=job.lease_token, due_at=now + delay, body=body,
+                job.id,
+                token=job.lease_token,
+                due_at=now + delay,
+                body=body,
                 state=EventState.RETRYING,
-            )  # fmt: skip
+            )
             return
         body["error"] = error
         if await self.store.finish(

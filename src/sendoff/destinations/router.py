@@ -18,6 +18,7 @@ from typing import Any
 from sendoff.delivery import Deliveries
 from sendoff.model.arn import parse_arn
 from sendoff.model.records import compact
+from sendoff.store import EventRecord
 
 SUCCESS_DETAIL_TYPE = "Lambda Function Invocation Result - Success"
 FAILURE_DETAIL_TYPE = "Lambda Function Invocation Result - Failure"
@@ -37,7 +38,8 @@ class DestinationRouter:
         function_arn: str,
         scope_key: str,
         trace_header: str | None,
-    ) -> str:
+        lease_owner: str | None = None,
+    ) -> EventRecord:
         arn = parse_arn(destination)
         service = arn.service if arn else "unknown"
         source = {
@@ -67,10 +69,14 @@ class DestinationRouter:
             }
         else:
             payload = {"body": body}
-        return await self.deliveries.submit(
-            scheme=service, target=destination, payload=payload, scope_key=scope_key,
+        return await self.deliveries.submit_record(
+            scheme=service,
+            target=destination,
+            payload=payload,
+            scope_key=scope_key,
             source=source,
-        )  # fmt: skip
+            lease_owner=lease_owner,
+        )
 
     async def send_dead_letter(
         self,
@@ -82,7 +88,8 @@ class DestinationRouter:
         error_message: str,
         scope_key: str,
         function_arn: str,
-    ) -> str:
+        lease_owner: str | None = None,
+    ) -> EventRecord:
         arn = parse_arn(target)
         service = arn.service if arn else "unknown"
         attributes: dict[str, dict[str, str]] = {
@@ -98,6 +105,11 @@ class DestinationRouter:
             else {"body": event_payload, "attributes": attributes}
         )
         source = {"kind": "dead-letter", "request_id": request_id, "function_arn": function_arn}
-        return await self.deliveries.submit(
-            scheme=service, target=target, payload=payload, scope_key=scope_key, source=source
+        return await self.deliveries.submit_record(
+            scheme=service,
+            target=target,
+            payload=payload,
+            scope_key=scope_key,
+            source=source,
+            lease_owner=lease_owner,
         )

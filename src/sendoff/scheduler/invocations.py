@@ -121,9 +121,13 @@ class AsyncInvocations:
         await self.accept(resolved, request_id=request_id, payload=payload, trace_header=None)
 
     async def invoke_event(
-        self, function_arn: str, payload: bytes, *, trace_header: str | None = None,
+        self,
+        function_arn: str,
+        payload: bytes,
+        *,
+        trace_header: str | None = None,
         default_scope: Scope | None = None,
-    ) -> str:  # fmt: skip
+    ) -> str:
         """Queue an Event invoke on behalf of another service (SNS, EventBridge, destinations)."""
         import uuid
 
@@ -162,10 +166,14 @@ class AsyncInvocations:
         try:
             resolved = await self.registry.resolve(scope, body["function_name"], body["qualifier"])
         except ResourceNotFound as exc:
-            body["outcome"] = {"condition": "FunctionNotFound", "error": exc.message,
-                               "at": self.clock()}  # fmt: skip
-            await self.store.finish(job.id, token=job.lease_token, state=EventState.FAILED,
-                                    body=body)  # fmt: skip
+            body["outcome"] = {
+                "condition": "FunctionNotFound",
+                "error": exc.message,
+                "at": self.clock(),
+            }
+            await self.store.finish(
+                job.id, token=job.lease_token, state=EventState.FAILED, body=body
+            )
             return
         config = await self.configs.get(scope, body["function_name"], body["qualifier"])
         policy = config.policy if config else RetryPolicy()
@@ -221,8 +229,12 @@ class AsyncInvocations:
                 trace_id=body.get("trace_header"),
             )
         except TooManyRequests as exc:
-            entry.update(outcome="throttled", error_type="TooManyRequestsException",
-                         error_message=exc.message, reason=exc.reason)  # fmt: skip
+            entry.update(
+                outcome="throttled",
+                error_type="TooManyRequestsException",
+                error_message=exc.message,
+                reason=exc.reason,
+            )
             return Attempt(
                 outcome=Outcome.THROTTLED,
                 response=None,
@@ -231,10 +243,15 @@ class AsyncInvocations:
             )
         except (LambdaError, OSError, LookupError) as exc:
             log.warning("system error running %s: %s", body["request_id"], exc)
-            entry.update(outcome="system_error", error_type=type(exc).__name__,
-                         error_message=str(exc))  # fmt: skip
-            return Attempt(outcome=Outcome.SYSTEM_ERROR, response=None,
-                           error_type=type(exc).__name__, error_message=str(exc))  # fmt: skip
+            entry.update(
+                outcome="system_error", error_type=type(exc).__name__, error_message=str(exc)
+            )
+            return Attempt(
+                outcome=Outcome.SYSTEM_ERROR,
+                response=None,
+                error_type=type(exc).__name__,
+                error_message=str(exc),
+            )
         response = AttemptResponse(
             executed_version=resolved.executed_version,
             function_error=result.function_error,
@@ -248,10 +265,15 @@ class AsyncInvocations:
         if result.function_error:
             error_type, error_message = _error_fields(result.payload)
             entry.update(error_type=result.error_type or error_type, error_message=error_message)
-            return Attempt(outcome=Outcome.FUNCTION_ERROR, response=response,
-                           error_type=error_type, error_message=error_message)  # fmt: skip
-        return Attempt(outcome=Outcome.SUCCESS, response=response, error_type=None,
-                       error_message=None)  # fmt: skip
+            return Attempt(
+                outcome=Outcome.FUNCTION_ERROR,
+                response=response,
+                error_type=error_type,
+                error_message=error_message,
+            )
+        return Attempt(
+            outcome=Outcome.SUCCESS, response=response, error_type=None, error_message=None
+        )
 
     async def _settle(
         self,
@@ -293,26 +315,40 @@ class AsyncInvocations:
         on_success, on_failure = destinations
         target = on_success if success else on_failure
         deliveries: list[dict[str, Any]] = []
+        jobs: list[EventRecord] = []
         scope_key = resolved.scope.prefix
+        owner = self.scheduler.owner
         if target:
-            job_id = await self.router.send_record(
-                destination=target, record=record, success=success,
-                function_arn=resolved.qualified_arn, scope_key=scope_key,
+            sent = await self.router.send_record(
+                destination=target,
+                record=record,
+                success=success,
+                function_arn=resolved.qualified_arn,
+                scope_key=scope_key,
                 trace_header=body.get("trace_header"),
-            )  # fmt: skip
-            deliveries.append({"kind": "destination", "target": target, "job": job_id})
+                lease_owner=owner,
+            )
+            jobs.append(sent)
+            deliveries.append({"kind": "destination", "target": target, "job": sent.id})
         if not success:
-            self.metrics.async_events_dropped.labels(resolved.config.name,
-                                                     _resource(resolved)).inc()  # fmt: skip
+            self.metrics.async_events_dropped.labels(
+                resolved.config.name, _resource(resolved)
+            ).inc()
             dlq = resolved.config.dead_letter_target
             if dlq:
                 code, message = _dead_letter_error(condition, attempt, last)
-                job_id = await self.router.send_dead_letter(
-                    target=dlq, event_payload=body["payload"], request_id=body["request_id"],
-                    error_code=code, error_message=message, scope_key=scope_key,
+                sent = await self.router.send_dead_letter(
+                    target=dlq,
+                    event_payload=body["payload"],
+                    request_id=body["request_id"],
+                    error_code=code,
+                    error_message=message,
+                    scope_key=scope_key,
                     function_arn=resolved.qualified_arn,
-                )  # fmt: skip
-                deliveries.append({"kind": "dead-letter", "target": dlq, "job": job_id})
+                    lease_owner=owner,
+                )
+                jobs.append(sent)
+                deliveries.append({"kind": "dead-letter", "target": dlq, "job": sent.id})
         body["outcome"] = {
             "condition": condition.value,
             "at": now,
@@ -325,6 +361,8 @@ class AsyncInvocations:
             state=EventState.SUCCEEDED if success else EventState.FAILED,
             body=body,
         )
+        for delivery in jobs:  # stored leased to this worker: send them now
+            self.scheduler.adopt(delivery)
 
 
 def config_destinations(config: Any) -> tuple[str | None, str | None]:

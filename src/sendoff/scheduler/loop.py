@@ -101,6 +101,12 @@ class Scheduler:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
 
+    def adopt(self, job: EventRecord) -> None:
+        """Run a job this worker created already leased to itself (``job.lease_owner``)."""
+        task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
     @property
     def busy(self) -> int:
         return len(self._running)

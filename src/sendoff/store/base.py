@@ -122,7 +122,11 @@ class Store(MessageStore, ABC):
     # ---- asynchronous invocation queue ----
     @abstractmethod
     async def enqueue(self, events: Sequence[EventRecord]) -> None:
-        """Durably add new events. When this returns, they survive a crash."""
+        """Durably add new events. When this returns, they survive a crash.
+
+        An event may be enqueued already RUNNING with a lease (``lease_owner``,
+        ``lease_expires_at``, ``lease_token``): its creator runs it at once, and if the
+        creator dies the lease expires like any other."""
 
     @abstractmethod
     async def lease(

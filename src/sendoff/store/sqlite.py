@@ -112,14 +112,26 @@ class SqliteStore(SqliteMessages, Store):
     # ---- events ----
     async def enqueue(self, events: Sequence[EventRecord]) -> None:
         rows = [
-            (e.id, e.function_key, e.state.value, e.due_at, e.enqueued_at, e.due_at, _dumps(e.body))
+            (
+                e.id,
+                e.function_key,
+                e.state.value,
+                e.due_at,
+                e.enqueued_at,
+                e.lease_expires_at if e.state is EventState.RUNNING else e.due_at,
+                _dumps(e.body),
+                e.lease_owner,
+                e.lease_expires_at,
+                e.lease_token,
+            )
             for e in events
         ]
 
         def op(conn: sqlite3.Connection) -> None:
             conn.executemany(
                 "INSERT INTO events (id, function_key, state, due_at, enqueued_at, ready_at,"
-                " body, lease_token) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                " body, lease_owner, lease_expires_at, lease_token)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
