@@ -131,6 +131,7 @@ class EventConfigs:
     def __init__(self, registry: FunctionRegistry, *, clock: Clock = system_clock) -> None:
         self.registry = registry
         self.store = registry.store
+        self.docs = registry.docs
         self.clock = clock
 
     @staticmethod
@@ -138,7 +139,7 @@ class EventConfigs:
         return f"{scope.prefix}/{name}/{qualifier}"
 
     async def get(self, scope: Scope, name: str, qualifier: str) -> EventInvokeConfig | None:
-        doc = await self.store.get("event-invoke-config", self.key(scope, name, qualifier))
+        doc = await self.docs.get("event-invoke-config", self.key(scope, name, qualifier))
         return None if doc is None else EventInvokeConfig.from_json(doc.value)
 
     async def _target_exists(self, scope: Scope, name: str, qualifier: str) -> bool:
@@ -206,7 +207,7 @@ class EventConfigs:
             on_success=on_success or None,
             on_failure=on_failure or None,
         )
-        await self.store.put(
+        await self.docs.put(
             "event-invoke-config", self.key(scope, name, qualifier), config.to_json()
         )
         return config
@@ -221,7 +222,7 @@ class EventConfigs:
 
     async def delete(self, scope: Scope, name: str, qualifier: str) -> None:
         await self.require(scope, name, qualifier)
-        await self.store.delete("event-invoke-config", self.key(scope, name, qualifier))
+        await self.docs.delete("event-invoke-config", self.key(scope, name, qualifier))
 
     async def list(self, scope: Scope, name: str) -> list[EventInvokeConfig]:
         if not await self._target_exists(scope, name, LATEST):

@@ -23,6 +23,7 @@ from sendoff.model.arn import ALIAS_RE, FunctionRef, function_arn, parse_functio
 from sendoff.model.clock import Clock, system_clock
 from sendoff.model.function import LATEST, AliasConfig, FunctionConfig
 from sendoff.store import Doc, Store
+from sendoff.store.cache import DocCache
 
 ACCOUNT_CONCURRENCY = 1000
 MIN_UNRESERVED = 100
@@ -104,6 +105,7 @@ def new_revision_id() -> str:
 class FunctionRegistry:
     def __init__(self, store: Store, *, clock: Clock = system_clock) -> None:
         self.store = store
+        self.docs = DocCache(store)  # hot lookups; every write below goes through it
         self.clock = clock
 
     # ---- naming ----
@@ -125,14 +127,14 @@ class FunctionRegistry:
 
     # ---- functions ----
     async def load(self, scope: Scope, name: str, *, qualifier: str | None = None) -> FunctionState:
-        doc = await self.store.get("function", f"{scope.prefix}/{name}")
+        doc = await self.docs.get("function", f"{scope.prefix}/{name}")
         if doc is None:
             raise ResourceNotFound(f"Function not found: {scope.arn(name, qualifier)}")
         return FunctionState.from_doc(doc)
 
     async def save(self, scope: Scope, state: FunctionState) -> FunctionState:
         try:
-            doc = await self.store.put(
+            doc = await self.docs.put(
                 "function",
                 f"{scope.prefix}/{state.latest.name}",
                 state.to_json(),
@@ -185,8 +187,8 @@ class FunctionRegistry:
                 )
             for kind in ("version", "alias", "event-invoke-config"):
                 for doc in await self.store.scan(kind, f"{scope.prefix}/{name}/"):
-                    await self.store.delete(kind, doc.key)
-            await self.store.delete("function", f"{scope.prefix}/{name}")
+                    await self.docs.delete(kind, doc.key)
+            await self.docs.delete("function", f"{scope.prefix}/{name}")
             return
         assert qualifier is not None
         if not qualifier.isdigit():
@@ -197,7 +199,7 @@ class FunctionRegistry:
                     f"Unable to delete version because the following aliases reference it:"
                     f" [{alias.name}]"
                 )
-        await self.store.delete("version", _version_key(scope, name, qualifier))
+        await self.docs.delete("version", _version_key(scope, name, qualifier))
         del state
 
     # ---- listing ----
@@ -212,7 +214,7 @@ class FunctionRegistry:
 
     # ---- versions ----
     async def get_version(self, scope: Scope, name: str, version: str) -> FunctionConfig:
-        doc = await self.store.get("version", _version_key(scope, name, version))
+        doc = await self.docs.get("version", _version_key(scope, name, version))
         if doc is None:
             raise ResourceNotFound(f"Function not found: {scope.arn(name, version)}")
         return FunctionConfig.from_json(doc.value)
@@ -254,14 +256,14 @@ class FunctionRegistry:
             revision_id=new_revision_id(),
         )
         await self.save(scope, replace(state, next_version=state.next_version + 1))
-        await self.store.put(
+        await self.docs.put(
             "version", _version_key(scope, name, number), published.to_json(), expect=0
         )
         return published
 
     # ---- aliases ----
     async def get_alias(self, scope: Scope, name: str, alias: str) -> AliasConfig:
-        doc = await self.store.get("alias", f"{scope.prefix}/{name}/{alias}")
+        doc = await self.docs.get("alias", f"{scope.prefix}/{name}/{alias}")
         if doc is None:
             raise ResourceNotFound(f"Cannot find alias arn: {scope.arn(name, alias)}")
         return AliasConfig.from_json(doc.value)
@@ -292,7 +294,7 @@ class FunctionRegistry:
         alias = replace(alias, revision_id=new_revision_id())
         if create:
             try:
-                await self.store.put("alias", key, alias.to_json(), expect=0)
+                await self.docs.put("alias", key, alias.to_json(), expect=0)
             except ConflictError as exc:
                 raise ResourceConflict(
                     f"Alias already exists: {scope.arn(name, alias.name)}"
@@ -300,13 +302,13 @@ class FunctionRegistry:
             return alias
         existing = await self.get_alias(scope, name, alias.name)
         _check_revision(existing.revision_id, revision_id)
-        await self.store.put("alias", key, alias.to_json())
+        await self.docs.put("alias", key, alias.to_json())
         return alias
 
     async def delete_alias(self, scope: Scope, name: str, alias: str) -> None:
         await self.load(scope, name)
-        await self.store.delete("alias", f"{scope.prefix}/{name}/{alias}")
-        await self.store.delete("event-invoke-config", f"{scope.prefix}/{name}/{alias}")
+        await self.docs.delete("alias", f"{scope.prefix}/{name}/{alias}")
+        await self.docs.delete("event-invoke-config", f"{scope.prefix}/{name}/{alias}")
 
     # ---- resolution ----
     async def resolve(

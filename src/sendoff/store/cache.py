@@ -1,0 +1,59 @@
+"""A read-through cache of hot documents (functions, versions, aliases, invoke configs).
+
+Every invoke and every async attempt resolves its function; reading and decoding the same
+few documents thousands of times a second is most of the cost. Writes made through the
+cache update it at once, so a process always sees its own changes. Changes made by other
+processes sharing the store are seen within ``ttl_s`` (1 s by default), which is shorter
+than AWS's own propagation of a configuration change (LastUpdateStatus InProgress).
+Cached values are shared: callers must not mutate them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sendoff.store.base import JSON, Doc, Store
+
+
+class DocCache:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        ttl_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_entries: int = 50_000,
+    ) -> None:
+        self.store = store
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self.max_entries = max_entries
+        self._entries: dict[tuple[str, str], tuple[float, Doc]] = {}
+
+    async def get(self, kind: str, key: str) -> Doc | None:
+        entry = self._entries.get((kind, key))
+        now = self.clock()
+        if entry is not None and now - entry[0] < self.ttl_s:
+            return entry[1]
+        doc = await self.store.get(kind, key)
+        if doc is None:
+            self._entries.pop((kind, key), None)
+        else:
+            self._remember(kind, key, doc, now)
+        return doc
+
+    async def put(self, kind: str, key: str, value: JSON, *, expect: int | None = None) -> Doc:
+        self._entries.pop((kind, key), None)
+        doc = await self.store.put(kind, key, value, expect=expect)
+        self._remember(kind, key, doc, self.clock())
+        return doc
+
+    async def delete(self, kind: str, key: str, *, expect: int | None = None) -> bool:
+        self._entries.pop((kind, key), None)
+        return await self.store.delete(kind, key, expect=expect)
+
+    def _remember(self, kind: str, key: str, doc: Doc, now: float) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[(kind, key)] = (now, doc)
