@@ -143,3 +143,31 @@ def test_worker_sigkill_mid_run_loses_nothing(tmp_path: Path) -> None:
                 proc.terminate()
                 proc.wait(20)
         server.stop()
+
+
+def test_sigterm_hands_running_jobs_back(tmp_path: Path) -> None:
+    import sqlite3
+    import time
+
+    data = tmp_path / "data"
+    server = start_server(data, "--time-scale", "0.01")
+    name = unique("slow")
+    slow = "import time\ndef handler(event, context):\n    time.sleep(30)\n    return 'late'\n"
+    client = client_for(server.url, "lambda")
+    create_python(client, name, source=slow, Timeout=60)
+    resp = client.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")
+    request_id = resp["ResponseMetadata"]["RequestId"]
+
+    def running() -> bool:
+        event = httpx.get(f"{server.url}/_sendoff/events/{request_id}").json()
+        return bool(event["state"] == "running")
+
+    wait_until(running, timeout=30, message="the slow event to start")
+    assert server.stop() == 0  # SIGTERM: graceful, within the grace period
+    with sqlite3.connect(data / "sendoff.db") as db:
+        state, owner, expires = db.execute(
+            "SELECT state, lease_owner, lease_expires_at FROM events WHERE id = ?",
+            (request_id,),
+        ).fetchone()
+    assert state == "running" and expires <= time.time()  # released, not left to expire
+    assert owner is not None

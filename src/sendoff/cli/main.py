@@ -24,6 +24,14 @@ def _server_parser(
     help_text: str = "run the sendoff server (all APIs on one port)",
 ) -> None:
     p = sub.add_parser(command, help=help_text)
+    if command == "server":
+        p.add_argument(
+            "--no-workers",
+            dest="workers",
+            action="store_const",
+            const=0,
+            help="serve the APIs only; run `sendoff worker` processes for async work",
+        )
     for flag, name, kind, flag_help in (
         ("--host", "host", str, "address to bind (default 127.0.0.1)"),
         ("--port", "port", int, "port (default 4566)"),
@@ -56,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
         sub,
         "worker",
         "run only an async worker against the same store (--host/--port: the API server)",
+    )
+    migrate = sub.add_parser("migrate", help="apply the store's migrations, then exit")
+    migrate.add_argument("--data-dir", dest="data_dir", default=None, help="as for server")
+    migrate.add_argument(
+        "--store",
+        dest="store_url",
+        default=None,
+        help=f"store URL, as for server [env {env_var_for('store_url')}]",
     )
     functions = sub.add_parser("functions", help="functions").add_subparsers(
         dest="action", required=True
@@ -103,6 +119,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         flags = {k: v for k, v in vars(args).items() if k not in ("command", "endpoint_url")}
         work(load_settings(flags))
         return 0
+    if args.command == "migrate":
+        return _migrate(args)
     client = Client(args.endpoint_url)
     if args.command == "functions":
         return _functions_list(client)
@@ -127,6 +145,28 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return topics.run(client, args)
     raise CliError(f"unknown command {args.command}")
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from sendoff.config.settings import load_settings
+    from sendoff.errors import StoreError
+    from sendoff.store import open_store
+
+    url = load_settings({"data_dir": args.data_dir, "store_url": args.store_url}).resolved_store_url
+
+    async def run() -> None:
+        store = open_store(url)
+        await store.open()  # every backend migrates when it opens
+        await store.close()
+
+    try:
+        asyncio.run(run())
+    except StoreError as exc:
+        raise ConfigError(str(exc)) from exc
+    print(f"{url.split('://', 1)[0]} store is up to date")
+    return 0
 
 
 def _functions_list(client: Client) -> int:

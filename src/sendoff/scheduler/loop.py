@@ -100,6 +100,13 @@ class Scheduler:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        try:  # hand unfinished jobs back at once instead of waiting for their leases
+            released = await self.store.release_leases(self.owner, now=self.clock())
+        except Exception:
+            log.exception("could not release leases at shutdown")
+        else:
+            if released:
+                log.info("released %d unfinished job(s) for other workers", released)
 
     def adopt(self, job: EventRecord) -> None:
         """Run a job this worker created already leased to itself (``job.lease_owner``)."""
