@@ -155,3 +155,32 @@ def test_cli_events_list_show_and_redrive(lambda_client: Any, server: Any) -> No
     redriven = cli("events", "redrive", "--function", name).split()
     new_id = redriven[-1]
     assert wait_terminal(server.url, new_id)["body"]["redriven_from"] == request_id
+
+
+SNS_LOOP = """
+import json, os, boto3
+def handler(event, context):
+    boto3.client("sns").publish(TopicArn=os.environ["TOPIC"], Message="again")
+    return "published"
+"""
+
+
+def test_recursive_loop_through_sns_is_stopped(lambda_client: Any, server: Any) -> None:
+    sns = client_for(server.url, "sns")
+    topic = sns.create_topic(Name=unique("loop"))["TopicArn"]
+    name = unique("snsloop")
+    create_python(lambda_client, name, source=SNS_LOOP, Environment={"Variables": {"TOPIC": topic}})
+    fn_arn = lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn_arn)
+    sns.publish(TopicArn=topic, Message="start")
+
+    def dropped() -> list[dict[str, Any]]:
+        page = httpx.get(
+            f"{server.url}/_sendoff/events", params={"function": name, "state": "failed"}
+        ).json()
+        return list(page["events"])
+
+    failed = wait_until(dropped, timeout=60, message="the SNS loop to be stopped")
+    assert failed[0]["condition"] == "RecursiveInvocationDetected"
+    page = httpx.get(f"{server.url}/_sendoff/events", params={"function": name}).json()
+    assert sum(1 for e in page["events"] if e["state"] == "succeeded") == 16

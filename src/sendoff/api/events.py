@@ -312,6 +312,11 @@ class EventsApi:
         if not isinstance(body, dict):
             return _wire_error("SerializationException", "Request body must be an object", headers)
         scope = Scope(account_id=ctx.account_id, region=ctx.region)
+        trace = request.headers.get("x-amzn-trace-id")
+        if trace and name == "PutEvents" and isinstance(body.get("Entries"), list):
+            for entry in body["Entries"]:  # SDK calls from inside functions: keep the lineage
+                if isinstance(entry, dict):
+                    entry.setdefault("TraceHeader", trace[:500])
         try:
             result = await operation(scope, body)
         except EventsError as exc:

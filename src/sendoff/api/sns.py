@@ -38,6 +38,7 @@ class Form:
 
     def __init__(self, values: dict[str, str]) -> None:
         self.values = values
+        self.trace_header: str | None = None  # X-Amzn-Trace-Id: recursion lineage
 
     def get(self, name: str) -> str | None:
         return self.values.get(name)
@@ -176,6 +177,7 @@ class SnsApi:
         )
         body = (await request.body()).decode(errors="replace")
         form = Form(dict(parse_qsl(body, keep_blank_values=True)))
+        form.trace_header = request.headers.get("x-amzn-trace-id")
         action = form.get("Action") or request.query_params.get("Action") or ""
         scope = Scope(account_id=ctx.account_id, region=ctx.region)
         return await self._dispatch(action, form, scope, ctx.request_id)
@@ -310,6 +312,7 @@ class SnsApi:
             group_id=form.get("MessageGroupId"),
             dedup_id=form.get("MessageDeduplicationId"),
             scope=scope,
+            trace_header=form.trace_header,
         )
         return el("MessageId", result.message_id) + el("SequenceNumber", result.sequence_number)
 

@@ -16,7 +16,7 @@ from sendoff.model.clock import Clock
 from sendoff.services.sns.attributes import subscription_filter
 from sendoff.services.sns.envelope import Links, Notification
 from sendoff.services.sns.errors import InvalidParameter, topic_not_found
-from sendoff.services.sns.jobs import Job, notification_job
+from sendoff.services.sns.jobs import SCHEME_LAMBDA, Job, notification_job
 from sendoff.services.sns.messages import OutgoingMessage
 from sendoff.services.sns.model import Subscription, Topic
 from sendoff.services.sns.repository import SnsRepository
@@ -82,6 +82,8 @@ class Publisher:
             job = notification_job(
                 sub, topic, notification, links=self.links, group_id=msg.group_id, dedup_id=dedup_id
             )
+            if msg.trace_header and job.scheme == SCHEME_LAMBDA:
+                job.payload["trace_header"] = msg.trace_header
             await self.submit(job)
         return PublishResult(message_id=message_id, sequence_number=sequence)
 

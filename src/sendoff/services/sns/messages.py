@@ -35,6 +35,7 @@ class OutgoingMessage:
     per_protocol: dict[str, str] = field(default_factory=dict)  # MessageStructure=json
     group_id: str | None = None
     dedup_id: str | None = None
+    trace_header: str | None = None  # the publisher's X-Amzn-Trace-Id (recursion lineage)
 
     def text_for(self, protocol: Protocol) -> str:
         """The message a subscription of ``protocol`` receives."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sendoff.delivery import Deliveries
@@ -88,6 +88,7 @@ class TopicService:
         group_id: str | None = None,
         dedup_id: str | None = None,
         scope: Scope | None = None,
+        trace_header: str | None = None,
     ) -> PublishResult:
         """Publish one message to a topic; every matching delivery is durably queued before
         this returns. ``scope`` is the caller's account/region (None: the ARN's own)."""
@@ -103,6 +104,8 @@ class TopicService:
             group_id=group_id,
             dedup_id=dedup_id,
         )
+        if trace_header:
+            msg = replace(msg, trace_header=trace_header)
         return await self.publisher.publish(topic, msg)
 
     async def summary(self, account_id: str, region: str | None = None) -> list[dict[str, Any]]:

@@ -30,7 +30,9 @@ class LambdaTransport:
         if lambda_async is None:
             raise DeliveryError("asynchronous Lambda invocation is not available yet")
         try:
-            request_id = await lambda_async.invoke_event(target, payload["event"].encode())
+            request_id = await lambda_async.invoke_event(
+                target, payload["event"].encode(), trace_header=payload.get("trace_header")
+            )
         except ResourceNotFound as exc:
             raise DeliveryError(f"invoke {target}: {exc.message}", retryable=False) from None
         except Exception as exc:  # e.g. the store is busy: try again later
