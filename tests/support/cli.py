@@ -11,12 +11,19 @@ from typing import Any
 
 
 def aws(url: str, *args: str, cwd: Path | None = None, check: bool = True) -> Any:
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-           "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     env.pop("AWS_ENDPOINT_URL", None)
     done = subprocess.run(
         [sys.executable, "-m", "awscli", *args, "--endpoint-url", url, "--output", "json"],
-        capture_output=True, text=True, env=env, cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
     )
     if not check:
         return done
@@ -27,5 +34,6 @@ def aws(url: str, *args: str, cwd: Path | None = None, check: bool = True) -> An
 def sendoff(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "sendoff.cli.main", "--endpoint-url", url, *args],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )

@@ -1,0 +1,112 @@
+"""AWS::Lambda::EventInvokeConfig (through the Lambda API) and ::Permission (stored only).
+
+An EventInvokeConfig is keyed by function and qualifier (both create-only, facts §9.1);
+an update replaces the whole configuration, as PutFunctionEventInvokeConfig does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sendoff.iac.errors import Path, Problem
+from sendoff.iac.resources.base import (
+    IGNORED,
+    Applied,
+    Cloud,
+    Prop,
+    ResourceType,
+    StoredOnly,
+    already_exists,
+    integer,
+    is_not_found,
+    string,
+)
+from sendoff.iac.resources.lambda_ import function_name_of
+from sendoff.iac.state import ResourceState
+
+JSON = dict[str, Any]
+
+_DESTINATION = Prop(kind="map", fields={"Destination": string(required=True, max_len=350)})
+
+
+class EventInvokeConfig(ResourceType):
+    type_name = "AWS::Lambda::EventInvokeConfig"
+    schema: ClassVar[dict[str, Prop]] = {
+        "FunctionName": string(required=True, create_only=True),
+        "Qualifier": string(required=True, create_only=True),
+        "MaximumEventAgeInSeconds": integer(60, 21600),
+        "MaximumRetryAttempts": integer(0, 2),
+        "DestinationConfig": Prop(
+            kind="map", fields={"OnSuccess": _DESTINATION, "OnFailure": _DESTINATION}
+        ),
+    }
+
+    def check(self, props: JSON, path: Path) -> list[Problem]:
+        keys = ("MaximumEventAgeInSeconds", "MaximumRetryAttempts", "DestinationConfig")
+        if not any(k in props for k in keys):
+            return [Problem(path=path, message="give at least one of " + ", ".join(keys))]
+        return []
+
+    @staticmethod
+    def _params(props: JSON) -> JSON:
+        params: JSON = {"FunctionName": props["FunctionName"], "Qualifier": props["Qualifier"]}
+        for key in ("MaximumEventAgeInSeconds", "MaximumRetryAttempts"):
+            if key in props:
+                params[key] = props[key]
+        destinations = props.get("DestinationConfig")
+        if destinations is not None:
+            params["DestinationConfig"] = {
+                k: {"Destination": v["Destination"]}
+                for k, v in destinations.items()
+                if isinstance(v, dict)
+            }
+        return params
+
+    @staticmethod
+    def _id(props: JSON) -> str:
+        return f"{function_name_of(str(props['FunctionName']))}:{props['Qualifier']}"
+
+    def create(self, cloud: Cloud, logical_id: str, props: JSON) -> Applied:
+        lam = cloud.client("lambda")
+        try:
+            lam.get_function_event_invoke_config(
+                FunctionName=props["FunctionName"], Qualifier=props["Qualifier"]
+            )
+        except Exception as exc:
+            if not is_not_found(exc):
+                raise
+        else:
+            raise already_exists(logical_id, self.type_name, f"the config of {self._id(props)}")
+        lam.put_function_event_invoke_config(**self._params(props))
+        return Applied(physical_id=self._id(props), ref=self._id(props))
+
+    def update(self, cloud: Cloud, current: ResourceState, props: JSON) -> Applied:
+        cloud.client("lambda").put_function_event_invoke_config(**self._params(props))
+        return Applied(physical_id=current.physical_id, ref=current.ref)
+
+    def delete(self, cloud: Cloud, current: ResourceState) -> None:
+        props = current.properties
+        try:
+            cloud.client("lambda").delete_function_event_invoke_config(
+                FunctionName=props["FunctionName"], Qualifier=props["Qualifier"]
+            )
+        except Exception as exc:
+            if not is_not_found(exc):
+                raise
+
+
+class Permission(StoredOnly):
+    """Kept in the stack: sendoff does not check resource policies."""
+
+    type_name = "AWS::Lambda::Permission"
+    schema: ClassVar[dict[str, Prop]] = {
+        "Action": string(required=True),
+        "FunctionName": string(required=True, create_only=True),
+        "Principal": string(required=True, create_only=True),
+        "SourceArn": string(create_only=True),
+        "SourceAccount": string(create_only=True),
+        "EventSourceToken": string(create_only=True),
+        "FunctionUrlAuthType": string(create_only=True),
+        "PrincipalOrgID": string(create_only=True),
+        "InvokedViaFunctionUrl": IGNORED,
+    }
