@@ -51,9 +51,11 @@ SELECT data FROM blobs WHERE digest = %(digest)s;
 -- ---- events ----
 
 -- name: event_insert
-INSERT INTO events (id, function_key, state, due_at, enqueued_at, ready_at, body, lease_token)
-VALUES (%(id)s, %(function_key)s, %(state)s, %(due_at)s, %(enqueued_at)s, %(due_at)s,
-        %(body)s, 0);
+-- An event may arrive already leased to its creator (state running): ready at lease expiry.
+INSERT INTO events (id, function_key, state, due_at, enqueued_at, ready_at, body,
+                    lease_owner, lease_expires_at, lease_token)
+VALUES (%(id)s, %(function_key)s, %(state)s, %(due_at)s, %(enqueued_at)s, %(ready_at)s,
+        %(body)s, %(lease_owner)s, %(lease_expires_at)s, %(lease_token)s);
 
 -- name: event_lease
 -- Due rows (ready_at <= now: queued/retrying and due, or running with an expired lease),
@@ -182,6 +184,23 @@ WHERE m.queue_id = %(q)s AND m.visible_at <= %(now)s AND m.sent_at > %(cut)s
   )
 ORDER BY m.seq LIMIT %(limit)s
 FOR UPDATE OF m SKIP LOCKED;
+
+-- name: message_receive
+-- A receive without redrive in one statement: pick deliverable messages (as
+-- message_candidates) and lease them. Returns the pre-lease visible_at for ordering.
+WITH picked AS (
+    SELECT seq, visible_at FROM messages
+    WHERE queue_id = %(q)s AND visible_at <= %(now)s AND sent_at > %(cut)s
+    ORDER BY visible_at, seq LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE messages AS m SET visible_at = %(until)s, receipt = %(receipt)s,
+    receive_count = m.receive_count + 1,
+    first_received_at = COALESCE(m.first_received_at, %(now)s)
+FROM picked WHERE m.seq = picked.seq
+RETURNING m.seq, m.id, m.body, m.meta, m.group_id, m.dedup_id, m.sent_at, m.visible_at,
+          m.receipt, m.receive_count, m.first_received_at, m.dead_letter_source,
+          picked.visible_at;
 
 -- name: message_move
 -- Redrive: the exhausted messages leave their queue and join the dead-letter queue (new
