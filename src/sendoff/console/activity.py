@@ -1,0 +1,359 @@
+"""The console's read model of asynchronous events: one small row per event, in memory.
+
+The store keeps every event, but its contract lists them by id (request ids are random),
+so "the newest 50 events of this function whose payload mentions X" would read the whole
+history. The console instead keeps an :class:`EventIndex` of summary rows, ordered by
+arrival per function, and answers its pages from memory in a few milliseconds.
+
+How it stays current (see docs/console.md):
+
+* **Load**: on the console's first request, every event is read once, page by page
+  (``store.list_events``), in the background.
+* **Settle hook**: the console wraps the scheduler's job handlers
+  (:meth:`EventIndex.observing`); when a job of this process starts or settles, its row is
+  rebuilt from the job's body at once (no store read).
+* **Sweep**: every tick, one page of pending events (queued, running, retrying) is read
+  by state (an indexed query), so events accepted by this or another process appear, and
+  events that left the pending set are re-read.
+* **Reconcile**: if the store holds more events than the index knows (another process
+  ran and finished them between sweeps), the history is read again (at most once a
+  minute).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sendoff.scheduler.loop import JobHandler
+from sendoff.store import EventRecord, Store
+from sendoff.store.base import TERMINAL_STATES, EventState
+
+log = logging.getLogger("sendoff.console")
+
+PENDING_STATES = (EventState.QUEUED, EventState.RUNNING, EventState.RETRYING)
+LOAD_PAGE = 1000
+SWEEP_PAGE = 500
+MAX_ROWS_PER_FUNCTION = 50_000
+RESCAN_EVERY_S = 60.0
+TEXT_LIMIT = 2048
+_RANK = {EventState.QUEUED: 0, EventState.RETRYING: 0, EventState.RUNNING: 1}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EventRow:
+    """What the console lists about one asynchronous event."""
+
+    id: str
+    function_key: str  # account/region/function
+    qualifier: str
+    state: EventState
+    enqueued_at: float
+    updated_at: float
+    attempts: int
+    condition: str | None
+    error: str
+    preview: str
+    text: str  # lower-cased payload and errors, for search
+    next_attempt_at: float | None
+    redriven_from: str | None
+
+    @property
+    def function(self) -> str:
+        return self.function_key.rsplit("/", 1)[-1]
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    @property
+    def progress(self) -> tuple[int, int, int]:
+        """Orders snapshots of one event: later snapshots never compare lower."""
+        return (1 if self.terminal else 0, self.attempts, _RANK.get(self.state, 2))
+
+
+def row_of(
+    *, event_id: str, function_key: str, state: EventState, enqueued_at: float, body: dict[str, Any]
+) -> EventRow:
+    attempts = body.get("attempts") or []
+    outcome = body.get("outcome") or {}
+    errors = [str(a.get("error_message") or a.get("error_type") or "") for a in attempts]
+    errors = [e for e in errors if e]
+    if outcome.get("error"):
+        errors.append(str(outcome["error"]))
+    payload = str(body.get("payload", ""))
+    updated = max(
+        [enqueued_at, outcome.get("at") or 0.0, *(a.get("started_at") or 0.0 for a in attempts)]
+    )
+    return EventRow(
+        id=event_id,
+        function_key=function_key,
+        qualifier=str(body.get("qualifier") or "$LATEST"),
+        state=state,
+        enqueued_at=enqueued_at,
+        updated_at=updated,
+        attempts=len(attempts),
+        condition=outcome.get("condition"),
+        error=errors[-1][:300] if errors else "",
+        preview=payload[:160],
+        text=(payload[:TEXT_LIMIT] + "\n" + "\n".join(errors)[:TEXT_LIMIT]).lower(),
+        next_attempt_at=body.get("next_attempt_at") if state is EventState.RETRYING else None,
+        redriven_from=body.get("redriven_from"),
+    )
+
+
+def settled_state(body: dict[str, Any]) -> EventState | None:
+    """The state a handler left a job in, read from the body it settled with."""
+    if body.get("kind", "invoke") == "invoke":
+        outcome = body.get("outcome")
+        if outcome:
+            success = outcome.get("condition") == "Success"
+            return EventState.SUCCEEDED if success else EventState.FAILED
+        return EventState.RETRYING if body.get("next_attempt_at") else None
+    if body.get("delivered_at"):
+        return EventState.SUCCEEDED
+    if body.get("error"):
+        return EventState.FAILED
+    return EventState.RETRYING if body.get("failures") else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Query:
+    states: tuple[EventState, ...] = ()
+    since: float | None = None
+    text: str = ""
+    before: tuple[float, str] | None = None  # (enqueued_at, id) of the last row shown
+    limit: int = 50
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueryResult:
+    rows: list[EventRow]
+    matching: int
+    failed_matching: int
+    more: bool
+
+
+class EventIndex:
+    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.clock = clock
+        self.rows: dict[str, EventRow] = {}
+        self.order: dict[str, list[tuple[float, str]]] = {}
+        self.pending: dict[str, EventRow] = {}
+        self.deliveries: set[str] = set()
+        self.versions: dict[str, int] = {}
+        self.counts: dict[str, dict[EventState, int]] = {}
+        self.version = 0
+        self.evicted = 0
+        self.started = False
+        self.loaded = asyncio.Event()
+        self.history_hook: Callable[[EventRecord], None] | None = None
+        self._sweep_after: str | None = None
+        self._sweep_seen: set[str] = set()
+        self._sweep_started = 0.0
+        self._mismatch = 0
+        self._last_rescan = 0.0
+
+    # ---- writing ----
+    def upsert(self, row: EventRow) -> bool:
+        current = self.rows.get(row.id)
+        if current is not None and row.progress < current.progress:
+            return False
+        if current is not None and current == row:
+            return False
+        self.rows[row.id] = row
+        counts = self.counts.setdefault(row.function_key, {})
+        if current is not None:
+            counts[current.state] -= 1
+        counts[row.state] = counts.get(row.state, 0) + 1
+        if current is None:
+            keys = self.order.setdefault(row.function_key, [])
+            entry = (row.enqueued_at, row.id)
+            if not keys or keys[-1] <= entry:
+                keys.append(entry)
+            else:
+                bisect.insort(keys, entry)
+            if len(keys) > MAX_ROWS_PER_FUNCTION:
+                self._evict(keys)
+        if row.terminal:
+            self.pending.pop(row.id, None)
+        else:
+            self.pending[row.id] = row
+        self.versions[row.function_key] = self.versions.get(row.function_key, 0) + 1
+        self.version += 1
+        return True
+
+    def _evict(self, keys: list[tuple[float, str]]) -> None:
+        drop = len(keys) - MAX_ROWS_PER_FUNCTION
+        for _, old in keys[:drop]:
+            row = self.rows.pop(old, None)
+            self.pending.pop(old, None)
+            if row is not None:
+                self.counts[row.function_key][row.state] -= 1
+            self.evicted += 1
+        del keys[:drop]
+
+    def upsert_event(self, event: EventRecord) -> None:
+        if event.body.get("kind", "invoke") != "invoke":
+            self.deliveries.add(event.id)
+            return
+        self.upsert(
+            row_of(event_id=event.id, function_key=event.function_key, state=event.state,
+                   enqueued_at=event.enqueued_at, body=event.body)
+        )  # fmt: skip
+
+    def note(self, job: EventRecord, state: EventState) -> None:
+        if job.body.get("kind", "invoke") != "invoke":
+            self.deliveries.add(job.id)
+            return
+        self.upsert(
+            row_of(event_id=job.id, function_key=job.function_key, state=state,
+                   enqueued_at=job.enqueued_at, body=job.body)
+        )  # fmt: skip
+
+    def observing(self, handler: JobHandler) -> JobHandler:
+        """Wrap a scheduler job handler so this index hears when its jobs start and settle."""
+        return _Observed(handler, self)
+
+    async def refresh(self, event_ids: Iterable[str]) -> None:
+        for event_id in event_ids:
+            event = await self.store.get_event(event_id)
+            if event is not None:
+                self.upsert_event(event)
+
+    # ---- reading ----
+    def query(self, function_key: str, q: Query) -> QueryResult:
+        """Newest first. Counts come from per-state totals when only states filter; a time
+        filter narrows by binary search; only text search reads every row in range."""
+        keys = self.order.get(function_key, [])
+        wanted = frozenset(q.states)
+        text = q.text.strip().lower()
+        first = bisect.bisect_left(keys, (q.since, "")) if q.since is not None else 0
+        last = bisect.bisect_left(keys, q.before) if q.before is not None else len(keys)
+        get = self.rows.get
+        if text or first:
+            found = [get(event_id) for _, event_id in keys[first:]]
+            hits = [
+                r for r in found
+                if r is not None and (not wanted or r.state in wanted)
+                and (not text or text in r.text or text in r.id)
+            ]  # fmt: skip
+            failed = sum(1 for r in hits if r.state is EventState.FAILED)
+            before = [r for r in hits if (r.enqueued_at, r.id) < q.before] if q.before else hits
+            page = before[::-1][: q.limit + 1]
+            return QueryResult(rows=page[: q.limit], matching=len(hits), failed_matching=failed,
+                               more=len(page) > q.limit)  # fmt: skip
+        counts = self.counts.get(function_key, {})
+        matching = sum(n for state, n in counts.items() if not wanted or state in wanted)
+        failed = (
+            counts.get(EventState.FAILED, 0) if not wanted or EventState.FAILED in wanted else 0
+        )
+        rows: list[EventRow] = []
+        for index in range(last - 1, -1, -1):
+            row = get(keys[index][1])
+            if row is None or (wanted and row.state not in wanted):
+                continue
+            if len(rows) == q.limit:
+                return QueryResult(rows=rows, matching=matching, failed_matching=failed, more=True)
+            rows.append(row)
+        return QueryResult(rows=rows, matching=matching, failed_matching=failed, more=False)
+
+    def matching_ids(self, function_key: str, q: Query) -> list[str]:
+        result = self.query(function_key, Query(states=q.states, since=q.since, text=q.text,
+                                                limit=len(self.rows) + 1))  # fmt: skip
+        return [r.id for r in result.rows]
+
+    def pending_by_function(self) -> dict[str, tuple[int, float]]:
+        """function key -> (events waiting or running, enqueue time of the oldest)."""
+        out: dict[str, tuple[int, float]] = {}
+        for row in self.pending.values():
+            count, oldest = out.get(row.function_key, (0, row.enqueued_at))
+            out[row.function_key] = (count + 1, min(oldest, row.enqueued_at))
+        return out
+
+    def function_version(self, function_key: str) -> int:
+        return self.versions.get(function_key, 0)
+
+    # ---- keeping current ----
+    async def load(self) -> None:
+        """Read the whole history once (page by page, yielding between pages)."""
+        after: str | None = None
+        count = 0
+        while True:
+            page = await self.store.list_events(after_id=after, limit=LOAD_PAGE)
+            for event in page:
+                self.upsert_event(event)
+                if self.history_hook is not None:
+                    self.history_hook(event)
+            count += len(page)
+            if len(page) < LOAD_PAGE:
+                break
+            after = page[-1].id
+            await asyncio.sleep(0)
+        self._last_rescan = self.clock()
+        self.loaded.set()
+        log.info("console: %d events in the history", count)
+
+    async def tick(self) -> None:
+        """One step of the sweep over pending events, and a reconcile when it completes."""
+        if self._sweep_after is None and not self._sweep_seen:
+            self._sweep_started = self.clock()
+        page = await self.store.list_events(
+            states=PENDING_STATES, after_id=self._sweep_after, limit=SWEEP_PAGE
+        )
+        for event in page:
+            self.upsert_event(event)
+            self._sweep_seen.add(event.id)
+        if len(page) == SWEEP_PAGE:
+            self._sweep_after = page[-1].id
+            return
+        gone = [
+            row.id for row in self.pending.values()
+            if row.id not in self._sweep_seen and row.updated_at < self._sweep_started
+        ]  # fmt: skip
+        self._sweep_after = None
+        self._sweep_seen = set()
+        await self.refresh(gone[:200])
+        await self._reconcile()
+
+    async def _reconcile(self) -> None:
+        known = len(self.rows) + len(self.deliveries) + self.evicted
+        total = await self.store.count_events()
+        self._mismatch = self._mismatch + 1 if total > known else 0
+        if self._mismatch >= 2 and self.clock() - self._last_rescan > RESCAN_EVERY_S:
+            self._mismatch = 0
+            hook, self.history_hook = self.history_hook, None
+            try:
+                await self.load()
+            finally:
+                self.history_hook = hook
+
+
+class _Observed:
+    """A job handler that tells the index when each job starts and how it settled."""
+
+    def __init__(self, inner: JobHandler, index: EventIndex) -> None:
+        self.inner = inner
+        self.index = index
+
+    async def run(self, job: EventRecord) -> None:
+        if self.index.started:
+            with contextlib.suppress(Exception):
+                self.index.note(job, EventState.RUNNING)
+        try:
+            await self.inner.run(job)
+        finally:
+            if self.index.started:
+                try:
+                    state = settled_state(job.body)
+                    if state is not None:
+                        self.index.note(job, state)
+                except Exception:
+                    log.exception("console: could not index job %s", job.id)

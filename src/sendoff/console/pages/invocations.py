@@ -1,0 +1,226 @@
+"""Invocations: a function's asynchronous events (filter by state, time and text), each
+event's timeline (attempts, errors, waits, the record and where it went), and redrive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from sendoff.console.activity import Query
+from sendoff.console.context import Console, NotFound
+from sendoff.console.pages.base import function_head, head_context
+from sendoff.console.resources import ResourceLink, describe_arn
+from sendoff.console.web import pretty, read_form, redirect, span
+from sendoff.scheduler.redrive import redrive_events
+from sendoff.store import EventRecord
+from sendoff.store.base import TERMINAL_STATES, EventState
+
+PAGE_SIZE = 50
+WITHIN = (("", "Any time"), ("15m", "Last 15 minutes"), ("1h", "Last hour"),
+          ("24h", "Last 24 hours"), ("7d", "Last 7 days"))  # fmt: skip
+WITHIN_S = {"15m": 900, "1h": 3600, "24h": 86400, "7d": 604800}
+STATES = [s.value for s in EventState]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    kind: str  # queued | attempt | wait | running | outcome
+    title: str
+    at: float | None = None
+    detail: str = ""
+    error: str = ""
+    ok: bool | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    kind: str  # destination | dead-letter
+    target: ResourceLink
+    job_id: str
+    state: str
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    reference: str = ""  # "message <id>" (SQS, SNS) or "event <id>" (EventBridge)
+    request_id: str | None = None  # Lambda: the destination function's invocation
+    delivered_at: float | None = None
+    error: str = ""
+
+
+def timeline(event: EventRecord, *, time_scale: float) -> list[Step]:
+    body = event.body
+    steps = [Step(kind="queued", title="Event queued", at=event.enqueued_at,
+                  detail=f"{len(str(body.get('payload', '')).encode()):,} byte payload"
+                  + (f"; redrive of {body['redriven_from']}" if body.get("redriven_from") else ""))
+             ]  # fmt: skip
+    prev_end = event.enqueued_at
+    for n, attempt in enumerate(body.get("attempts") or [], start=1):
+        started = attempt.get("started_at") or prev_end
+        if n > 1 and started - prev_end > 0.001:
+            waited = span(started - prev_end)
+            steps.append(Step(kind="wait", title=f"Waited {waited} before attempt {n}",
+                              at=prev_end, detail=_scaled(time_scale)))  # fmt: skip
+        outcome = attempt.get("outcome", "")
+        duration = attempt.get("duration_ms")
+        detail = f"ran {duration:,.1f} ms" if duration is not None else ""
+        if attempt.get("executed_version"):
+            detail += f" on {attempt['executed_version']}"
+        titles = {"success": "succeeded", "error": "failed with a function error",
+                  "throttled": "was throttled", "system_error": "could not start"}  # fmt: skip
+        error = " — ".join(
+            str(x) for x in (attempt.get("error_type"), attempt.get("error_message")) if x
+        )
+        steps.append(Step(kind="attempt", at=started, ok=outcome == "success",
+                          title=f"Attempt {n} {titles.get(outcome, 'is running')}",
+                          detail=detail.strip(), error=error))  # fmt: skip
+        prev_end = started + (duration or 0) / 1000
+    if event.state is EventState.RETRYING:
+        due = body.get("next_attempt_at") or event.due_at
+        detail = f"next attempt at {_clock(due)}; {_scaled(time_scale)}".rstrip("; ")
+        steps.append(Step(kind="wait", title="Waiting to retry", at=due, detail=detail))
+    elif event.state is EventState.QUEUED:
+        steps.append(Step(kind="wait", title="Waiting for a worker", at=event.due_at))
+    elif event.state is EventState.RUNNING and not body.get("attempts"):
+        steps.append(Step(kind="running", title="Starting", at=None))
+    outcome = body.get("outcome")
+    if outcome:
+        ok = event.state is EventState.SUCCEEDED
+        title = "Succeeded" if ok else f"Failed: {outcome.get('condition')}"
+        steps.append(Step(kind="outcome", title=title, at=outcome.get("at"), ok=ok,
+                          error=str(outcome.get("error") or "")))  # fmt: skip
+    return steps
+
+
+def _scaled(time_scale: float) -> str:
+    return "" if time_scale == 1 else f"delays run at time scale {time_scale:g}"
+
+
+def _clock(ts: float) -> str:
+    from sendoff.console.web import when_ms
+
+    return when_ms(ts) + " UTC"
+
+
+def parse_query(params: Any, *, now: float) -> tuple[Query, dict[str, str]]:
+    state = params.get("state", "")
+    within = params.get("within", "")
+    text = params.get("q", "")[:200]
+    states = (EventState(state),) if state in STATES else ()
+    since = now - WITHIN_S[within] if within in WITHIN_S else None
+    before = None
+    raw = params.get("before", "")
+    if ":" in raw:
+        ts, _, event_id = raw.partition(":")
+        try:
+            before = (float(ts), event_id)
+        except ValueError:
+            before = None
+    shown = {"state": state if states else "", "within": within if since else "", "q": text}
+    return Query(states=states, since=since, text=text, before=before, limit=PAGE_SIZE), shown
+
+
+class InvocationPages:
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def routes(self) -> list[BaseRoute]:
+        page = self.console.page
+        return [
+            Route("/functions/{name}/invocations", page(self.listing), methods=["GET"]),
+            Route("/functions/{name}/invocations/redrive", page(self.redrive_matching),
+                  methods=["POST"]),
+            Route("/events/{id}", page(self.event), methods=["GET"]),
+            Route("/events/{id}/redrive", page(self.redrive_one), methods=["POST"]),
+        ]  # fmt: skip
+
+    async def listing(self, request: Request) -> Response:
+        c = self.console
+        head = await function_head(c, request, "invocations")
+        query, shown = parse_query(request.query_params, now=c.index.clock())
+        result = c.index.query(c.function_key(head.name), query)
+        older = None
+        if result.more and result.rows:
+            last = result.rows[-1]
+            older = "?" + urlencode({**shown, "before": f"{last.enqueued_at!r}:{last.id}"})
+        fragment = bool(request.headers.get("x-console-fragment"))
+        return c.render(
+            request, "_invocations_table.html" if fragment else "invocations.html",
+            **head_context(head), result=result, shown=shown, states=STATES, within=WITHIN,
+            older=older, paged=query.before is not None, filtered=any(shown.values()),
+        )  # fmt: skip
+
+    async def redrive_matching(self, request: Request) -> Response:
+        c = self.console
+        head = await function_head(c, request, "invocations")
+        form = await read_form(request)
+        query, shown = parse_query(form.values, now=c.index.clock())
+        failed = Query(states=(EventState.FAILED,), since=query.since, text=query.text)
+        if query.states and query.states != (EventState.FAILED,):
+            ids: list[str] = []
+        else:
+            ids = c.index.matching_ids(c.function_key(head.name), failed)
+        pairs = await redrive_events(c.services.store, ids, now=c.index.clock())
+        c.services.scheduler.wake()
+        await c.index.refresh(new for _, new in pairs)
+        back = f"{head.url}/invocations?" + urlencode({k: v for k, v in shown.items() if v})
+        if not pairs:
+            return redirect(back, "No failed events match this filter, so nothing was redriven.")
+        return redirect(back, f"Redrove {len(pairs)} failed event(s); each runs again as a new"
+                              " event (its request id is new).")  # fmt: skip
+
+    async def event(self, request: Request) -> Response:
+        c = self.console
+        event = await c.services.store.get_event(request.path_params["id"])
+        if event is None or event.body.get("kind", "invoke") != "invoke":
+            raise NotFound(f"There is no asynchronous event with request id"
+                           f" {request.path_params['id']}.")  # fmt: skip
+        c.index.upsert_event(event)
+        body = event.body
+        outcome = body.get("outcome") or {}
+        deliveries = [await self._delivery(item) for item in outcome.get("deliveries", [])]
+        name = str(body.get("function_name", ""))
+        fragment = bool(request.headers.get("x-console-fragment"))
+        return c.render(
+            request, "_event_detail.html" if fragment else "event.html",
+            event=event, qualifier=str(body.get("qualifier") or "$LATEST"),
+            attempts=len(body.get("attempts") or []), condition=outcome.get("condition"),
+            steps=timeline(event, time_scale=c.services.settings.time_scale),
+            record=pretty(outcome["record"]) if outcome.get("record") else None,
+            payload=pretty(body.get("payload", "")), deliveries=deliveries,
+            function=name, function_url=f"/console/functions/{quote(name, safe='')}",
+            live=event.state not in TERMINAL_STATES or any(
+                d.state not in ("succeeded", "failed") for d in deliveries),
+            title=f"Event {event.id}", section="functions",
+        )  # fmt: skip
+
+    async def _delivery(self, item: dict[str, Any]) -> Delivery:
+        c = self.console
+        job = await c.services.store.get_event(item["job"])
+        target = describe_arn(item["target"], account_id=c.account_id, region=c.region)
+        if job is None:
+            return Delivery(kind=item["kind"], target=target, job_id=item["job"], state="unknown")
+        result = dict(job.body.get("result") or {})
+        return Delivery(
+            kind=item["kind"], target=target, job_id=job.id, state=job.state.value,
+            failures=list(job.body.get("failures") or []),
+            reference=f"message {result['message_id']}" if result.get("message_id") else (
+                f"event {result['event_id']}" if result.get("event_id") else ""),
+            request_id=result.get("request_id"),
+            delivered_at=job.body.get("delivered_at"), error=str(job.body.get("error") or ""),
+        )  # fmt: skip
+
+    async def redrive_one(self, request: Request) -> Response:
+        c = self.console
+        event_id = request.path_params["id"]
+        pairs = await redrive_events(c.services.store, [event_id], now=c.index.clock())
+        if not pairs:
+            return redirect(f"/console/events/{quote(event_id, safe='')}",
+                            "Only failed events can be redriven.")  # fmt: skip
+        c.services.scheduler.wake()
+        new_id = pairs[0][1]
+        await c.index.refresh([new_id])
+        return redirect(f"/console/events/{quote(new_id, safe='')}",
+                        f"Redriven: this is a new event re-running {event_id}.")  # fmt: skip

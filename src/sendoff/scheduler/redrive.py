@@ -1,0 +1,63 @@
+"""Redrive: run failed asynchronous events again, as new events with fresh request ids.
+
+The failed event stays as it was (its attempts, record and deliveries are history); the new
+one carries the same request (function, qualifier, payload, trace header), starts with no
+attempts and names its origin in ``redriven_from``. Only ``failed`` invoke events qualify.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+
+from sendoff.store import EventRecord, Store
+from sendoff.store.base import EventState
+
+_DROPPED = ("outcome", "last_response", "next_attempt_at", "attempt_started_at", "attempt_open")
+
+
+def redriven(event: EventRecord, *, new_id: str, now: float) -> EventRecord | None:
+    """The new event that re-runs ``event``, or None if it is not a failed invocation."""
+    if event.state is not EventState.FAILED or event.body.get("kind", "invoke") != "invoke":
+        return None
+    body = {k: v for k, v in event.body.items() if k not in _DROPPED}
+    body.update(
+        request_id=new_id,
+        function_attempts=0,
+        system_retries=0,
+        attempts=[],
+        redriven_from=event.id,
+    )
+    return EventRecord(
+        id=new_id,
+        function_key=event.function_key,
+        state=EventState.QUEUED,
+        due_at=now,
+        enqueued_at=now,
+        body=body,
+    )
+
+
+async def redrive_events(
+    store: Store,
+    event_ids: Sequence[str],
+    *,
+    now: float,
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+) -> list[tuple[str, str]]:
+    """Re-enqueue every failed invoke event among ``event_ids`` in one durable write.
+
+    Returns ``(old id, new id)`` pairs; ids that are unknown or not failed are skipped."""
+    fresh: list[EventRecord] = []
+    pairs: list[tuple[str, str]] = []
+    for event_id in dict.fromkeys(event_ids):
+        event = await store.get_event(event_id)
+        if event is None:
+            continue
+        again = redriven(event, new_id=new_id(), now=now)
+        if again is not None:
+            fresh.append(again)
+            pairs.append((event_id, again.id))
+    if fresh:
+        await store.enqueue(fresh)
+    return pairs
