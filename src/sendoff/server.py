@@ -124,6 +124,9 @@ def build_services(settings: Settings) -> Services:
     install_sqs(services)
     install_sns(services)
     install_events(services)
+    from sendoff.iac.wiring import install as install_stacks
+
+    install_stacks(services)
     from sendoff.console.wiring import install as install_console
 
     install_console(services)
@@ -186,7 +189,10 @@ def work(settings: Settings) -> None:
     """
     import asyncio
     import signal
+    import sys
 
+    # A SIGTERM during start-up is a clean stop too (the loop's handlers replace this).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     services = build_services(settings)
     services.scheduler.poll_s = 0.05

@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     buses.add_parser(sub)
     queues.add_parser(sub)
     topics.add_parser(sub)
+    from sendoff.cli import stacks
+
+    stacks.add_parsers(sub)
     return parser
 
 
@@ -144,6 +147,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from sendoff.cli import topics
 
         return topics.run(client, args)
+    if args.command in ("deploy", "stacks"):
+        from sendoff.cli import stacks
+
+        return stacks.run(args.endpoint_url, args)
     raise CliError(f"unknown command {args.command}")
 
 
