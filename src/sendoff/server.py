@@ -155,7 +155,7 @@ def build_asgi(services: Services) -> Starlette:
         if services.settings.workers > 0:
             services.scheduler.start()
         log.info("sendoff ready on %s (store %s)", services.settings.endpoint_url,
-                 services.settings.resolved_store_url)  # fmt: skip
+                 services.settings.display_store_url)  # fmt: skip
 
     async def shutdown() -> None:
         await services.scheduler.stop()
@@ -207,7 +207,7 @@ def work(settings: Settings) -> None:
             await hook()
         services.scheduler.start()
         log.info("sendoff worker %s started (store %s)", services.scheduler.owner,
-                 settings.resolved_store_url)  # fmt: skip
+                 settings.display_store_url)  # fmt: skip
         await stop.wait()
         await services.scheduler.stop()
         for hook in services.shutdown_hooks:

@@ -42,6 +42,18 @@ class Settings:
         return self.store_url or f"sqlite:///{self.data_dir / 'sendoff.db'}"
 
     @property
+    def display_store_url(self) -> str:
+        """The store URL with any password masked, for logs and health output."""
+        from urllib.parse import urlsplit, urlunsplit
+
+        url = self.resolved_store_url
+        parts = urlsplit(url)
+        if parts.password:
+            netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+            return urlunsplit(parts._replace(netloc=netloc))
+        return url
+
+    @property
     def endpoint_url(self) -> str:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
         return f"http://{host}:{self.port}"

@@ -11,6 +11,7 @@ ends FAILED, stays listable, and ``on_failed`` subscribers hear about it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -62,6 +63,9 @@ class Deliveries:
         self.max_age_s = max_age_s
         self.transports: dict[str, Transport] = {}
         self.failure_hooks: list[FailureHook] = []
+        # FIFO message groups: deliveries of one (target, group) go one at a time, in the
+        # order they were leased, so a FIFO topic's order survives into a FIFO queue.
+        self._group_locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
 
     def register(self, scheme: str, transport: Transport) -> None:
         self.transports[scheme] = transport
@@ -130,6 +134,28 @@ class Deliveries:
         return job
 
     async def run(self, job: EventRecord) -> None:
+        group = (
+            job.body["payload"].get("group_id")
+            if isinstance(job.body.get("payload"), dict)
+            else None
+        )
+        if not group:
+            await self._run(job)
+            return
+        key = (job.body["target"], str(group))
+        lock, users = self._group_locks.get(key, (asyncio.Lock(), 0))
+        self._group_locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                await self._run(job)
+        finally:
+            lock, users = self._group_locks[key]
+            if users == 1:
+                del self._group_locks[key]
+            else:
+                self._group_locks[key] = (lock, users - 1)
+
+    async def _run(self, job: EventRecord) -> None:
         body = job.body
         transport = self.transports.get(body["scheme"])
         try:
