@@ -12,7 +12,6 @@ GET  /metrics                                   Prometheus metrics
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 from starlette.requests import Request
@@ -21,6 +20,7 @@ from starlette.routing import Route
 
 from sendoff.functions.invoker import log_group
 from sendoff.metrics import Metrics
+from sendoff.scheduler.redrive import redrive_events
 from sendoff.store import EventRecord, Store
 from sendoff.store.base import EventState
 
@@ -126,24 +126,10 @@ class InternalApi:
                 if e.body.get("kind", "invoke") == "invoke"
                 and (not spec.get("function") or e.body.get("function_name") == spec["function"])
             ]  # fmt: skip
-        new_ids = []
-        for event_id in ids:
-            event = await self.store.get_event(event_id)
-            if event is None or event.state is not EventState.FAILED:
-                continue
-            body = {k: v for k, v in event.body.items() if k not in ("outcome", "last_response")}
-            body.update(function_attempts=0, system_retries=0, attempts=[],
-                        redriven_from=event.id)  # fmt: skip
-            new_id = str(uuid.uuid4())
-            body["request_id"] = new_id
-            import time
+        import time
 
-            now = time.time()
-            await self.store.enqueue(
-                [EventRecord(id=new_id, function_key=event.function_key,
-                             state=EventState.QUEUED, due_at=now, enqueued_at=now, body=body)]
-            )  # fmt: skip
-            new_ids.append(new_id)
+        pairs = await redrive_events(self.store, ids, now=time.time())
+        new_ids = [new for _, new in pairs]
         self.wake()
         return JSONResponse({"redriven": new_ids})
 

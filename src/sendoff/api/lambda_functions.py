@@ -21,6 +21,7 @@ from sendoff.functions.registry import (
     Scope,
 )
 from sendoff.functions.validation import (
+    check_dead_letter_config,
     check_environment,
     check_range,
     check_role,
@@ -98,7 +99,7 @@ class FunctionsApi:
             memory_mb=check_range(body.get("MemorySize", 128), "memorySize", 128, 10240),
             environment=check_environment(body.get("Environment")),
             description=_description(body.get("Description", "")),
-            dead_letter_target=_dlq(body.get("DeadLetterConfig")),
+            dead_letter_target=check_dead_letter_config(body.get("DeadLetterConfig")),
             architectures=tuple(body.get("Architectures") or ("x86_64",)),
             ephemeral_storage_mb=(body.get("EphemeralStorage") or {}).get("Size", 512),
             tracing_mode=(body.get("TracingConfig") or {}).get("Mode", "PassThrough"),
@@ -198,7 +199,7 @@ class FunctionsApi:
         if "DeadLetterConfig" in body:
             target = (body["DeadLetterConfig"] or {}).get("TargetArn")
             if target is not None:  # {} keeps the old value, as on AWS; "" clears it
-                changes["dead_letter_target"] = _dlq(body["DeadLetterConfig"])
+                changes["dead_letter_target"] = check_dead_letter_config(body["DeadLetterConfig"])
         if "EphemeralStorage" in body:
             changes["ephemeral_storage_mb"] = (body["EphemeralStorage"] or {}).get("Size", 512)
         if "TracingConfig" in body:
@@ -278,25 +279,3 @@ def _description(value: Any) -> str:
             value, "description", "Member must have length less than or equal to 256"
         )
     return value
-
-
-def _dlq(config: Any) -> str | None:
-    if not config:
-        return None
-    target = config.get("TargetArn")
-    if not target:
-        return None
-    if not isinstance(target, str) or not target.startswith("arn:"):
-        raise validation_error(
-            target,
-            "deadLetterConfig.targetArn",
-            "Member must satisfy regular expression pattern: "
-            "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()",
-        )
-    service = target.split(":")[2]
-    if service not in ("sqs", "sns"):
-        raise InvalidParameterValue(
-            f"The provided target ARN {target} is invalid. Only SQS queues and SNS topics are"
-            " supported as dead-letter targets."
-        )
-    return target

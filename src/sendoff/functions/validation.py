@@ -129,3 +129,26 @@ def decode_zip(zip_b64: Any) -> bytes:
 
 def code_sha256(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def check_dead_letter_config(config: Any) -> str | None:
+    """DeadLetterConfig.TargetArn: a standard SQS queue or SNS topic ARN; empty clears it."""
+    if not config:
+        return None
+    target = config.get("TargetArn")
+    if not target:
+        return None
+    if not isinstance(target, str) or not target.startswith("arn:"):
+        raise validation_error(
+            target,
+            "deadLetterConfig.targetArn",
+            "Member must satisfy regular expression pattern: "
+            "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()",
+        )
+    service = target.split(":")[2]
+    if service not in ("sqs", "sns"):
+        raise InvalidParameterValue(
+            f"The provided target ARN {target} is invalid. Only SQS queues and SNS topics are"
+            " supported as dead-letter targets."
+        )
+    return target

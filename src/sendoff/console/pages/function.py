@@ -7,7 +7,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from sendoff.api.lambda_functions import _dlq
 from sendoff.console.context import Console
 from sendoff.console.forms import int_field, place_error
 from sendoff.console.pages.base import function_head, head_context
@@ -15,7 +14,7 @@ from sendoff.console.resources import describe_arn, destination_choices, trigger
 from sendoff.console.web import Form, read_form, redirect
 from sendoff.functions.errors import LambdaError
 from sendoff.functions.event_config import ConfigInput
-from sendoff.functions.validation import check_range
+from sendoff.functions.validation import check_dead_letter_config, check_range
 from sendoff.model.function import LATEST
 from sendoff.scheduler.policy import RetryPolicy
 
@@ -116,7 +115,7 @@ class FunctionOverview:
             form.error("dlq", "Choose or enter the ARN of the queue or topic, or choose None.")
         elif dlq_arn:
             try:
-                dlq = _dlq({"TargetArn": dlq_arn})
+                dlq = check_dead_letter_config({"TargetArn": dlq_arn})
             except LambdaError as exc:
                 form.error("dlq", exc.message)
             if dlq and dlq.split(":")[2] != dlq_type:
