@@ -182,3 +182,21 @@ def test_function_printing_megabytes(lambda_client: Any) -> None:
     assert len(resp["LogResult"]) < 8192  # only the tail comes back
     again = lambda_client.invoke(FunctionName=name)
     assert again["StatusCode"] == 200
+
+
+def test_sendoff_cli_json_output(server: Any, lambda_client: Any) -> None:
+    name = unique("json")
+    lambda_client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": PY_ECHO})},
+    )
+    listed = sendoff(server.url, "functions", "list", "--output", "json")
+    assert listed.returncode == 0
+    assert name in [f["FunctionName"] for f in json.loads(listed.stdout)]
+    for command in (["events", "list"], ["queues", "list"], ["topics", "list"], ["buses", "list"]):
+        done = sendoff(server.url, *command, "-o", "json")
+        assert done.returncode == 0, done.stderr
+        json.loads(done.stdout)

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from sendoff.cli.client import Client
+from sendoff.cli.output import emit_json, wants_json
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,6 +20,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(client: Client, args: argparse.Namespace) -> int:
     params = {"region": args.region} if args.region else {}
     overview: dict[str, Any] = client.json("GET", "/_sendoff/buses", params=params)
+    if wants_json(args):
+        return emit_json(overview)
     print(f"region {overview['region']}, account {overview['account']}")
     for bus in overview["buses"]:
         rules = bus["rules"]

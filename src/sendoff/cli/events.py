@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sendoff.cli.client import Client
+from sendoff.cli.output import emit_json, wants_json
 
 STATES = ("queued", "running", "retrying", "succeeded", "failed")
 
@@ -43,6 +44,8 @@ def run(client: Client, args: argparse.Namespace) -> int:
             params["state"] = args.state
         page = client.json("GET", "/_sendoff/events", params=params)
         rows = page["events"]
+        if wants_json(args):
+            return emit_json(rows)
         if not rows:
             print("no events")
             return 0

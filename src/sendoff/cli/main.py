@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from sendoff import __version__
 from sendoff.cli.client import Client, CliError
+from sendoff.cli.output import add_output_option, emit_json, wants_json
 from sendoff.config.settings import env_var_for
 from sendoff.errors import ConfigError
 
@@ -76,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     functions = sub.add_parser("functions", help="functions").add_subparsers(
         dest="action", required=True
     )
-    functions.add_parser("list", help="list functions")
+    add_output_option(functions.add_parser("list", help="list functions"))
     invoke = sub.add_parser("invoke", help="invoke a function synchronously")
     invoke.add_argument("name")
     invoke.add_argument("--payload", default="{}", help="JSON payload")
@@ -93,7 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
     from sendoff.cli import stacks
 
     stacks.add_parsers(sub)
+    completion = sub.add_parser("completion", help="print a shell completion script")
+    completion.add_argument("shell", choices=("bash", "zsh"))
+    for command in ("events", "queues", "topics", "buses"):
+        for name, action in _actions(sub.choices[command]).items():
+            if name in ("list", "show") and "--output" not in action._option_string_actions:
+                add_output_option(action)
     return parser
+
+
+def _actions(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -124,9 +138,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "migrate":
         return _migrate(args)
+    if args.command == "completion":
+        from sendoff.cli.completion import bash_script, zsh_script
+
+        parser = build_parser()
+        print(bash_script(parser) if args.shell == "bash" else zsh_script(parser), end="")
+        return 0
     client = Client(args.endpoint_url)
     if args.command == "functions":
-        return _functions_list(client)
+        return _functions_list(client, as_json=wants_json(args))
     if args.command == "invoke":
         return _invoke(client, args.name, args.payload, args.qualifier)
     if args.command == "logs":
@@ -176,7 +196,7 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _functions_list(client: Client) -> int:
+def _functions_list(client: Client, *, as_json: bool = False) -> int:
     marker = None
     rows: list[dict[str, str]] = []
     while True:
@@ -186,6 +206,8 @@ def _functions_list(client: Client) -> int:
         marker = page.get("NextMarker")
         if not marker:
             break
+    if as_json:
+        return emit_json(rows)
     if not rows:
         print("no functions")
         return 0

@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from sendoff.cli.client import Client, CliError
+from sendoff.cli.output import emit_json, wants_json
 
 JSON_TYPE = "application/x-amz-json-1.0"
 
@@ -37,7 +38,7 @@ def run(client: Client, args: argparse.Namespace) -> int:
     sqs = _Sqs(client, args.region)
     try:
         if args.action == "list":
-            return _list(sqs, args.prefix)
+            return _list(sqs, args.prefix, as_json=wants_json(args))
         return _receive(sqs, args)
     finally:
         client.http.close()
@@ -72,7 +73,7 @@ class _Sqs:
         return str(self.call("GetQueueUrl", {"QueueName": queue})["QueueUrl"])
 
 
-def _list(sqs: _Sqs, prefix: str) -> int:
+def _list(sqs: _Sqs, prefix: str, *, as_json: bool = False) -> int:
     urls: list[str] = []
     token = None
     while True:
@@ -84,6 +85,18 @@ def _list(sqs: _Sqs, prefix: str) -> int:
         token = page.get("NextToken")
         if not token:
             break
+    if as_json:
+        return emit_json(
+            [
+                {
+                    "url": url,
+                    "attributes": sqs.call(
+                        "GetQueueAttributes", {"QueueUrl": url, "AttributeNames": ["All"]}
+                    ).get("Attributes", {}),
+                }
+                for url in urls
+            ]
+        )
     if not urls:
         print("no queues")
         return 0

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from sendoff.cli.client import Client
+from sendoff.cli.output import emit_json, wants_json
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,6 +20,8 @@ def run(client: Client, args: argparse.Namespace) -> int:
     params = {"region": args.region} if args.region else {}
     overview: dict[str, Any] = client.json("GET", "/_sendoff/sns/topics", params=params)
     topics = overview["topics"]
+    if wants_json(args):
+        return emit_json(overview)
     if not topics:
         print("no topics")
         return 0
