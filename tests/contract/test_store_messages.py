@@ -301,3 +301,28 @@ async def test_sqlite_messages_survive_reopen_and_are_leased_once(tmp_path: Path
     counts = await again.count_messages("q", now=T0, sent_after=0)
     assert counts == MessageCounts(in_flight=20)
     await again.close()
+
+
+async def test_peek_reads_without_receiving(store: Store) -> None:
+    from sendoff.store.messages import QueuedMessage as _Msg
+
+    queue = "peek-queue"
+    await store.put_messages(
+        queue,
+        [
+            _Msg(id="a", body="first", meta={}, sent_at=1.0, visible_at=1.0),
+            _Msg(id="b", body="later", meta={}, sent_at=1.0, visible_at=50.0),
+            _Msg(id="c", body="second", meta={}, sent_at=2.0, visible_at=2.0),
+        ],
+        now=2.0,
+        dedup_window_s=300,
+    )
+    peeked = await store.peek_messages(queue, now=10.0, sent_after=0.0, limit=10)
+    assert [m.id for m in peeked] == ["a", "c"]
+    assert all(m.receive_count == 0 and m.receipt is None for m in peeked)
+    assert [m.id for m in await store.peek_messages(queue, now=10.0, sent_after=1.5, limit=10)] == [
+        "c"
+    ]
+    got = await store.receive_messages(queue, now=10.0, limit=10, visibility_s=30, sent_after=0.0)
+    assert sorted(m.id for m in got.messages) == ["a", "c"]  # peeking took nothing
+    assert await store.peek_messages(queue, now=11.0, sent_after=0.0, limit=10) == []

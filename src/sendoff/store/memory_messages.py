@@ -68,6 +68,12 @@ class MemoryMessages(MessageStore):
             out.append(PutResult(id=message.id, seq=seq))
         return out
 
+    async def peek_messages(
+        self, queue_id: str, *, now: float, sent_after: float, limit: int
+    ) -> list[QueuedMessage]:
+        live = [m for m in self._queues.get(queue_id, {}).values() if m.sent_at > sent_after]
+        return [_copy(m) for m in _visible(live, now)[:limit]]
+
     async def receive_messages(
         self,
         queue_id: str,

@@ -145,6 +145,13 @@ class MessageStore(ABC):
         ``ordered``; roughly oldest-visible first otherwise)."""
 
     @abstractmethod
+    async def peek_messages(
+        self, queue_id: str, *, now: float, sent_after: float, limit: int
+    ) -> list[QueuedMessage]:
+        """Up to ``limit`` visible, unexpired messages, oldest-visible first, read without
+        receiving them: nothing about them changes (the console's "peek")."""
+
+    @abstractmethod
     async def delete_messages(
         self, queue_id: str, handles: Sequence[tuple[int, str]]
     ) -> list[bool]:

@@ -112,6 +112,14 @@ class PostgresMessages(MessageStore):
         locks = [f"put:{queue_id}"] if fifo else []
         return await self.batch.submit(op, locks=locks, topics=[_topic(queue_id)])
 
+    async def peek_messages(
+        self, queue_id: str, *, now: float, sent_after: float, limit: int
+    ) -> list[QueuedMessage]:
+        rows = await self.db.fetchall(
+            Q["message_peek"], {"q": queue_id, "now": now, "cut": sent_after, "limit": limit}
+        )
+        return [_message(r) for r in rows]
+
     async def receive_messages(
         self,
         queue_id: str,

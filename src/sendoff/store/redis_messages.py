@@ -87,6 +87,24 @@ class RedisMessages(MessageStore):
         rows = await self._run("message_put", queue_id, *args)
         return [PutResult(id=mid, seq=int(seq), duplicate=bool(dup)) for mid, seq, dup in rows]
 
+    async def peek_messages(
+        self, queue_id: str, *, now: float, sent_after: float, limit: int
+    ) -> list[QueuedMessage]:
+        """Reads only (no script): the visible index, then each message's fields."""
+        vis = self.conn.key("queue", queue_id, "vis")
+        seqs = await self.conn.text.zrangebyscore(vis, "-inf", repr(now), 0, limit * 4)
+        fields = ("id", "body", "meta", "gid", "dd", "sent", "vis", "rcpt", "rc", "frst", "dls")
+        out: list[QueuedMessage] = []
+        for member in seqs:
+            seq = str(member)
+            row: list[Any] = await self.conn.text.hmget(self.conn.key("msg", seq), list(fields))
+            if row[0] is None or float(str(row[5])) <= sent_after:
+                continue
+            out.append(_message([seq, *row]))
+            if len(out) >= limit:
+                break
+        return out
+
     async def receive_messages(
         self,
         queue_id: str,

@@ -118,6 +118,17 @@ class SqliteMessages(MessageStore):
 
         return await self.batch.submit(op)
 
+    async def peek_messages(
+        self, queue_id: str, *, now: float, sent_after: float, limit: int
+    ) -> list[QueuedMessage]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM messages WHERE queue_id = ? AND visible_at <= ?"
+                " AND sent_at > ? ORDER BY visible_at, seq LIMIT ?",
+                (queue_id, now, sent_after, limit),
+            ).fetchall()
+        return [_message(r) for r in rows]
+
     async def receive_messages(
         self,
         queue_id: str,

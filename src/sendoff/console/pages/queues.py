@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -16,19 +16,10 @@ from sendoff.console.context import Console, NotFound
 from sendoff.console.web import Form, pretty, read_form, redirect
 from sendoff.services.sqs.errors import QueueError
 from sendoff.services.sqs.model import Queue, QueueRef, Scope, queue_url
-from sendoff.store.messages import QueuedMessage
 
 PEEK_LIMIT = 10
 QUEUE_FIELDS = {"name": "name", "Queue name": "name", "FIFO": "name", "group": "group",
                 "deduplication": "dedup", "body": "body", "message": "body"}  # fmt: skip
-
-
-class PeekableStore(Protocol):
-    """A store that can read messages without receiving them (proposed store helper)."""
-
-    async def peek_messages(
-        self, queue_id: str, *, now: float, sent_after: float, limit: int
-    ) -> list[QueuedMessage]: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,24 +135,13 @@ class QueuePages:
         )  # fmt: skip
 
     async def _peek(self, queue: Queue) -> tuple[list[Peeked], bool]:
-        """Up to 10 visible messages. With a store that can peek, nothing changes; otherwise
-        they are received with a zero visibility timeout (they stay visible, their receive
-        count goes up, and no dead-letter move happens)."""
+        """Up to 10 visible messages, read without receiving them (nothing changes)."""
         store = self.console.services.store
         now = self.console.index.clock()
-        sent_after = now - queue.retention_s
-        peek = getattr(store, "peek_messages", None)
-        if peek is not None:
-            found: list[QueuedMessage] = await peek(
-                queue.id, now=now, sent_after=sent_after, limit=PEEK_LIMIT
-            )
-            exact = True
-        else:
-            got = await store.receive_messages(
-                queue.id, now=now, limit=PEEK_LIMIT, visibility_s=0, sent_after=sent_after,
-                ordered=False, dead_letter=None,
-            )  # fmt: skip
-            found, exact = got.messages, False
+        found = await store.peek_messages(
+            queue.id, now=now, sent_after=now - queue.retention_s, limit=PEEK_LIMIT
+        )
+        exact = True
         return [
             Peeked(id=m.id, sent_at=m.sent_at, receive_count=m.receive_count, body=m.body,
                    group_id=m.group_id, attributes=dict(m.meta.get("attributes", {})),

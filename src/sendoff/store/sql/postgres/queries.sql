@@ -162,6 +162,14 @@ VALUES (%(q)s, %(dedup)s, %(id)s, %(seq)s, %(expires)s)
 ON CONFLICT (queue_id, dedup_id) DO UPDATE
 SET message_id = excluded.message_id, seq = excluded.seq, expires_at = excluded.expires_at;
 
+-- name: message_peek
+-- Visible messages read without receiving them (the console's peek): nothing changes.
+SELECT seq, id, body, meta, group_id, dedup_id, sent_at, visible_at, receipt, receive_count,
+       first_received_at, dead_letter_source
+FROM messages
+WHERE queue_id = %(q)s AND visible_at <= %(now)s AND sent_at > %(cut)s
+ORDER BY visible_at, seq LIMIT %(limit)s;
+
 -- name: message_candidates
 -- Deliverable messages, oldest-visible first; rows being received elsewhere are skipped.
 SELECT seq FROM messages
