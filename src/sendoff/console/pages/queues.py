@@ -121,33 +121,31 @@ class QueuePages:
     async def view(self, request: Request, form: Form | None = None, status: int = 200) -> Response:
         queue = await self._queue(request)
         peeked: list[Peeked] | None = None
-        exact = True
         if request.query_params.get("peek"):
-            peeked, exact = await self._peek(queue)
+            peeked = await self._peek(queue)
         host = request.headers.get("host", "127.0.0.1")
         sources = await self._service().dead_letter_sources(queue.ref)
         return self.console.render(
             request, "queue.html", status=status, row=await self._row(queue), queue=queue,
-            url=queue_url(host, queue.account_id, queue.name), peeked=peeked, exact=exact,
+            url=queue_url(host, queue.account_id, queue.name), peeked=peeked,
             attributes=sorted(queue.effective.items()), sources=sources, section="queues",
             title=queue.name, form=form or Form(values={"body": '{\n  "hello": "sendoff"\n}'}),
             pretty=pretty,
         )  # fmt: skip
 
-    async def _peek(self, queue: Queue) -> tuple[list[Peeked], bool]:
+    async def _peek(self, queue: Queue) -> list[Peeked]:
         """Up to 10 visible messages, read without receiving them (nothing changes)."""
         store = self.console.services.store
         now = self.console.index.clock()
         found = await store.peek_messages(
             queue.id, now=now, sent_after=now - queue.retention_s, limit=PEEK_LIMIT
         )
-        exact = True
         return [
             Peeked(id=m.id, sent_at=m.sent_at, receive_count=m.receive_count, body=m.body,
                    group_id=m.group_id, attributes=dict(m.meta.get("attributes", {})),
                    notification=sns_message(m.body))
             for m in found
-        ], exact  # fmt: skip
+        ]  # fmt: skip
 
     async def send(self, request: Request) -> Response:
         queue = await self._queue(request)
