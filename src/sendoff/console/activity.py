@@ -9,9 +9,9 @@ How it stays current (see docs/console.md):
 
 * **Load**: on the console's first request, every event is read once, page by page
   (``store.list_events``), in the background.
-* **Settle hook**: the console wraps the scheduler's job handlers
-  (:meth:`EventIndex.observing`); when a job of this process starts or settles, its row is
-  rebuilt from the job's body at once (no store read).
+* **Settle hook**: the console observes the scheduler (``Scheduler.add_observer``); when a
+  job of this process starts or settles, its row is rebuilt from the job's body at once
+  (no store read).
 * **Sweep**: every tick, one page of pending events (queued, running, retrying) is read
   by state (an indexed query), so events accepted by this or another process appear, and
   events that left the pending set are re-read.
@@ -24,14 +24,12 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sendoff.scheduler.loop import JobHandler
 from sendoff.store import EventRecord, Store
 from sendoff.store.base import TERMINAL_STATES, EventState
 
@@ -218,9 +216,9 @@ class EventIndex:
                    enqueued_at=job.enqueued_at, body=job.body)
         )  # fmt: skip
 
-    def observing(self, handler: JobHandler) -> JobHandler:
-        """Wrap a scheduler job handler so this index hears when its jobs start and settle."""
-        return _Observed(handler, self)
+    def observer(self) -> IndexObserver:
+        """What to give ``Scheduler.add_observer`` so this index hears jobs start and settle."""
+        return IndexObserver(self)
 
     async def refresh(self, event_ids: Iterable[str]) -> None:
         for event_id in event_ids:
@@ -336,24 +334,18 @@ class EventIndex:
                 self.history_hook = hook
 
 
-class _Observed:
-    """A job handler that tells the index when each job starts and how it settled."""
+class IndexObserver:
+    """The scheduler observer that tells the index when each job starts and settles."""
 
-    def __init__(self, inner: JobHandler, index: EventIndex) -> None:
-        self.inner = inner
+    def __init__(self, index: EventIndex) -> None:
         self.index = index
 
-    async def run(self, job: EventRecord) -> None:
+    def job_started(self, job: EventRecord) -> None:
         if self.index.started:
-            with contextlib.suppress(Exception):
-                self.index.note(job, EventState.RUNNING)
-        try:
-            await self.inner.run(job)
-        finally:
-            if self.index.started:
-                try:
-                    state = settled_state(job.body)
-                    if state is not None:
-                        self.index.note(job, state)
-                except Exception:
-                    log.exception("console: could not index job %s", job.id)
+            self.index.note(job, EventState.RUNNING)
+
+    def job_finished(self, job: EventRecord) -> None:
+        if self.index.started:
+            state = settled_state(job.body)
+            if state is not None:
+                self.index.note(job, state)

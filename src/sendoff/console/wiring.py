@@ -46,7 +46,7 @@ def console_routes(console: Console) -> list[BaseRoute]:
 
 def install(services: Services) -> None:
     """Serve the console under /console, and let its event index hear the scheduler's jobs
-    settle (each job handler is wrapped; see :mod:`sendoff.console.activity`)."""
+    settle (a scheduler observer; see :mod:`sendoff.console.activity`)."""
     console = Console.build(services)
 
     async def to_console(request: Request) -> Response:
@@ -57,6 +57,5 @@ def install(services: Services) -> None:
         Mount("/console", routes=console_routes(console),
               middleware=[Middleware(ConsoleMiddleware)])
     )  # fmt: skip
-    for kind, handler in list(services.scheduler.handlers.items()):
-        services.scheduler.register(kind, console.index.observing(handler))
+    services.scheduler.add_observer(console.index.observer())
     services.shutdown_hooks.append(console.stop)

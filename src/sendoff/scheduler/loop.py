@@ -40,6 +40,17 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+class JobObserver(Protocol):
+    """Hears about every job this worker runs (the lifecycle seam: the console's live
+    index listens here). Callbacks run on the event loop and must be quick; an observer
+    that raises is logged and the job goes on."""
+
+    def job_started(self, job: EventRecord) -> None: ...
+
+    def job_finished(self, job: EventRecord) -> None:
+        """The handler returned (``job.body`` holds what it settled) or raised."""
+
+
 class JobHandler(Protocol):
     async def run(self, job: EventRecord) -> None:
         """Process one leased job and settle it (finish or reschedule) with its token."""
@@ -62,6 +73,7 @@ class Scheduler:
         self.poll_s = poll_s
         self.owner = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.handlers: dict[str, JobHandler] = {}
+        self.observers: list[JobObserver] = []
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
         self._running: set[asyncio.Task[None]] = set()
@@ -77,6 +89,19 @@ class Scheduler:
 
     def register(self, kind: str, handler: JobHandler) -> None:
         self.handlers[kind] = handler
+
+    def add_observer(self, observer: JobObserver) -> None:
+        self.observers.append(observer)
+
+    def _notify(self, started: bool, job: EventRecord) -> None:
+        for observer in self.observers:
+            try:
+                if started:
+                    observer.job_started(job)
+                else:
+                    observer.job_finished(job)
+            except Exception:
+                log.exception("job observer %r failed", observer)
 
     def wake(self) -> None:
         self._wake.set()
@@ -193,6 +218,7 @@ class Scheduler:
         kind = job.body.get("kind", "invoke")
         handler = self.handlers.get(kind)
         self._leases[job.id] = job.lease_token
+        self._notify(True, job)
         try:
             if handler is None:
                 log.error("no handler for job kind %r (job %s); leaving it leased", kind, job.id)
@@ -203,5 +229,6 @@ class Scheduler:
         except Exception:
             log.exception("job %s (%s) failed in its handler; it will be retried", job.id, kind)
         finally:
+            self._notify(False, job)
             self._leases.pop(job.id, None)
             self._wake.set()  # a slot freed up
