@@ -29,14 +29,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Final, Literal
 
-from sendoff.services.events_pattern import (
-    Dialect,
-    PatternError,
-    PatternNode,
-    compile_tree,
-    load_json,
-    match_tree,
-)
+from sendoff.services.events_pattern import Dialect, PatternError, compile_tree, load_json
+from sendoff.services.pattern_match import PatternNode, match_tree
 
 FilterPolicyScope = Literal["MessageAttributes", "MessageBody"]
 
