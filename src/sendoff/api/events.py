@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sendoff.api.context import request_context
+from sendoff.api.json_shapes import Shape as BaseShape
 from sendoff.services.events.envelope import EntryInput
 from sendoff.services.events.errors import EventsError, InternalFailure, ValidationFailed
 from sendoff.services.events.model import (
@@ -54,104 +55,10 @@ JSON = dict[str, Any]
 Operation = Callable[[Scope, JSON], Awaitable[JSON]]
 
 
-class Shape:
-    """Reads request members, collecting AWS-style constraint violations."""
+class Shape(BaseShape):
+    """Request members of an EventBridge operation (violations: ValidationException)."""
 
-    def __init__(self, body: JSON, path: str = "") -> None:
-        self.body = body
-        self.path = path
-        self.errors: list[str] = []
-
-    def _where(self, name: str) -> str:
-        member = name[0].lower() + name[1:]
-        return f"{self.path}{member}"
-
-    def _fail(self, value: object, name: str, constraint: str) -> None:
-        shown = "null" if value is None else value
-        self.errors.append(
-            f"Value '{shown}' at '{self._where(name)}' failed to satisfy constraint: "
-            f"Member must {constraint}"
-        )
-
-    def string(
-        self,
-        name: str,
-        *,
-        required: bool = False,
-        min_len: int = 0,
-        max_len: int | None = None,
-        pattern: str | None = None,
-        allowed: list[str] | None = None,
-    ) -> str | None:
-        value = self.body.get(name)
-        if value is None:
-            if required:
-                self._fail(None, name, "not be null")
-            return None
-        if not isinstance(value, str):
-            self._fail(value, name, "be a string")
-            return None
-        if len(value) < min_len:
-            self._fail(value, name, f"have length greater than or equal to {min_len}")
-        elif max_len is not None and len(value) > max_len:
-            self._fail(value, name, f"have length less than or equal to {max_len}")
-        elif pattern is not None and not re.fullmatch(pattern, value):
-            self._fail(value, name, f"satisfy regular expression pattern: {pattern}")
-        elif allowed is not None and value not in allowed:
-            self._fail(value, name, f"satisfy enum value set: [{', '.join(allowed)}]")
-            return None
-        return value
-
-    def integer(self, name: str, *, low: int, high: int) -> int | None:
-        value = self.body.get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            self._fail(value, name, "be an integer")
-            return None
-        if value < low:
-            self._fail(value, name, f"have value greater than or equal to {low}")
-        elif value > high:
-            self._fail(value, name, f"have value less than or equal to {high}")
-        return value
-
-    def items(self, name: str, *, required: bool = False, max_len: int | None = None) -> list[Any]:
-        value = self.body.get(name)
-        if value is None:
-            if required:
-                self._fail(None, name, "not be null")
-            return []
-        if not isinstance(value, list):
-            self._fail(value, name, "be a list")
-            return []
-        if required and not value:
-            self._fail("[]", name, "have length greater than or equal to 1")
-        if max_len is not None and len(value) > max_len:
-            self._fail(
-                f"[{len(value)} items]", name, f"have length less than or equal to {max_len}"
-            )
-        return value
-
-    def struct(self, name: str) -> Shape | None:
-        value = self.body.get(name)
-        return None if value is None else self._child(value, name)
-
-    def member(self, name: str, index: int, value: object) -> Shape | None:
-        return self._child(value, f"{name}.{index}.member")
-
-    def _child(self, value: object, name: str) -> Shape | None:
-        if not isinstance(value, dict):
-            self._fail(value, name, "be a structure")
-            return None
-        child = Shape(value, f"{self._where(name)}.")
-        child.errors = self.errors
-        return child
-
-    def done(self) -> None:
-        if self.errors:
-            count = len(self.errors)
-            noun = "error" if count == 1 else "errors"
-            raise ValidationFailed(f"{count} validation {noun} detected: " + "; ".join(self.errors))
+    invalid = ValidationFailed
 
 
 # --------------------------------------------------------------------------- wire shapes
@@ -218,7 +125,7 @@ def target_to_wire(target: Target) -> JSON:
     return wire
 
 
-def target_from_wire(shape: Shape) -> Target | None:
+def target_from_wire(shape: BaseShape) -> Target | None:
     target_id = shape.string("Id", required=True, min_len=1, max_len=64, pattern=RULE_NAME)
     arn = shape.string("Arn", required=True, min_len=1, max_len=1600)
     role = shape.string("RoleArn", min_len=1, max_len=1600)
@@ -261,7 +168,7 @@ def target_from_wire(shape: Shape) -> Target | None:
     )
 
 
-def entry_from_wire(shape: Shape) -> EntryInput:
+def entry_from_wire(shape: BaseShape) -> EntryInput:
     time_value = shape.body.get("Time")
     time_s: float | None = None
     if isinstance(time_value, int | float) and not isinstance(time_value, bool):

@@ -1,0 +1,119 @@
+"""Checking JSON request members against the Coral-style constraints AWS reports.
+
+``N validation errors detected: Value 'x' at 'member.path' failed to satisfy constraint:
+Member must ...`` is what AWS's JSON protocols answer for model violations; a protocol edge
+subclasses :class:`Shape` and names its own error type in ``invalid``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+class Shape:
+    """Reads request members, collecting AWS-style constraint violations; :meth:`done`
+    raises them all at once as ``invalid(message)`` (each protocol names its own error)."""
+
+    invalid: Callable[[str], Exception] = ValueError
+
+    def __init__(self, body: JSON, path: str = "") -> None:
+        self.body = body
+        self.path = path
+        self.errors: list[str] = []
+
+    def _where(self, name: str) -> str:
+        member = name[0].lower() + name[1:]
+        return f"{self.path}{member}"
+
+    def _fail(self, value: object, name: str, constraint: str) -> None:
+        shown = "null" if value is None else value
+        self.errors.append(
+            f"Value '{shown}' at '{self._where(name)}' failed to satisfy constraint: "
+            f"Member must {constraint}"
+        )
+
+    def string(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        min_len: int = 0,
+        max_len: int | None = None,
+        pattern: str | None = None,
+        allowed: list[str] | None = None,
+    ) -> str | None:
+        value = self.body.get(name)
+        if value is None:
+            if required:
+                self._fail(None, name, "not be null")
+            return None
+        if not isinstance(value, str):
+            self._fail(value, name, "be a string")
+            return None
+        if len(value) < min_len:
+            self._fail(value, name, f"have length greater than or equal to {min_len}")
+        elif max_len is not None and len(value) > max_len:
+            self._fail(value, name, f"have length less than or equal to {max_len}")
+        elif pattern is not None and not re.fullmatch(pattern, value):
+            self._fail(value, name, f"satisfy regular expression pattern: {pattern}")
+        elif allowed is not None and value not in allowed:
+            self._fail(value, name, f"satisfy enum value set: [{', '.join(allowed)}]")
+            return None
+        return value
+
+    def integer(self, name: str, *, low: int, high: int) -> int | None:
+        value = self.body.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self._fail(value, name, "be an integer")
+            return None
+        if value < low:
+            self._fail(value, name, f"have value greater than or equal to {low}")
+        elif value > high:
+            self._fail(value, name, f"have value less than or equal to {high}")
+        return value
+
+    def items(self, name: str, *, required: bool = False, max_len: int | None = None) -> list[Any]:
+        value = self.body.get(name)
+        if value is None:
+            if required:
+                self._fail(None, name, "not be null")
+            return []
+        if not isinstance(value, list):
+            self._fail(value, name, "be a list")
+            return []
+        if required and not value:
+            self._fail("[]", name, "have length greater than or equal to 1")
+        if max_len is not None and len(value) > max_len:
+            self._fail(
+                f"[{len(value)} items]", name, f"have length less than or equal to {max_len}"
+            )
+        return value
+
+    def struct(self, name: str) -> Shape | None:
+        value = self.body.get(name)
+        return None if value is None else self._child(value, name)
+
+    def member(self, name: str, index: int, value: object) -> Shape | None:
+        return self._child(value, f"{name}.{index}.member")
+
+    def _child(self, value: object, name: str) -> Shape | None:
+        if not isinstance(value, dict):
+            self._fail(value, name, "be a structure")
+            return None
+        child = type(self)(value, f"{self._where(name)}.")
+        child.errors = self.errors
+        return child
+
+    def done(self) -> None:
+        if self.errors:
+            count = len(self.errors)
+            noun = "error" if count == 1 else "errors"
+            raise type(self).invalid(
+                f"{count} validation {noun} detected: " + "; ".join(self.errors)
+            )
