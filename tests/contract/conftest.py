@@ -40,6 +40,6 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     try:
         support = importlib.import_module(f"tests.support.backend_{backend}")
     except ModuleNotFoundError:
-        pytest.skip(f"the {backend} backend is not built yet")
+        unavailable(f"the {backend} backend's test support is missing")
     async with support.fresh_store(unavailable) as s:
         yield s
