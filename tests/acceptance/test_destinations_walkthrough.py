@@ -10,7 +10,6 @@ attempts with the stack trace, shows in the failure function's logs.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.integration.test_lambda_invoke import SEED_HANDLER
+from tests.support.cli import aws as run_aws
 from tests.support.server import ServerProcess, free_port, start_server, wait_until
 from tests.support.zips import make_zip
 
@@ -62,22 +62,7 @@ def sendoff(tmp_path: Path, smtp: tuple[Inbox, int]) -> Iterator[ServerProcess]:
 
 
 def aws(server: ServerProcess, tmp_path: Path, *args: str) -> Any:
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": server.url,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "sa-east-1",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "awscli", *args, "--output", "json", "--endpoint-url", server.url],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout) if done.stdout.strip() else {}
+    return run_aws(server.url, *args, cwd=tmp_path, region="sa-east-1")
 
 
 def test_walkthrough(sendoff: ServerProcess, smtp: tuple[Inbox, int], tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ against a real server: buses, rules, targets, TestEventPattern, and the error wi
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import client_for
+from tests.support.cli import aws
 from tests.support.server import ServerProcess, start_server
 
 ACCOUNT = "000000000000"
@@ -408,23 +408,7 @@ def test_error_wire_format(server: ServerProcess) -> None:
 
 
 def _aws(server: ServerProcess, *args: str) -> Any:
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    env.pop("AWS_ENDPOINT_URL", None)
-    done = subprocess.run(
-        ["aws", "events", *args, "--endpoint-url", server.url, "--output", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout) if done.stdout.strip() else {}
+    return aws(server.url, "events", *args)
 
 
 def test_aws_cli(server: ServerProcess) -> None:

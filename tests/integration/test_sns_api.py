@@ -7,7 +7,6 @@ function ARNs that are never delivered to.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -18,6 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import client_for
+from tests.support.cli import aws
 from tests.support.server import ServerProcess
 
 ACCOUNT = "000000000000"
@@ -486,23 +486,7 @@ def test_unknown_action_and_raw_error_xml(server: ServerProcess, sns: Any) -> No
 
 
 def _aws(server: ServerProcess, *args: str) -> Any:
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    env.pop("AWS_ENDPOINT_URL", None)
-    done = subprocess.run(
-        ["aws", "sns", *args, "--endpoint-url", server.url, "--output", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout) if done.stdout.strip() else {}
+    return aws(server.url, "sns", *args)
 
 
 def test_aws_cli(server: ServerProcess) -> None:

@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 
-def aws(url: str, *args: str, cwd: Path | None = None, check: bool = True) -> Any:
+def aws(
+    url: str, *args: str, cwd: Path | None = None, check: bool = True, region: str = "us-east-1"
+) -> Any:
     env = {
         **os.environ,
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": region,
     }
     env.pop("AWS_ENDPOINT_URL", None)
     done = subprocess.run(
