@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
 
 from starlette.requests import Request
+
+from sendoff.model.ids import ordered_id
 
 _CREDENTIAL_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 
@@ -38,7 +39,7 @@ def request_context(request: Request, *, account_id: str, default_region: str) -
     return RequestContext(
         account_id=account_id,
         region=region or default_region,
-        request_id=str(uuid.uuid4()),
+        request_id=ordered_id(),
         host=request.headers.get("host", "localhost"),
         service=service,
     )

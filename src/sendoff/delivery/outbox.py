@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from sendoff.errors import SendoffError
 from sendoff.model.clock import Clock, system_clock
+from sendoff.model.ids import ordered_id
 from sendoff.store import EventRecord, Store
 from sendoff.store.base import EventState
 
@@ -111,7 +111,7 @@ class Deliveries:
         round trip. If that worker dies, the lease expires and another worker takes it."""
         now = self.clock()
         job = EventRecord(
-            id=f"d-{uuid.uuid4()}",
+            id=f"d-{ordered_id()}",
             function_key=f"delivery/{scope_key}",
             state=EventState.RUNNING if lease_owner else EventState.QUEUED,
             due_at=now + delay_s * self.time_scale,

@@ -6,13 +6,13 @@ Shared by synchronous invokes (the API) and the asynchronous workers.
 from __future__ import annotations
 
 import time
-import uuid
 
 from sendoff.errors import Throttled
 from sendoff.executor import Executor, FunctionSpec, InvokeRequest, InvokeResult
 from sendoff.functions.errors import TooManyRequests
 from sendoff.functions.registry import Resolved
 from sendoff.metrics import Metrics
+from sendoff.model.ids import random_hex
 from sendoff.store import LogEvent, Store
 
 TAIL_BYTES = 4096
@@ -65,7 +65,7 @@ class Invoker:
         resource = name if resolved.qualifier == "$LATEST" else f"{name}:{resolved.qualifier}"
         reserved = resolved.state.reserved_concurrency
         slot_key = f"concurrency/{resolved.scope.prefix}/{name}"
-        holder = f"{request_id}/{uuid.uuid4().hex[:8]}"
+        holder = f"{request_id}/{random_hex()[:8]}"
         if reserved is not None:
             now = time.time()
             taken = await self.store.acquire_slot(

@@ -8,8 +8,9 @@ chain, where hash identifies the function and count how often the chain invoked 
 from __future__ import annotations
 
 import hashlib
-import os
 import time
+
+from sendoff.model.ids import random_hex
 
 RECURSION_LIMIT = 16
 
@@ -19,7 +20,7 @@ def function_hash(function_arn: str) -> str:
 
 
 def new_root() -> str:
-    return f"1-{int(time.time()):08x}-{os.urandom(12).hex()}"
+    return f"1-{int(time.time()):08x}-{random_hex()[:24]}"
 
 
 def _fields(header: str | None) -> dict[str, str]:

@@ -26,6 +26,7 @@ from sendoff.functions.registry import FunctionRegistry, Resolved, Scope
 from sendoff.metrics import Metrics
 from sendoff.model import lineage
 from sendoff.model.clock import Clock, system_clock
+from sendoff.model.ids import ordered_id
 from sendoff.model.records import AttemptResponse, execution_record
 from sendoff.scheduler.loop import Scheduler
 from sendoff.scheduler.policy import (
@@ -129,8 +130,6 @@ class AsyncInvocations:
         default_scope: Scope | None = None,
     ) -> str:
         """Queue an Event invoke on behalf of another service (SNS, EventBridge, destinations)."""
-        import uuid
-
         from sendoff.model.arn import parse_function_name
 
         ref = parse_function_name(function_arn)
@@ -141,7 +140,7 @@ class AsyncInvocations:
             region=ref.region or (default_scope.region if default_scope else ""),
         )
         resolved = await self.registry.resolve(scope, function_arn)
-        request_id = str(uuid.uuid4())
+        request_id = ordered_id()
         await self.accept(
             resolved, request_id=request_id, payload=payload, trace_header=trace_header
         )

@@ -47,6 +47,11 @@ class SqliteDatabase:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA busy_timeout=30000")
         self.conn.execute("PRAGMA foreign_keys=ON")
+        # A checkpoint copies each page once however often the WAL rewrote it; the queue's
+        # index pages are rewritten by nearly every commit, so checkpointing every 10,000
+        # pages (40 MB of WAL) instead of SQLite's 1,000 copies far fewer pages per event
+        # (bench/async_pipeline.py: about 15% less CPU per event).
+        self.conn.execute("PRAGMA wal_autocheckpoint=10000")
 
     def migrate(self) -> list[str]:
         applied: list[str] = []

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from sendoff.model.ids import random_hex
 from sendoff.store.messages import (
     ChangeOutcome,
     DeadLetterTarget,
@@ -140,7 +140,7 @@ class SqliteMessages(MessageStore):
         ordered: bool = False,
         dead_letter: DeadLetterTarget | None = None,
     ) -> Received:
-        receipt = uuid.uuid4().hex
+        receipt = random_hex()
         moved = 0
         with self.db.write() as conn:
             if dead_letter is not None:

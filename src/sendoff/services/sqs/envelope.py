@@ -9,11 +9,11 @@ message back into what a receiver sees, with every system attribute it may ask f
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sendoff.model.ids import random_id
 from sendoff.services.sqs.errors import InvalidParameterValue, MissingParameter
 from sendoff.services.sqs.message import (
     ATTRIBUTES,
@@ -118,7 +118,7 @@ def prepare(
     if wire_dedup is not None:
         meta["dedup"] = wire_dedup
     stored = QueuedMessage(
-        id=str(uuid.uuid4()),
+        id=random_id(),
         body=message.body,
         meta=meta,
         sent_at=now,
