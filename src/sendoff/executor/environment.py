@@ -89,6 +89,7 @@ class Environment:
         self._timer: asyncio.TimerHandle | None = None
         self._memory_timer: asyncio.TimerHandle | None = None
         self._peak_rss = 0
+        self._peak_read_at = 0.0
 
     @property
     def pid(self) -> int | None:
@@ -307,7 +308,13 @@ class Environment:
         if cold:
             init_end = self._ready_at or replied or now
             init_duration_ms = (init_end - self._spawned_at) * 1000
-        if self._process is not None and self._process.running:
+        if self._process is not None and self._process.running and (
+            cold or duration_ms >= 1.0 or now - self._peak_read_at >= 0.1
+        ):
+            # VmHWM costs the kernel a whole /proc status page. An invocation shorter than
+            # a millisecond cannot have grown the peak by much: read it again only after
+            # longer ones, and at least every 100 ms.
+            self._peak_read_at = now
             self._peak_rss = max(self._peak_rss, self._process.peak_rss_bytes())
         max_memory_mb = min(self.spec.memory_mb, math.ceil(self._peak_rss / MIB))
 

@@ -25,6 +25,7 @@ from sendoff.services.sqs.model import (
     parse_queue_arn,
 )
 from sendoff.store import Store
+from sendoff.store.cache import DocCache
 
 _CAS_ATTEMPTS = 20
 
@@ -33,10 +34,25 @@ class QueueRegistry:
     def __init__(self, store: Store, *, clock: Clock = system_clock) -> None:
         self.store = store
         self.clock = clock
+        # Every send looks its queue up: a read-through cache (writes below go through it;
+        # other processes' changes show within a second, AWS allows up to 60 s), and the
+        # decoded Queue of each revision kept beside it.
+        self.docs = DocCache(store)
+        self._decoded: dict[str, tuple[int, Queue]] = {}
 
     async def get(self, ref: QueueRef) -> Queue | None:
-        doc = await self.store.get(DOC_KIND, ref.key)
-        return None if doc is None else Queue.from_doc(doc.value)
+        doc = await self.docs.get(DOC_KIND, ref.key)
+        if doc is None:
+            self._decoded.pop(ref.key, None)
+            return None
+        known = self._decoded.get(ref.key)
+        if known is not None and known[0] == doc.revision:
+            return known[1]
+        queue = Queue.from_doc(doc.value)
+        if len(self._decoded) >= 10_000:
+            self._decoded.clear()
+        self._decoded[ref.key] = (doc.revision, queue)
+        return queue
 
     async def require(self, ref: QueueRef) -> Queue:
         queue = await self.get(ref)
@@ -73,7 +89,7 @@ class QueueRegistry:
         if existing is None:
             await self._check_redrive(candidate)
             try:
-                await self.store.put(DOC_KIND, ref.key, candidate.to_doc(), expect=0)
+                await self.docs.put(DOC_KIND, ref.key, candidate.to_doc(), expect=0)
                 return candidate
             except ConflictError:
                 existing = await self.require(ref)
@@ -103,7 +119,7 @@ class QueueRegistry:
         doc = await self.store.get(DOC_KIND, ref.key)
         if doc is None:
             raise QueueNotFound()
-        await self.store.delete(DOC_KIND, ref.key)
+        await self.docs.delete(DOC_KIND, ref.key)
         return Queue.from_doc(doc.value)
 
     async def set_attributes(self, ref: QueueRef, attributes: Mapping[str, str]) -> Queue:
@@ -145,7 +161,7 @@ class QueueRegistry:
             if check_redrive:
                 await self._check_redrive(updated)
             try:
-                await self.store.put(DOC_KIND, ref.key, updated.to_doc(), expect=doc.revision)
+                await self.docs.put(DOC_KIND, ref.key, updated.to_doc(), expect=doc.revision)
                 return updated
             except ConflictError:
                 continue
