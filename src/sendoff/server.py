@@ -148,16 +148,22 @@ def _count_delivery_failure(metrics: Metrics) -> Any:
 
 
 def build_asgi(services: Services) -> Starlette:
+    from sendoff.workers import WorkerProcesses
+
+    children = WorkerProcesses(services.settings, services.settings.worker_processes)
+
     async def startup() -> None:
         await services.store.open()
         for hook in services.startup_hooks:
             await hook()
         if services.settings.workers > 0:
             services.scheduler.start()
+        children.start()
         log.info("sendoff ready on %s (store %s)", services.settings.endpoint_url,
                  services.settings.display_store_url)  # fmt: skip
 
     async def shutdown() -> None:
+        await children.stop()
         await services.scheduler.stop()
         for hook in services.shutdown_hooks:
             await hook()
@@ -168,6 +174,7 @@ def build_asgi(services: Services) -> Starlette:
         return {
             "store": services.settings.resolved_store_url.split("://", 1)[0],
             "executor": services.executor.stats(),
+            "worker_processes": children.pids,
             **services.extra_health,
         }
 
@@ -191,6 +198,8 @@ def work(settings: Settings) -> None:
     import signal
     import sys
 
+    from sendoff.workers import watch_parent
+
     # A SIGTERM during start-up is a clean stop too (the loop's handlers replace this).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -202,6 +211,7 @@ def work(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        watch_parent(loop, stop)
         await services.store.open()
         for hook in services.startup_hooks:
             await hook()

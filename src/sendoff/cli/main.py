@@ -33,6 +33,14 @@ def _server_parser(
             const=0,
             help="serve the APIs only; run `sendoff worker` processes for async work",
         )
+        p.add_argument(
+            "--worker-processes",
+            dest="worker_processes",
+            type=int,
+            default=None,
+            help="also start and supervise N `sendoff worker` processes on the same store"
+            f" (default 0) [env {env_var_for('worker_processes')}]",
+        )
     for flag, name, kind, flag_help in (
         ("--host", "host", str, "address to bind (default 127.0.0.1)"),
         ("--port", "port", int, "port (default 4566)"),

@@ -32,6 +32,7 @@ class Settings:
     account_id: str = "000000000000"
     region: str = "us-east-1"
     workers: int = 1
+    worker_processes: int = 0
     concurrency: int = 16
     idle_timeout_s: float = 300.0
     smtp_url: str = ""
@@ -69,6 +70,7 @@ _FIELDS: dict[str, tuple[str, type]] = {
     "account_id": ("SENDOFF_ACCOUNT_ID", str),
     "region": ("SENDOFF_REGION", str),
     "workers": ("SENDOFF_WORKERS", int),
+    "worker_processes": ("SENDOFF_WORKER_PROCESSES", int),
     "concurrency": ("SENDOFF_CONCURRENCY", int),
     "idle_timeout_s": ("SENDOFF_IDLE_TIMEOUT", float),
     "smtp_url": ("SENDOFF_SMTP_URL", str),
@@ -78,6 +80,12 @@ _FIELDS: dict[str, tuple[str, type]] = {
 
 def env_var_for(name: str) -> str:
     return _FIELDS[name][0]
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The SENDOFF_* variables that make ``load_settings`` rebuild these settings (what a
+    server hands the worker processes it starts)."""
+    return {var: str(getattr(settings, name)) for name, (var, _) in _FIELDS.items()}
 
 
 def load_settings(
@@ -110,5 +118,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"account id must be 12 digits: {s.account_id!r}")
     if s.workers < 0:
         raise ConfigError(f"workers must be >= 0: {s.workers}")
+    if s.worker_processes < 0:
+        raise ConfigError(f"worker processes must be >= 0: {s.worker_processes}")
     if s.concurrency < 1:
         raise ConfigError(f"concurrency must be >= 1: {s.concurrency}")

@@ -308,8 +308,10 @@ class Environment:
         if cold:
             init_end = self._ready_at or replied or now
             init_duration_ms = (init_end - self._spawned_at) * 1000
-        if self._process is not None and self._process.running and (
-            cold or duration_ms >= 1.0 or now - self._peak_read_at >= 0.1
+        if (
+            self._process is not None
+            and self._process.running
+            and (cold or duration_ms >= 1.0 or now - self._peak_read_at >= 0.1)
         ):
             # VmHWM costs the kernel a whole /proc status page. An invocation shorter than
             # a millisecond cannot have grown the peak by much: read it again only after

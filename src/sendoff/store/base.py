@@ -84,8 +84,9 @@ class Store(MessageStore, ABC):
         (or made due), ``"messages/<queue id>"`` when messages arrived in a queue.
 
         Backends that can notify across processes (PostgreSQL LISTEN/NOTIFY, Redis pub/sub)
-        call every listener from the event loop; memory and SQLite never do, and callers
-        fall back to their poll interval for other processes' work."""
+        call every listener from the event loop. SQLite only knows that another process
+        committed something (``sqlite_watch``): it calls ``"jobs"`` and ``"messages/*"``
+        (some queue). Memory never calls; callers fall back to their poll interval."""
         self.wakeup_listeners().append(callback)
 
     def wakeup_listeners(self) -> list[Callable[[str], None]]:

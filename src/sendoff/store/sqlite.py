@@ -11,6 +11,7 @@ from sendoff.errors import ConflictError
 from sendoff.store.base import JSON, Doc, EventRecord, EventState, LogEvent, Store
 from sendoff.store.sqlite_db import SqliteDatabase, WriteBatcher
 from sendoff.store.sqlite_messages import SqliteMessages
+from sendoff.store.sqlite_watch import DataVersionWatcher
 
 _EVENT_COLUMNS = (
     "id, function_key, state, due_at, enqueued_at, body, lease_owner, lease_expires_at, lease_token"
@@ -40,12 +41,18 @@ class SqliteStore(SqliteMessages, Store):
     def __init__(self, path: str) -> None:
         self.db = SqliteDatabase(path)
         self.batch = WriteBatcher(self.db)
+        self._watcher: DataVersionWatcher | None = None
         super().__init__()
 
     async def open(self) -> None:
         self.db.migrate()
+        if self.db.path != ":memory:":
+            self._watcher = DataVersionWatcher(self.db.data_version, self.wakeup_listeners)
+            self._watcher.start()
 
     async def close(self) -> None:
+        if self._watcher is not None:
+            await self._watcher.stop()
         self.db.close()
 
     # ---- documents ----

@@ -84,6 +84,11 @@ class SqliteDatabase:
                 raise
             self.conn.execute("COMMIT")
 
+    def data_version(self) -> int:
+        """Changes whenever another connection (another process) commits to the file."""
+        with self.lock:
+            return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         with self.lock:

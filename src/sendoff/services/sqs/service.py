@@ -91,7 +91,9 @@ class QueueService:
     def _on_wakeup(self, topic: str) -> None:
         """Another process sent messages (backends with cross-process notifications)."""
         kind, _, queue_id = topic.partition("/")
-        if kind == "messages" and queue_id:
+        if kind == "messages" and queue_id == "*":  # some queue, unknown which
+            self.arrivals.notify_all()
+        elif kind == "messages" and queue_id:
             self.arrivals.notify(queue_id)
 
     async def send_message(

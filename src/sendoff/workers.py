@@ -1,0 +1,121 @@
+"""Worker processes that ``sendoff server --worker-processes N`` starts and looks after.
+
+One Python process runs on one core at a time. With worker processes, the server process
+answers the APIs while N ``sendoff worker`` children lease and run async events from the
+same store (the embedded SQLite file, or PostgreSQL/Redis), each on a core of its own.
+
+* Each child gets the server's settings as SENDOFF_* variables, so it opens the same
+  store and its functions reach this server (AWS_ENDPOINT_URL).
+* A child that exits while the server runs is started again, after 1 s, then 2 s, 4 s...
+  up to 30 s while it keeps dying young.
+* Each child holds the read end of a pipe whose write end only the server holds: if the
+  server dies, even by SIGKILL, the pipe closes and the child stops (its leases go back).
+* On shutdown the server sends SIGTERM and waits for the children (they hand their
+  unfinished jobs back), then SIGKILLs any that are still there after ``grace_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+
+from sendoff.config.settings import Settings, settings_env
+
+log = logging.getLogger("sendoff.workers")
+
+PARENT_FD_ENV = "SENDOFF_PARENT_FD"
+_MAX_BACKOFF_S = 30.0
+_HEALTHY_AFTER_S = 30.0
+
+
+class WorkerProcesses:
+    def __init__(self, settings: Settings, count: int, *, grace_s: float = 20.0) -> None:
+        self.settings = settings
+        self.count = count
+        self.grace_s = grace_s
+        self.processes: list[asyncio.subprocess.Process | None] = [None] * count
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self._pipe_read, self._pipe_write = os.pipe()
+        os.set_inheritable(self._pipe_read, True)
+
+    def start(self) -> None:
+        for index in range(self.count):
+            task = asyncio.create_task(self._keep(index), name=f"sendoff-worker-{index}")
+            self._tasks.append(task)
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes if p is not None and p.returncode is None]
+
+    async def _spawn(self) -> asyncio.subprocess.Process:
+        env = {**os.environ, **settings_env(self.settings), PARENT_FD_ENV: str(self._pipe_read)}
+        env.pop("AWS_ENDPOINT_URL", None)
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "sendoff.cli.main", "worker",
+            env=env, pass_fds=(self._pipe_read,),
+        )  # fmt: skip
+
+    async def _keep(self, index: int) -> None:
+        backoff = 1.0
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            started = loop.time()
+            process = await self._spawn()
+            self.processes[index] = process
+            log.info("worker process %d started (pid %d)", index, process.pid)
+            code = await process.wait()
+            if self._stopping:
+                return
+            lived = loop.time() - started
+            backoff = 1.0 if lived >= _HEALTHY_AFTER_S else min(backoff * 2, _MAX_BACKOFF_S)
+            log.warning(
+                "worker process %d (pid %d) exited with %s; starting it again in %.0f s",
+                index, process.pid, code, backoff,
+            )  # fmt: skip
+            await asyncio.sleep(backoff)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        running = [p for p in self.processes if p is not None and p.returncode is None]
+        for process in running:
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
+        if running:
+            waits = [asyncio.create_task(p.wait()) for p in running]
+            _, late = await asyncio.wait(waits, timeout=self.grace_s)
+            for process in running:
+                if process.returncode is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        process.kill()
+            if late:
+                await asyncio.gather(*late, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for fd in (self._pipe_read, self._pipe_write):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def watch_parent(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """In a worker started by a server: stop when the server's pipe closes (it died)."""
+    raw = os.environ.pop(PARENT_FD_ENV, "")
+    if not raw.isdigit():
+        return
+    fd = int(raw)
+
+    def on_readable() -> None:
+        try:
+            data = os.read(fd, 1)
+        except OSError:
+            data = b""
+        if not data:
+            log.warning("the server that started this worker is gone; stopping")
+            loop.remove_reader(fd)
+            stop.set()
+
+    loop.add_reader(fd, on_readable)

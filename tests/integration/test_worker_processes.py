@@ -1,0 +1,143 @@
+"""``sendoff server --worker-processes N``: child workers on the same embedded store.
+
+Real processes throughout: the server starts its children, boto3 drives it, and the
+tests kill processes with SIGKILL to check the supervision promises in
+src/sendoff/workers.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.conftest import client_for
+from tests.support.functions import create_python, unique
+from tests.support.server import ServerProcess, start_server, wait_until
+
+STAMP = (
+    "import os\ndef handler(event, context):\n    return {'n': event['n'], 'pid': os.getppid()}\n"
+)
+
+
+def worker_pids(server: ServerProcess) -> list[int]:
+    return list(httpx.get(f"{server.url}/_sendoff/health", timeout=5).json()["worker_processes"])
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (exited, not yet reaped) counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def with_destination(server: ServerProcess, source: str) -> tuple[Any, Any, str, str]:
+    lam = client_for(server.url, "lambda")
+    sqs = client_for(server.url, "sqs")
+    queue_url = sqs.create_queue(QueueName=unique("records"))["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    name = unique("wp")
+    create_python(lam, name, source=source)
+    lam.put_function_event_invoke_config(
+        FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": queue_arn}}
+    )
+    return lam, sqs, queue_url, name
+
+
+def receive_all(sqs: Any, queue_url: str, count: int) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+
+    def more() -> bool:
+        got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for message in got.get("Messages", []):
+            records.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return len(records) >= count
+
+    wait_until(more, timeout=60, interval=0, message=f"{count} records")
+    return records
+
+
+def test_children_run_the_async_events_the_server_accepts(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data", "--workers", "0", "--worker-processes", "2")
+    try:
+        wait_until(lambda: len(worker_pids(server)) == 2, timeout=30, message="two workers")
+        children = set(worker_pids(server))
+        lam, sqs, queue_url, name = with_destination(server, STAMP)
+        accepted = {
+            lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"n": n}))[
+                "ResponseMetadata"
+            ]["RequestId"]
+            for n in range(40)
+        }
+        records = receive_all(sqs, queue_url, 40)
+        assert {r["requestContext"]["requestId"] for r in records} == accepted
+        assert all(r["requestContext"]["condition"] == "Success" for r in records)
+        # the server runs no worker itself: every function ran under one of its children
+        ran_under = {r["responsePayload"]["pid"] for r in records}
+        assert ran_under <= children
+    finally:
+        assert server.stop() == 0
+    assert not any(alive(pid) for pid in children)
+
+
+def test_a_killed_child_is_started_again_and_its_events_still_finish(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data", "--workers", "0", "--worker-processes", "1")
+    try:
+        (first,) = wait_until(lambda: worker_pids(server), timeout=30, message="a worker")
+        lam, sqs, queue_url, name = with_destination(server, STAMP)
+        os.kill(first, signal.SIGKILL)
+        (second,) = wait_until(
+            lambda: [p for p in worker_pids(server) if p != first], timeout=30, message="restart"
+        )
+        assert second != first
+        accepted = {
+            lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"n": n}))[
+                "ResponseMetadata"
+            ]["RequestId"]
+            for n in range(10)
+        }
+        records = receive_all(sqs, queue_url, 10)
+        assert {r["requestContext"]["requestId"] for r in records} == accepted
+    finally:
+        server.stop()
+
+
+def test_children_stop_when_the_server_is_killed(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data", "--workers", "0", "--worker-processes", "1")
+    (child,) = wait_until(lambda: worker_pids(server), timeout=30, message="a worker")
+    server.stop(signal.SIGKILL)
+    wait_until(lambda: not alive(child), timeout=30, message="the orphaned worker to stop")
+
+
+def test_a_child_worker_starts_an_event_within_milliseconds(tmp_path: Path) -> None:
+    """Across processes, SQLite's data_version watcher wakes the child: no 50 ms poll."""
+    server = start_server(tmp_path / "data", "--workers", "0", "--worker-processes", "1")
+    try:
+        wait_until(lambda: worker_pids(server), timeout=30, message="a worker")
+        source = "import time\ndef handler(event, context):\n    return {'start': time.time()}\n"
+        lam, sqs, queue_url, name = with_destination(server, source)
+        lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")  # warm up
+        receive_all(sqs, queue_url, 1)
+        delays = []
+        for _ in range(20):
+            lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")
+            accepted_at = time.time()
+            (record,) = receive_all(sqs, queue_url, 1)
+            delays.append(record["responsePayload"]["start"] - accepted_at)
+        delays.sort()
+        # the fallback poll alone (every 50 ms) would make the median about 25 ms
+        assert delays[len(delays) // 2] < 0.01, delays
+    finally:
+        server.stop()
