@@ -59,6 +59,7 @@ class Services:
     deliveries: Deliveries
     metrics: Metrics
     routes: list[BaseRoute] = field(default_factory=list)
+    fast_routes: list[tuple[str, Any]] = field(default_factory=list)  # see api.app.SendoffApp
     extra_health: dict[str, Any] = field(default_factory=dict)
     # domain objects of the built-in services, set by their ``install`` hooks
     queues: Any = None  # sendoff.services.sqs: QueueService
@@ -114,7 +115,9 @@ def build_services(settings: Settings) -> Services:
     edge = LambdaEdge(account_id=settings.account_id, default_region=settings.region)
     services.routes += FunctionsApi(edge, registry, executor.stop_function).routes()
     services.routes += VersionsApi(edge, registry).routes()
-    services.routes += InvokeApi(edge, registry, invoker, lambda_async).routes()
+    invoke_api = InvokeApi(edge, registry, invoker, lambda_async)
+    services.routes += invoke_api.routes()
+    services.fast_routes += invoke_api.fast_routes()
     services.routes += EventConfigApi(edge, configs).routes()
     services.routes += InternalApi(store, metrics, scheduler.wake, executor.stats).routes()
     from sendoff.services.events.wiring import install as install_events
@@ -180,6 +183,7 @@ def build_asgi(services: Services) -> Starlette:
 
     return build_app(
         routes=services.routes,
+        fast=services.fast_routes,
         router=services.router,
         health=health,
         get_blob=services.store.get_blob,
