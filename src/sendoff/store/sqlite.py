@@ -148,14 +148,19 @@ class SqliteStore(SqliteMessages, Store):
         self, *, owner: str, now: float, limit: int, lease_s: float
     ) -> list[EventRecord]:
         expires = now + lease_s
-        with self.db.write() as conn:
-            rows = conn.execute(
+
+        def op(conn: sqlite3.Connection) -> list[Any]:
+            return conn.execute(
                 f"UPDATE events SET state = 'running', lease_owner = ?, lease_expires_at = ?,"
                 f" ready_at = ?, lease_token = lease_token + 1"
                 f" WHERE id IN (SELECT id FROM events WHERE ready_at <= ?"
                 f" ORDER BY ready_at LIMIT ?) RETURNING {_EVENT_COLUMNS}",
                 (owner, expires, expires, now, limit),
             ).fetchall()
+
+        # in the group commit: under load a lease shares its transaction with the
+        # settling writes of the jobs that just finished
+        rows = await self.batch.submit(op)
         return sorted((_event(r) for r in rows), key=lambda e: (e.due_at, e.enqueued_at))
 
     async def _settle(self, sql: str, args: tuple[Any, ...]) -> bool:
