@@ -77,6 +77,7 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
         self._running: set[asyncio.Task[None]] = set()
+        self._adopted: set[asyncio.Task[None]] = set()
         self._leases: dict[str, int] = {}  # job id -> lease token, for the heartbeat
         self._task: asyncio.Task[None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
@@ -120,8 +121,8 @@ class Scheduler:
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             await asyncio.gather(self._heartbeat, return_exceptions=True)
-        if self._running:
-            _, pending = await asyncio.wait(set(self._running), timeout=grace_s)
+        if self._running or self._adopted:
+            _, pending = await asyncio.wait(self._running | self._adopted, timeout=grace_s)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
@@ -134,14 +135,18 @@ class Scheduler:
                 log.info("released %d unfinished job(s) for other workers", released)
 
     def adopt(self, job: EventRecord) -> None:
-        """Run a job this worker created already leased to itself (``job.lease_owner``)."""
+        """Run a job this worker created already leased to itself (``job.lease_owner``).
+
+        Adopted jobs (the deliveries of records this worker just settled) do not take one
+        of the ``concurrency`` slots: their number follows the leased jobs that made them,
+        and a slot held by a delivery waiting on the store would idle an environment."""
         task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        self._adopted.add(task)
+        task.add_done_callback(self._adopted.discard)
 
     @property
     def busy(self) -> int:
-        return len(self._running)
+        return len(self._running) + len(self._adopted)
 
     async def reclaim_dead_leases(self) -> int:
         """Release leases held by dead processes of this host (instant crash recovery)."""
