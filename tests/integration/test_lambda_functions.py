@@ -257,3 +257,14 @@ def test_recursion_config(lambda_client: Any) -> None:
 def test_role_is_kept(lambda_client: Any) -> None:
     resp = create_python(lambda_client)
     assert resp["Role"] == ROLE
+
+
+def test_a_function_deleted_and_created_again_runs_the_new_code(lambda_client: Any) -> None:
+    """Decoded function documents are cached: a re-created function (its document
+    starts again at revision 1) must run its own code, not the deleted one's."""
+    name = unique()
+    create_python(lambda_client, name, source="def handler(event, context):\n    return 'old'\n")
+    assert lambda_client.invoke(FunctionName=name)["Payload"].read() == b'"old"'
+    lambda_client.delete_function(FunctionName=name)
+    create_python(lambda_client, name, source="def handler(event, context):\n    return 'new'\n")
+    assert lambda_client.invoke(FunctionName=name)["Payload"].read() == b'"new"'

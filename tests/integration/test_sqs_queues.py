@@ -300,3 +300,18 @@ def test_aws_cli_round_trip(sqs: Any, server: ServerProcess) -> None:
     aws(server, "delete-queue", "--queue-url", url)
     with pytest.raises(sqs.exceptions.QueueDoesNotExist):
         sqs.get_queue_url(QueueName=name)
+
+
+def test_a_queue_deleted_and_created_again_gets_the_new_queues_messages(
+    sqs: Any, server: ServerProcess
+) -> None:
+    """Queue lookups are cached: a re-created queue (new id, same name) must not be
+    confused with the deleted one, nor its delay with the old one's."""
+    name = unique()
+    url = sqs.create_queue(QueueName=name, Attributes={"DelaySeconds": "900"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="old")
+    sqs.delete_queue(QueueUrl=url)
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="new")
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2)
+    assert [m["Body"] for m in got.get("Messages", [])] == ["new"]

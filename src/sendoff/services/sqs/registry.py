@@ -24,7 +24,7 @@ from sendoff.services.sqs.model import (
     check_queue_name,
     parse_queue_arn,
 )
-from sendoff.store import Store
+from sendoff.store import Doc, Store
 from sendoff.store.cache import DocCache
 
 _CAS_ATTEMPTS = 20
@@ -36,9 +36,10 @@ class QueueRegistry:
         self.clock = clock
         # Every send looks its queue up: a read-through cache (writes below go through it;
         # other processes' changes show within a second, AWS allows up to 60 s), and the
-        # decoded Queue of each revision kept beside it.
+        # decoded Queue of each cached document kept beside it (the cache hands out the same
+        # Doc object until it re-reads).
         self.docs = DocCache(store)
-        self._decoded: dict[str, tuple[int, Queue]] = {}
+        self._decoded: dict[str, tuple[Doc, Queue]] = {}
 
     async def get(self, ref: QueueRef) -> Queue | None:
         doc = await self.docs.get(DOC_KIND, ref.key)
@@ -46,12 +47,12 @@ class QueueRegistry:
             self._decoded.pop(ref.key, None)
             return None
         known = self._decoded.get(ref.key)
-        if known is not None and known[0] == doc.revision:
+        if known is not None and known[0] is doc:
             return known[1]
         queue = Queue.from_doc(doc.value)
         if len(self._decoded) >= 10_000:
             self._decoded.clear()
-        self._decoded[ref.key] = (doc.revision, queue)
+        self._decoded[ref.key] = (doc, queue)
         return queue
 
     async def require(self, ref: QueueRef) -> Queue:
