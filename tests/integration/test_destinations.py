@@ -194,3 +194,27 @@ def test_sns_dead_letter_target(lambda_client: Any, sqs: Any, server: Any) -> No
     assert json.loads(msg["Body"]) == {"fail": True, "message": "to sns"}
     assert msg["MessageAttributes"]["RequestID"]["StringValue"] == request_id
     assert msg["MessageAttributes"]["ErrorMessage"]["StringValue"] == "to sns"
+
+
+def test_a_record_delivered_at_once_is_shown_without_a_delivery_job(
+    lambda_client: Any, sqs: Any, server: Any
+) -> None:
+    """A destination that takes the record at once gets it before the event settles, and
+    the event names the delivery itself (no delivery job is stored for it)."""
+    url, arn = make_queue(sqs)
+    name = unique()
+    create_python(lambda_client, name)
+    lambda_client.put_function_event_invoke_config(
+        FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": arn}}
+    )
+    request_id = event_invoke(lambda_client, name, {"n": 1})
+    message = receive_one(sqs, url)
+    event = wait_terminal(server.url, request_id)
+    (delivery,) = event["deliveries"]
+    assert delivery["state"] == "succeeded" and "job" not in delivery
+    assert delivery["result"]["message_id"] == message["MessageId"]
+    assert delivery["delivered_at"] <= event["body"]["outcome"]["at"] + 1
+    jobs = httpx.get(
+        f"{server.url}/_sendoff/events", params={"kind": "deliver", "limit": 1000}
+    ).json()["events"]
+    assert not [j for j in jobs if j.get("target") == arn]

@@ -107,6 +107,9 @@ class InternalApi:
         detail = {**event_summary(event), "body": event.body}
         deliveries = []
         for item in (event.body.get("outcome") or {}).get("deliveries", []):
+            if "job" not in item:  # delivered at once, no job (Deliveries.send)
+                deliveries.append({**item, "failures": []})
+                continue
             job = await self.store.get_event(item["job"])
             deliveries.append(
                 {**item, "state": job.state.value if job else "unknown",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sendoff.errors import SendoffError
@@ -39,6 +40,14 @@ class Transport(Protocol):
 
 
 FailureHook = Callable[[EventRecord], Awaitable[None]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivered:
+    """A delivery made at once, so no job was stored (:meth:`Deliveries.send`)."""
+
+    result: dict[str, Any]
+    at: float
 
 
 def backoff_s(failures: int) -> float:
@@ -93,6 +102,40 @@ class Deliveries:
             delay_s=delay_s,
         )
         return job.id
+
+    async def send(
+        self,
+        *,
+        scheme: str,
+        target: str,
+        payload: dict[str, Any],
+        scope_key: str,
+        source: dict[str, Any] | None = None,
+        lease_owner: str | None = None,
+    ) -> Delivered | EventRecord:
+        """Deliver now if the transport takes it at once; otherwise store a job as
+        :meth:`submit_record` does (retried with backoff, kept if it fails for good).
+
+        For a caller that settles something durable only *after* this returns (an async
+        event's outcome): if the process dies in between, the caller's work is redone and
+        the delivery may happen twice, never zero times. Deliveries in a FIFO message
+        group always go through a job, which keeps their order."""
+        transport = self.transports.get(scheme)
+        if transport is not None and not payload.get("group_id"):
+            try:
+                result = await transport.deliver(target, payload)
+            except Exception as exc:  # the job below retries it, and records failures
+                log.info("direct delivery to %s failed (%s); queueing it", target, exc)
+            else:
+                return Delivered(result=result or {}, at=self.clock())
+        return await self.submit_record(
+            scheme=scheme,
+            target=target,
+            payload=payload,
+            scope_key=scope_key,
+            source=source,
+            lease_owner=lease_owner,
+        )
 
     async def submit_record(
         self,

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from sendoff.delivery import Deliveries
+from sendoff.delivery.outbox import Delivered
 from sendoff.model.arn import parse_arn
 from sendoff.model.records import compact
 from sendoff.store import EventRecord
@@ -39,7 +40,7 @@ class DestinationRouter:
         scope_key: str,
         trace_header: str | None,
         lease_owner: str | None = None,
-    ) -> EventRecord:
+    ) -> Delivered | EventRecord:
         arn = parse_arn(destination)
         service = arn.service if arn else "unknown"
         source = {
@@ -69,7 +70,7 @@ class DestinationRouter:
             }
         else:
             payload = {"body": body}
-        return await self.deliveries.submit_record(
+        return await self.deliveries.send(
             scheme=service,
             target=destination,
             payload=payload,
@@ -89,7 +90,7 @@ class DestinationRouter:
         scope_key: str,
         function_arn: str,
         lease_owner: str | None = None,
-    ) -> EventRecord:
+    ) -> Delivered | EventRecord:
         arn = parse_arn(target)
         service = arn.service if arn else "unknown"
         attributes: dict[str, dict[str, str]] = {
@@ -105,7 +106,7 @@ class DestinationRouter:
             else {"body": event_payload, "attributes": attributes}
         )
         source = {"kind": "dead-letter", "request_id": request_id, "function_arn": function_arn}
-        return await self.deliveries.submit_record(
+        return await self.deliveries.send(
             scheme=service,
             target=target,
             payload=payload,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sendoff.delivery import DeliveryError
+from sendoff.delivery.outbox import Delivered
 from sendoff.destinations import DestinationRouter
 from sendoff.functions.errors import LambdaError, ResourceNotFound, TooManyRequests
 from sendoff.functions.event_config import EventConfigs
@@ -327,8 +328,7 @@ class AsyncInvocations:
                 trace_header=body.get("trace_header"),
                 lease_owner=owner,
             )
-            jobs.append(sent)
-            deliveries.append({"kind": "destination", "target": target, "job": sent.id})
+            deliveries.append(_sent_entry("destination", target, sent, jobs))
         if not success:
             self.metrics.async_events_dropped.labels(
                 resolved.config.name, _resource(resolved)
@@ -346,8 +346,7 @@ class AsyncInvocations:
                     function_arn=resolved.qualified_arn,
                     lease_owner=owner,
                 )
-                jobs.append(sent)
-                deliveries.append({"kind": "dead-letter", "target": dlq, "job": sent.id})
+                deliveries.append(_sent_entry("dead-letter", dlq, sent, jobs))
         body["outcome"] = {
             "condition": condition.value,
             "at": now,
@@ -362,6 +361,17 @@ class AsyncInvocations:
         )
         for delivery in jobs:  # stored leased to this worker: send them now
             self.scheduler.adopt(delivery)
+
+
+def _sent_entry(
+    kind: str, target: str, sent: Delivered | EventRecord, jobs: list[EventRecord]
+) -> dict[str, Any]:
+    """How the event's outcome names one delivery: done at once, or a job to follow."""
+    if isinstance(sent, Delivered):
+        return {"kind": kind, "target": target, "state": "succeeded",
+                "result": sent.result, "delivered_at": sent.at}  # fmt: skip
+    jobs.append(sent)
+    return {"kind": kind, "target": target, "job": sent.id}
 
 
 def config_destinations(config: Any) -> tuple[str | None, str | None]:

@@ -198,17 +198,22 @@ class InvocationPages:
 
     async def _delivery(self, item: dict[str, Any]) -> Delivery:
         c = self.console
-        job = await c.services.store.get_event(item["job"])
         target = describe_arn(item["target"], account_id=c.account_id, region=c.region)
+        if "job" not in item:  # delivered at once, no job (Deliveries.send)
+            return Delivery(
+                kind=item["kind"], target=target, job_id="", state=str(item.get("state", "")),
+                reference=_reference(dict(item.get("result") or {})),
+                request_id=(item.get("result") or {}).get("request_id"),
+                delivered_at=item.get("delivered_at"),
+            )  # fmt: skip
+        job = await c.services.store.get_event(item["job"])
         if job is None:
             return Delivery(kind=item["kind"], target=target, job_id=item["job"], state="unknown")
         result = dict(job.body.get("result") or {})
         return Delivery(
             kind=item["kind"], target=target, job_id=job.id, state=job.state.value,
             failures=list(job.body.get("failures") or []),
-            reference=f"message {result['message_id']}" if result.get("message_id") else (
-                f"event {result['event_id']}" if result.get("event_id") else ""),
-            request_id=result.get("request_id"),
+            reference=_reference(result), request_id=result.get("request_id"),
             delivered_at=job.body.get("delivered_at"), error=str(job.body.get("error") or ""),
         )  # fmt: skip
 
@@ -224,3 +229,12 @@ class InvocationPages:
         await c.index.refresh([new_id])
         return redirect(f"/console/events/{quote(new_id, safe='')}",
                         f"Redriven: this is a new event re-running {event_id}.")  # fmt: skip
+
+
+def _reference(result: dict[str, Any]) -> str:
+    """What the receiving service called the delivery (a message id, an event id)."""
+    if result.get("message_id"):
+        return f"message {result['message_id']}"
+    if result.get("event_id"):
+        return f"event {result['event_id']}"
+    return ""
