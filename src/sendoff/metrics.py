@@ -2,12 +2,20 @@
 
 Labels: ``function_name`` and ``resource`` (function plus qualifier), as the AWS/Lambda
 dimensions FunctionName and Resource.
+
+With ``--worker-processes``, the events run in other processes: every process then keeps
+its values in files under ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess
+mode, chosen when the variable is set before the client is imported: see
+``sendoff.workers.share_metrics``), and /metrics adds them all up.
 """
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.multiprocess import MultiProcessCollector
 
 LABELS = ("function_name", "resource")
 
@@ -48,8 +56,14 @@ class Metrics:
             buckets=(1, 5, 10, 50, 100, 1000, 10000, 60000, 300000, 3600000, 21600000),
         )  # fmt: skip
         self.concurrent_executions = Gauge(
-            "ConcurrentExecutions", "Environments running an invocation now", registry=r
-        )
+            "ConcurrentExecutions", "Environments running an invocation now", registry=r,
+            multiprocess_mode="livesum",
+        )  # fmt: skip
 
     def render(self) -> bytes:
-        return bytes(generate_latest(self.registry))
+        shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not shared:
+            return bytes(generate_latest(self.registry))
+        everyone = CollectorRegistry()
+        MultiProcessCollector(everyone, path=shared)  # type: ignore[no-untyped-call]
+        return bytes(generate_latest(everyone))

@@ -222,7 +222,16 @@ def work(settings: Settings) -> None:
         services.scheduler.start()
         log.info("sendoff worker %s started (store %s)", services.scheduler.owner,
                  settings.display_store_url)  # fmt: skip
+
+        async def report_busy() -> None:  # ConcurrentExecutions, for a shared /metrics
+            while True:
+                busy = services.executor.stats().get("busy", 0)
+                services.metrics.concurrent_executions.set(busy)
+                await asyncio.sleep(1.0)
+
+        reporter = asyncio.create_task(report_busy())
         await stop.wait()
+        reporter.cancel()
         await services.scheduler.stop()
         for hook in services.shutdown_hooks:
             await hook()
@@ -244,6 +253,7 @@ def serve(settings: Settings) -> None:
         port=settings.port,
         log_level=settings.log_level,
         access_log=False,
+        proxy_headers=False,  # sendoff is not behind a proxy; saves a layer per request
         lifespan="on",
         loop="auto",
         http="auto",

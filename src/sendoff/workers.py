@@ -20,7 +20,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import sys
+from pathlib import Path
 
 from sendoff.config.settings import Settings, settings_env
 
@@ -68,6 +70,7 @@ class WorkerProcesses:
             self.processes[index] = process
             log.info("worker process %d started (pid %d)", index, process.pid)
             code = await process.wait()
+            forget_metrics_of(process.pid)
             if self._stopping:
                 return
             lived = loop.time() - started
@@ -99,6 +102,25 @@ class WorkerProcesses:
         for fd in (self._pipe_read, self._pipe_write):
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+
+def share_metrics(directory: Path) -> None:
+    """Make this process and the workers it starts keep Prometheus values in files under
+    ``directory`` (emptied first), so /metrics counts every process's events. Must run
+    before ``prometheus_client`` is imported."""
+    if "prometheus_client" in sys.modules:
+        raise RuntimeError("share_metrics() must run before prometheus_client is imported")
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+
+
+def forget_metrics_of(pid: int) -> None:
+    """A worker process ended: its live gauges (ConcurrentExecutions) stop counting."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 def watch_parent(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:

@@ -141,3 +141,20 @@ def test_a_child_worker_starts_an_event_within_milliseconds(tmp_path: Path) -> N
         assert delays[len(delays) // 2] < 0.01, delays
     finally:
         server.stop()
+
+
+def test_metrics_count_the_events_the_children_ran(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data", "--workers", "0", "--worker-processes", "2")
+    try:
+        wait_until(lambda: len(worker_pids(server)) == 2, timeout=30, message="two workers")
+        lam, sqs, queue_url, name = with_destination(server, STAMP)
+        for n in range(12):
+            lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"n": n}))
+        receive_all(sqs, queue_url, 12)
+        lines = httpx.get(f"{server.url}/metrics", timeout=5).text.splitlines()
+        labels = f'{{function_name="{name}",resource="{name}"}}'
+        assert f"Invocations_total{labels} 12.0" in lines
+        assert f"AsyncEventsReceived_total{labels} 12.0" in lines  # counted by the server
+        assert any(line.startswith("ConcurrentExecutions ") for line in lines)
+    finally:
+        server.stop()

@@ -132,10 +132,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "server":
         from sendoff.config.settings import load_settings
-        from sendoff.server import serve
 
         flags = {k: v for k, v in vars(args).items() if k not in ("command", "endpoint_url")}
-        serve(load_settings(flags))
+        settings = load_settings(flags)
+        if settings.worker_processes > 0:
+            from sendoff.workers import share_metrics
+
+            share_metrics(settings.data_dir / "metrics")
+        from sendoff.server import serve
+
+        serve(settings)
         return 0
     if args.command == "worker":
         from sendoff.config.settings import load_settings

@@ -7,6 +7,7 @@ chain, where hash identifies the function and count how often the chain invoked 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 
@@ -15,6 +16,7 @@ from sendoff.model.ids import random_hex
 RECURSION_LIMIT = 16
 
 
+@functools.lru_cache(maxsize=4096)
 def function_hash(function_arn: str) -> str:
     return hashlib.sha256(function_arn.encode()).hexdigest()[:8]
 
