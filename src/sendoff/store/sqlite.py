@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 from sendoff.errors import ConflictError
+from sendoff.store import jsontext
 from sendoff.store.base import JSON, Doc, EventRecord, EventState, LogEvent, Store
 from sendoff.store.sqlite_db import SqliteDatabase, WriteBatcher
 from sendoff.store.sqlite_messages import SqliteMessages
@@ -19,8 +19,7 @@ _EVENT_COLUMNS = (
 _TERMINAL = tuple(s.value for s in (EventState.SUCCEEDED, EventState.FAILED))
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+_dumps = jsontext.dumps
 
 
 def _event(row: Sequence[Any]) -> EventRecord:
@@ -30,7 +29,7 @@ def _event(row: Sequence[Any]) -> EventRecord:
         state=EventState(row[2]),
         due_at=row[3],
         enqueued_at=row[4],
-        body=json.loads(row[5]),
+        body=jsontext.loads(row[5]),
         lease_owner=row[6],
         lease_expires_at=row[7],
         lease_token=row[8],
@@ -63,7 +62,7 @@ class SqliteStore(SqliteMessages, Store):
             ).fetchone()
         if row is None:
             return None
-        return Doc(kind=kind, key=key, value=json.loads(row[0]), revision=row[1])
+        return Doc(kind=kind, key=key, value=jsontext.loads(row[0]), revision=row[1])
 
     async def put(self, kind: str, key: str, value: JSON, *, expect: int | None = None) -> Doc:
         text = _dumps(value)
@@ -80,7 +79,7 @@ class SqliteStore(SqliteMessages, Store):
                 " revision = excluded.revision",
                 (kind, key, text, current + 1),
             )
-        return Doc(kind=kind, key=key, value=json.loads(text), revision=current + 1)
+        return Doc(kind=kind, key=key, value=jsontext.loads(text), revision=current + 1)
 
     async def delete(self, kind: str, key: str, *, expect: int | None = None) -> bool:
         with self.db.write() as conn:
@@ -104,7 +103,7 @@ class SqliteStore(SqliteMessages, Store):
                 " AND substr(key, 1, ?) = ? ORDER BY key LIMIT ?",
                 (kind, lower, len(prefix), prefix, limit),
             ).fetchall()
-        return [Doc(kind=kind, key=k, value=json.loads(v), revision=r) for k, v, r in rows]
+        return [Doc(kind=kind, key=k, value=jsontext.loads(v), revision=r) for k, v, r in rows]
 
     # ---- blobs ----
     async def put_blob(self, digest: str, data: bytes) -> None:

@@ -16,12 +16,12 @@ the check stays cheap however long the backlog is.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 from sendoff.model.ids import random_hex
+from sendoff.store import jsontext
 from sendoff.store.messages import (
     ChangeOutcome,
     DeadLetterTarget,
@@ -57,7 +57,7 @@ def _message(row: Sequence[Any]) -> QueuedMessage:
         seq=row[0],
         id=row[1],
         body=row[2],
-        meta=json.loads(row[3]),
+        meta=jsontext.loads(row[3]),
         group_id=row[4],
         dedup_id=row[5],
         sent_at=row[6],
@@ -85,7 +85,7 @@ class SqliteMessages(MessageStore):
         dedup_window_s: float,
     ) -> list[PutResult]:
         rows = [
-            (m.id, m.body, json.dumps(m.meta, separators=(",", ":")), m.group_id, m.dedup_id,
+            (m.id, m.body, jsontext.dumps(m.meta), m.group_id, m.dedup_id,
              m.sent_at, m.visible_at)
             for m in messages
         ]  # fmt: skip
