@@ -239,7 +239,17 @@ def work(settings: Settings) -> None:
         await services.store.close()
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s: %(message)s")
-    asyncio.run(main())
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(main())
+
+
+def _loop_factory() -> Any:
+    """uvloop when it is installed (it comes with uvicorn[standard]), as the server uses."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def serve(settings: Settings) -> None:

@@ -55,6 +55,16 @@ def with_destination(server: ServerProcess, source: str) -> tuple[Any, Any, str,
     return lam, sqs, queue_url, name
 
 
+def fire(lam: Any, name: str, count: int) -> set[str]:
+    """Event-invoke ``name`` with ``{"n": 0..count-1}``; return the accepted request ids."""
+    return {
+        lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"n": n}))[
+            "ResponseMetadata"
+        ]["RequestId"]
+        for n in range(count)
+    }
+
+
 def receive_all(sqs: Any, queue_url: str, count: int) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
 
@@ -75,12 +85,7 @@ def test_children_run_the_async_events_the_server_accepts(tmp_path: Path) -> Non
         wait_until(lambda: len(worker_pids(server)) == 2, timeout=30, message="two workers")
         children = set(worker_pids(server))
         lam, sqs, queue_url, name = with_destination(server, STAMP)
-        accepted = {
-            lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"n": n}))[
-                "ResponseMetadata"
-            ]["RequestId"]
-            for n in range(40)
-        }
+        accepted = fire(lam, name, 40)
         records = receive_all(sqs, queue_url, 40)
         assert {r["requestContext"]["requestId"] for r in records} == accepted
         assert all(r["requestContext"]["condition"] == "Success" for r in records)
@@ -102,12 +107,7 @@ def test_a_killed_child_is_started_again_and_its_events_still_finish(tmp_path: P
             lambda: [p for p in worker_pids(server) if p != first], timeout=30, message="restart"
         )
         assert second != first
-        accepted = {
-            lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"n": n}))[
-                "ResponseMetadata"
-            ]["RequestId"]
-            for n in range(10)
-        }
+        accepted = fire(lam, name, 10)
         records = receive_all(sqs, queue_url, 10)
         assert {r["requestContext"]["requestId"] for r in records} == accepted
     finally:
@@ -148,8 +148,7 @@ def test_metrics_count_the_events_the_children_ran(tmp_path: Path) -> None:
     try:
         wait_until(lambda: len(worker_pids(server)) == 2, timeout=30, message="two workers")
         lam, sqs, queue_url, name = with_destination(server, STAMP)
-        for n in range(12):
-            lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"n": n}))
+        fire(lam, name, 12)
         receive_all(sqs, queue_url, 12)
         lines = httpx.get(f"{server.url}/metrics", timeout=5).text.splitlines()
         labels = f'{{function_name="{name}",resource="{name}"}}'
