@@ -20,3 +20,12 @@ def test_migrate_twice_applies_once(tmp_path: Path) -> None:
     journal = db.conn.execute("PRAGMA journal_mode").fetchone()[0]
     assert journal == "wal"
     db.close()
+
+
+def test_the_unused_events_function_index_is_gone(tmp_path: Path) -> None:
+    db = SqliteDatabase(str(tmp_path / "m.db"))
+    db.migrate()
+    indexes = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    assert "events_function" not in indexes
+    assert {"events_ready", "events_state"} <= indexes
+    db.close()
