@@ -12,12 +12,37 @@ mode, chosen when the variable is set before the client is imported: see
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 LABELS = ("function_name", "resource")
+
+M = TypeVar("M", Counter, Histogram)
+
+
+class Labelled(Generic[M]):
+    """A labelled metric that looks each label pair's child up once (prometheus-client's
+    ``labels()`` checks and locks on every call; the async path calls it several times
+    per event)."""
+
+    def __init__(self, metric: M) -> None:
+        self.metric: M = metric
+        self._children: dict[tuple[str, ...], M] = {}
+
+    def labels(self, *values: str) -> M:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self.metric.labels(*values)
+        return child
+
+    def collect(self) -> Iterable[Metric]:
+        metrics: Iterable[Metric] = self.metric.collect()
+        return metrics
 
 
 class Metrics:
@@ -27,8 +52,8 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
 
-        def counter(name: str, doc: str) -> Counter:
-            return Counter(name, doc, LABELS, registry=r)
+        def counter(name: str, doc: str) -> Labelled[Counter]:
+            return Labelled(Counter(name, doc, LABELS, registry=r))
 
         self.invocations = counter("Invocations", "Function attempts (sync and async)")
         self.errors = counter("Errors", "Attempts that ended in a function error")
@@ -47,14 +72,14 @@ class Metrics:
         self.duplicate_executions = counter(
             "AsyncDuplicateExecutions", "Attempts re-run after a lost lease (sendoff only)"
         )
-        self.duration = Histogram(
+        self.duration = Labelled(Histogram(
             "Duration", "Function run time in milliseconds", LABELS, registry=r,
             buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000, 3000, 10000, 60000, 900000),
-        )  # fmt: skip
-        self.async_event_age = Histogram(
+        ))  # fmt: skip
+        self.async_event_age = Labelled(Histogram(
             "AsyncEventAge", "Milliseconds from enqueue to invocation", LABELS, registry=r,
             buckets=(1, 5, 10, 50, 100, 1000, 10000, 60000, 300000, 3600000, 21600000),
-        )  # fmt: skip
+        ))  # fmt: skip
         self.concurrent_executions = Gauge(
             "ConcurrentExecutions", "Environments running an invocation now", registry=r,
             multiprocess_mode="livesum",

@@ -59,5 +59,10 @@ def execution_record(
     return record
 
 
+_COMPACT = json.JSONEncoder(
+    separators=(",", ":")
+)  # json.dumps(..., separators) builds one per call
+
+
 def compact(record: dict[str, Any]) -> str:
-    return json.dumps(record, separators=(",", ":"))
+    return _COMPACT.encode(record)
