@@ -307,7 +307,7 @@ def main() -> None:
             if peer in rows:
                 print(
                     f"end-to-end ratio {ours}/{peer}: "
-                    f"{rows[ours]['end_to_end_per_s'] / rows[peer]['end_to_end_per_s']:.1f}x"
+                    f"{rows[ours]['end_to_end_per_s'] / rows[peer]['end_to_end_per_s']:.2f}x"
                 )
     print(json.dumps(rows, indent=2))
 
