@@ -41,10 +41,13 @@ class WorkerProcesses:
         self.processes: list[asyncio.subprocess.Process | None] = [None] * count
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
-        self._pipe_read, self._pipe_write = os.pipe()
-        os.set_inheritable(self._pipe_read, True)
+        self._pipe_read = self._pipe_write = -1
 
     def start(self) -> None:
+        if self.count == 0:
+            return
+        self._pipe_read, self._pipe_write = os.pipe()
+        os.set_inheritable(self._pipe_read, True)
         for index in range(self.count):
             task = asyncio.create_task(self._keep(index), name=f"sendoff-worker-{index}")
             self._tasks.append(task)
@@ -100,8 +103,9 @@ class WorkerProcesses:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for fd in (self._pipe_read, self._pipe_write):
-            with contextlib.suppress(OSError):
+            if fd >= 0:
                 os.close(fd)
+        self._pipe_read = self._pipe_write = -1
 
 
 def share_metrics(directory: Path) -> None:

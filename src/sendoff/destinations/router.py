@@ -1,4 +1,4 @@
-"""Turn "send this record to that ARN" into a durable delivery job (facts §5, §6).
+"""Send a record to an ARN, at once or through a durable delivery job (facts §5, §6).
 
 * SQS: the record as a compact-JSON message body, with the AWSTraceHeader system attribute;
 * SNS: the record as the Message;

@@ -107,9 +107,6 @@ class FunctionRegistry:
         self.store = store
         self.docs = DocCache(store)  # hot lookups; every write below goes through it
         self.clock = clock
-        # the decoded state of each cached document (the cache hands out the same Doc
-        # object until it re-reads: decode once per read, not once per invoke)
-        self._states: dict[str, tuple[Doc, FunctionState]] = {}
 
     # ---- naming ----
     def parse(
@@ -131,17 +128,9 @@ class FunctionRegistry:
     # ---- functions ----
     async def load(self, scope: Scope, name: str, *, qualifier: str | None = None) -> FunctionState:
         key = f"{scope.prefix}/{name}"
-        doc = await self.docs.get("function", key)
-        if doc is None:
-            self._states.pop(key, None)
+        state = await self.docs.get_decoded("function", key, FunctionState.from_doc)
+        if state is None:
             raise ResourceNotFound(f"Function not found: {scope.arn(name, qualifier)}")
-        known = self._states.get(key)
-        if known is not None and known[0] is doc:
-            return known[1]
-        state = FunctionState.from_doc(doc)
-        if len(self._states) >= 10_000:
-            self._states.clear()
-        self._states[key] = (doc, state)
         return state
 
     async def save(self, scope: Scope, state: FunctionState) -> FunctionState:

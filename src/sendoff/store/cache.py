@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sendoff.store.base import JSON, Doc, Store
+
+T = TypeVar("T")
 
 
 class DocCache:
@@ -30,6 +33,8 @@ class DocCache:
         self.clock = clock
         self.max_entries = max_entries
         self._entries: dict[tuple[str, str], tuple[float, Doc]] = {}
+        # what get_decoded made of each cached Doc object (one decoder per kind)
+        self._decoded: dict[tuple[str, str], tuple[Doc, Any]] = {}
 
     async def get(self, kind: str, key: str) -> Doc | None:
         entry = self._entries.get((kind, key))
@@ -42,6 +47,24 @@ class DocCache:
         else:
             self._remember(kind, key, doc, now)
         return doc
+
+    async def get_decoded(self, kind: str, key: str, decode: Callable[[Doc], T]) -> T | None:
+        """``decode(doc)``, computed once per document read rather than once per call: the
+        cache hands out the same Doc object until it reads the document again, so a new
+        read (a change, a re-created document at revision 1 again) is decoded anew."""
+        doc = await self.get(kind, key)
+        if doc is None:
+            self._decoded.pop((kind, key), None)
+            return None
+        known = self._decoded.get((kind, key))
+        if known is not None and known[0] is doc:
+            value: T = known[1]
+            return value
+        value = decode(doc)
+        if len(self._decoded) >= self.max_entries:
+            self._decoded.clear()
+        self._decoded[(kind, key)] = (doc, value)
+        return value
 
     async def put(self, kind: str, key: str, value: JSON, *, expect: int | None = None) -> Doc:
         self._entries.pop((kind, key), None)

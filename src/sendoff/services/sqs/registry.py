@@ -35,25 +35,11 @@ class QueueRegistry:
         self.store = store
         self.clock = clock
         # Every send looks its queue up: a read-through cache (writes below go through it;
-        # other processes' changes show within a second, AWS allows up to 60 s), and the
-        # decoded Queue of each cached document kept beside it (the cache hands out the same
-        # Doc object until it re-reads).
+        # other processes' changes show within a second, AWS allows up to 60 s).
         self.docs = DocCache(store)
-        self._decoded: dict[str, tuple[Doc, Queue]] = {}
 
     async def get(self, ref: QueueRef) -> Queue | None:
-        doc = await self.docs.get(DOC_KIND, ref.key)
-        if doc is None:
-            self._decoded.pop(ref.key, None)
-            return None
-        known = self._decoded.get(ref.key)
-        if known is not None and known[0] is doc:
-            return known[1]
-        queue = Queue.from_doc(doc.value)
-        if len(self._decoded) >= 10_000:
-            self._decoded.clear()
-        self._decoded[ref.key] = (doc, queue)
-        return queue
+        return await self.docs.get_decoded(DOC_KIND, ref.key, _decode)
 
     async def require(self, ref: QueueRef) -> Queue:
         queue = await self.get(ref)
@@ -183,3 +169,7 @@ class QueueRegistry:
                 f"Value {queue.attributes['RedrivePolicy']} for parameter RedrivePolicy is"
                 f" invalid. Reason: {reason}"
             )
+
+
+def _decode(doc: Doc) -> Queue:
+    return Queue.from_doc(doc.value)
