@@ -54,9 +54,24 @@ def _server_parser(
         ("--idle-timeout", "idle_timeout_s", float, "seconds before idle environments stop"),
         ("--smtp-url", "smtp_url", str, "SMTP server for email subscriptions"),
         ("--log-level", "log_level", str, "log level (default info)"),
+        (
+            "--auth",
+            "auth",
+            str,
+            "auto|none|sigv4: who may call (default auto: none on loopback, sigv4 otherwise)",
+        ),
+        ("--metrics-token", "metrics_token", str, "bearer token /metrics needs under auth"),
+        ("--sandbox", "sandbox", str, "auto|none|uid|bwrap: how functions are isolated"),
+        ("--iam", "iam", str, "off|enforce: check execution roles for destinations"),
     ):
         p.add_argument(flag, dest=name, type=kind, default=None,
                        help=f"{flag_help} [env {env_var_for(name)}]")  # fmt: skip
+    for flag, name, flag_help in (
+        ("--allowed-host", "allowed_hosts", "also accept this Host name (repeatable)"),
+        ("--cors-origin", "cors_origins", "allow this browser origin cross-site (repeatable)"),
+    ):
+        p.add_argument(flag, dest=name, action="append", default=None,
+                       help=f"{flag_help} [env {env_var_for(name)}, comma-separated]")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,9 +7,10 @@ Nothing here reads the environment at import time: :func:`load_settings` does, w
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sendoff.errors import ConfigError
 
@@ -37,6 +38,38 @@ class Settings:
     idle_timeout_s: float = 300.0
     smtp_url: str = ""
     log_level: str = "info"
+    # -- the trust boundary (docs/security.md) --
+    allowed_hosts: tuple[str, ...] = ()
+    """Host names accepted besides loopback and the bound address (DNS-rebinding guard)."""
+    cors_origins: tuple[str, ...] = ()
+    """Browser origins allowed to call the APIs cross-site (none by default)."""
+    auth: str = "auto"
+    """``auto`` (none on loopback, sigv4 otherwise), ``none`` or ``sigv4``."""
+    metrics_token: str = ""
+    """Bearer token /metrics requires when authentication is on."""
+    sandbox: str = "auto"
+    """How function processes are isolated: ``auto``, ``none``, ``uid`` or ``bwrap``."""
+    iam: str = "off"
+    """``off`` or ``enforce``: check execution roles' policies for destinations."""
+
+    @property
+    def loopback_only(self) -> bool:
+        """True when the server binds loopback addresses only."""
+        import ipaddress
+
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host.strip("[]")).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def resolved_auth(self) -> str:
+        """``none`` or ``sigv4``: ``auto`` is ``none`` on loopback, ``sigv4`` otherwise."""
+        if self.auth != "auto":
+            return self.auth
+        return "none" if self.loopback_only else "sigv4"
 
     @property
     def resolved_store_url(self) -> str:
@@ -60,8 +93,14 @@ class Settings:
         return f"http://{host}:{self.port}"
 
 
+def _names(raw: object) -> tuple[str, ...]:
+    """A comma-separated list (flag or environment) or a list of them (repeated flag)."""
+    items = raw if isinstance(raw, list | tuple) else [raw]
+    return tuple(part.strip() for item in items for part in str(item).split(",") if part.strip())
+
+
 # flag name -> (env var, converter)
-_FIELDS: dict[str, tuple[str, type]] = {
+_FIELDS: dict[str, tuple[str, Callable[[Any], object]]] = {
     "host": ("SENDOFF_HOST", str),
     "port": ("SENDOFF_PORT", int),
     "data_dir": ("SENDOFF_DATA_DIR", Path),
@@ -75,6 +114,12 @@ _FIELDS: dict[str, tuple[str, type]] = {
     "idle_timeout_s": ("SENDOFF_IDLE_TIMEOUT", float),
     "smtp_url": ("SENDOFF_SMTP_URL", str),
     "log_level": ("SENDOFF_LOG_LEVEL", str),
+    "allowed_hosts": ("SENDOFF_ALLOWED_HOSTS", _names),
+    "cors_origins": ("SENDOFF_CORS_ORIGINS", _names),
+    "auth": ("SENDOFF_AUTH", str),
+    "metrics_token": ("SENDOFF_METRICS_TOKEN", str),
+    "sandbox": ("SENDOFF_SANDBOX", str),
+    "iam": ("SENDOFF_IAM", str),
 }
 
 
@@ -85,7 +130,11 @@ def env_var_for(name: str) -> str:
 def settings_env(settings: Settings) -> dict[str, str]:
     """The SENDOFF_* variables that make ``load_settings`` rebuild these settings (what a
     server hands the worker processes it starts)."""
-    return {var: str(getattr(settings, name)) for name, (var, _) in _FIELDS.items()}
+    return {var: _env_text(getattr(settings, name)) for name, (var, _) in _FIELDS.items()}
+
+
+def _env_text(value: object) -> str:
+    return ",".join(value) if isinstance(value, tuple) else str(value)
 
 
 def load_settings(
@@ -122,3 +171,10 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"worker processes must be >= 0: {s.worker_processes}")
     if s.concurrency < 1:
         raise ConfigError(f"concurrency must be >= 1: {s.concurrency}")
+    for name, allowed in (
+        ("auth", ("auto", "none", "sigv4")),
+        ("sandbox", ("auto", "none", "uid", "bwrap")),
+        ("iam", ("off", "enforce")),
+    ):
+        if getattr(s, name) not in allowed:
+            raise ConfigError(f"{name} must be one of {', '.join(allowed)}: {getattr(s, name)!r}")

@@ -93,7 +93,7 @@ class WakeupRelay:
                 backoff = min(backoff * 2, 2.0)
             finally:
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]
 
     async def _relay(self, pubsub: Any) -> None:
         """Relay messages until stopped; raise when the connection fails or goes silent."""
