@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from sendoff.api.app import build_app
+from sendoff.api.browser_guard import BrowserGuard
 from sendoff.api.internal import InternalApi
 from sendoff.api.lambda_common import LambdaEdge
 from sendoff.api.lambda_event_config import EventConfigApi
@@ -189,6 +190,11 @@ def build_asgi(services: Services) -> Starlette:
         get_blob=services.store.get_blob,
         startup=startup,
         shutdown=shutdown,
+        guard=BrowserGuard(
+            bound_host=services.settings.host,
+            allowed_hosts=services.settings.allowed_hosts,
+            cors_origins=services.settings.cors_origins,
+        ),
     )
 
 

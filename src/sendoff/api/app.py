@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from sendoff import __version__
+from sendoff.api.browser_guard import BrowserGuard
 from sendoff.api.protocols import ProtocolRouter
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -30,11 +31,24 @@ class SendoffApp(Starlette):
     error into an AWS-shaped response themselves, as they do behind Starlette.
     """
 
-    def __init__(self, *, fast: Sequence[tuple[str, Endpoint]] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        fast: Sequence[tuple[str, Endpoint]] = (),
+        guard: BrowserGuard | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._fast = [(re.compile(pattern), endpoint) for pattern, endpoint in fast]
+        self._guard = guard
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self._guard is not None:
+            refused = self._guard.preflight(scope) or self._guard.refusal(scope)
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
+            send = self._guard.send_with_cors(scope, send)
         if scope["type"] == "http" and scope["method"] == "POST":
             path = scope["path"]
             for pattern, endpoint in self._fast:
@@ -57,6 +71,7 @@ def build_app(
     startup: Callable[[], Awaitable[None]],
     shutdown: Callable[[], Awaitable[None]],
     fast: Sequence[tuple[str, Endpoint]] = (),
+    guard: BrowserGuard | None = None,
 ) -> Starlette:
     async def health_endpoint(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__, **(await health())})
@@ -84,4 +99,4 @@ def build_app(
         Route("/", router.__call__, methods=["POST"]),
     ]
     fast_routes = [*fast, ("/", router.__call__)]
-    return SendoffApp(routes=all_routes, lifespan=lifespan, fast=fast_routes)
+    return SendoffApp(routes=all_routes, lifespan=lifespan, fast=fast_routes, guard=guard)

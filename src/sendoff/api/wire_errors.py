@@ -1,0 +1,86 @@
+"""Errors raised before a request reaches its service, in the wire format of its protocol.
+
+A guard that refuses a request (wrong Host, a cross-site browser request, a missing or bad
+signature, an oversized body) has not parsed it yet, so it tells the protocol from the
+request's outside, the way sendoff's router does:
+
+* ``/2015-03-31/...`` and Lambda's other dated paths: REST-JSON (``x-amzn-ErrorType``);
+* ``POST /`` with ``X-Amz-Target``: the JSON protocols (``__type``);
+* ``POST /`` otherwise: the query protocols (``<ErrorResponse>`` XML);
+* ``/console``: plain text for a person; ``/_sendoff`` and the rest: JSON.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from xml.sax.saxutils import escape
+
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.types import Scope
+
+from sendoff.model.ids import ordered_id
+
+
+class Protocol(enum.Enum):
+    REST_JSON = "rest-json"
+    JSON = "json"
+    QUERY = "query"
+    CONSOLE = "console"
+    INTERNAL = "internal"
+
+
+_LAMBDA_PREFIXES = ("/2015-03-31/", "/2016-08-19/", "/2017-03-31/", "/2017-10-31/",
+                    "/2018-10-31/", "/2019-09-25/", "/2019-09-30/", "/2020-04-22/",
+                    "/2020-06-30/", "/2021-07-20/", "/2021-10-31/", "/2014-11-13/")  # fmt: skip
+
+
+def protocol_of(scope: Scope) -> Protocol:
+    path: str = scope.get("path", "")
+    if path.startswith(_LAMBDA_PREFIXES):
+        return Protocol.REST_JSON
+    if path == "/" or path == "":
+        if Headers(scope=scope).get("x-amz-target"):
+            return Protocol.JSON
+        return Protocol.QUERY
+    if path == "/console" or path.startswith("/console/"):
+        return Protocol.CONSOLE
+    return Protocol.INTERNAL
+
+
+def wire_error(
+    protocol: Protocol,
+    *,
+    status: int,
+    code: str,
+    message: str,
+    sender_fault: bool = True,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """AWS's error shape for ``protocol``; ``code`` is the AWS error code."""
+    request_id = ordered_id()
+    all_headers = {"x-amzn-RequestId": request_id, **(headers or {})}
+    if protocol is Protocol.REST_JSON:
+        all_headers["X-Amzn-ErrorType"] = code
+        body = {"Type": "User" if sender_fault else "Service", "message": message}
+        return Response(json.dumps(body).encode(), status, all_headers, "application/json")
+    if protocol is Protocol.JSON:
+        all_headers["x-amzn-query-error"] = f"{code};{'Sender' if sender_fault else 'Receiver'}"
+        body = {"__type": code, "message": message}
+        media_type = "application/x-amz-json-1.0"
+        return Response(json.dumps(body).encode(), status, all_headers, media_type)
+    if protocol is Protocol.QUERY:
+        kind = "Sender" if sender_fault else "Receiver"
+        xml = (
+            '<?xml version="1.0"?>\n<ErrorResponse><Error>'
+            f"<Type>{kind}</Type><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+            f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+        return Response(xml.encode(), status, all_headers, "text/xml")
+    if protocol is Protocol.CONSOLE:
+        return Response(message.encode(), status, all_headers, "text/plain")
+    return Response(
+        json.dumps({"code": code, "message": message}).encode(), status, all_headers,
+        "application/json",
+    )  # fmt: skip
