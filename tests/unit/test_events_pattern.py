@@ -165,6 +165,13 @@ MATCH_CASES: list[tuple[str, Any, Any, bool]] = [
         {"f": "/Users/ls_user/dir/dir/dir/dir/dir/doc.txt"},
         True,
     ),
+    ("wildcard-overlap-ends", {"a": [{"wildcard": "ab*ba"}]}, {"a": "aba"}, False),
+    ("wildcard-exact-ends", {"a": [{"wildcard": "ab*ba"}]}, {"a": "abba"}, True),
+    ("wildcard-only-star", {"a": [{"wildcard": "*"}]}, {"a": ""}, True),
+    ("wildcard-no-star", {"a": [{"wildcard": "abc"}]}, {"a": "abcd"}, False),
+    ("wildcard-pieces-in-order", {"a": [{"wildcard": "*b*a*"}]}, {"a": "ab"}, False),
+    ("wildcard-pieces-leftmost", {"a": [{"wildcard": "x*ab*abc"}]}, {"a": "xabababc"}, True),
+    ("wildcard-trailing-star", {"a": [{"wildcard": "*a*a*a*a*"}]}, {"a": "aaaa"}, True),
     # --- anything-but
     ("ab-string", {"detail": {"state": [{"anything-but": "initializing"}]}}, EC2_EVENT, True),
     ("ab-string-excluded", {"detail": {"state": [{"anything-but": "running"}]}}, EC2_EVENT, False),
@@ -417,6 +424,16 @@ def test_pattern_matching(pattern: Any, event: Any, expected: bool) -> None:
     assert compile_pattern(pattern).matches(event) is expected
     # The JSON-text form compiles to the same thing.
     assert compile_pattern(json.dumps(pattern)).matches(event) is expected
+
+
+@pytest.mark.timeout(20)
+def test_wildcard_cost_is_linear_in_the_value() -> None:
+    """Issue #17: ``*a*a*a*a*b`` on 250 x "a" took 6.5 s as a backtracking regex and stalled
+    every request. Matched piece by piece it is linear; 200,000 characters would never
+    finish with the regex (the timeout is a hang guard, not a performance target)."""
+    pattern = compile_pattern({"detail": {"x": [{"wildcard": "*a*a*a*a*b"}]}})
+    assert not pattern.matches({"detail": {"x": "a" * 200_000}})
+    assert pattern.matches({"detail": {"x": "a" * 200_000 + "b"}})
 
 
 def test_case_ids_are_unique() -> None:

@@ -30,7 +30,9 @@ Matching semantics (per the EventBridge user guide, "Content filtering in event 
 
 Known deliberate gaps: keys with dots are not joined (``{"a.b": ..}`` is not ``{"a": {"b"}}``).
 That Ruler quirk is one AWS says not to rely on. Nor does this module reject wildcard
-patterns for "complexity".
+patterns for "complexity" as AWS does above a limit it does not publish; instead a wildcard
+is matched in time linear in the value (:class:`~sendoff.services.pattern_match.Wildcard`),
+so no pattern can stall the server.
 
 ``compile_tree``, ``Dialect`` and ``PatternError`` (here) with the tree and ``match_tree``
 (in :mod:`sendoff.services.pattern_match`) form the shared core that
@@ -58,6 +60,7 @@ from sendoff.services.pattern_match import (
     PatternNode,
     Text,
     ValueMatcher,
+    Wildcard,
     _ip,
     _number,
     match_tree,
@@ -138,9 +141,10 @@ def _is_number(value: object) -> bool:
     return _number(value) is not None
 
 
-def _wildcard(text: str) -> str:
+def _wildcard(text: str) -> Wildcard:
     """Compile Ruler wildcard syntax: ``*`` is any run; ``\\*`` and ``\\\\`` are literals."""
-    parts: list[str] = []
+    pieces: list[str] = []
+    piece: list[str] = []
     i = 0
     while i < len(text):
         char = text[i]
@@ -148,22 +152,26 @@ def _wildcard(text: str) -> str:
         if char == "*":
             if text[i + 1 : i + 2] == "*":
                 raise _fail(f"Consecutive wildcard characters at pos {pos}")
-            parts.append(".*")
+            pieces.append("".join(piece))
+            piece = []
         elif char == "\\":
             following = text[i + 1 : i + 2]
             if following not in ("*", "\\"):
                 raise _fail(f"Invalid escape character at pos {pos}")
-            parts.append(re.escape(following))
+            piece.append(following)
             i += 1
         else:
-            parts.append(re.escape(char))
+            piece.append(char)
         i += 1
-    return "".join(parts)
+    pieces.append("".join(piece))
+    return Wildcard(pieces=tuple(pieces))
 
 
-def _text(kind: str, text: str, *, ignore_case: bool = False) -> Text:
+def _text(kind: str, text: str, *, ignore_case: bool = False) -> Text | Wildcard:
     """The matcher for a prefix/suffix/equals-ignore-case/wildcard operand."""
-    body = _wildcard(text) if kind == "wildcard" else re.escape(text)
+    if kind == "wildcard":
+        return _wildcard(text)
+    body = re.escape(text)
     body = f"{body}.*" if kind == "prefix" else f".*{body}" if kind == "suffix" else body
     case = re.IGNORECASE if ignore_case or kind == "equals-ignore-case" else 0
     return Text(regex=re.compile(body, re.DOTALL | case))
