@@ -17,6 +17,7 @@ from tests.support.cli import aws
 from tests.support.events import wait_terminal
 from tests.support.functions import create_python, unique
 from tests.support.server import ServerProcess, start_server, wait_until
+from tests.support.templates import deploy, sendoff
 
 TRUST = json.dumps(
     {
@@ -395,3 +396,88 @@ def test_iam_off_checks_nothing(server: ServerProcess) -> None:
     lam.put_function_event_invoke_config(
         FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": queue_arn}}
     )
+
+
+TEMPLATE = """
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Records:
+    Type: AWS::SQS::Queue
+  Plain:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: !Sub ${AWS::StackName}-plain
+      Path: /app/
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+      ManagedPolicyArns:
+        - arn:aws:iam::aws:policy/AmazonSQSFullAccess
+        - arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess
+      Policies:
+        - PolicyName: no-records
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - {Effect: Deny, Action: sqs:SendMessage, Resource: !GetAtt Records.Arn}
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      DeadLetterQueue: {Type: SQS, TargetArn: !GetAtt Records.Arn}
+      EventInvokeConfig:
+        MaximumRetryAttempts: 0
+        DestinationConfig:
+          OnSuccess: {Type: SQS, Destination: !GetAtt Records.Arn}
+Outputs:
+  WorkerFunction: {Value: !Ref Worker}
+  WorkerRole: {Value: !Ref WorkerRole}
+  PlainArn: {Value: !GetAtt Plain.Arn}
+  RecordsUrl: {Value: !Ref Records}
+"""
+
+
+def test_template_roles_are_real_roles(
+    iam: Any, lam: Any, sqs: Any, enforcing: ServerProcess, tmp_path: Path
+) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return event\n")
+    (tmp_path / "template.yaml").write_text(TEMPLATE)
+    stack = unique("stack")
+    result = deploy(enforcing.url, tmp_path / "template.yaml", "--stack-name", stack)
+    assert result["status"] == "CREATE_COMPLETE", result
+    out = result["outputs"]
+
+    plain = iam.get_role(RoleName=f"{stack}-plain")["Role"]
+    assert plain["Arn"] == out["PlainArn"] == f"arn:aws:iam::000000000000:role/app/{stack}-plain"
+    attached = iam.list_attached_role_policies(RoleName=f"{stack}-plain")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [SQS_FULL]  # X-Ray's is not known: skipped
+    assert iam.list_role_policies(RoleName=f"{stack}-plain")["PolicyNames"] == ["no-records"]
+
+    # SAM's generated role, with the basic execution policy and the destination and DLQ
+    # policies SAM adds; --iam enforce accepted the function's configuration because of them
+    worker_role = iam.get_role(RoleName=out["WorkerRole"])["Role"]
+    assert (
+        lam.get_function_configuration(FunctionName=out["WorkerFunction"])["Role"]
+        == (worker_role["Arn"])
+    )
+    assert [p["PolicyArn"] for p in iam.list_attached_role_policies(
+        RoleName=out["WorkerRole"])["AttachedPolicies"]] == [BASIC]  # fmt: skip
+    assert len(iam.list_role_policies(RoleName=out["WorkerRole"])["PolicyNames"]) == 2
+    lam.invoke(FunctionName=out["WorkerFunction"], InvocationType="Event", Payload=b'{"n": 1}')
+
+    def record() -> dict[str, Any] | None:
+        got = sqs.receive_message(QueueUrl=out["RecordsUrl"], WaitTimeSeconds=1).get("Messages")
+        return json.loads(got[0]["Body"]) if got else None
+
+    assert wait_until(record, timeout=30, message="the record")["requestPayload"] == {"n": 1}
+
+    assert sendoff(enforcing.url, "stacks", "delete", stack).returncode == 0
+    for role_name in (f"{stack}-plain", out["WorkerRole"]):
+        with pytest.raises(ClientError) as caught:
+            iam.get_role(RoleName=role_name)
+        assert error(caught)[1] == "NoSuchEntity"
