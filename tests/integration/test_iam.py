@@ -433,9 +433,24 @@ Resources:
         MaximumRetryAttempts: 0
         DestinationConfig:
           OnSuccess: {Type: SQS, Destination: !GetAtt Records.Arn}
+  Templated:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      Policies:
+        - SQSSendMessagePolicy: {QueueName: !GetAtt Records.QueueName}
+  TemplatedConfig:
+    Type: AWS::Lambda::EventInvokeConfig
+    Properties:
+      FunctionName: !Ref Templated
+      Qualifier: $LATEST
+      DestinationConfig: {OnSuccess: {Destination: !GetAtt Records.Arn}}
 Outputs:
   WorkerFunction: {Value: !Ref Worker}
   WorkerRole: {Value: !Ref WorkerRole}
+  TemplatedRole: {Value: !Ref TemplatedRole}
   PlainArn: {Value: !GetAtt Plain.Arn}
   RecordsUrl: {Value: !Ref Records}
 """
@@ -475,6 +490,11 @@ def test_template_roles_are_real_roles(
         return json.loads(got[0]["Body"]) if got else None
 
     assert wait_until(record, timeout=30, message="the record")["requestPayload"] == {"n": 1}
+
+    # a SAM policy template is expanded as SAM does (else --iam enforce refused the config)
+    (name,) = iam.list_role_policies(RoleName=out["TemplatedRole"])["PolicyNames"]
+    document = iam.get_role_policy(RoleName=out["TemplatedRole"], PolicyName=name)
+    assert document["PolicyDocument"]["Statement"][0]["Action"] == ["sqs:SendMessage*"]
 
     assert sendoff(enforcing.url, "stacks", "delete", stack).returncode == 0
     for role_name in (f"{stack}-plain", out["WorkerRole"]):

@@ -5,7 +5,8 @@ A role is created with ``CreateRole``, its ``Policies`` with ``PutRolePolicy`` a
 ``ManagedPolicyArns`` with ``AttachRolePolicy``. ARNs sendoff does not know (customer
 managed policies, AWS-managed ones outside services/iam/managed.py) are skipped: the role
 is still created, without what they would grant (docs/iam.md). SAM policy templates
-(``{"SQSSendMessagePolicy": ...}`` in a SAM function's ``Policies``) are skipped likewise.
+(``{"SQSSendMessagePolicy": {"QueueName": ...}}`` in a SAM function's ``Policies``) that
+grant a destination action are expanded as SAM does (``SAM_TEMPLATES``); others are skipped.
 An ``AWS::IAM::Policy`` puts its document on each role in ``Roles`` that exists.
 """
 
@@ -33,15 +34,41 @@ from sendoff.iac.state import ResourceState
 JSON = dict[str, Any]
 
 
+# SAM policy template -> (its parameter, actions, resource with {p} for the parameter),
+# from aws/serverless-application-model samtranslator/policy_templates_data/
+# policy_templates.json
+SAM_TEMPLATES: dict[str, tuple[str, list[str], str]] = {
+    "SQSSendMessagePolicy": ("QueueName", ["sqs:SendMessage*"], "sqs:{r}:{a}:{p}"),
+    "SNSPublishMessagePolicy": ("TopicName", ["sns:Publish"], "sns:{r}:{a}:{p}"),
+    "LambdaInvokePolicy":
+        ("FunctionName", ["lambda:InvokeFunction"], "lambda:{r}:{a}:function:{p}*"),
+    "EventBridgePutEventsPolicy":
+        ("EventBusName", ["events:PutEvents"], "events:{r}:{a}:event-bus/{p}"),
+}  # fmt: skip
+
+
 def _text(document: Any) -> str:
     return document if isinstance(document, str) else json.dumps(document)
 
 
-def _is_document(document: Any) -> bool:
-    """A real policy document (not a SAM policy template the transform left as it was)."""
-    if isinstance(document, str):
-        return True
-    return isinstance(document, dict) and "Statement" in document
+def _expand(cloud: Cloud, document: Any) -> Any:
+    """A real policy document: the document itself, or a SAM policy template expanded;
+    None for a SAM template sendoff does not expand."""
+    if isinstance(document, str) or not isinstance(document, dict):
+        return document
+    template = document.get("SAMPolicyTemplate")
+    if not isinstance(template, dict) or len(template) != 1:
+        return document
+    ((name, params),) = template.items()
+    known = SAM_TEMPLATES.get(name)
+    if known is None or not isinstance(params, dict) or not isinstance(params.get(known[0]), str):
+        return None
+    parameter, actions, resource = known
+    arn = f"arn:{cloud.partition}:" + resource.format(
+        r=cloud.region, a=cloud.account_id, p=params[parameter]
+    )
+    statement = {"Effect": "Allow", "Action": actions, "Resource": arn}
+    return {"Version": "2012-10-17", "Statement": [statement]}
 
 
 class Role(ResourceType):
@@ -82,14 +109,13 @@ class Role(ResourceType):
         if props.get("Tags"):
             params["Tags"] = [{"Key": k, "Value": v} for k, v in tags_dict(props["Tags"]).items()]
         role = iam.create_role(**params)["Role"]
-        self._sync(iam, name, {}, props)
+        self._sync(cloud, name, {}, props)
         return Applied(
             physical_id=name, ref=name, attributes={"Arn": role["Arn"], "RoleId": role["RoleId"]}
         )
 
     def update(self, cloud: Cloud, current: ResourceState, props: JSON) -> Applied:
-        iam = cloud.client("iam")
-        self._sync(iam, current.physical_id, current.properties, props)
+        self._sync(cloud, current.physical_id, current.properties, props)
         return Applied(
             physical_id=current.physical_id, ref=current.physical_id, attributes=current.attributes
         )
@@ -108,10 +134,11 @@ class Role(ResourceType):
                 raise
 
     @staticmethod
-    def _sync(iam: Any, name: str, old: JSON, new: JSON) -> None:
+    def _sync(cloud: Cloud, name: str, old: JSON, new: JSON) -> None:
         """Make the role's inline and attached policies those of ``new`` (from ``old``)."""
-        old_inline = _inline(old)
-        new_inline = _inline(new)
+        iam = cloud.client("iam")
+        old_inline = _inline(cloud, old)
+        new_inline = _inline(cloud, new)
         for policy_name, text in new_inline.items():
             if old_inline.get(policy_name) != text:
                 iam.put_role_policy(RoleName=name, PolicyName=policy_name, PolicyDocument=text)
@@ -126,11 +153,14 @@ class Role(ResourceType):
             _ignore_missing(iam.detach_role_policy, RoleName=name, PolicyArn=arn)
 
 
-def _inline(props: JSON) -> dict[str, str]:
+def _inline(cloud: Cloud, props: JSON) -> dict[str, str]:
     out: dict[str, str] = {}
     for policy in props.get("Policies") or []:
-        if isinstance(policy, dict) and _is_document(policy.get("PolicyDocument")):
-            out[str(policy.get("PolicyName"))] = _text(policy["PolicyDocument"])
+        if not isinstance(policy, dict):
+            continue
+        document = _expand(cloud, policy.get("PolicyDocument"))
+        if document is not None:
+            out[str(policy.get("PolicyName"))] = _text(document)
     return out
 
 
