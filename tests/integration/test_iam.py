@@ -501,3 +501,28 @@ def test_template_roles_are_real_roles(
         with pytest.raises(ClientError) as caught:
             iam.get_role(RoleName=role_name)
         assert error(caught)[1] == "NoSuchEntity"
+
+
+def test_a_conditional_allow_grants_nothing_and_is_reported_once(
+    iam: Any, lam: Any, sqs: Any, enforcing: ServerProcess
+) -> None:
+    _, queue_arn = make_queue(sqs)
+    statement = {
+        "Effect": "Allow",
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+    }
+    document = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    role = make_role(iam, ("conditional", document))
+    name = unique()
+    create_python(lam, name, Role=role)
+    for _ in range(2):
+        with pytest.raises(ClientError) as caught:
+            lam.put_function_event_invoke_config(
+                FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": queue_arn}}
+            )
+        assert error(caught)[1] == "InvalidParameterValueException"
+    notice = f"conditional statement 1 of role {role} has a Condition"
+    assert wait_until(lambda: notice in enforcing.log(), message="the condition notice")
+    assert enforcing.log().count(notice) == 1
