@@ -122,12 +122,14 @@ def build_services(settings: Settings) -> Services:
     services.routes += EventConfigApi(edge, configs).routes()
     services.routes += InternalApi(store, metrics, scheduler.wake, executor.stats).routes()
     from sendoff.services.events.wiring import install as install_events
+    from sendoff.services.iam.wiring import install as install_iam
     from sendoff.services.sns.wiring import install as install_sns
     from sendoff.services.sqs.wiring import install as install_sqs
 
     install_sqs(services)
     install_sns(services)
     install_events(services)
+    install_iam(services)
     from sendoff.iac.wiring import install as install_stacks
 
     install_stacks(services)

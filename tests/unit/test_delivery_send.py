@@ -72,3 +72,33 @@ async def test_an_unknown_scheme_becomes_a_job() -> None:
     _, deliveries = await make(Transport())
     sent = await deliveries.send(scheme="carrier-pigeon", target="t", payload={}, scope_key="a/r")
     assert isinstance(sent, EventRecord) and sent.state is EventState.QUEUED
+
+
+async def test_a_guard_refusal_is_a_failure_for_good_that_hooks_hear_of() -> None:
+    transport = Transport()
+    store, deliveries = await make(transport)
+    failed: list[EventRecord] = []
+
+    async def hook(job: EventRecord) -> None:
+        failed.append(job)
+
+    async def guard(scheme: str, target: str, source: dict[str, Any]) -> str | None:
+        return "AccessDenied: not allowed" if source.get("role") == "weak" else None
+
+    deliveries.on_failed(hook)
+    deliveries.add_guard(guard)
+    sent = await deliveries.send(
+        scheme="sqs", target="arn:q", payload={"body": "x"}, scope_key="a/r",
+        source={"kind": "destination", "role": "weak"}, lease_owner="me",
+    )  # fmt: skip
+    assert isinstance(sent, EventRecord) and transport.sent == []  # not sent directly
+    await deliveries.run(sent)
+    (job,) = await stored(store)
+    assert job.state is EventState.FAILED  # at once: no retry
+    assert [f["error"] for f in job.body["failures"]] == ["AccessDenied: not allowed"]
+    assert [j.id for j in failed] == [job.id] and transport.sent == []
+    allowed = await deliveries.send(
+        scheme="sqs", target="arn:q", payload={"body": "y"}, scope_key="a/r",
+        source={"kind": "destination", "role": "strong"},
+    )  # fmt: skip
+    assert isinstance(allowed, Delivered) and transport.sent == [("arn:q", {"body": "y"})]

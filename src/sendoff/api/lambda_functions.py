@@ -14,6 +14,7 @@ from sendoff.api.lambda_common import LambdaEdge, json_body, query_int
 from sendoff.api.lambda_shapes import function_configuration, get_function
 from sendoff.api.rest_json import empty_response, json_response
 from sendoff.functions.errors import InvalidParameterValue, validation_error
+from sendoff.functions.permissions import check_dead_letter
 from sendoff.functions.registry import (
     ACCOUNT_CONCURRENCY,
     MIN_UNRESERVED,
@@ -104,6 +105,7 @@ class FunctionsApi:
             ephemeral_storage_mb=(body.get("EphemeralStorage") or {}).get("Size", 512),
             tracing_mode=(body.get("TracingConfig") or {}).get("Mode", "PassThrough"),
         )
+        await check_dead_letter(self.registry.role_check, config.role, config.dead_letter_target)
         tags = body.get("Tags") or {}
         state = await self.registry.create(scope, config, data, tags=tags)
         shown = state.latest
@@ -204,6 +206,12 @@ class FunctionsApi:
             changes["ephemeral_storage_mb"] = (body["EphemeralStorage"] or {}).get("Size", 512)
         if "TracingConfig" in body:
             changes["tracing_mode"] = (body["TracingConfig"] or {}).get("Mode", "PassThrough")
+        if "role" in changes or "dead_letter_target" in changes:
+            await check_dead_letter(
+                self.registry.role_check,
+                changes.get("role", current.role),
+                changes.get("dead_letter_target", current.dead_letter_target),
+            )
         state = await self.registry.update_latest(
             scope, ref.name, changes, revision_id=body.get("RevisionId")
         )

@@ -7,6 +7,10 @@ in the same queue as asynchronous invocations (``body["kind"] == "deliver"``) be
 :class:`DeliveryError` to fail; retryable failures are retried with exponential backoff
 (1 s doubling to 5 min, times the time scale) until ``max_age_s`` has passed, then the job
 ends FAILED, stays listable, and ``on_failed`` subscribers hear about it.
+
+Guards (``add_guard``) may refuse a delivery before it is sent (IAM: the function's
+execution role no longer allows it). A refusal is a permanent failure: the job ends FAILED
+at once, without retries, and the ``on_failed`` subscribers count it.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ class Transport(Protocol):
 
 
 FailureHook = Callable[[EventRecord], Awaitable[None]]
+# (scheme, target, source) -> why the delivery is refused, or None to let it go
+Guard = Callable[[str, str, dict[str, Any]], Awaitable[str | None]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +78,7 @@ class Deliveries:
         self.max_age_s = max_age_s
         self.transports: dict[str, Transport] = {}
         self.failure_hooks: list[FailureHook] = []
+        self.guards: list[Guard] = []
         # FIFO message groups: deliveries of one (target, group) go one at a time, in the
         # order they were leased, so a FIFO topic's order survives into a FIFO queue.
         self._group_locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
@@ -81,6 +88,16 @@ class Deliveries:
 
     def on_failed(self, hook: FailureHook) -> None:
         self.failure_hooks.append(hook)
+
+    def add_guard(self, guard: Guard) -> None:
+        self.guards.append(guard)
+
+    async def _refusal(self, scheme: str, target: str, source: dict[str, Any]) -> str | None:
+        for guard in self.guards:
+            refusal = await guard(scheme, target, source)
+            if refusal is not None:
+                return refusal
+        return None
 
     async def submit(
         self,
@@ -121,6 +138,8 @@ class Deliveries:
         the delivery may happen twice, never zero times. Deliveries in a FIFO message
         group always go through a job, which keeps their order."""
         transport = self.transports.get(scheme)
+        if self.guards and await self._refusal(scheme, target, source or {}) is not None:
+            transport = None  # the job fails (and is counted) when it runs
         if transport is not None and not payload.get("group_id"):
             try:
                 result = await transport.deliver(target, payload)
@@ -204,6 +223,10 @@ class Deliveries:
         try:
             if transport is None:
                 raise DeliveryError(f"no transport for {body['scheme']!r}", retryable=False)
+            if self.guards:
+                refusal = await self._refusal(body["scheme"], body["target"], body["source"])
+                if refusal is not None:
+                    raise DeliveryError(refusal, retryable=False)
             result = await transport.deliver(body["target"], body["payload"])
         except DeliveryError as exc:
             await self._failed(job, str(exc), retryable=exc.retryable)

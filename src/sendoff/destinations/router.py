@@ -40,6 +40,7 @@ class DestinationRouter:
         scope_key: str,
         trace_header: str | None,
         lease_owner: str | None = None,
+        role: str | None = None,
     ) -> Delivered | EventRecord:
         arn = parse_arn(destination)
         service = arn.service if arn else "unknown"
@@ -49,6 +50,8 @@ class DestinationRouter:
             "function_arn": function_arn,
             "condition": record["requestContext"]["condition"],
         }
+        if role:
+            source["role"] = role  # the execution role the send is made as (IAM guard)
         body = compact(record)
         payload: dict[str, Any]
         if service == "sqs":
@@ -90,6 +93,7 @@ class DestinationRouter:
         scope_key: str,
         function_arn: str,
         lease_owner: str | None = None,
+        role: str | None = None,
     ) -> Delivered | EventRecord:
         arn = parse_arn(target)
         service = arn.service if arn else "unknown"
@@ -106,6 +110,8 @@ class DestinationRouter:
             else {"body": event_payload, "attributes": attributes}
         )
         source = {"kind": "dead-letter", "request_id": request_id, "function_arn": function_arn}
+        if role:
+            source["role"] = role
         return await self.deliveries.send(
             scheme=service,
             target=target,

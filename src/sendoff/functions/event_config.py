@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sendoff.functions.errors import InvalidParameterValue, ResourceNotFound, validation_error
+from sendoff.functions.permissions import check_destination
 from sendoff.functions.registry import FunctionRegistry, Scope
 from sendoff.functions.validation import check_range
 from sendoff.model.arn import parse_arn, parse_function_name
@@ -150,7 +151,12 @@ class EventConfigs:
         return True
 
     async def _check_destinations(
-        self, scope: Scope, name: str, on_success: str | None, on_failure: str | None
+        self,
+        scope: Scope,
+        name: str,
+        qualifier: str,
+        on_success: str | None,
+        on_failure: str | None,
     ) -> None:
         for arn in (on_success, on_failure):
             if arn is None:
@@ -175,6 +181,12 @@ class EventConfigs:
                 )
                 if not await self._target_exists(dest_scope, ref.name, ref.qualifier or LATEST):
                     raise InvalidParameterValue(f"The destination ARN {arn} is invalid.")
+        if self.registry.role_check is None:
+            return
+        role = (await self.registry.resolve(scope, name, qualifier)).config.role
+        for arn in (on_success, on_failure):
+            if arn is not None:  # the execution role must allow the send (functions.permissions)
+                await check_destination(self.registry.role_check, role, arn)
 
     async def put(
         self, scope: Scope, name: str, qualifier: str, given: ConfigInput, *, merge: bool
@@ -190,7 +202,9 @@ class EventConfigs:
         dest = given.destination_config
         on_success = dest.get("on_success") if dest is not None else (base and base.on_success)
         on_failure = dest.get("on_failure") if dest is not None else (base and base.on_failure)
-        await self._check_destinations(scope, name, on_success or None, on_failure or None)
+        await self._check_destinations(
+            scope, name, qualifier, on_success or None, on_failure or None
+        )
         config = EventInvokeConfig(
             qualifier=qualifier,
             last_modified=self.clock(),

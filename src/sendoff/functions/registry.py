@@ -19,6 +19,7 @@ from sendoff.functions.errors import (
     ResourceConflict,
     ResourceNotFound,
 )
+from sendoff.functions.permissions import ExecutionRoleCheck
 from sendoff.model.arn import ALIAS_RE, FunctionRef, function_arn, parse_function_name
 from sendoff.model.clock import Clock, system_clock
 from sendoff.model.function import LATEST, AliasConfig, FunctionConfig
@@ -107,6 +108,9 @@ class FunctionRegistry:
         self.store = store
         self.docs = DocCache(store)  # hot lookups; every write below goes through it
         self.clock = clock
+        # checks the execution role's permissions (functions.permissions); set by the IAM
+        # wiring under --iam enforce, None otherwise
+        self.role_check: ExecutionRoleCheck | None = None
 
     # ---- naming ----
     def parse(

@@ -327,6 +327,7 @@ class AsyncInvocations:
                 scope_key=scope_key,
                 trace_header=body.get("trace_header"),
                 lease_owner=owner,
+                role=resolved.config.role,
             )
             deliveries.append(_sent_entry("destination", target, sent, jobs))
         if not success:
@@ -345,6 +346,7 @@ class AsyncInvocations:
                     scope_key=scope_key,
                     function_arn=resolved.qualified_arn,
                     lease_owner=owner,
+                    role=resolved.config.role,
                 )
                 deliveries.append(_sent_entry("dead-letter", dlq, sent, jobs))
         body["outcome"] = {

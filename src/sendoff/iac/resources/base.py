@@ -263,7 +263,7 @@ def aws_message(exc: BaseException) -> str:
 NOT_FOUND = frozenset(
     {
         "ResourceNotFoundException", "NotFound", "NotFoundException", "QueueDoesNotExist",
-        "AWS.SimpleQueueService.NonExistentQueue", "NonExistentQueue",
+        "AWS.SimpleQueueService.NonExistentQueue", "NonExistentQueue", "NoSuchEntity",
     }
 )  # fmt: skip
 

@@ -1,0 +1,26 @@
+"""Wire IAM into the server: the query endpoint (always, so templates and tools can manage
+roles), and under ``--iam enforce`` the execution-role checks of destinations and
+dead-letter targets, at configuration time and at delivery."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sendoff.server import Services
+
+
+def install(services: Services) -> None:
+    from sendoff.api.iam import IamApi
+    from sendoff.services.iam.permissions import RolePermissions
+    from sendoff.services.iam.service import RoleService
+
+    settings = services.settings
+    roles = RoleService(services.store)
+    services.extra_health["iam"] = settings.iam
+    api = IamApi(roles, account_id=settings.account_id, default_region=settings.region)
+    services.router.add_query_service("iam", api.actions, api.endpoint)
+    if settings.iam == "enforce":
+        permissions = RolePermissions(roles)
+        services.registry.role_check = permissions
+        services.deliveries.add_guard(permissions.guard)
