@@ -241,6 +241,11 @@ class Deliveries:
             job.id, token=job.lease_token, state=EventState.SUCCEEDED, body=body
         )
 
+    async def abandon(self, job: EventRecord, reason: str) -> None:
+        """Fail the delivery for good because sendoff could not run it (the watchdog)."""
+        job.body.setdefault("failures", [])
+        await self._failed(job, f"SendoffInternalError: {reason}", retryable=False)
+
     async def _failed(self, job: EventRecord, error: str, *, retryable: bool) -> None:
         now = self.clock()
         body = job.body

@@ -13,6 +13,7 @@ terminal state that ``sendoff events`` shows, with its attempts, record and deli
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -210,6 +211,22 @@ class AsyncInvocations:
                 "payload": attempt.response.payload.decode(errors="replace"),
             }
         await self._settle(job, resolved, config_destinations(config), decision, attempt)
+
+    async def abandon(self, job: EventRecord, reason: str) -> None:
+        """Fail the event for good because sendoff could not run it (scheduler/watchdog.py):
+        a record with condition SendoffInternalError goes to OnFailure and the DLQ. When the
+        payload itself is what sendoff cannot handle, the record carries a note instead."""
+        body = job.body
+        body.pop("next_attempt_at", None)
+        scope = Scope(account_id=body["account_id"], region=body["region"])
+        resolved = await self.registry.resolve(scope, body["function_name"], body["qualifier"])
+        config = await self.configs.get(scope, body["function_name"], body["qualifier"])
+        stop = Decision(action=Action.FAIL, condition=Condition.SENDOFF_INTERNAL_ERROR)
+        try:
+            await self._settle(job, resolved, config_destinations(config), stop, None)
+        except Exception:
+            body["payload"] = json.dumps({"sendoffError": f"payload not kept: {reason}"})
+            await self._settle(job, resolved, config_destinations(config), stop, None)
 
     def _recursion_exceeded(self, resolved: Resolved, body: dict[str, Any]) -> bool:
         if resolved.state.recursive_loop != "Terminate":

@@ -25,6 +25,7 @@ import uuid
 from typing import Protocol
 
 from sendoff.model.clock import Clock, system_clock
+from sendoff.scheduler.watchdog import handler_failed
 from sendoff.store import EventRecord, Store
 
 log = logging.getLogger("sendoff.scheduler")
@@ -231,8 +232,8 @@ class Scheduler:
             await handler.run(job)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("job %s (%s) failed in its handler; it will be retried", job.id, kind)
+        except Exception as error:
+            await handler_failed(self.store, job, handler, error, now=self.clock())
         finally:
             self._notify(False, job)
             self._leases.pop(job.id, None)

@@ -40,6 +40,8 @@ class Condition(enum.StrEnum):
     EVENT_AGE_EXCEEDED = "EventAgeExceeded"
     ZERO_RESERVED_CONCURRENCY = "ZeroReservedConcurrency"
     RECURSIVE_INVOCATION = "RecursiveInvocationDetected"
+    SENDOFF_INTERNAL_ERROR = "SendoffInternalError"
+    """sendoff could not run the event (scheduler/watchdog.py); AWS has no such condition."""
 
 
 class Action(enum.Enum):

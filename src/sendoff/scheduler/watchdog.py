@@ -1,0 +1,88 @@
+"""The stuck-job watchdog: a job whose handler keeps failing inside sendoff ends, visibly.
+
+A handler that raises (a sendoff bug, or an input sendoff cannot process, such as a
+payload nested too deep to encode) used to leave its job leased: the lease expired, the
+job ran again, failed again, for ever, with no outcome a user could see. That breaks the
+promise that every accepted event ends in exactly one outcome.
+
+Now each such failure is counted in the job's body (``handler_failures``,
+``handler_error``) and the job is retried shortly; after :data:`MAX_HANDLER_FAILURES` it is
+*abandoned*: its handler settles it as failed (for an invocation, with condition
+``SendoffInternalError`` and an execution record sent to OnFailure and the DLQ like any
+other failure; AWS has no such condition, since in AWS this is an outage of Lambda itself).
+If even that fails, the job is finished with a minimal body that names the error. The
+traceback is logged once per job, with its id.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from sendoff.store import EventRecord, Store
+from sendoff.store.base import EventState
+
+log = logging.getLogger("sendoff.scheduler")
+
+MAX_HANDLER_FAILURES = 3
+"""sendoff's own failures a job may have before it is abandoned."""
+
+INTERNAL_ERROR_CONDITION = "SendoffInternalError"
+"""The condition of a job sendoff gave up on (documented in docs/async.md; not AWS's)."""
+
+
+class Abandoning(Protocol):
+    async def abandon(self, job: EventRecord, reason: str) -> None:
+        """Settle ``job`` (leased, ``job.body`` as last saved) as failed for good, because
+        sendoff itself could not run it."""
+
+
+async def handler_failed(
+    store: Store, job: EventRecord, handler: Any, error: BaseException, *, now: float
+) -> None:
+    """Count one failure of ``handler`` on ``job``; retry it soon, or abandon it."""
+    reason = f"{type(error).__name__}: {error}"[:1000]
+    try:
+        current = await store.get_event(job.id)
+        body = dict(current.body if current is not None else job.body)
+        failures = int(body.get("handler_failures", 0)) + 1
+        if failures == 1:
+            log.error("job %s failed inside sendoff (%s); it will be retried %d more time(s)",
+                      job.id, reason, MAX_HANDLER_FAILURES - 1, exc_info=error)  # fmt: skip
+        if failures < MAX_HANDLER_FAILURES:
+            body["handler_failures"] = failures
+            body["handler_error"] = reason
+            await store.reschedule(
+                job.id, token=job.lease_token, due_at=now + 0.25 * failures, body=body,
+                state=EventState.RETRYING,
+            )  # fmt: skip
+            return
+        job = _with_body(job, body)
+    except Exception:
+        log.exception("job %s: could not record its failure; abandoning it now", job.id)
+    await abandon(store, job, handler, reason, now=now)
+
+
+async def abandon(store: Store, job: EventRecord, handler: Any, reason: str, *, now: float) -> None:
+    log.error("job %s abandoned after failing inside sendoff: %s", job.id, reason)
+    settle = getattr(handler, "abandon", None)
+    if settle is not None:
+        try:
+            await settle(job, reason)
+            return
+        except Exception:
+            log.exception("job %s: its handler could not abandon it; finishing it bare", job.id)
+    body: dict[str, Any] = {
+        key: value for key, value in job.body.items() if isinstance(value, str | int | float)
+    }
+    body["outcome"] = {"condition": INTERNAL_ERROR_CONDITION, "error": reason, "at": now}
+    try:
+        await store.finish(job.id, token=job.lease_token, state=EventState.FAILED, body=body)
+    except Exception:
+        log.exception("job %s could not be finished; its lease will expire", job.id)
+
+
+def _with_body(job: EventRecord, body: dict[str, Any]) -> EventRecord:
+    from dataclasses import replace
+
+    return replace(job, body=body)
