@@ -263,6 +263,8 @@ def _loop_factory() -> Any:
 def serve(settings: Settings) -> None:
     import uvicorn
 
+    from sendoff.api.http_limits import BoundedHttpProtocol
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = build_asgi(build_services(settings))
     config = uvicorn.Config(
@@ -274,7 +276,7 @@ def serve(settings: Settings) -> None:
         proxy_headers=False,  # sendoff is not behind a proxy; saves a layer per request
         lifespan="on",
         loop="auto",
-        http="auto",
+        http=BoundedHttpProtocol.with_timeout(settings.client_timeout_s),
         timeout_graceful_shutdown=10,
     )
     _server_class()(config).run()

@@ -63,6 +63,12 @@ def _server_parser(
         ("--metrics-token", "metrics_token", str, "bearer token /metrics needs under auth"),
         ("--sandbox", "sandbox", str, "auto|none|uid|bwrap: how functions are isolated"),
         ("--iam", "iam", str, "off|enforce: check execution roles for destinations"),
+        (
+            "--client-timeout",
+            "client_timeout_s",
+            float,
+            "seconds a client may take to send a request head, or stall in a body (default 10)",
+        ),
     ):
         p.add_argument(flag, dest=name, type=kind, default=None,
                        help=f"{flag_help} [env {env_var_for(name)}]")  # fmt: skip

@@ -51,6 +51,8 @@ class Settings:
     """How function processes are isolated: ``auto``, ``none``, ``uid`` or ``bwrap``."""
     iam: str = "off"
     """``off`` or ``enforce``: check execution roles' policies for destinations."""
+    client_timeout_s: float = 10.0
+    """A request head must arrive, and a body keep moving, within this (api/http_limits.py)."""
 
     @property
     def loopback_only(self) -> bool:
@@ -120,6 +122,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Any], object]]] = {
     "metrics_token": ("SENDOFF_METRICS_TOKEN", str),
     "sandbox": ("SENDOFF_SANDBOX", str),
     "iam": ("SENDOFF_IAM", str),
+    "client_timeout_s": ("SENDOFF_CLIENT_TIMEOUT", float),
 }
 
 
@@ -169,6 +172,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"workers must be >= 0: {s.workers}")
     if s.worker_processes < 0:
         raise ConfigError(f"worker processes must be >= 0: {s.worker_processes}")
+    if s.client_timeout_s <= 0:
+        raise ConfigError(f"client timeout must be positive: {s.client_timeout_s}")
     if s.concurrency < 1:
         raise ConfigError(f"concurrency must be >= 1: {s.concurrency}")
     for name, allowed in (
