@@ -64,6 +64,25 @@ def _server_parser(
         ("--sandbox", "sandbox", str, "auto|none|uid|bwrap: how functions are isolated"),
         ("--iam", "iam", str, "off|enforce: check execution roles for destinations"),
         (
+            "--event-retention",
+            "event_retention_s",
+            str,
+            "keep finished events this long (30s, 24h, 7d; default 24h)",
+        ),
+        (
+            "--event-retention-max",
+            "event_retention_max",
+            int,
+            "and at most this many finished events (default: no count limit)",
+        ),
+        ("--log-retention", "log_retention_s", str, "keep function logs this long (default 7d)"),
+        (
+            "--log-group-max-bytes",
+            "log_group_max_bytes",
+            int,
+            "cap each log group at this many bytes (default 64 MiB)",
+        ),
+        (
             "--client-timeout",
             "client_timeout_s",
             float,

@@ -51,6 +51,14 @@ class Settings:
     """How function processes are isolated: ``auto``, ``none``, ``uid`` or ``bwrap``."""
     iam: str = "off"
     """``off`` or ``enforce``: check execution roles' policies for destinations."""
+    event_retention_s: float = 86_400.0
+    """How long terminal events (and their delivery jobs) are kept (docs/operations.md)."""
+    event_retention_max: int = 0
+    """Also keep at most this many terminal events (0: no count limit)."""
+    log_retention_s: float = 7 * 86_400.0
+    """How long function log lines are kept when their group has no retention policy."""
+    log_group_max_bytes: int = 64 * 1024 * 1024
+    """Each log group is capped at this many bytes of messages (oldest lines go first)."""
     client_timeout_s: float = 10.0
     """A request head must arrive, and a body keep moving, within this (api/http_limits.py)."""
 
@@ -95,6 +103,20 @@ class Settings:
         return f"http://{host}:{self.port}"
 
 
+_UNITS_S = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
+
+
+def parse_duration(raw: object) -> float:
+    """Seconds from ``90``, ``30s``, ``15m``, ``24h`` or ``7d``."""
+    text = str(raw).strip().lower()
+    unit = _UNITS_S.get(text[-1:]) if text else None
+    number = text[:-1] if unit is not None else text
+    seconds = float(number) * (unit or 1)
+    if seconds < 0 or seconds != seconds:
+        raise ValueError(f"not a duration: {raw!r}")
+    return seconds
+
+
 def _names(raw: object) -> tuple[str, ...]:
     """A comma-separated list (flag or environment) or a list of them (repeated flag)."""
     items = raw if isinstance(raw, list | tuple) else [raw]
@@ -123,6 +145,10 @@ _FIELDS: dict[str, tuple[str, Callable[[Any], object]]] = {
     "sandbox": ("SENDOFF_SANDBOX", str),
     "iam": ("SENDOFF_IAM", str),
     "client_timeout_s": ("SENDOFF_CLIENT_TIMEOUT", float),
+    "event_retention_s": ("SENDOFF_EVENT_RETENTION", parse_duration),
+    "event_retention_max": ("SENDOFF_EVENT_RETENTION_MAX", int),
+    "log_retention_s": ("SENDOFF_LOG_RETENTION", parse_duration),
+    "log_group_max_bytes": ("SENDOFF_LOG_GROUP_MAX_BYTES", int),
 }
 
 
@@ -172,6 +198,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"workers must be >= 0: {s.workers}")
     if s.worker_processes < 0:
         raise ConfigError(f"worker processes must be >= 0: {s.worker_processes}")
+    if s.event_retention_max < 0 or s.log_group_max_bytes < 0:
+        raise ConfigError("retention limits must be >= 0")
     if s.client_timeout_s <= 0:
         raise ConfigError(f"client timeout must be positive: {s.client_timeout_s}")
     if s.concurrency < 1:
