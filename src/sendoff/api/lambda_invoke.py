@@ -14,9 +14,11 @@ from starlette.routing import Route
 from sendoff.api.context import RequestContext
 from sendoff.api.lambda_common import LambdaEdge
 from sendoff.api.rest_json import empty_response, json_response
+from sendoff.executor.codecache import PackageError
 from sendoff.functions.errors import (
     InvalidParameterValue,
     InvalidRequestContent,
+    LambdaError,
     RequestTooLarge,
     validation_error,
 )
@@ -24,6 +26,14 @@ from sendoff.functions.invoker import Invoker, tail
 from sendoff.functions.registry import FunctionRegistry, Resolved, Scope
 
 SYNC_LIMIT = 6_291_456
+
+
+class InvalidZipFile(LambdaError):
+    """Invoke's own error for a package Lambda cannot unpack (botocore: 502, `Message`)."""
+
+    code = "InvalidZipFileException"
+    status = 502
+    message_key = "Message"
 
 
 class AsyncAcceptor(Protocol):
@@ -124,13 +134,16 @@ class InvokeApi:
                 trace_header=request.headers.get("x-amzn-trace-id"),
             )
             return empty_response(status=202, request_id=ctx.request_id)
-        result = await self.invoker.run(
-            resolved,
-            request_id=ctx.request_id,
-            payload=payload,
-            client_context=request.headers.get("x-amz-client-context"),
-            trace_id=request.headers.get("x-amzn-trace-id"),
-        )
+        try:
+            result = await self.invoker.run(
+                resolved,
+                request_id=ctx.request_id,
+                payload=payload,
+                client_context=request.headers.get("x-amz-client-context"),
+                trace_id=request.headers.get("x-amzn-trace-id"),
+            )
+        except PackageError as exc:
+            raise InvalidZipFile(f"Lambda could not unzip the deployment package: {exc}") from exc
         headers = {"X-Amz-Executed-Version": resolved.executed_version}
         if result.function_error:
             headers["X-Amz-Function-Error"] = result.function_error
