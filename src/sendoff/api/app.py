@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from sendoff import __version__
+from sendoff.api.body_limit import limit_body
 from sendoff.api.protocols import ProtocolRouter
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -35,6 +36,12 @@ class SendoffApp(Starlette):
         self._fast = [(re.compile(pattern), endpoint) for pattern, endpoint in fast]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await limit_body(scope, receive, send, self._dispatch)  # see api.body_limit
+            return
+        await self._dispatch(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
             path = scope["path"]
             for pattern, endpoint in self._fast:
