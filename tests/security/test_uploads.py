@@ -85,20 +85,26 @@ def add_file(archive: zipfile.ZipFile, name: str, content: str) -> None:
 def hostile_zip(outside: Path, depth: int) -> bytes:
     """Links that each look inside the code root by their text but resolve outside.
 
-    `s -> .` makes `s/s/s/..` climb above the root while its text stays inside; `esc`
-    uses it to reach `outside`; `hop1 -> hop2 -> ... -> hop6 -> esc` is the six-link
-    chain; `dl` is a link followed by a file entry written through it.
+    `p/q/r/X -> ../../../p` is inside by any check, but a path through it is lexically
+    three levels deeper than it really is, so `esc`, made of `X` hops and then as many
+    `..`, stays inside by its text while it really climbs to `/` and down to `outside`.
+    `hop1 -> hop2 -> ... -> hop6 -> esc` is the six-link chain, each link harmless by its
+    text; `hop1/...` and `dl/...` are files written through a link to a directory. `depth`
+    is the number of components of the code root's real path (or more).
     """
-    climb = "s/" * depth + "../" * depth + str(outside).lstrip("/")
+    ups = depth + 2  # from root/p to `/` at least (more `..` at `/` stay at `/`)
+    hops = -(-ups // 3) + 1
+    climb = "p/q/r/X" + "/q/r/X" * (hops - 1) + "/.." * ups + "/" + str(outside).lstrip("/")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
         add_file(archive, "app.py", HANDLER)
         add_link(archive, "good_link", "app.py")  # a harmless link must survive
-        add_link(archive, "s", ".")
+        add_file(archive, "p/q/r/keep.txt", "inside")
+        add_link(archive, "p/q/r/X", "../../../p")  # harmless alone: it stays
         add_link(archive, "esc", climb)
-        for i in range(1, 6):
-            add_link(archive, f"hop{i}", f"hop{i + 1}")
         add_link(archive, "hop6", "esc")
+        for i in range(5, 0, -1):  # each hop resolves as soon as it exists
+            add_link(archive, f"hop{i}", f"hop{i + 1}")
         add_file(archive, "hop1/through-chain.txt", "pwned")
         add_link(archive, "dl", climb)
         add_file(archive, "dl/through-dir-link.txt", "pwned")
@@ -152,7 +158,8 @@ def test_escaping_links_and_zip_slip_write_nothing_outside(
             path = os.path.join(directory, entry)
             real = os.path.realpath(path)
             assert real == real_root or real.startswith(real_root + os.sep), (path, real)
-    for name_ in ("esc", "abs", "rel"):  # hop2..hop6 may stay, dangling at root/esc
+    assert (unpacked / "p/q/r/X").is_symlink()
+    for name_ in ("esc", "dl", "abs", "rel"):  # hop2..hop6 may stay, dangling at root/esc
         assert not (unpacked / name_).is_symlink(), name_
     assert (unpacked / "good_link").is_symlink()
     # the file entries meant to go through links landed in real directories inside
@@ -174,7 +181,7 @@ def test_unpack_keeps_no_chain_that_resolves_outside(tmp_path: Path) -> None:
     links = [os.path.join(d, n) for d, dirs, files in os.walk(final) for n in [*dirs, *files]]
     links = [p for p in links if os.path.islink(p)]
     names = [os.path.basename(p) for p in links]
-    assert "esc" not in names and "good_link" in names and "s" in names
+    assert "esc" not in names and "good_link" in names and "X" in names
     for link in links:
         real = os.path.realpath(link)
         assert real == real_root or real.startswith(real_root + os.sep), (link, real)
