@@ -263,3 +263,28 @@ def test_aws_cli_creates_a_function_from_a_5_mb_zip(server: ServerProcess, tmp_p
         "--payload", '{"data": "abc"}', str(out),
     )  # fmt: skip
     assert json.loads(out.read_text()) == {"length": 3}
+
+
+def test_small_chunked_body_still_works(server: ServerProcess, lam: Any) -> None:
+    import httpx
+
+    name = unique("chunked")
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": LEN_HANDLER})},
+    )
+
+    def body() -> Iterator[bytes]:
+        yield b'{"data": "'
+        yield b"z" * 1000
+        yield b'"}'
+
+    response = httpx.post(
+        f"{server.url}/2015-03-31/functions/{name}/invocations", content=body(), timeout=30
+    )
+    assert response.request.headers.get("transfer-encoding") == "chunked"
+    assert response.status_code == 200, response.text
+    assert response.json() == {"length": 1000}
