@@ -26,6 +26,7 @@ from sendoff.config.settings import Settings
 from sendoff.delivery import Deliveries
 from sendoff.destinations import DestinationRouter
 from sendoff.executor import Executor, ExecutorSettings
+from sendoff.executor.codecache import code_remover
 from sendoff.functions.event_config import EventConfigs
 from sendoff.functions.invoker import Invoker
 from sendoff.functions.registry import FunctionRegistry
@@ -114,7 +115,10 @@ def build_services(settings: Settings) -> Services:
     deliveries.register("lambda", lambda_async)
     deliveries.on_failed(_count_delivery_failure(metrics))
     edge = LambdaEdge(account_id=settings.account_id, default_region=settings.region)
-    services.routes += FunctionsApi(edge, registry, executor.stop_function).routes()
+    forget_code = code_remover(settings.data_dir / "code-cache")
+    services.routes += FunctionsApi(
+        edge, registry, executor.stop_function, forget_code=forget_code
+    ).routes()
     services.routes += VersionsApi(edge, registry).routes()
     invoke_api = InvokeApi(edge, registry, invoker, lambda_async)
     services.routes += invoke_api.routes()

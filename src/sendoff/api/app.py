@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from sendoff import __version__
+from sendoff.api.body_limit import limit_body
 from sendoff.api.browser_guard import BrowserGuard
 from sendoff.api.protocols import ProtocolRouter
 
@@ -43,12 +44,18 @@ class SendoffApp(Starlette):
         self._guard = guard
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self._guard is not None:
-            refused = self._guard.preflight(scope) or self._guard.refusal(scope)
-            if refused is not None:
-                await refused(scope, receive, send)
-                return
-            send = self._guard.send_with_cors(scope, send)
+        if scope["type"] == "http":
+            if self._guard is not None:
+                refused = self._guard.preflight(scope) or self._guard.refusal(scope)
+                if refused is not None:
+                    await refused(scope, receive, send)
+                    return
+                send = self._guard.send_with_cors(scope, send)
+            await limit_body(scope, receive, send, self._dispatch)  # see api.body_limit
+            return
+        await self._dispatch(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":
             path = scope["path"]
             for pattern, endpoint in self._fast:

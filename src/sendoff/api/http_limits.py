@@ -53,6 +53,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._awaiting_head = True
         self._in_body = False
         self._head_bytes = 0
+        self._heads = 0
         self._timer: asyncio.TimerHandle | None = None
 
     @classmethod
@@ -74,8 +75,13 @@ class BoundedHttpProtocol(HttpToolsProtocol):
             self._arm(self._body_idle)
         elif self._awaiting_head and self._timer is None:
             self._arm(self._head_timed_out)  # the first byte of a kept-alive connection's next head
+        heads_before, was_awaiting = self._heads, self._awaiting_head
         super().data_received(data)
-        if self._awaiting_head and not self.transport.is_closing():
+        # Count only chunks that were all head (awaited one before and after, none ended
+        # inside): a chunk that ended a body or a head may also hold the start of the next
+        # head, at most one chunk (256 KiB) uncounted.
+        all_head = was_awaiting and self._awaiting_head and self._heads == heads_before
+        if all_head and not self.transport.is_closing():
             self._head_bytes += len(data)
             if self._head_bytes > MAX_HEAD_BYTES:
                 self._refuse(_TOO_LARGE)
@@ -83,6 +89,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     # -- parser callbacks ----------------------------------------------------------------
 
     def on_headers_complete(self) -> None:
+        self._heads += 1
         self._awaiting_head = False
         self._head_bytes = 0
         self._in_body = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -13,7 +14,7 @@ from sendoff.api.context import RequestContext
 from sendoff.api.lambda_common import LambdaEdge, json_body, query_int
 from sendoff.api.lambda_shapes import function_configuration, get_function
 from sendoff.api.rest_json import empty_response, json_response
-from sendoff.functions.errors import InvalidParameterValue, validation_error
+from sendoff.functions.errors import InvalidParameterValue, LambdaError, validation_error
 from sendoff.functions.permissions import check_dead_letter
 from sendoff.functions.registry import (
     ACCOUNT_CONCURRENCY,
@@ -27,18 +28,34 @@ from sendoff.functions.validation import (
     check_range,
     check_role,
     check_runtime_handler,
-    code_sha256,
-    decode_zip,
+    read_package,
 )
 from sendoff.model.arn import NAME_RE
 from sendoff.model.function import LATEST, FunctionConfig
 
 
 class FunctionsApi:
-    def __init__(self, edge: LambdaEdge, registry: FunctionRegistry, on_change: Any) -> None:
+    def __init__(
+        self,
+        edge: LambdaEdge,
+        registry: FunctionRegistry,
+        on_change: Any,
+        *,
+        forget_code: Callable[[str], Awaitable[Any]] | None = None,
+    ) -> None:
         self.edge = edge
         self.registry = registry
         self.on_change = on_change  # async callable(function_arn) -> None: stop stale envs
+        # async callable(code_sha256): delete the unpacked copy (executor.codecache.code_remover)
+        self.forget_code = forget_code
+
+    async def _forget_unused(self, shas: set[str]) -> None:
+        """Delete the unpacked code no function version uses any more (it is shared by hash)."""
+        if self.forget_code is None:
+            return
+        for sha in shas:
+            if not await self.registry.code_in_use(sha):
+                await self.forget_code(sha)
 
     def routes(self) -> list[Route]:
         w = self.edge.wrap
@@ -87,14 +104,14 @@ class FunctionsApi:
                 "Please provide a source for function code: ZipFile (S3 and ImageUri are not"
                 " supported by sendoff)."
             )
-        data = decode_zip(code["ZipFile"])
+        data, sha = await read_package(code["ZipFile"], operation="CreateFunction")
         config = FunctionConfig(
             name=name,
             version=LATEST,
             runtime=runtime,
             handler=handler,
             role=check_role(body.get("Role")),
-            code_sha256=code_sha256(data),
+            code_sha256=sha,
             code_size=len(data),
             timeout_s=check_range(body.get("Timeout", 3), "timeout", 1, 900),
             memory_mb=check_range(body.get("MemorySize", 128), "memorySize", 128, 10240),
@@ -153,8 +170,13 @@ class FunctionsApi:
         scope, ref = self.registry.parse(
             scope, request.path_params["name"], request.query_params.get("Qualifier")
         )
+        try:
+            shas = await self.registry.code_of(scope, ref.name, ref.qualifier)
+        except LambdaError:
+            shas = set()  # delete() below gives the caller the right error
         await self.registry.delete(scope, ref.name, ref.qualifier)
         await self.on_change(scope.arn(ref.name))
+        await self._forget_unused(shas)
         return empty_response(status=204, request_id=ctx.request_id)
 
     async def update_code(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:
@@ -165,12 +187,15 @@ class FunctionsApi:
                 "Please provide a source for function code: ZipFile (S3 and ImageUri are not"
                 " supported by sendoff)."
             )
-        data = decode_zip(body["ZipFile"])
-        changes = {"code_sha256": code_sha256(data), "code_size": len(data)}
+        data, sha = await read_package(body["ZipFile"], operation="UpdateFunctionCode")
+        changes = {"code_sha256": sha, "code_size": len(data)}
+        previous = (await self.registry.load(scope, ref.name)).latest.code_sha256
         state = await self.registry.update_latest(
             scope, ref.name, changes, code=data, revision_id=body.get("RevisionId")
         )
         await self.on_change(scope.arn(ref.name))
+        if previous != sha:
+            await self._forget_unused({previous})
         shown = state.latest
         if body.get("Publish"):
             shown = await self.registry.publish(

@@ -24,6 +24,7 @@ from sendoff.functions.invoker import Invoker, tail
 from sendoff.functions.registry import FunctionRegistry, Resolved, Scope
 
 SYNC_LIMIT = 6_291_456
+ASYNC_LEGACY_LIMIT = 262_144  # InvokeAsync (2014-11-13)
 
 
 class AsyncAcceptor(Protocol):
@@ -143,10 +144,10 @@ class InvokeApi:
 
     async def invoke_async(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:
         raw = await request.body()
-        if len(raw) > 262_144:
+        if len(raw) > ASYNC_LEGACY_LIMIT:
             raise RequestTooLarge(
                 f"{len(raw)} byte payload is too large for the InvokeAsync operation"
-                " (limit 262144 bytes)"
+                f" (limit {ASYNC_LEGACY_LIMIT} bytes)"
             )
         payload = parse_payload(raw)
         resolved = await self.registry.resolve(scope, request.path_params["name"])

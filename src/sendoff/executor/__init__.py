@@ -12,6 +12,7 @@
 See docs/executor.md for the design.
 """
 
+from sendoff.executor.codecache import PackageError
 from sendoff.executor.environ import RESERVED_ENV_VARS
 from sendoff.executor.pool import Executor
 from sendoff.executor.runtime_api import MAX_PAYLOAD_BYTES
@@ -34,5 +35,6 @@ __all__ = [
     "FunctionSpec",
     "InvokeRequest",
     "InvokeResult",
+    "PackageError",
     "validate_handler",
 ]

@@ -5,6 +5,18 @@ directory next to it and renamed into place; `rename` is atomic, so several send
 processes sharing one cache never see a half-unpacked directory, and the loser of a race
 just deletes its copy. Unix file modes stored in the zip are kept (a `bootstrap` must stay
 executable); entries without one get 0644, as AWS does.
+
+A package is untrusted input, so unpacking never writes outside the staging directory:
+
+* names containing `..` are skipped and absolute names lose their leading `/` (zip-slip);
+* regular files are written first, while the staging tree holds no symlink at all, and
+  opened with `O_NOFOLLOW|O_EXCL`, so no file is ever written through a link;
+* symlinks are created last, only in real directories, and each one is checked with
+  `os.path.realpath` against the real staging root (which follows whole chains of links
+  that each look harmless by their text); the check repeats until nothing changes, and
+  offenders are removed;
+* the bytes actually written are counted (a zip's declared sizes can lie) and unpacking
+  stops at `UNZIPPED_LIMIT`, leaving nothing behind.
 """
 
 from __future__ import annotations
@@ -19,12 +31,22 @@ import shutil
 import stat
 import uuid
 import zipfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path, PurePosixPath
 
 from sendoff.errors import ExecutorError
 from sendoff.executor.values import CodeSource
 
 _UNIX = 3
+_CHUNK = 1024 * 1024
+UNZIPPED_LIMIT = 262_144_000
+"""AWS's quota for a function's unzipped code: "Unzipped size must be smaller than
+262144000 bytes" (InvalidParameterValueException at CreateFunction/UpdateFunctionCode)."""
+UNZIPPED_MESSAGE = f"Unzipped size must be smaller than {UNZIPPED_LIMIT} bytes"
+
+
+class PackageError(ExecutorError):
+    """The deployment package cannot be unpacked (corrupt, too large once unzipped)."""
 
 
 class CodeCache:
@@ -70,7 +92,33 @@ class CodeCache:
             del self._unpacking[code_sha256]
 
 
-def unpack(data: bytes, final: Path) -> None:
+def remove_code(cache_dir: Path, code_sha256: str) -> bool:
+    """Delete the unpacked copy of `code_sha256` under `cache_dir`, if there is one.
+
+    The directory is first renamed aside (atomic), so a concurrent `directory()` in another
+    process either sees the whole copy or none and unpacks afresh. Returns whether a copy
+    was removed. The caller decides that no function version still uses the code.
+    """
+    final = cache_dir / "code" / _hex_digest(code_sha256)
+    doomed = final.parent / f".deleting-{final.name}-{uuid.uuid4().hex}"
+    try:
+        final.rename(doomed)
+    except FileNotFoundError:
+        return False
+    shutil.rmtree(doomed, ignore_errors=True)
+    return True
+
+
+def code_remover(cache_dir: Path) -> Callable[[str], Awaitable[bool]]:
+    """`remove_code` for one cache directory, run off the event loop."""
+
+    async def remove(code_sha256: str) -> bool:
+        return await asyncio.to_thread(remove_code, cache_dir, code_sha256)
+
+    return remove
+
+
+def unpack(data: bytes, final: Path, *, limit: int = UNZIPPED_LIMIT) -> None:
     """Unpack zip `data` so that `final` appears complete or not at all."""
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = final.parent / f".staging-{final.name}-{uuid.uuid4().hex}"
@@ -78,10 +126,9 @@ def unpack(data: bytes, final: Path) -> None:
     try:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                for info in archive.infolist():
-                    _extract(archive, info, staging)
-        except (zipfile.BadZipFile, ValueError, OSError) as error:
-            raise ExecutorError(f"could not unpack the deployment package: {error}") from error
+                _Unpacker(archive, staging, limit).run()
+        except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+            raise PackageError(f"could not unpack the deployment package: {error}") from error
         try:
             staging.rename(final)
         except OSError:
@@ -93,26 +140,120 @@ def unpack(data: bytes, final: Path) -> None:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, root: Path) -> None:
-    parts = [p for p in PurePosixPath(info.filename.replace("\\", "/")).parts if p != "/"]
-    if not parts or any(part in ("..", "") for part in parts):
-        return  # absolute, empty or escaping names are skipped (zip-slip)
-    target = root.joinpath(*parts)
-    mode = (info.external_attr >> 16) if info.create_system == _UNIX else 0
-    if info.is_dir():
-        target.mkdir(parents=True, exist_ok=True)
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if stat.S_ISLNK(mode):
-        link = archive.read(info).decode("utf-8", "replace")
-        resolved = os.path.normpath(os.path.join(os.path.dirname(str(target)), link))
-        if not os.path.isabs(link) and resolved.startswith(str(root) + os.sep):
-            os.symlink(link, target)
-        return
-    with archive.open(info) as source, open(target, "wb") as sink:
-        shutil.copyfileobj(source, sink, 1024 * 1024)
-    permissions = stat.S_IMODE(mode) if stat.S_IMODE(mode) else 0o644
-    os.chmod(target, permissions | stat.S_IRUSR | stat.S_IWUSR)
+class _Unpacker:
+    def __init__(self, archive: zipfile.ZipFile, root: Path, limit: int) -> None:
+        self.archive = archive
+        self.root = root
+        self.real_root = os.path.realpath(root)
+        self.limit = limit
+        self.written = 0
+
+    def run(self) -> None:
+        links: list[tuple[list[str], str]] = []
+        for info in self.archive.infolist():
+            parts = _safe_parts(info.filename)
+            if parts is None:
+                continue  # empty or escaping names are skipped (zip-slip)
+            mode = (info.external_attr >> 16) if info.create_system == _UNIX else 0
+            if info.is_dir():
+                self._mkdirs(parts)
+            elif stat.S_ISLNK(mode):
+                if info.file_size > 4096:
+                    continue  # no link text is that long (PATH_MAX)
+                text = self.archive.read(info).decode("utf-8", "replace")
+                self._count(len(text))
+                links.append((parts, text))
+            else:
+                self._write_file(info, parts, mode)
+        for parts, text in links:
+            self._link(parts, text)
+        self._drop_escaping_links()
+
+    def _count(self, n: int) -> None:
+        self.written += n
+        if self.written >= self.limit:
+            raise PackageError(f"Unzipped size must be smaller than {self.limit} bytes")
+
+    def _mkdirs(self, parts: list[str]) -> Path | None:
+        """Create `parts` under the root as real directories; None if one is not one."""
+        path = self.root
+        for part in parts:
+            path = path / part
+            try:
+                os.mkdir(path, 0o755)
+            except FileExistsError:
+                if not stat.S_ISDIR(os.lstat(path).st_mode):
+                    return None  # a file or a link is in the way: never write through it
+        return path
+
+    def _write_file(self, info: zipfile.ZipInfo, parts: list[str], mode: int) -> None:
+        parent = self._mkdirs(parts[:-1])
+        if parent is None:
+            return
+        target = parent / parts[-1]
+        if os.path.lexists(target):
+            if not stat.S_ISREG(os.lstat(target).st_mode):
+                return
+            os.unlink(target)  # a later entry of the same name wins, as with unzip -o
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        permissions = stat.S_IMODE(mode) if stat.S_IMODE(mode) else 0o644
+        fd = os.open(target, flags, 0o600)
+        with os.fdopen(fd, "wb") as sink, self.archive.open(info) as source:
+            while chunk := source.read(_CHUNK):
+                self._count(len(chunk))
+                sink.write(chunk)
+            os.fchmod(sink.fileno(), permissions | stat.S_IRUSR | stat.S_IWUSR)
+
+    def _link(self, parts: list[str], text: str) -> None:
+        if not text or "\0" in text or os.path.isabs(text):
+            return
+        parent = self._mkdirs(parts[:-1])
+        if parent is None:
+            return
+        target = parent / parts[-1]
+        lexical = os.path.normpath(os.path.join(parent, text))
+        if not _inside(lexical, str(self.root)):
+            return
+        try:
+            os.symlink(text, target)
+        except FileExistsError:
+            return  # a file or directory of that name was in the package
+        if not _inside(os.path.realpath(target), self.real_root):
+            os.unlink(target)
+
+    def _drop_escaping_links(self) -> None:
+        """Remove every link whose real path is outside the root, until none is left.
+
+        A link checked alone can look fine and escape once later links exist (a chain
+        `a -> b/..`, `b -> c/d`, ...); removing one can change what others resolve to,
+        hence the loop.
+        """
+        while True:
+            removed = False
+            for directory, dirs, files in os.walk(self.root):
+                for name in [*dirs, *files]:
+                    path = os.path.join(directory, name)
+                    if os.path.islink(path) and not _inside(os.path.realpath(path), self.real_root):
+                        os.unlink(path)
+                        removed = True
+            if not removed:
+                return
+
+
+def _safe_parts(filename: str) -> list[str] | None:
+    """The path components to write, or None to skip the entry.
+
+    A leading `/` is dropped (the entry lands inside the root, as Info-ZIP's unzip does);
+    any `..` component skips the entry.
+    """
+    parts = [p for p in PurePosixPath(filename.replace("\\", "/")).parts if p not in ("/", ".")]
+    if not parts or any(p in ("..", "") for p in parts):
+        return None
+    return parts
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + os.sep)
 
 
 def _hex_digest(code_sha256: str) -> str:

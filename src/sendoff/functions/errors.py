@@ -97,6 +97,14 @@ def validation_error(value: object, path: str, constraint: str) -> ValidationFai
     )
 
 
+class InvalidZipFile(LambdaError):
+    """Invoke's own error for a package Lambda cannot unpack (botocore: 502, `Message`)."""
+
+    code = "InvalidZipFileException"
+    status = 502
+    message_key = "Message"
+
+
 class PreconditionFailed(LambdaError):
     code = "PreconditionFailedException"
     status = 412

@@ -8,8 +8,8 @@ from __future__ import annotations
 import time
 
 from sendoff.errors import Throttled
-from sendoff.executor import Executor, FunctionSpec, InvokeRequest, InvokeResult
-from sendoff.functions.errors import TooManyRequests
+from sendoff.executor import Executor, FunctionSpec, InvokeRequest, InvokeResult, PackageError
+from sendoff.functions.errors import InvalidZipFile, TooManyRequests
 from sendoff.functions.registry import Resolved
 from sendoff.metrics import Metrics
 from sendoff.model.ids import random_hex
@@ -121,6 +121,8 @@ class Invoker:
         except Throttled as exc:
             self.metrics.throttles.labels(name, resource).inc()
             raise TooManyRequests("Rate Exceeded.", reason=exc.reason) from exc
+        except PackageError as exc:  # a sync caller sees it; an async event retries it
+            raise InvalidZipFile(f"Lambda could not unzip the deployment package: {exc}") from exc
         self.metrics.invocations.labels(name, resource).inc()
         self.metrics.duration.labels(name, resource).observe(result.duration_ms)
         if result.function_error:

@@ -207,6 +207,31 @@ class FunctionRegistry:
         await self.docs.delete("version", _version_key(scope, name, qualifier))
         del state
 
+    async def code_in_use(self, code_sha256: str) -> bool:
+        """Whether any function's $LATEST or published version, in any account, runs this code.
+
+        The unpacked code cache and the stored blob are shared by content hash, so a copy
+        may be deleted only when this is false. A full scan: deletes are rare.
+        """
+        for kind, pick in (("function", "latest"), ("version", None)):
+            after: str | None = None
+            while True:
+                docs = await self.store.scan(kind, "", after=after, limit=1000)
+                for doc in docs:
+                    config = doc.value[pick] if pick else doc.value
+                    if config.get("code_sha256") == code_sha256:
+                        return True
+                if len(docs) < 1000:
+                    break
+                after = docs[-1].key
+        return False
+
+    async def code_of(self, scope: Scope, name: str, qualifier: str | None) -> set[str]:
+        """The code hashes that deleting `name` (or one version of it) may leave unused."""
+        if qualifier is not None and qualifier.isdigit():
+            return {(await self.get_version(scope, name, qualifier)).code_sha256}
+        return {config.code_sha256 for config in await self.list_versions(scope, name)}
+
     # ---- listing ----
     async def list_functions(
         self, scope: Scope, *, marker: str | None, limit: int

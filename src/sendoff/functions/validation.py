@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -12,7 +13,8 @@ import zipfile
 from collections.abc import Mapping
 from typing import Any
 
-from sendoff.functions.errors import InvalidParameterValue, validation_error
+from sendoff.executor.codecache import UNZIPPED_LIMIT, UNZIPPED_MESSAGE
+from sendoff.functions.errors import InvalidParameterValue, RequestTooLarge, validation_error
 
 ROLE_RE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 ENV_KEY_RE = re.compile(r"^[a-zA-Z]([a-zA-Z0-9_])+$")
@@ -28,6 +30,11 @@ RESERVED_ENV_KEYS = frozenset(
 )  # fmt: skip
 ENV_LIMIT_BYTES = 4096
 MAX_ZIP_BYTES = 50 * 1024 * 1024
+INLINE_ZIP_REQUEST_LIMIT = 69_905_067
+"""AWS's request limit for CreateFunction/UpdateFunctionCode with an inline ZipFile: the
+base64 of 50 MiB. Over it AWS answers 413 RequestEntityTooLargeException "Request must be
+smaller than 69905067 bytes for the CreateFunction operation" (LocalStack's
+LAMBDA_LIMITS_CREATE_FUNCTION_REQUEST_SIZE documents the same number)."""
 
 
 def check_range(value: Any, path: str, low: int, high: int) -> int:
@@ -106,7 +113,21 @@ def check_runtime_handler(runtime: Any, handler: Any) -> tuple[str, str]:
     return runtime, handler
 
 
-def decode_zip(zip_b64: Any) -> bytes:
+async def read_package(zip_b64: Any, *, operation: str) -> tuple[bytes, str]:
+    """Decode and check an inline ZipFile; returns the zip bytes and their CodeSha256.
+
+    Runs in a worker thread: decoding, hashing and reading the central directory of a
+    50 MB package take long enough to stall every other request if run on the loop.
+    """
+    return await asyncio.to_thread(_read_package, zip_b64, operation)
+
+
+def _read_package(zip_b64: Any, operation: str) -> tuple[bytes, str]:
+    data = decode_zip(zip_b64, operation=operation)
+    return data, code_sha256(data)
+
+
+def decode_zip(zip_b64: Any, *, operation: str = "CreateFunction") -> bytes:
     """ZipFile arrives base64-encoded in the JSON body (botocore encodes blobs)."""
     if not isinstance(zip_b64, str):
         raise InvalidParameterValue("ZipFile must be base64-encoded zip bytes")
@@ -115,16 +136,32 @@ def decode_zip(zip_b64: Any) -> bytes:
     except (binascii.Error, ValueError) as exc:
         raise InvalidParameterValue("Could not decode ZipFile: invalid base64") from exc
     if len(data) > MAX_ZIP_BYTES:
-        raise InvalidParameterValue(f"Unzipped size must be smaller than {MAX_ZIP_BYTES} bytes")
+        # the request limit (api.body_limit) normally answers first, with the same words
+        raise RequestTooLarge(
+            f"Request must be smaller than {INLINE_ZIP_REQUEST_LIMIT} bytes for the"
+            f" {operation} operation"
+        )
+    check_package(data)
+    return data
+
+
+def check_package(data: bytes) -> None:
+    """Refuse a zip that is not one, or whose declared unzipped size is over AWS's quota.
+
+    Only the central directory is read (no decompression), so this is cheap; the sizes
+    it declares can lie, which is why unpacking counts the bytes it really writes
+    (executor.codecache) and stops at the same limit.
+    """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if archive.testzip() is not None:
-                raise zipfile.BadZipFile("corrupt member")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as exc:
+            declared = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
         raise InvalidParameterValue(
             "Could not unzip uploaded file. Please check your file, then try to upload again."
         ) from exc
-    return data
+    if declared >= UNZIPPED_LIMIT:
+        # "smaller than": a package of exactly the limit is refused too (as LocalStack does)
+        raise InvalidParameterValue(UNZIPPED_MESSAGE)
 
 
 def code_sha256(data: bytes) -> str:
