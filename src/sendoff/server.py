@@ -21,6 +21,8 @@ from sendoff.api.lambda_functions import FunctionsApi
 from sendoff.api.lambda_invoke import InvokeApi
 from sendoff.api.lambda_versions import VersionsApi
 from sendoff.api.protocols import ProtocolRouter
+from sendoff.auth.gate import Authenticator, AuthGate
+from sendoff.auth.urls import CodeUrls
 from sendoff.config.settings import Settings
 from sendoff.delivery import Deliveries
 from sendoff.destinations import DestinationRouter
@@ -58,6 +60,8 @@ class Services:
     scheduler: Scheduler
     deliveries: Deliveries
     metrics: Metrics
+    auth: Authenticator
+    code_urls: CodeUrls
     routes: list[BaseRoute] = field(default_factory=list)
     fast_routes: list[tuple[str, Any]] = field(default_factory=list)  # see api.app.SendoffApp
     extra_health: dict[str, Any] = field(default_factory=dict)
@@ -72,11 +76,14 @@ class Services:
 
 def build_services(settings: Settings) -> Services:
     store = open_store(settings.resolved_store_url)
+    auth = Authenticator(store)
+    code_urls = CodeUrls(store)
     executor = Executor(
         ExecutorSettings(
             cache_dir=settings.data_dir / "code-cache",
             endpoint_url=settings.endpoint_url,
             idle_timeout_s=settings.idle_timeout_s,
+            session_credentials=auth.function_credentials,
         ),
         StoreCodeSource(store),
     )
@@ -96,7 +103,10 @@ def build_services(settings: Settings) -> Services:
         scheduler=scheduler,
         deliveries=deliveries,
         metrics=metrics,
+        auth=auth,
+        code_urls=code_urls,
     )
+    services.startup_hooks += [auth.start, code_urls.start]
     configs = EventConfigs(registry)
     lambda_async = AsyncInvocations(
         store=store,
@@ -113,7 +123,9 @@ def build_services(settings: Settings) -> Services:
     deliveries.register("lambda", lambda_async)
     deliveries.on_failed(_count_delivery_failure(metrics))
     edge = LambdaEdge(account_id=settings.account_id, default_region=settings.region)
-    services.routes += FunctionsApi(edge, registry, executor.stop_function).routes()
+    services.routes += FunctionsApi(
+        edge, registry, executor.stop_function, code_token=code_urls.token
+    ).routes()
     services.routes += VersionsApi(edge, registry).routes()
     invoke_api = InvokeApi(edge, registry, invoker, lambda_async)
     services.routes += invoke_api.routes()
@@ -127,6 +139,9 @@ def build_services(settings: Settings) -> Services:
     install_sqs(services)
     install_sns(services)
     install_events(services)
+    from sendoff.api.sts import install as install_sts
+
+    install_sts(services)
     from sendoff.iac.wiring import install as install_stacks
 
     install_stacks(services)
@@ -187,9 +202,19 @@ def build_asgi(services: Services) -> Starlette:
         router=services.router,
         health=health,
         get_blob=services.store.get_blob,
+        code_digest=services.code_urls.digest,
         startup=startup,
         shutdown=shutdown,
+        gate=_gate(services),
     )
+
+
+def _gate(services: Services) -> AuthGate | None:
+    """The authentication check under ``--auth sigv4`` (sendoff.auth.gate), else None."""
+    settings = services.settings
+    if settings.resolved_auth != "sigv4":
+        return None
+    return AuthGate(services.auth, metrics_token=settings.metrics_token)
 
 
 def work(settings: Settings) -> None:

@@ -9,6 +9,10 @@ from starlette.requests import Request
 
 from sendoff.model.ids import ordered_id
 
+CALLER_KEY = "sendoff.caller"
+"""The ASGI scope key where the authentication gate (sendoff.auth.gate) puts the verified
+caller; its ``account_id`` overrides the server's default account."""
+
 _CREDENTIAL_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 
 
@@ -36,8 +40,9 @@ def request_context(request: Request, *, account_id: str, default_region: str) -
         parts = request.query_params["X-Amz-Credential"].split("/")
         if len(parts) >= 4:
             region, service = parts[2], parts[3]
+    caller = request.scope.get(CALLER_KEY)
     return RequestContext(
-        account_id=account_id,
+        account_id=account_id if caller is None else caller.account_id,
         region=region or default_region,
         request_id=ordered_id(),
         host=request.headers.get("host", "localhost"),

@@ -158,7 +158,7 @@ class BotoCloud:
         # older code (a rollback): the server keeps every zip it was given, by digest
         digest = base64.b64decode(sha)
         token = base64.urlsafe_b64encode(digest).decode().rstrip("=")
-        response = _request(self.http, "GET", f"/_sendoff/code/{token}")
+        response = _request(self.http, "GET", f"/_sendoff/blobs/{token}")
         if response.status_code != 200:
             raise IacError(f"the code {sha} of {local.get('Path', '?')} is not available")
         return response.content

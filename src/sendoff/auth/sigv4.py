@@ -1,0 +1,324 @@
+"""Verify AWS Signature Version 4 with botocore's signer as the reference.
+
+A request is parsed once (:func:`parse`: header-signed or presigned), its secret looked up
+by the caller, then :func:`verify` re-signs it with botocore's ``SigV4Auth`` (canonical
+request, string to sign, signature) and compares in constant time. Only the inputs are
+ours: the path and query exactly as sent (``raw_path``, ``query_string``: Starlette has
+already decoded ``path``), the headers the client listed in ``SignedHeaders`` and nothing
+else, and the timestamp from ``X-Amz-Date`` (or ``Date``).
+
+Payload: ``x-amz-content-sha256`` set to a hex hash must equal the body's SHA-256;
+``UNSIGNED-PAYLOAD`` and ``STREAMING-*`` are signed as they are (for
+``STREAMING-AWS4-HMAC-SHA256-PAYLOAD`` this checks the seed signature; the per-chunk
+signatures only S3 uses are not checked). Without the header the body's hash is signed,
+as every non-S3 SDK does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote
+
+from botocore.auth import SigV4Auth
+from botocore.compat import HTTPHeaders
+from botocore.credentials import Credentials
+
+SKEW_S = 15 * 60
+MAX_PRESIGN_EXPIRES_S = 7 * 24 * 3600
+ALGORITHM = "AWS4-HMAC-SHA256"
+UNSIGNED = "UNSIGNED-PAYLOAD"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_TS_FORMAT = "%Y%m%dT%H%M%SZ"
+
+
+class AuthFailure(Exception):
+    """Why a request is not authenticated. ``kind`` picks the wire code (auth.wire):
+
+    ``missing``, ``incomplete``, ``unknown_key``, ``bad_signature``, ``expired`` (clock
+    skew; the message is AWS's), ``presign_expired``, ``token_expired``.
+    """
+
+    def __init__(self, kind: str, message: str = "") -> None:
+        super().__init__(message or kind)
+        self.kind = kind
+        self.message = message
+
+
+@dataclass(frozen=True, kw_only=True)
+class Incoming:
+    """One request as received: nothing decoded."""
+
+    method: str
+    raw_path: str
+    query_string: str
+    headers: Sequence[tuple[str, str]]  # lower-case names, in order
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Parsed:
+    access_key_id: str
+    scope_date: str
+    region: str
+    service: str
+    signed_headers: tuple[str, ...]
+    signature: str
+    timestamp: str  # YYYYMMDDTHHMMSSZ
+    presigned: bool
+    expires_s: int = 0
+    security_token: str | None = None
+    query: list[tuple[str, str]] = field(default_factory=list)  # decoded, without signature
+
+
+def _query_pairs(query_string: str) -> list[tuple[str, str]]:
+    pairs = []
+    for part in query_string.split("&"):
+        if part:
+            key, _, value = part.partition("=")
+            pairs.append((unquote(key), unquote(value)))
+    return pairs
+
+
+def parse(request: Incoming) -> Parsed:
+    """The signature's parts, or AuthFailure (``missing`` / ``incomplete``)."""
+    authorization = request.header("authorization")
+    query = _query_pairs(request.query_string) if request.query_string else []
+    presigned = any(k == "X-Amz-Algorithm" for k, _ in query)
+    if authorization is not None and presigned:
+        raise AuthFailure(
+            "incomplete",
+            "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as"
+            " HTTP header.",
+        )
+    if presigned:
+        return _parse_query(query)
+    if not authorization or not authorization.startswith("AWS4-"):
+        raise AuthFailure("missing")
+    return _parse_header(request, authorization, query)
+
+
+def _scope(credential: str, where: str) -> tuple[str, str, str, str]:
+    parts = credential.split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request":
+        raise AuthFailure(
+            "incomplete",
+            "Credential must have exactly 5 slash-delimited elements, e.g."
+            f" keyid/date/region/service/term, got '{credential}'{where}",
+        )
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def _parse_header(request: Incoming, authorization: str, query: list[tuple[str, str]]) -> Parsed:
+    algorithm, _, rest = authorization.partition(" ")
+    params: dict[str, str] = {}
+    for item in rest.split(","):
+        key, eq, value = item.strip().partition("=")
+        if eq:
+            params[key] = value
+    missing = [p for p in ("Credential", "Signature", "SignedHeaders") if not params.get(p)]
+    timestamp = request.header("x-amz-date")
+    if timestamp is None and request.header("date") is not None:
+        timestamp = _from_http_date(request.header("date") or "")
+    message = "".join(f"Authorization header requires '{p}' parameter. " for p in missing)
+    if timestamp is None:
+        message += (
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
+        )
+    if message:
+        raise AuthFailure("incomplete", message + f"Authorization={algorithm}")
+    if algorithm != ALGORITHM:
+        raise AuthFailure(
+            "incomplete", f"Unsupported AWS 'algorithm': '{algorithm}' (only {ALGORITHM} for now)."
+        )
+    key_id, date, region, service = _scope(params["Credential"], "")
+    assert timestamp is not None
+    return Parsed(
+        access_key_id=key_id,
+        scope_date=date,
+        region=region,
+        service=service,
+        signed_headers=tuple(params["SignedHeaders"].split(";")),
+        signature=params["Signature"],
+        timestamp=_check_timestamp(timestamp),
+        presigned=False,
+        security_token=request.header("x-amz-security-token"),
+        query=query,
+    )
+
+
+def _parse_query(query: list[tuple[str, str]]) -> Parsed:
+    values = dict(query)
+    required = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders",
+                "X-Amz-Date")  # fmt: skip
+    missing = [p for p in required if not values.get(p)]
+    if missing:
+        message = "".join(f"AWS query-string parameters must include '{p}'. " for p in missing)
+        raise AuthFailure("incomplete", message + "Re-examine the query-string parameters.")
+    if values["X-Amz-Algorithm"] != ALGORITHM:
+        raise AuthFailure(
+            "incomplete",
+            f"Unsupported AWS 'algorithm': '{values['X-Amz-Algorithm']}' (only {ALGORITHM} for"
+            " now).",
+        )
+    try:
+        expires = int(values.get("X-Amz-Expires", "3600"))
+    except ValueError:
+        raise AuthFailure("incomplete", "X-Amz-Expires must be a number of seconds.") from None
+    if not 0 <= expires <= MAX_PRESIGN_EXPIRES_S:
+        raise AuthFailure(
+            "incomplete", "X-Amz-Expires must be less than a week (in seconds) that is 604800"
+        )
+    key_id, date, region, service = _scope(values["X-Amz-Credential"], "")
+    return Parsed(
+        access_key_id=key_id,
+        scope_date=date,
+        region=region,
+        service=service,
+        signed_headers=tuple(values["X-Amz-SignedHeaders"].split(";")),
+        signature=values["X-Amz-Signature"],
+        timestamp=_check_timestamp(values["X-Amz-Date"]),
+        presigned=True,
+        expires_s=expires,
+        security_token=values.get("X-Amz-Security-Token"),
+        query=[(k, v) for k, v in query if k != "X-Amz-Signature"],
+    )
+
+
+def _from_http_date(value: str) -> str | None:
+    try:
+        return parsedate_to_datetime(value).astimezone(UTC).strftime(_TS_FORMAT)
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_timestamp(timestamp: str) -> str:
+    try:
+        datetime.strptime(timestamp, _TS_FORMAT)
+    except ValueError:
+        raise AuthFailure(
+            "incomplete",
+            f"Date must be in ISO-8601 'basic format'. Got '{timestamp}'. See"
+            " http://en.wikipedia.org/wiki/ISO_8601",
+        ) from None
+    return timestamp
+
+
+def _epoch(timestamp: str) -> float:
+    return datetime.strptime(timestamp, _TS_FORMAT).replace(tzinfo=UTC).timestamp()
+
+
+def _stamp(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime(_TS_FORMAT)
+
+
+def check_time(parsed: Parsed, now: float) -> None:
+    """Clock skew (±15 min, AWS's messages) or a presigned URL past its expiry."""
+    signed_at = _epoch(parsed.timestamp)
+    if parsed.presigned:
+        if now > signed_at + parsed.expires_s:
+            raise AuthFailure("presign_expired", "Request has expired.")
+        if signed_at > now + SKEW_S:
+            raise AuthFailure(
+                "expired",
+                f"Signature not yet current: {parsed.timestamp} is still later than"
+                f" {_stamp(now + SKEW_S)} ({_stamp(now)} + 15 min.)",
+            )
+        return
+    if signed_at < now - SKEW_S:
+        raise AuthFailure(
+            "expired",
+            f"Signature expired: {parsed.timestamp} is now earlier than {_stamp(now - SKEW_S)}"
+            f" ({_stamp(now)} - 15 min.)",
+        )
+    if signed_at > now + SKEW_S:
+        raise AuthFailure(
+            "expired",
+            f"Signature not yet current: {parsed.timestamp} is still later than"
+            f" {_stamp(now + SKEW_S)} ({_stamp(now)} + 15 min.)",
+        )
+
+
+class _Reference(SigV4Auth):  # type: ignore[misc]  # botocore is untyped
+    """botocore's signer, told exactly which headers were signed, and with the derived
+    signing key cached per (secret, date, region, service) as the SDKs do."""
+
+    def __init__(self, secret: str, parsed: Parsed, headers: HTTPHeaders) -> None:
+        super().__init__(Credentials(parsed.access_key_id, secret), parsed.service, parsed.region)
+        self._signed = headers
+
+    def headers_to_sign(self, request: Any) -> HTTPHeaders:
+        return self._signed
+
+    def signature(self, string_to_sign: str, request: Any) -> str:
+        key = _signing_key(
+            self.credentials.secret_key,
+            request.context["timestamp"][0:8],
+            self._region_name,
+            self._service_name,
+        )
+        return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=1024)
+def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    key = f"AWS4{secret}".encode()
+    for part in (date, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+class _Request:
+    """The attributes botocore's SigV4Auth reads from a request (an AWSRequest without
+    the preparation it does for sending)."""
+
+    def __init__(self, request: Incoming, parsed: Parsed, payload_hash: str | None) -> None:
+        self.method = request.method
+        self.url = "http://sendoff" + request.raw_path
+        self.params = parsed.query
+        self.headers = HTTPHeaders()
+        if payload_hash is not None:
+            self.headers["X-Amz-Content-SHA256"] = payload_hash
+        self.body = request.body
+        self.context = {"timestamp": parsed.timestamp}
+
+
+def verify(request: Incoming, parsed: Parsed, secret: str) -> None:
+    """Recompute the signature with ``secret``; AuthFailure(``bad_signature``) if it
+    differs or the body does not match its declared hash."""
+    signed = HTTPHeaders()
+    for name in parsed.signed_headers:
+        values = [v for k, v in request.headers if k == name]
+        if not values:
+            raise AuthFailure("bad_signature")
+        for value in values:
+            signed[name] = value
+    declared = request.header("x-amz-content-sha256")
+    if declared is not None and _HEX64.fullmatch(declared):
+        body_hash = hashlib.sha256(request.body).hexdigest()
+        if not hmac.compare_digest(declared, body_hash):
+            raise AuthFailure("bad_signature")
+    candidates: list[str | None] = [declared]
+    if parsed.presigned and declared is None:
+        candidates.append(UNSIGNED)  # S3-style presigned URLs sign UNSIGNED-PAYLOAD
+    signer = _Reference(secret, parsed, signed)
+    for payload_hash in candidates:
+        incoming = _Request(request, parsed, payload_hash)
+        canonical = signer.canonical_request(incoming)
+        expected = signer.signature(signer.string_to_sign(incoming, canonical), incoming)
+        if hmac.compare_digest(expected, parsed.signature):
+            return
+    raise AuthFailure("bad_signature")
