@@ -174,6 +174,7 @@ def build_asgi(services: Services) -> Starlette:
         await services.store.open()
         for hook in services.startup_hooks:
             await hook()
+        await _hint_without_keys(services)
         if services.settings.workers > 0:
             services.scheduler.start()
         children.start()
@@ -207,6 +208,30 @@ def build_asgi(services: Services) -> Starlette:
         shutdown=shutdown,
         gate=_gate(services),
     )
+
+
+def warn_about_auth(settings: Settings) -> None:
+    """``--auth none`` off loopback must be asked for (``auto`` gives sigv4 there), and
+    is said out loud at start-up."""
+    import sys
+
+    if settings.resolved_auth == "none" and not settings.loopback_only:
+        message = (
+            f"WARNING: authentication is off (--auth none) and sendoff listens on"
+            f" {settings.host}:{settings.port}: anyone who can reach this port can run code"
+            " on this machine. Use --auth sigv4 (and `sendoff credentials create`) unless"
+            " the network itself is trusted."
+        )
+        print(message, file=sys.stderr, flush=True)
+        log.warning(message)
+
+
+async def _hint_without_keys(services: Services) -> None:
+    if services.settings.resolved_auth == "sigv4" and not await services.auth.credentials.list():
+        log.warning(
+            "--auth sigv4 and no access keys yet: create one with `sendoff credentials create"
+            " --data-dir %s` (or --store URL)", services.settings.data_dir,
+        )  # fmt: skip
 
 
 def _gate(services: Services) -> AuthGate | None:
@@ -280,6 +305,7 @@ def _loop_factory() -> Any:
 def serve(settings: Settings) -> None:
     import uvicorn
 
+    warn_about_auth(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = build_asgi(build_services(settings))
     config = uvicorn.Config(

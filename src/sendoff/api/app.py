@@ -106,7 +106,7 @@ def build_app(
         Route("/_sendoff/code/{token}", code_endpoint, methods=["GET"]),
         Route("/_sendoff/blobs/{token}", blob_endpoint, methods=["GET"]),
         *routes,
-        Route("/", router.__call__, methods=["POST"]),
+        Route("/", router.__call__, methods=["POST", "GET"]),  # GET: presigned query calls
     ]
     fast_routes = [*fast, ("/", router.__call__)]
     return SendoffApp(routes=all_routes, lifespan=lifespan, fast=fast_routes, gate=gate)
