@@ -28,7 +28,6 @@ from typing import Any
 from urllib.parse import unquote
 
 from botocore.auth import SigV4Auth
-from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials
 
 SKEW_S = 15 * 60
@@ -205,20 +204,38 @@ def _from_http_date(value: str) -> str | None:
         return None
 
 
-def _check_timestamp(timestamp: str) -> str:
+@lru_cache(maxsize=256)
+def _epoch_or_none(timestamp: str) -> float | None:
+    """``YYYYMMDDTHHMMSSZ`` as epoch seconds (cached: within a second every request has the
+    same stamp, and strptime costs more than the rest of the parse)."""
+    if len(timestamp) != 16 or timestamp[8] != "T" or timestamp[15] != "Z":
+        return None
+    digits = timestamp[:8] + timestamp[9:15]
+    if not digits.isdigit():
+        return None
     try:
-        datetime.strptime(timestamp, _TS_FORMAT)
+        year, month, day = int(digits[0:4]), int(digits[4:6]), int(digits[6:8])
+        hour, minute, second = int(digits[8:10]), int(digits[10:12]), int(digits[12:14])
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError:
+        return None
+    return moment.timestamp()
+
+
+def _check_timestamp(timestamp: str) -> str:
+    if _epoch_or_none(timestamp) is None:
         raise AuthFailure(
             "incomplete",
             f"Date must be in ISO-8601 'basic format'. Got '{timestamp}'. See"
             " http://en.wikipedia.org/wiki/ISO_8601",
-        ) from None
+        )
     return timestamp
 
 
 def _epoch(timestamp: str) -> float:
-    return datetime.strptime(timestamp, _TS_FORMAT).replace(tzinfo=UTC).timestamp()
+    epoch = _epoch_or_none(timestamp)
+    assert epoch is not None  # checked by parse
+    return epoch
 
 
 def _stamp(epoch: float) -> str:
@@ -252,15 +269,33 @@ def check_time(parsed: Parsed, now: float) -> None:
         )
 
 
+class _Headers(dict[str, list[str]]):
+    """The part of botocore's ``HTTPHeaders`` (an ``email.message.Message``, slow to fill)
+    that its canonicalisation reads: iteration over lower-case names, ``get_all``, and
+    case-insensitive ``in`` / ``[]``."""
+
+    def add(self, name: str, value: str) -> None:
+        self.setdefault(name.lower(), []).append(value)
+
+    def get_all(self, name: str, failobj: Any = None) -> list[str] | Any:
+        return dict.get(self, name.lower(), failobj)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and dict.__contains__(self, name.lower())
+
+    def __getitem__(self, name: str) -> Any:
+        return dict.__getitem__(self, name.lower())[0]
+
+
 class _Reference(SigV4Auth):  # type: ignore[misc]  # botocore is untyped
     """botocore's signer, told exactly which headers were signed, and with the derived
     signing key cached per (secret, date, region, service) as the SDKs do."""
 
-    def __init__(self, secret: str, parsed: Parsed, headers: HTTPHeaders) -> None:
+    def __init__(self, secret: str, parsed: Parsed, headers: _Headers) -> None:
         super().__init__(Credentials(parsed.access_key_id, secret), parsed.service, parsed.region)
         self._signed = headers
 
-    def headers_to_sign(self, request: Any) -> HTTPHeaders:
+    def headers_to_sign(self, request: Any) -> _Headers:
         return self._signed
 
     def signature(self, string_to_sign: str, request: Any) -> str:
@@ -289,9 +324,9 @@ class _Request:
         self.method = request.method
         self.url = "http://sendoff" + request.raw_path
         self.params = parsed.query
-        self.headers = HTTPHeaders()
+        self.headers = _Headers()
         if payload_hash is not None:
-            self.headers["X-Amz-Content-SHA256"] = payload_hash
+            self.headers.add("X-Amz-Content-SHA256", payload_hash)
         self.body = request.body
         self.context = {"timestamp": parsed.timestamp}
 
@@ -299,13 +334,13 @@ class _Request:
 def verify(request: Incoming, parsed: Parsed, secret: str) -> None:
     """Recompute the signature with ``secret``; AuthFailure(``bad_signature``) if it
     differs or the body does not match its declared hash."""
-    signed = HTTPHeaders()
-    for name in parsed.signed_headers:
-        values = [v for k, v in request.headers if k == name]
-        if not values:
-            raise AuthFailure("bad_signature")
-        for value in values:
-            signed[name] = value
+    signed = _Headers()
+    wanted = set(parsed.signed_headers)
+    for name, value in request.headers:
+        if name in wanted:
+            signed.add(name, value)
+    if len(signed) != len(wanted):
+        raise AuthFailure("bad_signature")  # a signed header is missing
     declared = request.header("x-amz-content-sha256")
     if declared is not None and _HEX64.fullmatch(declared):
         body_hash = hashlib.sha256(request.body).hexdigest()
