@@ -20,6 +20,17 @@ from sendoff.auth.sigv4 import AuthFailure, Incoming, check_time, parse, verify
 KEY, SECRET = "AKIAAAAAAAAAAAAAAAAA", "s" * 40
 
 
+@pytest.fixture(autouse=True)
+def _fast_path_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every accepted request must be accepted by the fast canonical form alone."""
+    from sendoff.auth import sigv4
+
+    def fail(request: Incoming) -> None:
+        raise AssertionError(f"only botocore's canonical form matched {request.raw_path}")
+
+    monkeypatch.setattr(sigv4, "_reference_only", fail)
+
+
 def incoming(request: AWSRequest) -> Incoming:
     url = urlsplit(request.url)
     body = request.body or b""
@@ -65,6 +76,37 @@ def test_botocore_signatures_verify(url: str) -> None:
     request = sign("GET", url, headers={"X-Custom": "  two   spaces  "})
     assert accepts(request)
     assert not accepts(request, secret="t" * 40)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://h:4566/2015-03-31/functions/a%3Ab/invocations?Qualifier=%24LATEST",
+        "http://h:4566/./x/../2015-03-31//functions/?Marker=a%2Fb%20c&B=1&A=2&A=1&e=",
+        "http://h:4566/_sendoff/logs/f%20g?after=10&n=%E2%9C%93",
+    ],
+)
+def test_the_fast_canonical_request_is_botocores(url: str) -> None:
+    from botocore.compat import HTTPHeaders
+
+    from sendoff.auth import sigv4
+    from sendoff.auth.canonical import canonical_request
+
+    request = sign("POST", url, body=b"{}", headers={"X-A": " a  b ", "X-Amz-Target": "T.X"})
+    found = incoming(request)
+    parsed = parse(found)
+    signed: dict[str, list[str]] = {}
+    reference_headers = HTTPHeaders()
+    for name, value in found.headers:
+        if name in parsed.signed_headers:
+            signed.setdefault(name, []).append(value)
+            reference_headers[name] = value
+    reference = sigv4._Reference(SECRET, parsed, reference_headers)
+    expected = reference.canonical_request(sigv4._Request(found, parsed, None))
+    ours = canonical_request(method="POST", raw_path=found.raw_path, query=parsed.query,
+                             signed=signed, payload_hash=expected.rsplit("\n", 1)[1])  # fmt: skip
+    assert ours == expected
+    assert accepts(request)
 
 
 def test_region_and_service_come_from_the_scope() -> None:

@@ -138,7 +138,8 @@ class AuthGate:
         path: str = scope["path"]
         if _open_path(scope["method"], path):
             return None, receive
-        headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
+        # ASGI servers give header names in lower case
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         if path == "/metrics":
             return self._metrics(dict(headers).get("authorization")), receive
         body, receive = await _read_body(receive)
