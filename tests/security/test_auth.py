@@ -521,3 +521,59 @@ def test_none_off_loopback_warns(capsys: pytest.CaptureFixture[str]) -> None:
     warn_about_auth(Settings(host="0.0.0.0"))  # auto: sigv4 off loopback, nothing to say
     assert capsys.readouterr().err == ""
     assert Settings(host="0.0.0.0").resolved_auth == "sigv4"
+
+
+TEMPLATE = """
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::111111111111:role/r
+      Code:
+        ZipFile: |
+          def handler(event, context):
+              return "ok"
+      Environment:
+        Variables:
+          QUEUE_ARN: !GetAtt Queue.Arn
+"""
+
+
+def test_sendoff_deploy_signs_and_deploys_into_the_callers_account(
+    server: ServerProcess, keys: Any, tmp_path: Path
+) -> None:
+    template = tmp_path / "signed" / "template.yaml"
+    template.parent.mkdir()
+    template.write_text(TEMPLATE)
+    env_a = {
+        "AWS_ACCESS_KEY_ID": keys["a"]["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": keys["a"]["SecretAccessKey"],
+    }
+    done = sendoff_cli(
+        "--endpoint-url", server.url, "deploy", str(template), "--output", "json", env=env_a
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lam = client(server, "lambda", keys["a"])
+    functions = [
+        f for f in lam.list_functions()["Functions"] if f["FunctionName"].startswith("signed-")
+    ]
+    assert len(functions) == 1
+    queue_arn = functions[0]["Environment"]["Variables"]["QUEUE_ARN"]
+    assert queue_arn.split(":")[4] == ACCOUNT_A
+    env_b = {
+        "AWS_ACCESS_KEY_ID": keys["b"]["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": keys["b"]["SecretAccessKey"],
+    }
+    listed = sendoff_cli(
+        "--endpoint-url", server.url, "stacks", "list", "--output", "json", env=env_b
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "signed" not in [s["name"] for s in json.loads(listed.stdout)["stacks"]]
+    mine = sendoff_cli(
+        "--endpoint-url", server.url, "stacks", "list", "--output", "json", env=env_a
+    )
+    assert "signed" in [s["name"] for s in json.loads(mine.stdout)["stacks"]]
