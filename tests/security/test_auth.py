@@ -577,3 +577,39 @@ def test_sendoff_deploy_signs_and_deploys_into_the_callers_account(
         "--endpoint-url", server.url, "stacks", "list", "--output", "json", env=env_a
     )
     assert "signed" in [s["name"] for s in json.loads(mine.stdout)["stacks"]]
+
+
+def test_sendoffs_own_event_api_is_scoped_by_the_callers_account(
+    server: ServerProcess, keys: Any
+) -> None:
+    lam = client(server, "lambda", keys["a"])
+    name = create_python(lam)["FunctionName"]
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")
+    env_a = {
+        "AWS_ACCESS_KEY_ID": keys["a"]["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": keys["a"]["SecretAccessKey"],
+    }
+    env_b = {
+        "AWS_ACCESS_KEY_ID": keys["b"]["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": keys["b"]["SecretAccessKey"],
+    }
+
+    def listed(env: dict[str, str]) -> list[dict[str, Any]]:
+        done = sendoff_cli(
+            "--endpoint-url",
+            server.url,
+            "events",
+            "list",
+            name,
+            "--output",
+            "json",
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr
+        rows: list[dict[str, Any]] = json.loads(done.stdout)
+        return rows
+
+    rows = wait_until(lambda: listed(env_a), timeout=15, message="A sees its event")
+    assert listed(env_b) == []
+    show = sendoff_cli("--endpoint-url", server.url, "events", "show", rows[0]["id"], env=env_b)
+    assert show.returncode != 0
