@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -56,28 +56,35 @@ class AuthFailure(Exception):
         self.message = message
 
 
-@dataclass(frozen=True, kw_only=True)
 class Incoming:
-    """One request as received: nothing decoded."""
+    """One request as received: nothing decoded. ``headers`` are (lower-case name, value)
+    pairs in order; ``index`` maps each name to its first value."""
 
-    method: str
-    raw_path: str
-    query_string: str
-    headers: Sequence[tuple[str, str]]  # lower-case names, in order
-    body: bytes = b""
+    __slots__ = ("body", "headers", "index", "method", "query_string", "raw_path")
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        raw_path: str,
+        query_string: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes = b"",
+    ) -> None:
+        self.method = method
+        self.raw_path = raw_path
+        self.query_string = query_string
+        self.headers = headers
+        self.body = body
+        self.index: dict[str, str] = {}
+        for key, value in headers:
+            self.index.setdefault(key, value)
 
     def header(self, name: str) -> str | None:
-        return self._index.get(name)
-
-    @cached_property
-    def _index(self) -> dict[str, str]:
-        index: dict[str, str] = {}
-        for key, value in self.headers:
-            index.setdefault(key, value)
-        return index
+        return self.index.get(name)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)  # not frozen: built on every request, never changed
 class Parsed:
     access_key_id: str
     scope_date: str
@@ -141,12 +148,13 @@ def _parse_header(request: Incoming, authorization: str, query: list[tuple[str, 
     timestamp = request.header("x-amz-date")
     if timestamp is None and request.header("date") is not None:
         timestamp = _from_http_date(request.header("date") or "")
-    message = "".join(f"Authorization header requires '{p}' parameter. " for p in missing)
-    if timestamp is None:
-        message += (
-            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. "
-        )
-    if message:
+    if missing or timestamp is None:
+        message = "".join(f"Authorization header requires '{p}' parameter. " for p in missing)
+        if timestamp is None:
+            message += (
+                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date'"
+                " header. "
+            )
         raise AuthFailure("incomplete", message + f"Authorization={algorithm}")
     if algorithm != ALGORITHM:
         raise AuthFailure(
@@ -357,12 +365,19 @@ def verify(request: Incoming, parsed: Parsed, secret: str) -> None:
     """Recompute the signature with ``secret``; AuthFailure(``bad_signature``) if it
     differs or the body does not match its declared hash."""
     signed: dict[str, list[str]] = {}
-    wanted = set(parsed.signed_headers)
-    for name, value in request.headers:
-        if name in wanted:
-            signed.setdefault(name, []).append(value)
-    if len(signed) != len(wanted):
-        raise AuthFailure("bad_signature")  # a signed header is missing
+    if len(request.index) == len(request.headers):  # no repeated header: the usual case
+        for name in parsed.signed_headers:
+            value = request.index.get(name)
+            if value is None:
+                raise AuthFailure("bad_signature")  # a signed header is missing
+            signed[name] = [value]
+    else:
+        wanted = set(parsed.signed_headers)
+        for name, value in request.headers:
+            if name in wanted:
+                signed.setdefault(name, []).append(value)
+        if len(signed) != len(wanted):
+            raise AuthFailure("bad_signature")
     declared = request.header("x-amz-content-sha256")
     if declared is not None and _HEX64.fullmatch(declared):
         body_hash = hashlib.sha256(request.body).hexdigest()
@@ -383,7 +398,7 @@ def verify(request: Incoming, parsed: Parsed, secret: str) -> None:
         )
         digest = hashlib.sha256(canonical.encode()).hexdigest()
         to_sign = f"{ALGORITHM}\n{parsed.timestamp}\n{scope}\n{digest}"
-        expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        expected = hmac.digest(key, to_sign.encode(), "sha256").hex()
         if hmac.compare_digest(expected, parsed.signature):
             return
     # The reference: botocore's own canonical request (they should never disagree).
