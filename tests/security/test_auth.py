@@ -613,3 +613,30 @@ def test_sendoffs_own_event_api_is_scoped_by_the_callers_account(
     assert listed(env_b) == []
     show = sendoff_cli("--endpoint-url", server.url, "events", "show", rows[0]["id"], env=env_b)
     assert show.returncode != 0
+
+
+def test_functions_run_by_a_worker_process_call_back_with_their_credentials(
+    keys: Any, tmp_path: Path
+) -> None:
+    """The worker process mints the credentials, the API process verifies them: both read
+    the server secret from the shared store."""
+    data_dir = tmp_path / "wp"
+    key = create_key(data_dir, ACCOUNT_A)
+    proc = start_server(data_dir, "--auth", "sigv4", "--workers", "0", "--worker-processes", "1")
+    try:
+        lam, sqs = client(proc, "lambda", key), client(proc, "sqs", key)
+        url = sqs.create_queue(QueueName="from-worker")["QueueUrl"]
+        name = create_python(lam, source=CALLBACK, Timeout=30)["FunctionName"]
+        lam.invoke(
+            FunctionName=name, InvocationType="Event", Payload=json.dumps({"queue": url}).encode()
+        )
+
+        def received() -> str | None:
+            messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
+            return messages[0]["Body"] if messages else None
+
+        assert wait_until(received, timeout=60, message="the worker's function sent") == (
+            "from the function"
+        )
+    finally:
+        assert proc.stop() == 0, proc.log()[-3000:]
