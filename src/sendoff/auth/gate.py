@@ -25,13 +25,25 @@ from starlette.types import Message, Receive, Scope
 from sendoff.api.context import CALLER_KEY
 from sendoff.auth.credentials import Credential, Credentials, server_secret
 from sendoff.auth.session import SessionError, SessionIssuer
-from sendoff.auth.sigv4 import AuthFailure, Incoming, Parsed, check_time, parse, verify
+from sendoff.auth.sigv4 import (
+    HEX64,
+    AuthFailure,
+    Incoming,
+    Parsed,
+    check_time,
+    parse,
+    verify,
+)
 from sendoff.auth.wire import failure_response, protocol_of
 from sendoff.store import Store
 
 FOUND_TTL_S = 2.0
 """How long a looked-up key is trusted: a deleted key is refused within this time."""
 MISSING_TTL_S = 0.5
+MAX_SIGNED_BODY = 70_167_211
+"""The largest body read to check its signature: AWS's limit for a CreateFunction request
+(a 50 MB zip, base64 in JSON). Bodies sent as UNSIGNED-PAYLOAD or STREAMING-* are not read
+here (their size is for the body-size guard)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,13 +114,6 @@ class Authenticator:
         )
         return caller, credential.secret_access_key
 
-    async def authenticate(self, request: Incoming, parsed: Parsed | None = None) -> Caller:
-        parsed = parsed or parse(request)
-        check_time(parsed, self.clock())
-        caller, secret = await self.identify(parsed.access_key_id, parsed.security_token)
-        verify(request, parsed, secret)
-        return caller
-
     async def check_pair(self, access_key_id: str, secret: str) -> Caller | None:
         """The caller for a key id and secret typed into a form (console sign-in)."""
         try:
@@ -142,23 +147,30 @@ class AuthGate:
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
         if path == "/metrics":
             return self._metrics(dict(headers).get("authorization")), receive
-        body, receive = await _read_body(receive)
         raw_path = scope.get("raw_path") or path.encode()
         request = Incoming(
             method=scope["method"],
             raw_path=raw_path.decode("latin-1"),
             query_string=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
-            body=body,
         )
         parsed: Parsed | None = None
         try:
+            # everything that needs no body first: a stranger's body is never read
             parsed = parse(request)
-            scope[CALLER_KEY] = await self.authenticator.authenticate(request, parsed)
+            check_time(parsed, self.authenticator.clock())
+            caller, secret = await self.authenticator.identify(
+                parsed.access_key_id, parsed.security_token
+            )
+            declared = request.header("x-amz-content-sha256")
+            if declared is None or HEX64.fullmatch(declared):  # the body is signed: read it
+                request.body, receive = await _read_body(receive, request.header("content-length"))
+            verify(request, parsed, secret)
         except AuthFailure as failure:
             protocol = protocol_of(path, request.header("x-amz-target"))
             service = parsed.service if parsed is not None else None
             return failure_response(failure, protocol=protocol, service=service), receive
+        scope[CALLER_KEY] = caller
         return None, receive
 
     def _metrics(self, authorization: str | None) -> Response | None:
@@ -178,14 +190,22 @@ class AuthGate:
         return None
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
-    """The whole body, and a ``receive`` that hands it to the app as one message."""
+async def _read_body(receive: Receive, length: str | None) -> tuple[bytes, Receive]:
+    """The whole body (at most MAX_SIGNED_BODY), and a ``receive`` that hands it to the
+    app as one message."""
+    if length is not None and length.isdigit() and int(length) > MAX_SIGNED_BODY:
+        raise AuthFailure("too_large")
+    size = 0
     chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
             return b"", receive  # disconnected: nothing to verify, nothing to replay
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_SIGNED_BODY:
+            raise AuthFailure("too_large")
+        chunks.append(chunk)
         if not message.get("more_body", False):
             break
     body = b"".join(chunks)

@@ -39,7 +39,7 @@ SKEW_S = 15 * 60
 MAX_PRESIGN_EXPIRES_S = 7 * 24 * 3600
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED = "UNSIGNED-PAYLOAD"
-_HEX64 = re.compile(r"[0-9a-f]{64}")
+HEX64 = re.compile(r"[0-9a-f]{64}")
 _TS_FORMAT = "%Y%m%dT%H%M%SZ"
 
 
@@ -47,7 +47,7 @@ class AuthFailure(Exception):
     """Why a request is not authenticated. ``kind`` picks the wire code (auth.wire):
 
     ``missing``, ``incomplete``, ``unknown_key``, ``bad_signature``, ``expired`` (clock
-    skew; the message is AWS's), ``presign_expired``, ``token_expired``.
+    skew; the message is AWS's), ``presign_expired``, ``token_expired``, ``too_large``.
     """
 
     def __init__(self, kind: str, message: str = "") -> None:
@@ -379,7 +379,7 @@ def verify(request: Incoming, parsed: Parsed, secret: str) -> None:
         if len(signed) != len(wanted):
             raise AuthFailure("bad_signature")
     declared = request.header("x-amz-content-sha256")
-    if declared is not None and _HEX64.fullmatch(declared):
+    if declared is not None and HEX64.fullmatch(declared):
         body_hash = hashlib.sha256(request.body).hexdigest()
         if not hmac.compare_digest(declared, body_hash):
             raise AuthFailure("bad_signature")

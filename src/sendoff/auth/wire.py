@@ -36,6 +36,12 @@ _CODES: dict[str, tuple[str, str, int, str]] = {
     "incomplete": ("IncompleteSignatureException", "IncompleteSignature", 400, ""),
     "expired": ("InvalidSignatureException", "SignatureDoesNotMatch", 403, ""),
     "presign_expired": ("AccessDeniedException", "RequestExpired", 403, "Request has expired."),
+    "too_large": (
+        "RequestEntityTooLargeException",
+        "RequestEntityTooLarge",
+        413,
+        "Request must be smaller than 70167211 bytes for the operation",
+    ),
     "token_expired": (
         "ExpiredTokenException",
         "ExpiredToken",
