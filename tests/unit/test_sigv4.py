@@ -217,3 +217,16 @@ def test_session_tokens() -> None:
     with pytest.raises(SessionError) as info:
         issuer.verify(key, token)
     assert info.value.expired
+
+
+def test_botocore_is_the_fallback_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should the fast form ever disagree, botocore's canonical request decides."""
+    from sendoff.auth import sigv4
+
+    fallbacks: list[str] = []
+    monkeypatch.setattr(sigv4, "canonical_request", lambda **_: "not it")
+    monkeypatch.setattr(sigv4, "_reference_only", lambda r: fallbacks.append(r.raw_path))
+    request = sign("POST", "http://h/2015-03-31/functions/f/invocations?Qualifier=1", body=b"{}")
+    assert accepts(request)
+    assert fallbacks == ["/2015-03-31/functions/f/invocations"]
+    assert not accepts(request, secret="t" * 40)
