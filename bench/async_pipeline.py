@@ -115,9 +115,16 @@ async def raw_blast(
     return per * conns / (time.perf_counter() - start)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc): on a shared machine, CPU
+    per request is a steadier measure of a server's cost than requests per second."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def accepted_rate(
     url: str, port: int, path: str, count: int, key: dict[str, str] | None = None
-) -> tuple[float, str]:
+) -> tuple[float, str, int]:
     if shutil.which("wrk"):
         script = Path(tempfile.mkdtemp()) / "event.lua"
         _, headers, body = event_request("127.0.0.1", port, path, key)
@@ -132,9 +139,10 @@ def accepted_rate(
             check=True,
         ).stdout
         rate = next(float(line.split()[1]) for line in out.splitlines() if "Requests/sec" in line)
-        return rate, "wrk -t1 -c32 -d5s"
+        sent = next(int(line.split()[0]) for line in out.splitlines() if "requests in" in line)
+        return rate, "wrk -t1 -c32 -d5s", sent
     rate = asyncio.run(raw_blast("127.0.0.1", port, path, count, key=key))
-    return rate, "asyncio raw client, 16 conns"
+    return rate, "asyncio raw client, 16 conns", -(-count // 16) * 16
 
 
 def create_key(data_dir: Path) -> dict[str, str]:
@@ -185,9 +193,11 @@ def sendoff_figures(
             Code={"ZipFile": make_zip({"app.py": HANDLER})},
         )
         path = "/2015-03-31/functions/f/invocations"
-        results["accepted_per_s"], results["accept_client"] = accepted_rate(
-            server.url, server.port, path, events, key
-        )
+        cpu_before = cpu_seconds(server.process.pid)
+        rate, client_name, sent = accepted_rate(server.url, server.port, path, events, key)
+        cpu = cpu_seconds(server.process.pid) - cpu_before
+        results["accepted_per_s"], results["accept_client"] = rate, client_name
+        results["server_cpu_us_per_accept"] = cpu / sent * 1e6
     finally:
         server.stop()
     if accept_only:
@@ -377,16 +387,18 @@ def main() -> None:
     rows = {"sendoff": sendoff_figures(args.events, accept_only=only)}
     if args.sigv4:
         rows["sendoff-sigv4"] = sendoff_figures(args.events, sigv4=True, accept_only=only)
-        samples: dict[str, list[float]] = {
-            name: [rows[name]["accepted_per_s"]] for name in ("sendoff", "sendoff-sigv4")
+        measures = ("accepted_per_s", "server_cpu_us_per_accept")
+        samples = {
+            (name, m): [rows[name][m]] for name in ("sendoff", "sendoff-sigv4") for m in measures
         }
         for _ in range(args.rounds - 1):  # a shared machine is noisy: alternate, take medians
             for name, sigv4 in (("sendoff", False), ("sendoff-sigv4", True)):
                 figures = sendoff_figures(args.events, sigv4=sigv4, accept_only=True)
-                samples[name].append(figures["accepted_per_s"])
-        for name, values in samples.items():
-            rows[name]["accepted_samples"] = [round(v) for v in values]
-            rows[name]["accepted_per_s"] = statistics.median(values)
+                for m in measures:
+                    samples[name, m].append(figures[m])
+        for (name, m), values in samples.items():
+            rows[name][m + "_samples"] = [round(v) for v in values]
+            rows[name][m] = statistics.median(values)
     if not args.skip_wp1:
         rows["sendoff-wp1"] = sendoff_figures(args.events, *WORKER_PROCESS_ARGS, accept_only=only)
     if not args.skip_peers and not only:
@@ -403,6 +415,9 @@ def main() -> None:
     if "sendoff-sigv4" in rows:
         ratio = rows["sendoff-sigv4"]["accepted_per_s"] / rows["sendoff"]["accepted_per_s"]
         print(f"accepted/s ratio sigv4/default: {ratio:.2f} (cost {1 - ratio:.1%})")
+        cpu = [rows[n]["server_cpu_us_per_accept"] for n in ("sendoff", "sendoff-sigv4")]
+        print(f"server CPU per accepted invoke: {cpu[0]:.0f} us default, {cpu[1]:.0f} us sigv4"
+              f" (+{cpu[1] / cpu[0] - 1:.1%})")  # fmt: skip
     for ours in ("sendoff", "sendoff-wp1"):
         if ours not in rows:
             continue

@@ -38,7 +38,10 @@ def incoming(request: AWSRequest) -> Incoming:
         method=request.method,
         raw_path=url.path,
         query_string=url.query,
-        headers=[("host", url.netloc), *((k.lower(), v) for k, v in request.headers.items())],
+        raw_headers=[
+            (b"host", url.netloc.encode()),
+            *((k.lower().encode(), v.encode()) for k, v in request.headers.items()),
+        ],
         body=body if isinstance(body, bytes) else body.encode(),
     )
 
@@ -186,8 +189,8 @@ def test_clock_skew_messages(monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )  # fmt: skip
 def test_malformed_requests(headers: dict[str, str], kind: str) -> None:
-    request = Incoming(method="GET", raw_path="/", query_string="",
-                       headers=[(k.lower(), v) for k, v in headers.items()])  # fmt: skip
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    request = Incoming(method="GET", raw_path="/", query_string="", raw_headers=raw)
     with pytest.raises(AuthFailure) as info:
         parse(request)
     assert info.value.kind == kind

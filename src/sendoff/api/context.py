@@ -35,14 +35,18 @@ def region_and_service(authorization: str | None) -> tuple[str | None, str | Non
 
 
 def request_context(request: Request, *, account_id: str, default_region: str) -> RequestContext:
-    region, service = region_and_service(request.headers.get("authorization"))
-    if region is None and "X-Amz-Credential" in request.query_params:
-        parts = request.query_params["X-Amz-Credential"].split("/")
-        if len(parts) >= 4:
-            region, service = parts[2], parts[3]
     caller = request.scope.get(CALLER_KEY)
+    if caller is not None:  # verified (sendoff.auth.gate): its scope is already parsed
+        region, service = caller.region, caller.service
+        account_id = caller.account_id
+    else:
+        region, service = region_and_service(request.headers.get("authorization"))
+        if region is None and "X-Amz-Credential" in request.query_params:
+            parts = request.query_params["X-Amz-Credential"].split("/")
+            if len(parts) >= 4:
+                region, service = parts[2], parts[3]
     return RequestContext(
-        account_id=account_id if caller is None else caller.account_id,
+        account_id=account_id,
         region=region or default_region,
         request_id=ordered_id(),
         host=request.headers.get("host", "localhost"),

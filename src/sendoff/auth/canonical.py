@@ -43,18 +43,18 @@ def canonical_request(
     signed: Mapping[str, list[str]],
     payload_hash: str,
 ) -> str:
-    """``signed``: lower-case header name -> its values, for exactly the signed headers."""
+    """``signed``: lower-case header name -> its values, for exactly the signed headers.
+    Values are trimmed and inner runs of spaces folded (SigV4's Trimall), as botocore does."""
     names = sorted(signed)
-    headers = "\n".join(
-        f"{name}:{','.join(' '.join(v.split()) for v in signed[name])}" for name in names
-    )
-    return "\n".join(
-        (
-            method.upper(),
-            canonical_path(raw_path),
-            canonical_query(query),
-            headers + "\n",
-            ";".join(names),
-            payload_hash,
-        )
+    lines = []
+    for name in names:
+        values = signed[name]
+        if len(values) == 1:
+            lines.append(name + ":" + " ".join(values[0].split()))
+        else:
+            lines.append(name + ":" + ",".join(" ".join(v.split()) for v in values))
+    return (
+        f"{method.upper()}\n{canonical_path(raw_path)}\n{canonical_query(query)}\n"
+        + "\n".join(lines)
+        + f"\n\n{';'.join(names)}\n{payload_hash}"
     )

@@ -52,6 +52,8 @@ class Caller:
     access_key_id: str
     arn: str
     user_id: str
+    region: str | None = None  # of this request's credential scope
+    service: str | None = None
 
 
 class Authenticator:
@@ -64,6 +66,7 @@ class Authenticator:
         self.clock = clock
         self.issuer: SessionIssuer | None = None
         self._cache: dict[str, tuple[float, Credential | None]] = {}
+        self._callers: dict[tuple[Credential, str | None, str | None], Caller] = {}
 
     async def start(self) -> None:
         """Load the server secret (session tokens, code URLs) from the store."""
@@ -86,8 +89,12 @@ class Authenticator:
         self._cache[access_key_id] = (now + ttl, credential)
         return credential
 
-    async def identify(self, access_key_id: str, token: str | None) -> tuple[Caller, str]:
-        """The caller and secret key for an access key id, or AuthFailure."""
+    async def identify(
+        self, access_key_id: str, token: str | None, parsed: Parsed | None = None
+    ) -> tuple[Caller, str]:
+        """The caller (with the scope's region and service, when ``parsed`` is given) and
+        the secret key for an access key id, or AuthFailure."""
+        region, service = (parsed.region, parsed.service) if parsed is not None else (None, None)
         if access_key_id.startswith("ASIA"):
             if not token or self.issuer is None:
                 raise AuthFailure("unknown_key")
@@ -101,16 +108,26 @@ class Authenticator:
                 arn=f"arn:aws:sts::{claims.account_id}:assumed-role/"
                 f"{claims.function_name}-role/{claims.function_name}",
                 user_id=f"AROA{access_key_id[4:]}:{claims.function_name}",
+                region=region,
+                service=service,
             )
             return caller, secret
         credential = await self._credential(access_key_id)
         if credential is None:
             raise AuthFailure("unknown_key")
-        caller = Caller(
+        key = (credential, region, service)
+        known = self._callers.get(key)
+        if known is not None:  # one Caller per key and scope: built once, not per request
+            return known, credential.secret_access_key
+        if len(self._callers) > 10_000:
+            self._callers.clear()
+        caller = self._callers[key] = Caller(
             account_id=credential.account_id,
             access_key_id=access_key_id,
             arn=credential.arn,
             user_id=credential.user_id,
+            region=region,
+            service=service,
         )
         return caller, credential.secret_access_key
 
@@ -143,16 +160,16 @@ class AuthGate:
         path: str = scope["path"]
         if _open_path(scope["method"], path):
             return None, receive
-        # ASGI servers give header names in lower case
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        raw_headers = scope["headers"]  # ASGI: lower-case names
         if path == "/metrics":
-            return self._metrics(dict(headers).get("authorization")), receive
+            bearer = dict(raw_headers).get(b"authorization")
+            return self._metrics(bearer.decode("latin-1") if bearer else None), receive
         raw_path = scope.get("raw_path") or path.encode()
         request = Incoming(
             method=scope["method"],
             raw_path=raw_path.decode("latin-1"),
             query_string=scope.get("query_string", b"").decode("latin-1"),
-            headers=headers,
+            raw_headers=raw_headers,
         )
         parsed: Parsed | None = None
         try:
@@ -160,7 +177,7 @@ class AuthGate:
             parsed = parse(request)
             check_time(parsed, self.authenticator.clock())
             caller, secret = await self.authenticator.identify(
-                parsed.access_key_id, parsed.security_token
+                parsed.access_key_id, parsed.security_token, parsed
             )
             declared = request.header("x-amz-content-sha256")
             if declared is None or HEX64.fullmatch(declared):  # the body is signed: read it

@@ -57,10 +57,10 @@ class AuthFailure(Exception):
 
 
 class Incoming:
-    """One request as received: nothing decoded. ``headers`` are (lower-case name, value)
-    pairs in order; ``index`` maps each name to its first value."""
+    """One request as received, nothing decoded: ``raw_headers`` are the ASGI (lower-case
+    name, value) byte pairs in order. Values are decoded only when asked for."""
 
-    __slots__ = ("body", "headers", "index", "method", "query_string", "raw_path")
+    __slots__ = ("_index", "body", "method", "query_string", "raw_headers", "raw_path")
 
     def __init__(
         self,
@@ -68,20 +68,33 @@ class Incoming:
         method: str,
         raw_path: str,
         query_string: str,
-        headers: Sequence[tuple[str, str]],
+        raw_headers: Sequence[tuple[bytes, bytes]],
         body: bytes = b"",
     ) -> None:
         self.method = method
         self.raw_path = raw_path
         self.query_string = query_string
-        self.headers = headers
+        self.raw_headers = raw_headers
         self.body = body
-        self.index: dict[str, str] = {}
-        for key, value in headers:
-            self.index.setdefault(key, value)
+        self._index: dict[bytes, bytes] = dict(raw_headers)  # the last of repeated names
+
+    @property
+    def repeated(self) -> bool:
+        """Some header name appears more than once."""
+        return len(self._index) != len(self.raw_headers)
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.raw_headers]
 
     def header(self, name: str) -> str | None:
-        return self.index.get(name)
+        if self.repeated:
+            for key, value in self.raw_headers:  # the first, as HTTP readers take it
+                if key == name.encode():
+                    return value.decode("latin-1")
+            return None
+        raw = self._index.get(name.encode())
+        return None if raw is None else raw.decode("latin-1")
 
 
 @dataclass(kw_only=True, slots=True)  # not frozen: built on every request, never changed
@@ -139,17 +152,25 @@ def _scope(credential: str, where: str) -> tuple[str, str, str, str]:
 
 def _parse_header(request: Incoming, authorization: str, query: list[tuple[str, str]]) -> Parsed:
     algorithm, _, rest = authorization.partition(" ")
-    params: dict[str, str] = {}
+    credential = signed_headers = signature = ""
     for item in rest.split(","):
-        key, eq, value = item.strip().partition("=")
-        if eq:
-            params[key] = value
-    missing = [p for p in ("Credential", "Signature", "SignedHeaders") if not params.get(p)]
+        key, _, value = item.strip().partition("=")
+        if key == "Credential":
+            credential = value
+        elif key == "SignedHeaders":
+            signed_headers = value
+        elif key == "Signature":
+            signature = value
     timestamp = request.header("x-amz-date")
-    if timestamp is None and request.header("date") is not None:
-        timestamp = _from_http_date(request.header("date") or "")
-    if missing or timestamp is None:
-        message = "".join(f"Authorization header requires '{p}' parameter. " for p in missing)
+    if timestamp is None:
+        date = request.header("date")
+        timestamp = None if date is None else _from_http_date(date)
+    if not (credential and signed_headers and signature and timestamp):
+        present = {"Credential": credential, "Signature": signature,
+                   "SignedHeaders": signed_headers}  # fmt: skip
+        message = "".join(
+            f"Authorization header requires '{p}' parameter. " for p, v in present.items() if not v
+        )
         if timestamp is None:
             message += (
                 "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date'"
@@ -160,15 +181,14 @@ def _parse_header(request: Incoming, authorization: str, query: list[tuple[str, 
         raise AuthFailure(
             "incomplete", f"Unsupported AWS 'algorithm': '{algorithm}' (only {ALGORITHM} for now)."
         )
-    key_id, date, region, service = _scope(params["Credential"], "")
-    assert timestamp is not None
+    key_id, date, region, service = _scope(credential, "")
     return Parsed(
         access_key_id=key_id,
         scope_date=date,
         region=region,
         service=service,
-        signed_headers=tuple(params["SignedHeaders"].split(";")),
-        signature=params["Signature"],
+        signed_headers=tuple(signed_headers.split(";")),
+        signature=signature,
         timestamp=_check_timestamp(timestamp),
         presigned=False,
         security_token=request.header("x-amz-security-token"),
@@ -365,12 +385,13 @@ def verify(request: Incoming, parsed: Parsed, secret: str) -> None:
     """Recompute the signature with ``secret``; AuthFailure(``bad_signature``) if it
     differs or the body does not match its declared hash."""
     signed: dict[str, list[str]] = {}
-    if len(request.index) == len(request.headers):  # no repeated header: the usual case
+    if not request.repeated:  # the usual case
+        index = request._index
         for name in parsed.signed_headers:
-            value = request.index.get(name)
-            if value is None:
+            raw = index.get(name.encode())
+            if raw is None:
                 raise AuthFailure("bad_signature")  # a signed header is missing
-            signed[name] = [value]
+            signed[name] = [raw.decode("latin-1")]
     else:
         wanted = set(parsed.signed_headers)
         for name, value in request.headers:
