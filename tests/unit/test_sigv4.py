@@ -92,8 +92,8 @@ def test_botocore_signatures_verify(url: str) -> None:
 def test_the_fast_canonical_request_is_botocores(url: str) -> None:
     from botocore.compat import HTTPHeaders
 
-    from sendoff.auth import sigv4
     from sendoff.auth.canonical import canonical_request
+    from sendoff.auth.reference import BotoRequest, Reference
 
     request = sign("POST", url, body=b"{}", headers={"X-A": " a  b ", "X-Amz-Target": "T.X"})
     found = incoming(request)
@@ -104,8 +104,8 @@ def test_the_fast_canonical_request_is_botocores(url: str) -> None:
         if name in parsed.signed_headers:
             signed.setdefault(name, []).append(value)
             reference_headers[name] = value
-    reference = sigv4._Reference(SECRET, parsed, reference_headers)
-    expected = reference.canonical_request(sigv4._Request(found, parsed, None))
+    reference = Reference(SECRET, parsed, reference_headers)
+    expected = reference.canonical_request(BotoRequest(found, parsed, None))
     ours = canonical_request(method="POST", raw_path=found.raw_path, query=parsed.query,
                              signed=signed, payload_hash=expected.rsplit("\n", 1)[1])  # fmt: skip
     assert ours == expected

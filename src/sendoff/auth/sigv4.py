@@ -1,11 +1,12 @@
 """Verify AWS Signature Version 4 with botocore's signer as the reference.
 
 A request is parsed once (:func:`parse`: header-signed or presigned), its secret looked up
-by the caller, then :func:`verify` re-signs it with botocore's ``SigV4Auth`` (canonical
-request, string to sign, signature) and compares in constant time. Only the inputs are
-ours: the path and query exactly as sent (``raw_path``, ``query_string``: Starlette has
-already decoded ``path``), the headers the client listed in ``SignedHeaders`` and nothing
-else, and the timestamp from ``X-Amz-Date`` (or ``Date``).
+by the caller, then :func:`verify` re-signs it and compares in constant time: first with
+the direct canonical form of :mod:`sendoff.auth.canonical` (the hot path), then, only if
+that does not match, with botocore's ``SigV4Auth`` (:mod:`sendoff.auth.reference`), which
+decides. The inputs: the path and query exactly as sent (``raw_path``, ``query_string``:
+Starlette has already decoded ``path``), the headers the client listed in
+``SignedHeaders`` and nothing else, and the timestamp from ``X-Amz-Date`` (or ``Date``).
 
 Payload: ``x-amz-content-sha256`` set to a hex hash must equal the body's SHA-256;
 ``UNSIGNED-PAYLOAD`` and ``STREAMING-*`` are signed as they are (for
@@ -25,13 +26,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
-from typing import Any
 from urllib.parse import unquote
 
-from botocore.auth import SigV4Auth
-from botocore.credentials import Credentials
-
 from sendoff.auth.canonical import canonical_request
+from sendoff.auth.reference import BotoRequest, Headers, Reference
 
 log = logging.getLogger("sendoff.auth")
 
@@ -306,66 +304,12 @@ def check_time(parsed: Parsed, now: float) -> None:
         )
 
 
-class _Headers(dict[str, list[str]]):
-    """The part of botocore's ``HTTPHeaders`` (an ``email.message.Message``, slow to fill)
-    that its canonicalisation reads: iteration over lower-case names, ``get_all``, and
-    case-insensitive ``in`` / ``[]``."""
-
-    def add(self, name: str, value: str) -> None:
-        self.setdefault(name.lower(), []).append(value)
-
-    def get_all(self, name: str, failobj: Any = None) -> list[str] | Any:
-        return dict.get(self, name.lower(), failobj)
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and dict.__contains__(self, name.lower())
-
-    def __getitem__(self, name: str) -> Any:
-        return dict.__getitem__(self, name.lower())[0]
-
-
-class _Reference(SigV4Auth):  # type: ignore[misc]  # botocore is untyped
-    """botocore's signer, told exactly which headers were signed, and with the derived
-    signing key cached per (secret, date, region, service) as the SDKs do."""
-
-    def __init__(self, secret: str, parsed: Parsed, headers: _Headers) -> None:
-        super().__init__(Credentials(parsed.access_key_id, secret), parsed.service, parsed.region)
-        self._signed = headers
-
-    def headers_to_sign(self, request: Any) -> _Headers:
-        return self._signed
-
-    def signature(self, string_to_sign: str, request: Any) -> str:
-        key = _signing_key(
-            self.credentials.secret_key,
-            request.context["timestamp"][0:8],
-            self._region_name,
-            self._service_name,
-        )
-        return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
-
-
 @lru_cache(maxsize=1024)
 def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     key = f"AWS4{secret}".encode()
     for part in (date, region, service, "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
     return key
-
-
-class _Request:
-    """The attributes botocore's SigV4Auth reads from a request (an AWSRequest without
-    the preparation it does for sending)."""
-
-    def __init__(self, request: Incoming, parsed: Parsed, payload_hash: str | None) -> None:
-        self.method = request.method
-        self.url = "http://sendoff" + request.raw_path
-        self.params = parsed.query
-        self.headers = _Headers()
-        if payload_hash is not None:
-            self.headers.add("X-Amz-Content-SHA256", payload_hash)
-        self.body = request.body
-        self.context = {"timestamp": parsed.timestamp}
 
 
 _warned = False
@@ -423,9 +367,9 @@ def verify(request: Incoming, parsed: Parsed, secret: str) -> None:
         if hmac.compare_digest(expected, parsed.signature):
             return
     # The reference: botocore's own canonical request (they should never disagree).
-    signer = _Reference(secret, parsed, _Headers(signed))
+    signer = Reference(secret, parsed, Headers(signed))
     for payload_hash in candidates:
-        incoming = _Request(request, parsed, payload_hash)
+        incoming = BotoRequest(request, parsed, payload_hash)
         canonical = signer.canonical_request(incoming)
         expected = signer.signature(signer.string_to_sign(incoming, canonical), incoming)
         if hmac.compare_digest(expected, parsed.signature):
