@@ -1,6 +1,7 @@
 """Benchmark the asynchronous pipeline on the embedded default, against Celery and RQ.
 
     python bench/async_pipeline.py [--events 5000] [--rq-events 2000] [--skip-peers]
+                                   [--sigv4] [--accept-only]
 
 Measures, on a real ``sendoff server`` on the embedded SQLite store, twice: the default
 (one process: the APIs and the async worker share it) and ``--workers 0
@@ -13,7 +14,14 @@ Measures, on a real ``sendoff server`` on the embedded SQLite store, twice: the 
 * dispatch latency: from receiving the 202 to the handler starting (p50/p99), one event at
   a time;
 
-then the same work through Celery and RQ (Redis broker on 127.0.0.1:6379, db 15): accepted/s
+With ``--sigv4`` the default configuration runs a second time as ``sendoff server --auth
+sigv4`` with a key made by ``sendoff credentials create``: every request is signed (boto3
+for the API calls; the load generator precomputes one SigV4-signed Event invoke per
+connection, with its own body, and replays it: the server verifies every request in full,
+as it would a fresh signature) and the accepted/s ratio sigv4/default is printed.
+``--accept-only`` measures accepted/s alone (no end-to-end or latency phases).
+
+Then the same work through Celery and RQ (Redis broker on 127.0.0.1:6379, db 15): accepted/s
 is ``apply_async``/``enqueue`` calls per second, end-to-end is the last task's result pushed
 to a Redis list, dispatch latency is enqueue to task start. Figures are printed as a table
 with ratios against the peers measured in the same run. Redis must be running for the peers.
@@ -47,17 +55,48 @@ HANDLER = "import time\ndef handler(event, context):\n    return {'start': time.
 ROLE = "arn:aws:iam::000000000000:role/bench"
 
 
-async def raw_blast(host: str, port: int, path: str, count: int, conns: int = 16) -> float:
-    """Send ``count`` Event invokes (rounded up to a multiple of ``conns``) over ``conns``
-    keep-alive connections; return req/s."""
-    body = b'{"n": 1}'
-    request = (
-        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nX-Amz-Invocation-Type: Event\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
-    per = -(-count // conns)  # ceil: every connection sends the same number
+def event_request(
+    host: str, port: int, path: str, key: dict[str, str] | None, n: int = 1
+) -> tuple[bytes, dict[str, str], bytes]:
+    """One Event invoke: its raw HTTP/1.1 bytes, its headers and its body; SigV4-signed
+    (botocore) when ``key`` is given."""
+    body = b'{"n": %d}' % n
+    headers = {
+        "Host": f"{host}:{port}",
+        "X-Amz-Invocation-Type": "Event",
+        "Content-Type": "application/json",
+    }
+    if key is not None:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
 
-    async def worker() -> None:
+        request = AWSRequest(
+            method="POST", url=f"http://{host}:{port}{path}", data=body, headers=headers
+        )
+        creds = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+        SigV4Auth(creds, "lambda", "us-east-1").add_auth(request)
+        headers = dict(request.headers.items())
+    lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    raw = f"POST {path} HTTP/1.1\r\n{lines}Content-Length: {len(body)}\r\n\r\n".encode() + body
+    return raw, headers, body
+
+
+async def raw_blast(
+    host: str,
+    port: int,
+    path: str,
+    count: int,
+    conns: int = 16,
+    key: dict[str, str] | None = None,
+) -> float:
+    """Send ``count`` Event invokes (rounded up to a multiple of ``conns``) over ``conns``
+    keep-alive connections; return req/s. With ``key``, each connection replays its own
+    signed request (the server verifies every one)."""
+    per = -(-count // conns)  # ceil: every connection sends the same number
+    requests = [event_request(host, port, path, key, n)[0] for n in range(conns)]
+
+    async def worker(request: bytes) -> None:
         reader, writer = await asyncio.open_connection(host, port)
         for _ in range(per):
             writer.write(request)
@@ -72,16 +111,26 @@ async def raw_blast(host: str, port: int, path: str, count: int, conns: int = 16
         writer.close()
 
     start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(conns)))
+    await asyncio.gather(*(worker(request) for request in requests))
     return per * conns / (time.perf_counter() - start)
 
 
-def accepted_rate(url: str, port: int, path: str, count: int) -> tuple[float, str]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc): on a shared machine, CPU
+    per request is a steadier measure of a server's cost than requests per second."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def accepted_rate(
+    url: str, port: int, path: str, count: int, key: dict[str, str] | None = None
+) -> tuple[float, str, int]:
     if shutil.which("wrk"):
         script = Path(tempfile.mkdtemp()) / "event.lua"
+        _, headers, body = event_request("127.0.0.1", port, path, key)
         script.write_text(
-            'wrk.method = "POST"\nwrk.body = \'{"n": 1}\'\n'
-            'wrk.headers["X-Amz-Invocation-Type"] = "Event"\n'
+            f"wrk.method = \"POST\"\nwrk.body = '{body.decode()}'\n"
+            + "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in headers.items() if k != "Host")
         )
         out = subprocess.run(
             ["wrk", "-t1", "-c32", "-d5s", "-s", str(script), f"{url}{path}"],
@@ -90,16 +139,52 @@ def accepted_rate(url: str, port: int, path: str, count: int) -> tuple[float, st
             check=True,
         ).stdout
         rate = next(float(line.split()[1]) for line in out.splitlines() if "Requests/sec" in line)
-        return rate, "wrk -t1 -c32 -d5s"
-    return asyncio.run(raw_blast("127.0.0.1", port, path, count)), "asyncio raw client, 16 conns"
+        sent = next(int(line.split()[0]) for line in out.splitlines() if "requests in" in line)
+        return rate, "wrk -t1 -c32 -d5s", sent
+    rate = asyncio.run(raw_blast("127.0.0.1", port, path, count, key=key))
+    return rate, "asyncio raw client, 16 conns", -(-count // 16) * 16
 
 
-def sendoff_figures(events: int, *server_args: str) -> dict[str, Any]:
+def create_key(data_dir: Path) -> dict[str, str]:
+    """``sendoff credentials create`` on a server's data dir (before it starts)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "sendoff.cli.main", "credentials", "create",
+         "--data-dir", str(data_dir), "--output", "json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    key: dict[str, str] = json.loads(done.stdout)
+    return key
+
+
+def keyed_client(url: str, service: str, key: dict[str, str] | None) -> Any:
+    if key is None:
+        return client_for(url, service)
+    import boto3
+    from botocore.config import Config
+
+    make: Any = boto3.client
+    return make(
+        service,
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        config=Config(retries={"max_attempts": 1}, read_timeout=120),
+    )
+
+
+def sendoff_figures(
+    events: int, *server_args: str, sigv4: bool = False, accept_only: bool = False
+) -> dict[str, Any]:
     data = Path(tempfile.mkdtemp(prefix="sendoff-bench-"))
+    if sigv4:
+        server_args = (*server_args, "--auth", "sigv4")
     results: dict[str, Any] = {"server_args": " ".join(server_args)}
+    key = create_key(data / "accept") if sigv4 else None
     server = start_server(data / "accept", *server_args)
     try:
-        lam = client_for(server.url, "lambda")
+        lam = keyed_client(server.url, "lambda", key)
         lam.create_function(
             FunctionName="f",
             Runtime="python3.12",
@@ -108,16 +193,21 @@ def sendoff_figures(events: int, *server_args: str) -> dict[str, Any]:
             Code={"ZipFile": make_zip({"app.py": HANDLER})},
         )
         path = "/2015-03-31/functions/f/invocations"
-        results["accepted_per_s"], results["accept_client"] = accepted_rate(
-            server.url, server.port, path, events
-        )
+        cpu_before = cpu_seconds(server.process.pid)
+        rate, client_name, sent = accepted_rate(server.url, server.port, path, events, key)
+        cpu = cpu_seconds(server.process.pid) - cpu_before
+        results["accepted_per_s"], results["accept_client"] = rate, client_name
+        results["server_cpu_us_per_accept"] = cpu / sent * 1e6
     finally:
         server.stop()
+    if accept_only:
+        return results
 
+    key = create_key(data / "e2e") if sigv4 else None
     server = start_server(data / "e2e", *server_args)
     try:
-        lam = client_for(server.url, "lambda")
-        sqs = client_for(server.url, "sqs")
+        lam = keyed_client(server.url, "lambda", key)
+        sqs = keyed_client(server.url, "sqs", key)
         queue_url = sqs.create_queue(QueueName="records")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
@@ -140,16 +230,15 @@ def sendoff_figures(events: int, *server_args: str) -> dict[str, Any]:
             return int(attrs["ApproximateNumberOfMessages"])
 
         # warm up the environments of whichever process runs async events
-        asyncio.run(raw_blast("127.0.0.1", server.port, "/2015-03-31/functions/f/invocations", 64))
+        invocations = "/2015-03-31/functions/f/invocations"
+        asyncio.run(raw_blast("127.0.0.1", server.port, invocations, 64, key=key))
         wait_until(lambda: delivered() >= 64, timeout=60, interval=0.05)
         sqs.purge_queue(QueueUrl=queue_url)
         wait_until(lambda: delivered() == 0, timeout=60, interval=0.05)
 
         events = -(-events // 16) * 16
         start = time.perf_counter()
-        asyncio.run(
-            raw_blast("127.0.0.1", server.port, "/2015-03-31/functions/f/invocations", events)
-        )
+        asyncio.run(raw_blast("127.0.0.1", server.port, invocations, events, key=key))
         wait_until(lambda: delivered() >= events, timeout=600, interval=0.05)
         results["end_to_end_per_s"] = events / (time.perf_counter() - start)
         sqs.purge_queue(QueueUrl=queue_url)
@@ -286,23 +375,52 @@ def main() -> None:
         help="events for RQ (about 70/s end to end here); Celery runs --events",
     )  # fmt: skip
     parser.add_argument("--skip-peers", action="store_true")
+    parser.add_argument("--sigv4", action="store_true", help="also run with --auth sigv4")
+    parser.add_argument("--accept-only", action="store_true", help="measure accepted/s only")
+    parser.add_argument("--skip-wp1", action="store_true", help="skip the worker-process row")
+    parser.add_argument(
+        "--rounds", type=int, default=1,
+        help="with --sigv4: alternate default and sigv4 accepted/s runs N times; medians",
+    )  # fmt: skip
     args = parser.parse_args()
-    rows = {
-        "sendoff": sendoff_figures(args.events),
-        "sendoff-wp1": sendoff_figures(args.events, *WORKER_PROCESS_ARGS),
-    }
-    if not args.skip_peers:
+    only = args.accept_only
+    rows = {"sendoff": sendoff_figures(args.events, accept_only=only)}
+    if args.sigv4:
+        rows["sendoff-sigv4"] = sendoff_figures(args.events, sigv4=True, accept_only=only)
+        measures = ("accepted_per_s", "server_cpu_us_per_accept")
+        samples = {
+            (name, m): [rows[name][m]] for name in ("sendoff", "sendoff-sigv4") for m in measures
+        }
+        for _ in range(args.rounds - 1):  # a shared machine is noisy: alternate, take medians
+            for name, sigv4 in (("sendoff", False), ("sendoff-sigv4", True)):
+                figures = sendoff_figures(args.events, sigv4=sigv4, accept_only=True)
+                for m in measures:
+                    samples[name, m].append(figures[m])
+        for (name, m), values in samples.items():
+            rows[name][m + "_samples"] = [round(v) for v in values]
+            rows[name][m] = statistics.median(values)
+    if not args.skip_wp1:
+        rows["sendoff-wp1"] = sendoff_figures(args.events, *WORKER_PROCESS_ARGS, accept_only=only)
+    if not args.skip_peers and not only:
         rows["celery"] = peer_figures("celery", args.events)
         rows["rq"] = peer_figures("rq", args.rq_events)
     print(f"\n{'':10}{'accepted/s':>12}{'e2e/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
     for name, r in rows.items():
-        print(
-            f"{name:10}{r['accepted_per_s']:12.0f}{r['end_to_end_per_s']:10.0f}"
-            f"{r['dispatch_p50_ms']:10.2f}{r['dispatch_p99_ms']:10.2f}"
-        )
+        figures = [r.get(k, float("nan")) for k in
+                   ("end_to_end_per_s", "dispatch_p50_ms", "dispatch_p99_ms")]  # fmt: skip
+        print(f"{name:10}{r['accepted_per_s']:12.0f}{figures[0]:10.0f}"
+              f"{figures[1]:10.2f}{figures[2]:10.2f}")  # fmt: skip
     print(f"\nsendoff accept client: {rows['sendoff']['accept_client']}")
     print(f"sendoff-wp1: sendoff server {' '.join(WORKER_PROCESS_ARGS)}")
+    if "sendoff-sigv4" in rows:
+        ratio = rows["sendoff-sigv4"]["accepted_per_s"] / rows["sendoff"]["accepted_per_s"]
+        print(f"accepted/s ratio sigv4/default: {ratio:.2f} (cost {1 - ratio:.1%})")
+        cpu = [rows[n]["server_cpu_us_per_accept"] for n in ("sendoff", "sendoff-sigv4")]
+        print(f"server CPU per accepted invoke: {cpu[0]:.0f} us default, {cpu[1]:.0f} us sigv4"
+              f" (+{cpu[1] / cpu[0] - 1:.1%})")  # fmt: skip
     for ours in ("sendoff", "sendoff-wp1"):
+        if ours not in rows:
+            continue
         for peer in ("celery", "rq"):
             if peer in rows:
                 print(

@@ -22,6 +22,8 @@ from sendoff.api.lambda_functions import FunctionsApi
 from sendoff.api.lambda_invoke import InvokeApi
 from sendoff.api.lambda_versions import VersionsApi
 from sendoff.api.protocols import ProtocolRouter
+from sendoff.auth.gate import Authenticator, AuthGate
+from sendoff.auth.urls import CodeUrls
 from sendoff.config.settings import Settings
 from sendoff.delivery import Deliveries
 from sendoff.destinations import DestinationRouter
@@ -60,6 +62,8 @@ class Services:
     scheduler: Scheduler
     deliveries: Deliveries
     metrics: Metrics
+    auth: Authenticator
+    code_urls: CodeUrls
     routes: list[BaseRoute] = field(default_factory=list)
     fast_routes: list[tuple[str, Any]] = field(default_factory=list)  # see api.app.SendoffApp
     extra_health: dict[str, Any] = field(default_factory=dict)
@@ -74,11 +78,14 @@ class Services:
 
 def build_services(settings: Settings) -> Services:
     store = open_store(settings.resolved_store_url)
+    auth = Authenticator(store)
+    code_urls = CodeUrls(store)
     executor = Executor(
         ExecutorSettings(
             cache_dir=settings.data_dir / "code-cache",
             endpoint_url=settings.endpoint_url,
             idle_timeout_s=settings.idle_timeout_s,
+            session_credentials=auth.function_credentials,
         ),
         StoreCodeSource(store),
     )
@@ -98,7 +105,10 @@ def build_services(settings: Settings) -> Services:
         scheduler=scheduler,
         deliveries=deliveries,
         metrics=metrics,
+        auth=auth,
+        code_urls=code_urls,
     )
+    services.startup_hooks += [auth.start, code_urls.start]
     configs = EventConfigs(registry)
     lambda_async = AsyncInvocations(
         store=store,
@@ -117,7 +127,11 @@ def build_services(settings: Settings) -> Services:
     edge = LambdaEdge(account_id=settings.account_id, default_region=settings.region)
     forget_code = code_remover(settings.data_dir / "code-cache")
     services.routes += FunctionsApi(
-        edge, registry, executor.stop_function, forget_code=forget_code
+        edge,
+        registry,
+        executor.stop_function,
+        code_token=code_urls.token,
+        forget_code=forget_code,
     ).routes()
     services.routes += VersionsApi(edge, registry).routes()
     invoke_api = InvokeApi(edge, registry, invoker, lambda_async)
@@ -134,6 +148,9 @@ def build_services(settings: Settings) -> Services:
     install_sns(services)
     install_events(services)
     install_iam(services)
+    from sendoff.api.sts import install as install_sts
+
+    install_sts(services)
     from sendoff.iac.wiring import install as install_stacks
 
     install_stacks(services)
@@ -166,6 +183,7 @@ def build_asgi(services: Services) -> Starlette:
         await services.store.open()
         for hook in services.startup_hooks:
             await hook()
+        await _hint_without_keys(services)
         if services.settings.workers > 0:
             services.scheduler.start()
         children.start()
@@ -194,6 +212,7 @@ def build_asgi(services: Services) -> Starlette:
         router=services.router,
         health=health,
         get_blob=services.store.get_blob,
+        code_digest=services.code_urls.digest,
         startup=startup,
         shutdown=shutdown,
         guard=BrowserGuard(
@@ -201,7 +220,40 @@ def build_asgi(services: Services) -> Starlette:
             allowed_hosts=services.settings.allowed_hosts,
             cors_origins=services.settings.cors_origins,
         ),
+        gate=_gate(services),
     )
+
+
+def warn_about_auth(settings: Settings) -> None:
+    """``--auth none`` off loopback must be asked for (``auto`` gives sigv4 there), and
+    is said out loud at start-up."""
+    import sys
+
+    if settings.resolved_auth == "none" and not settings.loopback_only:
+        message = (
+            f"WARNING: authentication is off (--auth none) and sendoff listens on"
+            f" {settings.host}:{settings.port}: anyone who can reach this port can run code"
+            " on this machine. Use --auth sigv4 (and `sendoff credentials create`) unless"
+            " the network itself is trusted."
+        )
+        print(message, file=sys.stderr, flush=True)
+        log.warning(message)
+
+
+async def _hint_without_keys(services: Services) -> None:
+    if services.settings.resolved_auth == "sigv4" and not await services.auth.credentials.list():
+        log.warning(
+            "--auth sigv4 and no access keys yet: create one with `sendoff credentials create"
+            " --data-dir %s` (or --store URL)", services.settings.data_dir,
+        )  # fmt: skip
+
+
+def _gate(services: Services) -> AuthGate | None:
+    """The authentication check under ``--auth sigv4`` (sendoff.auth.gate), else None."""
+    settings = services.settings
+    if settings.resolved_auth != "sigv4":
+        return None
+    return AuthGate(services.auth, metrics_token=settings.metrics_token)
 
 
 def work(settings: Settings) -> None:
@@ -269,6 +321,7 @@ def serve(settings: Settings) -> None:
 
     from sendoff.api.http_limits import BoundedHttpProtocol
 
+    warn_about_auth(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = build_asgi(build_services(settings))
     config = uvicorn.Config(

@@ -37,13 +37,16 @@ class SendoffApp(Starlette):
         *,
         fast: Sequence[tuple[str, Endpoint]] = (),
         guard: BrowserGuard | None = None,
+        gate: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._fast = [(re.compile(pattern), endpoint) for pattern, endpoint in fast]
         self._guard = guard
+        self._gate = gate  # sendoff.auth.gate.AuthGate under --auth sigv4, else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Browser guard, then the body limit, then authentication, then the routes."""
         if scope["type"] == "http":
             if self._guard is not None:
                 refused = self._guard.preflight(scope) or self._guard.refusal(scope)
@@ -56,6 +59,11 @@ class SendoffApp(Starlette):
         await self._dispatch(scope, receive, send)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._gate is not None and scope["type"] == "http":  # authentication
+            rejection, receive = await self._gate.admit(scope, receive)
+            if rejection is not None:
+                await rejection(scope, receive, send)
+                return
         if scope["type"] == "http" and scope["method"] == "POST":
             path = scope["path"]
             for pattern, endpoint in self._fast:
@@ -75,17 +83,33 @@ def build_app(
     router: ProtocolRouter,
     health: Callable[[], Awaitable[dict[str, Any]]],
     get_blob: Callable[[str], Awaitable[bytes | None]],
+    code_digest: Callable[[str], str | None],
     startup: Callable[[], Awaitable[None]],
     shutdown: Callable[[], Awaitable[None]],
     fast: Sequence[tuple[str, Endpoint]] = (),
     guard: BrowserGuard | None = None,
+    gate: Any = None,
 ) -> Starlette:
     async def health_endpoint(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__, **(await health())})
 
     async def code_endpoint(request: Request) -> Response:
+        """GetFunction's Code.Location: a signed URL that expires (sendoff.auth.urls)."""
+        digest = code_digest(request.path_params["token"])
+        if digest is None:
+            return Response(b"this code URL is invalid or has expired", status_code=403)
+        data = await get_blob(digest)
+        if data is None:
+            return Response(b"not found", status_code=404)
+        return Response(data, media_type="application/zip")
+
+    async def blob_endpoint(request: Request) -> Response:
+        """A zip by digest, for ``sendoff deploy`` rollbacks (authenticated like the APIs)."""
         token = request.path_params["token"]
-        digest = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        try:
+            digest = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except ValueError:
+            return Response(b"not found", status_code=404)
         data = await get_blob(base64.b64encode(digest).decode())
         if data is None:
             return Response(b"not found", status_code=404)
@@ -102,8 +126,11 @@ def build_app(
     all_routes: list[BaseRoute] = [
         Route("/_sendoff/health", health_endpoint, methods=["GET"]),
         Route("/_sendoff/code/{token}", code_endpoint, methods=["GET"]),
+        Route("/_sendoff/blobs/{token}", blob_endpoint, methods=["GET"]),
         *routes,
-        Route("/", router.__call__, methods=["POST"]),
+        Route("/", router.__call__, methods=["POST", "GET"]),  # GET: presigned query calls
     ]
     fast_routes = [*fast, ("/", router.__call__)]
-    return SendoffApp(routes=all_routes, lifespan=lifespan, fast=fast_routes, guard=guard)
+    return SendoffApp(
+        routes=all_routes, lifespan=lifespan, fast=fast_routes, guard=guard, gate=gate
+    )

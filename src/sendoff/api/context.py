@@ -9,6 +9,10 @@ from starlette.requests import Request
 
 from sendoff.model.ids import ordered_id
 
+CALLER_KEY = "sendoff.caller"
+"""The ASGI scope key where the authentication gate (sendoff.auth.gate) puts the verified
+caller; its ``account_id`` overrides the server's default account."""
+
 _CREDENTIAL_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 
 
@@ -31,11 +35,16 @@ def region_and_service(authorization: str | None) -> tuple[str | None, str | Non
 
 
 def request_context(request: Request, *, account_id: str, default_region: str) -> RequestContext:
-    region, service = region_and_service(request.headers.get("authorization"))
-    if region is None and "X-Amz-Credential" in request.query_params:
-        parts = request.query_params["X-Amz-Credential"].split("/")
-        if len(parts) >= 4:
-            region, service = parts[2], parts[3]
+    caller = request.scope.get(CALLER_KEY)
+    if caller is not None:  # verified (sendoff.auth.gate): its scope is already parsed
+        region, service = caller.region, caller.service
+        account_id = caller.account_id
+    else:
+        region, service = region_and_service(request.headers.get("authorization"))
+        if region is None and "X-Amz-Credential" in request.query_params:
+            parts = request.query_params["X-Amz-Credential"].split("/")
+            if len(parts) >= 4:
+                region, service = parts[2], parts[3]
     return RequestContext(
         account_id=account_id,
         region=region or default_region,

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sendoff.api.context import request_context
+from sendoff.api.context import CALLER_KEY, request_context
 from sendoff.api.json_shapes import Shape as BaseShape
 from sendoff.services.events.envelope import EntryInput
 from sendoff.services.events.errors import EventsError, InternalFailure, ValidationFailed
@@ -413,8 +413,11 @@ class EventsApi:
     # ---- /_sendoff/buses ----
     async def overview(self, request: Request) -> Response:
         """Buses of one region with their rules and failed target deliveries."""
+        caller = request.scope.get(CALLER_KEY)  # under --auth sigv4: only the caller's account
         scope = Scope(
-            account_id=request.query_params.get("account", self.account_id),
+            account_id=caller.account_id
+            if caller is not None
+            else request.query_params.get("account", self.account_id),
             region=request.query_params.get("region", self.default_region),
         )
         stats = await self.service.failures.stats(scope)

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sendoff.api.context import CALLER_KEY
 from sendoff.functions.invoker import log_group
 from sendoff.metrics import Metrics
 from sendoff.scheduler.redrive import redrive_events
@@ -42,6 +43,17 @@ def event_summary(event: EventRecord) -> dict[str, Any]:
         else None,
         "condition": outcome.get("condition"),
     }
+
+
+def _caller_account(request: Request) -> str | None:
+    """Under --auth sigv4, the verified caller's account: events of other accounts are
+    not theirs to see or redrive. None without authentication (the server's view)."""
+    caller = request.scope.get(CALLER_KEY)
+    return None if caller is None else str(caller.account_id)
+
+
+def _mine(event: EventRecord, account: str | None) -> bool:
+    return account is None or event.function_key.startswith(f"{account}/")
 
 
 class InternalApi:
@@ -79,6 +91,11 @@ class InternalApi:
         prefix = params.get("prefix", "")
         if function:
             prefix = function if "/" in function else ""
+        account = _caller_account(request)
+        if account is not None and not prefix:
+            prefix = f"{account}/"  # only the caller's account
+        elif account is not None and not prefix.startswith(f"{account}/"):
+            prefix = f"{account}/-/"  # another account's: matches nothing
         states = [EventState(s) for s in params.getlist("state") if s]
         rows = await self.store.list_events(
             function_key_prefix=prefix,
@@ -102,7 +119,7 @@ class InternalApi:
 
     async def event(self, request: Request) -> Response:
         event = await self.store.get_event(request.path_params["id"])
-        if event is None:
+        if event is None or not _mine(event, _caller_account(request)):
             return JSONResponse({"message": "no such event"}, status_code=404)
         detail = {**event_summary(event), "body": event.body}
         deliveries = []
@@ -131,6 +148,10 @@ class InternalApi:
             ]  # fmt: skip
         import time
 
+        account = _caller_account(request)
+        if account is not None:
+            events = [await self.store.get_event(i) for i in ids]
+            ids = [e.id for e in events if e is not None and _mine(e, account)]
         pairs = await redrive_events(self.store, ids, now=time.time())
         new_ids = [new for _, new in pairs]
         self.wake()

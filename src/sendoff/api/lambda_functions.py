@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -41,8 +40,10 @@ class FunctionsApi:
         registry: FunctionRegistry,
         on_change: Any,
         *,
+        code_token: Any,
         forget_code: Callable[[str], Awaitable[Any]] | None = None,
     ) -> None:
+        self.code_token = code_token  # CodeSha256 -> signed URL token (sendoff.auth.urls)
         self.edge = edge
         self.registry = registry
         self.on_change = on_change  # async callable(function_arn) -> None: stop stale envs
@@ -81,10 +82,8 @@ class FunctionsApi:
                   methods=["GET"]),
         ]  # fmt: skip
 
-    @staticmethod
-    def code_url(ctx: RequestContext, sha: str) -> str:
-        token = base64.urlsafe_b64encode(base64.b64decode(sha)).decode().rstrip("=")
-        return f"http://{ctx.host}/_sendoff/code/{token}"
+    def code_url(self, ctx: RequestContext, sha: str) -> str:
+        return f"http://{ctx.host}/_sendoff/code/{self.code_token(sha)}"
 
     async def create(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:
         body = await json_body(request)

@@ -206,7 +206,10 @@ class SnsApi:
 
     async def summary(self, request: Request) -> Response:
         region = request.query_params.get("region") or None
-        return JSONResponse({"topics": await self.service.summary(self.account_id, region)})
+        account = request_context(
+            request, account_id=self.account_id, default_region=self.default_region
+        ).account_id  # the caller's, under --auth sigv4
+        return JSONResponse({"topics": await self.service.summary(account, region)})
 
     async def _dispatch(self, action: str, form: Form, scope: Scope, request_id: str) -> Response:
         handler = self.handlers.get(action)

@@ -15,7 +15,9 @@ class CliError(Exception):
 class Client:
     def __init__(self, endpoint_url: str, *, timeout_s: float = 930.0) -> None:
         self.endpoint_url = endpoint_url.rstrip("/")
-        self.http = httpx.Client(base_url=self.endpoint_url, timeout=timeout_s)
+        from sendoff.cli.signing import client_auth
+
+        self.http = httpx.Client(base_url=self.endpoint_url, timeout=timeout_s, auth=client_auth())
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:

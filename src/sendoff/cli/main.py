@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"store URL, as for server [env {env_var_for('store_url')}]",
     )
+    from sendoff.cli import credentials
+
+    credentials.add_parser(sub)
     functions = sub.add_parser("functions", help="functions").add_subparsers(
         dest="action", required=True
     )
@@ -192,6 +195,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "migrate":
         return _migrate(args)
+    if args.command == "credentials":
+        from sendoff.cli import credentials
+
+        return credentials.run(args)
     if args.command == "completion":
         from sendoff.cli.completion import bash_script, zsh_script
 

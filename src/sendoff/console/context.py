@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,15 @@ if TYPE_CHECKING:
     from sendoff.server import Services
 
 log = logging.getLogger("sendoff.console")
+
+CONSOLE_ACCOUNT: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "sendoff_console_account", default=None
+)
+"""The signed-in account of the current console request (sendoff.console.signin); None
+without authentication: the server's account."""
+SIGNED_IN: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "sendoff_console_signed_in", default=False
+)
 
 TICK_S = 1.0
 FIRST_LOAD_WAIT_S = 3.0
@@ -71,7 +81,8 @@ class Console:
     # ---- scopes ----
     @property
     def account_id(self) -> str:
-        return self.services.settings.account_id
+        """The signed-in account under --auth sigv4, else the server's (per request)."""
+        return CONSOLE_ACCOUNT.get() or self.services.settings.account_id
 
     @property
     def region(self) -> str:
@@ -124,6 +135,7 @@ class Console:
             "notice": take_notice(request),
             "now": self.index.clock(),
             "account_id": self.account_id,
+            "signed_in": SIGNED_IN.get(),
             "region": self.region,
             "version": __version__,
             "loading": not self.index.loaded.is_set(),

@@ -53,9 +53,13 @@ def install(services: Services) -> None:
         return RedirectResponse("/console/functions", status_code=307)
 
     services.routes.append(Route("/console", to_console, methods=["GET"]))
-    services.routes.append(
-        Mount("/console", routes=console_routes(console),
-              middleware=[Middleware(ConsoleMiddleware)])
-    )  # fmt: skip
+    middleware = [Middleware(ConsoleMiddleware)]
+    if services.settings.resolved_auth == "sigv4":  # sign-in, inside the cross-site check
+        from sendoff.console.signin import ConsoleSignIn
+
+        middleware.append(
+            Middleware(ConsoleSignIn, auth=services.auth, templates=console.templates)
+        )
+    services.routes.append(Mount("/console", routes=console_routes(console), middleware=middleware))
     services.scheduler.add_observer(console.index.observer())
     services.shutdown_hooks.append(console.stop)

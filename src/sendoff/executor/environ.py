@@ -66,11 +66,13 @@ def build_environment(
     runtime_api: str,
     endpoint_url: str,
     inherited_path: str,
+    credentials: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Variables for one environment: defaults < user variables < reserved variables.
 
     The dummy access key is the function's account id, so a sendoff endpoint that maps
     12-digit access keys to accounts (as LocalStack does) keeps SDK calls in that account.
+    ``credentials`` (sendoff.auth.session) replace the dummy keys with real ones.
     """
     path = ":".join(part for part in (*plan.extra_path, inherited_path) if part)
     env: dict[str, str] = {
@@ -95,6 +97,7 @@ def build_environment(
             "AWS_ACCESS_KEY_ID": spec.account_id,
             "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET,
             "AWS_SESSION_TOKEN": DUMMY_SECRET,
+            **(credentials or {}),
             "AWS_LAMBDA_RUNTIME_API": runtime_api,
             "LAMBDA_TASK_ROOT": str(plan.cwd),
             "LAMBDA_RUNTIME_DIR": str(RUNTIME_DIR),

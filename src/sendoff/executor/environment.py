@@ -114,6 +114,9 @@ class Environment:
             runtime_api=f"127.0.0.1:{port}",
             endpoint_url=self._settings.endpoint_url,
             inherited_path=self._inherited_path,
+            credentials=(self._settings.session_credentials or (lambda *_: {}))(
+                self.spec.account_id, self.spec.function_name
+            ),
         )
         self._spawned_at = time.perf_counter()
         try:

@@ -7,7 +7,7 @@ These are the only types the rest of sendoff passes in or gets back; everything 
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -95,3 +95,6 @@ class ExecutorSettings:
     """Cap on live environments; beyond it invokes are throttled."""
     python_executable: str = sys.executable
     node_executable: str = "node"
+    session_credentials: Callable[[str, str], Mapping[str, str]] | None = None
+    """(account id, function name) -> AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+    AWS_SESSION_TOKEN for a new environment (sendoff.auth.session); None: dummy values."""

@@ -10,7 +10,6 @@ a rollback restores older code). ``HttpStackStore`` keeps stacks through
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 import string
 from dataclasses import dataclass
@@ -126,13 +125,17 @@ class BotoCloud:
             import boto3
             from botocore.config import Config
 
+            from sendoff.cli.signing import found_credentials
+
+            found = found_credentials()  # the default chain, as the sendoff CLI signs
             make: Any = boto3.client  # a service chosen at run time: no typed overload
             self._clients[service] = make(
                 service,
                 endpoint_url=self.endpoint_url,
                 region_name=self.region,
-                aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID") or "test",
-                aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY") or "test",
+                aws_access_key_id=found.access_key if found else "test",
+                aws_secret_access_key=found.secret_key if found else "test",
+                aws_session_token=found.token if found else None,
                 config=Config(retries={"total_max_attempts": 1},
                               connect_timeout=5, read_timeout=120),
             )  # fmt: skip
@@ -158,7 +161,7 @@ class BotoCloud:
         # older code (a rollback): the server keeps every zip it was given, by digest
         digest = base64.b64decode(sha)
         token = base64.urlsafe_b64encode(digest).decode().rstrip("=")
-        response = _request(self.http, "GET", f"/_sendoff/code/{token}")
+        response = _request(self.http, "GET", f"/_sendoff/blobs/{token}")
         if response.status_code != 200:
             raise IacError(f"the code {sha} of {local.get('Path', '?')} is not available")
         return response.content

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sendoff.api.context import CALLER_KEY
 from sendoff.errors import ConflictError
 from sendoff.iac.state import Stack, StackStatus
 from sendoff.store import Store
@@ -49,18 +50,23 @@ class StacksApi:
     def _region(self, request: Request) -> str:
         return request.query_params.get("region") or self.default_region
 
+    def _account(self, request: Request) -> str:
+        """The verified caller's account under --auth sigv4 (sendoff.auth.gate), else ours."""
+        caller = request.scope.get(CALLER_KEY)
+        return self.account_id if caller is None else str(caller.account_id)
+
     def _key(self, request: Request) -> str:
-        return f"{self.account_id}/{self._region(request)}/{request.path_params['name']}"
+        return f"{self._account(request)}/{self._region(request)}/{request.path_params['name']}"
 
     async def list(self, request: Request) -> Response:
         region = self._region(request)
-        docs = await self.store.scan(KIND, f"{self.account_id}/{region}/")
+        docs = await self.store.scan(KIND, f"{self._account(request)}/{region}/")
         stacks = [Stack.from_json(d.value, revision=d.revision) for d in docs]
         exports: dict[str, str] = {}
         for stack in stacks:
             exports.update(stack.exports())
         return JSONResponse({
-            "account_id": self.account_id,
+            "account_id": self._account(request),
             "region": region,
             "stacks": [s.summary() for s in stacks],
             "exports": exports,

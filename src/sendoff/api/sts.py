@@ -1,0 +1,70 @@
+"""STS ``GetCallerIdentity`` (query protocol at ``/``, signing name ``sts``).
+
+AWS tools call it first to learn who they are. It answers for the verified caller
+(``scope["sendoff.caller"]``, set by sendoff.auth.gate): an access key's IAM user, or a
+function's assumed role. Without authentication it answers for the server's account, as
+its root. Other STS actions are refused with AWS's ``InvalidAction``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sendoff.api.context import CALLER_KEY
+from sendoff.model.ids import ordered_id
+
+if TYPE_CHECKING:
+    from sendoff.server import Services
+
+XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
+ACTIONS = frozenset({"GetCallerIdentity"})
+
+
+class StsApi:
+    def __init__(self, *, account_id: str) -> None:
+        self.account_id = account_id
+
+    async def endpoint(self, request: Request) -> Response:
+        request_id = ordered_id()
+        form = dict(parse_qsl((await request.body()).decode(errors="replace")))
+        action = form.get("Action") or request.query_params.get("Action") or ""
+        if action != "GetCallerIdentity":
+            return _error("InvalidAction", f"Could not find operation {action}", request_id)
+        caller = request.scope.get(CALLER_KEY)
+        if caller is None:
+            account, arn, user_id = (
+                self.account_id,
+                f"arn:aws:iam::{self.account_id}:root",
+                (self.account_id),
+            )
+        else:
+            account, arn, user_id = caller.account_id, caller.arn, caller.user_id
+        body = (
+            f'<GetCallerIdentityResponse xmlns="{XMLNS}"><GetCallerIdentityResult>'
+            f"<Arn>{escape(arn)}</Arn><UserId>{escape(user_id)}</UserId>"
+            f"<Account>{account}</Account></GetCallerIdentityResult>"
+            f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
+            "</GetCallerIdentityResponse>"
+        )
+        return Response(body.encode(), media_type="text/xml",
+                        headers={"x-amzn-RequestId": request_id})  # fmt: skip
+
+
+def _error(code: str, message: str, request_id: str) -> Response:
+    body = (
+        f'<ErrorResponse xmlns="{XMLNS}"><Error><Type>Sender</Type><Code>{code}</Code>'
+        f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId>"
+        "</ErrorResponse>"
+    )
+    return Response(body.encode(), status_code=400, media_type="text/xml",
+                    headers={"x-amzn-RequestId": request_id})  # fmt: skip
+
+
+def install(services: Services) -> None:
+    api = StsApi(account_id=services.settings.account_id)
+    services.router.add_query_service("sts", ACTIONS, api.endpoint)
