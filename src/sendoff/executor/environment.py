@@ -13,7 +13,9 @@ the timeout timer, the process exiting, or the memory watch.
 from __future__ import annotations
 
 import asyncio
+import errno
 import math
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from sendoff.executor import reports
 from sendoff.executor.environ import build_environment, new_identity
+from sendoff.executor.isolation import Confinement, Isolation
 from sendoff.executor.output import BoundedLog, OutputCapture
 from sendoff.executor.process import FunctionProcess
 from sendoff.executor.runtime_api import Delivery, ReplyKind, RuntimeApi, RuntimeReply
@@ -63,6 +66,7 @@ class Environment:
         settings: ExecutorSettings,
         inherited_path: str,
         on_dead: Callable[[Environment], None],
+        isolation: Isolation,
     ) -> None:
         self.spec = spec
         self.key: EnvironmentKey = (spec.function_arn, spec.version, spec.revision)
@@ -74,6 +78,8 @@ class Environment:
         self._settings = settings
         self._inherited_path = inherited_path
         self._on_dead = on_dead
+        self._isolation = isolation
+        self._confinement: Confinement | None = None
         self._api = RuntimeApi(self)
         self._process: FunctionProcess | None = None
         self._output: OutputCapture | None = None
@@ -99,9 +105,12 @@ class Environment:
         """Open the Runtime API and start the process (a failed exec is reported by
         the first invoke as `Runtime.InvalidEntrypoint`)."""
         port = await self._api.start()
+        code_dir = await self._isolation.code_for(code_dir)
+        confinement = self._isolation.confine(memory_mb=self.spec.memory_mb, code_dir=code_dir)
+        self._confinement = confinement
         plan = launch_plan(
             runtime=self.spec.runtime,
-            code_dir=code_dir,
+            code_dir=confinement.task_root,
             memory_mb=self.spec.memory_mb,
             python_executable=self._settings.python_executable,
             node_executable=self._settings.node_executable,
@@ -115,19 +124,31 @@ class Environment:
             endpoint_url=self._settings.endpoint_url,
             inherited_path=self._inherited_path,
         )
+        env.update(confinement.extra_env)
+        tmp_mb = self.spec.ephemeral_storage_mb
+        argv = confinement.wrap(plan.argv, code_dir, tmp_mb, self._isolation)
+        cgroup = confinement.cgroup
         self._spawned_at = time.perf_counter()
         try:
+            if confinement.mode == "bwrap" and self.spec.runtime in PROVIDED_RUNTIMES:
+                _check_executable(code_dir / "bootstrap", plan.argv[0])
             process = FunctionProcess.spawn(
-                plan.argv,
-                cwd=plan.cwd,
+                tuple(argv),
+                cwd=code_dir,
                 env=env,
                 address_space_limit_bytes=plan.address_space_limit_bytes,
+                user=confinement.uid if confinement.mode == "uid" else None,
+                join_cgroup=cgroup.join if cgroup is not None else None,
+                nproc_limit=confinement.nproc_limit,
+                signal_codes=confinement.mode == "bwrap",
             )
         except OSError as error:
             self._spawn_error = error
             self.alive = False
             self._api.close()
             return
+        process.kill_tree = confinement.kill
+        confinement.started(process.pid)
         self._process = process
         self._output = OutputCapture(process.output_fd)
         self._output.start()
@@ -185,8 +206,15 @@ class Environment:
         self._exited_during_invoke()  # no-op unless an invocation is still waiting
         if self._output is not None:
             self._output.close()
+        if self._confinement is not None:
+            confinement, self._confinement = self._confinement, None
+            await confinement.release()
 
     # -- RuntimeEvents -----------------------------------------------------------------
+
+    def owns_socket(self, uid: int, inode: int) -> bool:
+        confinement = self._confinement
+        return confinement is not None and confinement.owns_socket(uid, inode)
 
     def runtime_waiting(self) -> None:
         if self._ready_at is None:
@@ -408,6 +436,17 @@ class Environment:
             cold_start=True,
             log_stream=self.identity.log_stream_name,
         )
+
+
+def _check_executable(path: Path, shown: str) -> None:
+    """Raise what exec would for a missing or non-executable bootstrap (under bwrap the
+    exec happens inside the sandbox, where its error is only an exit status)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(errno.ENOENT, "no such file or directory", shown) from None
+    if not mode & 0o111 or not stat.S_ISREG(mode):
+        raise PermissionError(errno.EACCES, "permission denied", shown)
 
 
 def _with_newline(text: str) -> str:

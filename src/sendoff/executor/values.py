@@ -38,6 +38,8 @@ class FunctionSpec:
     environment: Mapping[str, str]
     revision: str
     reserved_concurrency: int | None = None
+    ephemeral_storage_mb: int = 512
+    """`EphemeralStorage.Size`: the size of `/tmp` where it can be enforced (bwrap)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,3 +97,9 @@ class ExecutorSettings:
     """Cap on live environments; beyond it invokes are throttled."""
     python_executable: str = sys.executable
     node_executable: str = "node"
+    sandbox: str = "none"
+    """`auto`, `none`, `uid` or `bwrap` (see sandbox.py); resolved when the executor
+    starts, which fails with ExecutorError when the mode asked for is unavailable."""
+    private_paths: tuple[Path, ...] = ()
+    """Files and directories functions must not read (the data directory, a SQLite
+    store elsewhere): hidden under bwrap, made unreadable to other uids under uid."""
