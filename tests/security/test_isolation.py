@@ -249,3 +249,36 @@ def test_unavailable_sandbox_fails_clearly(tmp_path: Path) -> None:
 
     with pytest.raises(AssertionError, match="needs root"):
         start_server(tmp_path / "srv", "--sandbox", "uid")
+
+
+# -- bounded log capture -----------------------------------------------------------------
+
+FLOOD = """
+import sys
+
+def handler(event, context):
+    chunk = ("y" * 1023 + "\\\\n") * 1024  # 1 MiB of 1 KiB lines
+    for _ in range(event["mib"]):
+        sys.stdout.write(chunk)
+    sys.stdout.flush()
+    return "done"
+"""
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_a_200_mb_stdout_flood_leaves_server_memory_bounded(tmp_path: Path) -> None:
+    with sandboxed_server(tmp_path, "auto") as server:
+        client = lambda_of(server)
+        name = create(client, {"app.py": FLOOD}, "python3.12", Timeout=120)
+        assert invoke(client, name, {"mib": 1})[0] == "done"  # warm, everything loaded
+        before = _rss_kib(server.process.pid)
+        result, response = invoke(client, name, {"mib": 200})
+        after = _rss_kib(server.process.pid)
+        assert result == "done" and "FunctionError" not in response
+        assert after - before < 32 * 1024, f"server RSS grew {after - before} KiB"

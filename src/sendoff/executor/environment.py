@@ -304,7 +304,15 @@ class Environment:
         if request is None:
             return
         message = f"RequestId: {request.request_id} Error: {self._exit_message()}"
-        self._stop_invocation("Runtime.ExitError", message, f"{message}\nRuntime.ExitError\n")
+        confinement = self._confinement
+        cgroup = confinement.cgroup if confinement is not None else None
+        # memory.max (when the host lets sendoff set it) kills in the kernel: say so.
+        error_type = (
+            "Runtime.OutOfMemory"
+            if cgroup is not None and cgroup.oom_killed()
+            else "Runtime.ExitError"
+        )
+        self._stop_invocation(error_type, message, f"{message}\n{error_type}\n")
 
     def _exit_message(self) -> str:
         if self._process is None:
