@@ -76,7 +76,6 @@ class CgroupTree:
         path = self.root / f"env-{next(self._numbers)}"
         try:
             path.mkdir()
-            procs_fd = os.open(path / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC)
         except OSError:
             return None
         if memory_bytes is not None and "memory" in self.controllers:
@@ -84,7 +83,7 @@ class CgroupTree:
             _write(path / "memory.swap.max", "0")
         if pids_max is not None and "pids" in self.controllers:
             _write(path / "pids.max", str(pids_max))
-        return EnvCgroup(path, procs_fd)
+        return EnvCgroup(path)
 
     def remove(self) -> None:
         with contextlib.suppress(OSError):
@@ -92,17 +91,23 @@ class CgroupTree:
 
 
 class EnvCgroup:
-    """One environment's cgroup. The process joins it between fork and exec (`join`),
-    so it cannot fork anything outside it first."""
+    """One environment's cgroup. The process joins it itself, before it execs the
+    runtime (`join_argv`), so nothing it runs can start outside it."""
 
-    def __init__(self, path: Path, procs_fd: int) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self._procs_fd = procs_fd
 
-    def join(self) -> None:
-        """Move the calling process in (called in the child, before exec). The fd was
-        opened by the server, so this works after the child dropped its uid."""
-        os.write(self._procs_fd, b"0")
+    def join_argv(self) -> list[str]:
+        """A prefix for a command line that moves the process into this cgroup, then
+        execs the rest (as the same user: run it as root when dropping the uid later).
+
+        Why a shell and not a `preexec_fn`: moving a process between cgroups waits for
+        an RCU grace period (often 10-20 ms). In a `preexec_fn` that wait would happen
+        while `Popen` blocks the event loop; in the child's own shell only that cold
+        start waits, and `Popen` keeps its fast vfork path.
+        """
+        procs = str(self.path / "cgroup.procs").replace("'", "'\\''")
+        return ["/bin/sh", "-c", f"echo 0 > '{procs}' && exec \"$@\"", "sh"]
 
     def pids(self) -> list[int]:
         return [int(pid) for pid in _read(self.path / "cgroup.procs").split()]
@@ -123,9 +128,6 @@ class EnvCgroup:
 
     async def remove(self, timeout_s: float = 5.0) -> None:
         """Kill what is left, wait until the cgroup is empty, and delete it."""
-        if self._procs_fd >= 0:
-            os.close(self._procs_fd)
-            self._procs_fd = -1
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         delay = 0.001

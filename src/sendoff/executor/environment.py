@@ -127,18 +127,16 @@ class Environment:
         env.update(confinement.extra_env)
         tmp_mb = self.spec.ephemeral_storage_mb
         argv = confinement.wrap(plan.argv, code_dir, tmp_mb, self._isolation)
-        cgroup = confinement.cgroup
         self._spawned_at = time.perf_counter()
         try:
-            if confinement.mode == "bwrap" and self.spec.runtime in PROVIDED_RUNTIMES:
+            if confinement.wrapped and self.spec.runtime in PROVIDED_RUNTIMES:
                 _check_executable(code_dir / "bootstrap", plan.argv[0])
             process = FunctionProcess.spawn(
                 tuple(argv),
                 cwd=code_dir,
                 env=env,
                 address_space_limit_bytes=plan.address_space_limit_bytes,
-                user=confinement.uid if confinement.mode == "uid" else None,
-                join_cgroup=cgroup.join if cgroup is not None else None,
+                user=confinement.spawn_user,
                 nproc_limit=confinement.nproc_limit,
                 signal_codes=confinement.mode == "bwrap",
             )

@@ -14,6 +14,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -46,17 +47,34 @@ class Confinement:
     _pid: int | None = None
 
     def wrap(self, argv: tuple[str, ...], code_dir: Path, tmp_mb: int, iso: Isolation) -> list[str]:
-        if self.mode != "bwrap":
-            return list(argv)
-        return sandbox.bwrap_argv(
-            argv=argv,
-            code_dir=code_dir,
-            task_root=TASK_ROOT,
-            hidden=iso.hidden,
-            exposed=iso.exposed,
-            tmp_mb=tmp_mb,
-            uid=self.uid,
-        )
+        """The command line to spawn: [join the cgroup] [sandbox] [drop the uid] argv."""
+        command = list(argv)
+        if self.mode == "bwrap":
+            command = sandbox.bwrap_argv(
+                argv=argv,
+                code_dir=code_dir,
+                task_root=TASK_ROOT,
+                hidden=iso.hidden,
+                exposed=iso.exposed,
+                tmp_mb=tmp_mb,
+                uid=self.uid,
+            )
+        elif self.uid is not None and self.cgroup is not None:
+            command = [*sandbox.setpriv_argv(self.uid), *command]  # join as root first
+        if self.cgroup is not None:
+            command = [*self.cgroup.join_argv(), *command]
+        return command
+
+    @property
+    def spawn_user(self) -> int | None:
+        """The uid Popen itself drops to (uid mode without a cgroup to join first)."""
+        return self.uid if self.mode == "uid" and self.cgroup is None else None
+
+    @property
+    def wrapped(self) -> bool:
+        """True when argv[0] is exec'd by a wrapper (an exec error is then an exit
+        status, not an OSError: check the entry point first)."""
+        return self.cgroup is not None or self.mode == "bwrap" or self.spawn_user != self.uid
 
     def started(self, pid: int) -> None:
         self._pid = pid
@@ -68,18 +86,28 @@ class Confinement:
         return processes_hold_socket(self._pids(), inode)
 
     def kill(self) -> None:
-        """SIGKILL everything the environment started (cgroup / uid); the caller also
-        kills the process group."""
+        """SIGKILL everything the environment started; the caller also kills the
+        process group. Called on the event loop, so it never blocks:
+
+        * a cgroup: `cgroup.kill` takes every descendant;
+        * bwrap: killing bwrap kills its pid namespace's init, and the kernel then
+          kills every process in the namespace (nothing can leave one);
+        * otherwise the process tree as it is now; under `uid`, `release()` then kills
+          every process of the uid as well. Without a cgroup or a uid of its own, a
+          process whose parent already exited (a double-forked daemon) escapes.
+        """
         if self.cgroup is not None:
             self.cgroup.kill()
-        elif self.uid is not None:
-            _kill_uid(self.uid)
+        elif self.mode != "bwrap":
+            for pid in self._pids()[1:]:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
 
     async def release(self) -> None:
         """After the process is reaped: kill stragglers, remove cgroup and /tmp, free uid."""
         if self.cgroup is not None:
             await self.cgroup.remove()
-        elif self.uid is not None:
+        elif self.uid is not None and self.mode == "uid":
             await asyncio.to_thread(_kill_uid, self.uid)
         if self.tmp_dir is not None:
             await asyncio.to_thread(shutil.rmtree, self.tmp_dir, True)
@@ -112,11 +140,12 @@ class Isolation:
         cache_dir: Path,
         private_paths: Iterable[Path],
         executables: Iterable[str],
+        use_cgroups: bool = True,
     ) -> None:
         self.mode = mode
         self.drops_uid = sandbox.drops_uid(mode)
         self._uids = sandbox.UidPool()
-        self._cgroups = CgroupTree.create()
+        self._cgroups = CgroupTree.create() if use_cgroups else None
         self._private = tuple(private_paths)
         self._scratch: Path | None = None
         self._numbers = 0
@@ -142,7 +171,10 @@ class Isolation:
     def confine(self, *, memory_mb: int, code_dir: Path) -> Confinement:
         task_root = Path(TASK_ROOT) if self.mode == "bwrap" else code_dir
         confinement = Confinement(mode=self.mode, task_root=task_root)
-        if self._cgroups is not None:
+        if self._cgroups is not None and (self.mode == "none" or self._cgroups.controllers):
+            # Joining a cgroup waits for an RCU grace period (10-40 ms of cold start).
+            # bwrap's pid namespace and uid mode's own uid already let a stop kill
+            # every descendant, so there a cgroup is only worth it for its limits.
             confinement.cgroup = self._cgroups.new(
                 memory_bytes=memory_mb * 1024 * 1024, pids_max=sandbox.NPROC_LIMIT
             )

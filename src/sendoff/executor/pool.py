@@ -45,6 +45,7 @@ class Executor:
             cache_dir=settings.cache_dir,
             private_paths=settings.private_paths,
             executables=(settings.python_executable, settings.node_executable),
+            use_cgroups=settings.use_cgroups,
         )
         self._code = CodeCache(settings.cache_dir, code_source)
         self._inherited_path = os.environ.get("PATH", os.defpath)

@@ -3,8 +3,6 @@
 * The process starts in its own session, so it leads a new process group and a kill
   of the group takes everything it forked that stayed in the group. Descendants that
   call `setsid()` leave it: the cgroup (or uid) of `isolation.Confinement` takes those.
-* Under a sandbox it joins its cgroup and sets its limits between fork and exec, so
-  nothing it runs can start outside them.
 * Its exit is watched through a pidfd on the event loop (no thread, no polling).
 * The group is SIGKILLed *before* the leader is reaped, so the group id cannot have
   been reused by an unrelated process when the signal is sent.
@@ -56,16 +54,16 @@ class FunctionProcess:
         env: Mapping[str, str],
         address_space_limit_bytes: int | None,
         user: int | None = None,
-        join_cgroup: Callable[[], None] | None = None,
         nproc_limit: int | None = None,
         signal_codes: bool = False,
     ) -> FunctionProcess:
         """Start `argv`; raises OSError when it cannot be executed.
 
-        `user` runs it as that uid and gid with no supplementary groups; `join_cgroup`
-        and `nproc_limit` are applied in the child before exec. `signal_codes`: the
-        command is a wrapper (bwrap) that reports a child killed by signal N as exit
-        status 128+N.
+        `user` runs it as that uid and gid with no supplementary groups. The limits
+        are set with prlimit right after the fork (no `preexec_fn`: it would cost the
+        vfork path); the child is still starting its interpreter (or joining its
+        cgroup) by then. `signal_codes`: the command is a wrapper (bwrap) that reports
+        a child killed by signal N as exit status 128+N.
         """
         read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
         limits: list[tuple[int, int]] = []
@@ -73,10 +71,6 @@ class FunctionProcess:
             limits.append((resource.RLIMIT_AS, address_space_limit_bytes))
         if nproc_limit is not None:
             limits.append((resource.RLIMIT_NPROC, nproc_limit))
-        preexec = None
-        if join_cgroup is not None or nproc_limit is not None:
-            preexec = _preexec(join_cgroup, tuple(limits))
-            limits = []
         try:
             popen = subprocess.Popen(
                 argv,
@@ -90,14 +84,13 @@ class FunctionProcess:
                 user=user,
                 group=user,
                 extra_groups=[] if user is not None else None,
-                preexec_fn=preexec,
             )
         except BaseException:
             os.close(read_fd)
             raise
         finally:
             os.close(write_fd)
-        for which, value in limits:  # no preexec (it forbids vfork): set right after
+        for which, value in limits:
             with contextlib.suppress(OSError):
                 resource.prlimit(popen.pid, which, (value, value))
         return cls(popen, read_fd, signal_codes=signal_codes)
@@ -107,12 +100,12 @@ class FunctionProcess:
         return not self.exited.done()
 
     def kill(self) -> None:
-        """SIGKILL the whole process group and tree (idempotent)."""
+        """SIGKILL the whole process tree and group (idempotent)."""
+        if self.kill_tree is not None:
+            self.kill_tree()  # first: without a cgroup it walks the tree, still intact
         if self._popen.returncode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, signal.SIGKILL)
-        if self.kill_tree is not None:
-            self.kill_tree()
 
     async def stop(self, timeout_s: float = 5.0) -> None:
         """Kill the group and wait until the leader is reaped."""
@@ -187,18 +180,6 @@ class FunctionProcess:
         self._status_fd = self._children_fd = -1
         if not self.exited.done():
             self.exited.set_result(code)
-
-
-def _preexec(
-    join_cgroup: Callable[[], None] | None, limits: tuple[tuple[int, int], ...]
-) -> Callable[[], None]:
-    def in_child() -> None:
-        if join_cgroup is not None:
-            join_cgroup()
-        for which, value in limits:
-            resource.setrlimit(which, (value, value))
-
-    return in_child
 
 
 def _open_proc(path: str) -> int:

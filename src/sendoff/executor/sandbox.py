@@ -62,6 +62,17 @@ def bwrap_works() -> str | None:
         return f"bwrap failed to start: {error}"
     if probe.returncode != 0:
         return "bwrap cannot create namespaces here: " + probe.stderr.decode(errors="replace")
+    if is_root() and shutil.which("setpriv") is None:
+        return "setpriv (util-linux) is needed to drop root inside the sandbox"
+    return None
+
+
+def uid_works() -> str | None:
+    """None when `--sandbox uid` can run here, else why not."""
+    if not is_root():
+        return "it needs root (it runs functions as other uids)"
+    if shutil.which("setpriv") is None:
+        return "setpriv (util-linux) is needed to drop root"
     return None
 
 
@@ -75,14 +86,15 @@ def resolve_mode(requested: str) -> str:
             raise ExecutorError(f"--sandbox bwrap is not available: {problem}")
         return "bwrap"
     if requested == "uid":
-        if not is_root():
-            raise ExecutorError("--sandbox uid needs root (it runs functions as other uids)")
+        problem = uid_works()
+        if problem is not None:
+            raise ExecutorError(f"--sandbox uid is not available: {problem}")
         return "uid"
     if requested == "none":
         return "none"
     if bwrap_works() is None:
         return "bwrap"
-    return "uid" if is_root() else "none"
+    return "uid" if uid_works() is None else "none"
 
 
 def drops_uid(mode: str) -> bool:
@@ -197,13 +209,16 @@ def bwrap_argv(
     out += ["--perms", "1777", "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     out += ["--ro-bind", str(code_dir), task_root, "--chdir", task_root]
     out += ["--remount-ro", "/", "--hostname", "localhost"]
+    out += ["--"]
     if uid is not None:
-        out += ["--"]
-        out += [_setpriv(), f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]  # fmt: skip
-    else:
-        out += ["--"]
+        out += setpriv_argv(uid)
     return [*out, *argv]
+
+
+def setpriv_argv(uid: int) -> list[str]:
+    """Run the rest of a command line as `uid`/`uid`, no groups, no capabilities."""
+    return [_setpriv(), f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]  # fmt: skip
 
 
 @functools.cache

@@ -103,3 +103,6 @@ class ExecutorSettings:
     private_paths: tuple[Path, ...] = ()
     """Files and directories functions must not read (the data directory, a SQLite
     store elsewhere): hidden under bwrap, made unreadable to other uids under uid."""
+    use_cgroups: bool = True
+    """Give each environment a cgroup v2 when the host allows it (tests turn it off to
+    exercise the fallbacks)."""
