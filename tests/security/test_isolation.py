@@ -25,7 +25,7 @@ from tests.security.isolation_support import (
     require_root,
     sandboxed_server,
 )
-from tests.support.server import wait_until
+from tests.support.server import start_server, wait_until
 
 # -- the Runtime API of another environment ---------------------------------------------
 
@@ -243,12 +243,19 @@ def test_python_and_node_run_warm_under_bwrap(tmp_path: Path) -> None:
 
 
 def test_unavailable_sandbox_fails_clearly(tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("as root --sandbox uid is available")
-    from tests.support.server import start_server
+    no_bwrap = {"PATH": str(tmp_path / "empty-bin"), "SENDOFF_SANDBOX": "bwrap"}
+    with pytest.raises(AssertionError, match="--sandbox bwrap is not available: bwrap is not"):
+        start_server(tmp_path / "srv", env=no_bwrap)
+    if os.geteuid() != 0:
+        with pytest.raises(AssertionError, match="--sandbox uid is not available"):
+            start_server(tmp_path / "srv2", "--sandbox", "uid")
 
-    with pytest.raises(AssertionError, match="needs root"):
-        start_server(tmp_path / "srv", "--sandbox", "uid")
+
+def test_no_sandbox_says_what_functions_can_read(tmp_path: Path) -> None:
+    with sandboxed_server(tmp_path, "none") as server:
+        log = server.log()
+    assert "function sandbox: none" in log
+    assert "can read every file that user can" in log and "/proc of this server" in log
 
 
 # -- bounded log capture -----------------------------------------------------------------

@@ -144,7 +144,7 @@ class Isolation:
     ) -> None:
         self.mode = mode
         self.drops_uid = sandbox.drops_uid(mode)
-        self._uids = sandbox.UidPool()
+        self._uids = sandbox.UidPool() if self.drops_uid else None
         self._cgroups = CgroupTree.create() if use_cgroups else None
         self._private = tuple(private_paths)
         self._scratch: Path | None = None
@@ -178,7 +178,7 @@ class Isolation:
             confinement.cgroup = self._cgroups.new(
                 memory_bytes=memory_mb * 1024 * 1024, pids_max=sandbox.NPROC_LIMIT
             )
-        if self.drops_uid:
+        if self._uids is not None:
             confinement.uid = self._uids.acquire()
             confinement._pool = self._uids
             confinement.nproc_limit = sandbox.NPROC_LIMIT
@@ -212,6 +212,7 @@ class Isolation:
 
     def _scratch_dir(self) -> Path:
         if self._scratch is None:
+            _remove_stale_scratch()
             scratch = Path(tempfile.gettempdir()) / f"sendoff-{os.getpid()}"
             scratch.mkdir(mode=0o711, exist_ok=True)
             os.chmod(scratch, 0o711)
@@ -238,6 +239,14 @@ def _runtime_paths(executables: Iterable[str]) -> list[str]:
     return sorted(paths)
 
 
+def _remove_stale_scratch() -> None:
+    """Delete `/tmp/sendoff-<pid>` directories of sendoff processes that are gone."""
+    for stale in Path(tempfile.gettempdir()).glob("sendoff-*"):
+        pid = stale.name.removeprefix("sendoff-")
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and stale.owner() == "root":
+            shutil.rmtree(stale, ignore_errors=True)
+
+
 def _publish(source: Path, target: Path) -> None:
     """Hard-link (else copy) the tree `source` to `target`; directories 0755."""
     staging = target.with_name(target.name + ".part")
@@ -256,10 +265,10 @@ def _publish(source: Path, target: Path) -> None:
 
 def _kill_uid(uid: int) -> None:
     """SIGKILL every process of `uid`: `kill -9 -1` run as that uid signals all of them
-    (but itself) in one system call, so a fork loop cannot outrun a /proc scan."""
+    (but the shell itself) in one system call, so a fork loop cannot outrun it."""
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         subprocess.run(
-            ["kill", "-9", "-1"],
+            ["/bin/sh", "-c", "kill -9 -1"],
             user=uid,
             group=uid,
             extra_groups=[],

@@ -21,6 +21,7 @@ from sendoff.errors import ExecutorError, Throttled
 from sendoff.executor.codecache import CodeCache
 from sendoff.executor.environment import Environment, EnvironmentKey
 from sendoff.executor.isolation import Isolation
+from sendoff.executor.runtimes import RUNTIME_DIR
 from sendoff.executor.sandbox import resolve_mode, unreachable_for_others
 from sendoff.executor.values import (
     CodeSource,
@@ -144,13 +145,14 @@ class Executor:
                 "bubblewrap) or run as root for --sandbox uid."
             ]
         if self.sandbox_mode == "uid":
-            blocked = unreachable_for_others(self._settings.python_executable)
-            if blocked is not None:
-                return [
-                    f"--sandbox uid: Python functions cannot start: {blocked} is not "
-                    "searchable by other users, and functions run as their own uid "
-                    "(install Python elsewhere, or use --sandbox bwrap)"
-                ]
+            for path in (self._settings.python_executable, str(RUNTIME_DIR)):
+                blocked = unreachable_for_others(path)
+                if blocked is not None:
+                    return [
+                        f"--sandbox uid: Python functions cannot start: {blocked} is not "
+                        "searchable by other users, and functions run as their own uid "
+                        "(install Python and sendoff elsewhere, or use --sandbox bwrap)"
+                    ]
         return []
 
     def protect_private_paths(self) -> None:

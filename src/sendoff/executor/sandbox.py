@@ -16,12 +16,14 @@ The modes are resolved once, when the executor starts (`resolve_mode`).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import logging
 import os
 import shutil
 import stat
 import subprocess
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -103,21 +105,51 @@ def drops_uid(mode: str) -> bool:
 
 
 class UidPool:
-    """Hands out the lowest free uid from UID_BASE; one per live environment."""
+    """Hands out the lowest free uid from UID_BASE; one per live environment.
 
-    def __init__(self, base: int = UID_BASE) -> None:
+    The server and its worker processes each run environments, so a uid is taken by
+    holding an exclusive `flock` on `<lock dir>/<uid>` for as long as it is in use: the
+    kernel drops the lock when the holder exits, however it exits.
+    """
+
+    def __init__(self, base: int = UID_BASE, lock_dir: Path | None = None) -> None:
         self._base = base
-        self._used: set[int] = set()
+        self._held: dict[int, int] = {}
+        self._lock_dir = lock_dir or _uid_lock_dir()
 
     def acquire(self) -> int:
         uid = self._base
-        while uid in self._used:
+        while True:
+            if uid not in self._held:
+                fd = os.open(
+                    self._lock_dir / str(uid), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
+                )
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    os.close(fd)
+                else:
+                    self._held[uid] = fd
+                    return uid
             uid += 1
-        self._used.add(uid)
-        return uid
 
     def release(self, uid: int) -> None:
-        self._used.discard(uid)
+        fd = self._held.pop(uid, None)
+        if fd is not None:
+            os.close(fd)
+
+
+def _uid_lock_dir() -> Path:
+    """A root-only directory for the uid locks (`/run/sendoff-uids` when possible)."""
+    for parent in ("/run", tempfile.gettempdir()):
+        directory = Path(parent) / "sendoff-uids"
+        with contextlib.suppress(OSError):
+            directory.mkdir(mode=0o700, exist_ok=True)
+            info = directory.lstat()
+            if stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid():
+                os.chmod(directory, 0o700)
+                return directory
+    raise ExecutorError("no private directory for the uid locks (/run or the temp dir)")
 
 
 def unreachable_for_others(path: str) -> str | None:
