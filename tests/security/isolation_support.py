@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,16 +35,18 @@ def require_root() -> None:
 
 @contextmanager
 def sandboxed_server(tmp_path: Path, mode: str) -> Iterator[ServerProcess]:
-    server = start_server(
-        tmp_path / f"srv-{mode}",
-        "--sandbox",
-        mode,
-        env={"SENDOFF_TEST_SECRET": SECRET},
-    )
+    """A server whose data directory sits where any user could reach it (pytest's own
+    temp dir is 0700, which would hide the store from other uids by accident)."""
+    shared = Path(tempfile.mkdtemp(prefix="sendoff-security-"))
+    shared.chmod(0o755)
+    data_dir = shared / f"srv-{mode}"
+    data_dir.mkdir(mode=0o755)
+    server = start_server(data_dir, "--sandbox", mode, env={"SENDOFF_TEST_SECRET": SECRET})
     try:
         yield server
     finally:
         server.stop()
+        shutil.rmtree(shared, ignore_errors=True)
 
 
 def lambda_of(server: ServerProcess) -> Any:

@@ -137,7 +137,6 @@ class Isolation:
         self,
         mode: str,
         *,
-        cache_dir: Path,
         private_paths: Iterable[Path],
         executables: Iterable[str],
         use_cgroups: bool = True,
@@ -155,8 +154,6 @@ class Isolation:
         self.exposed = tuple(_runtime_paths(executables))
         if mode in ("uid", "bwrap"):
             self.protect()
-            for directory in (cache_dir, cache_dir / "code"):
-                sandbox.make_searchable(directory)
 
     @property
     def uses_cgroups(self) -> bool:

@@ -43,7 +43,6 @@ class Executor:
         self.sandbox_mode = resolve_mode(settings.sandbox)
         self._isolation = Isolation(
             self.sandbox_mode,
-            cache_dir=settings.cache_dir,
             private_paths=settings.private_paths,
             executables=(settings.python_executable, settings.node_executable),
             use_cgroups=settings.use_cgroups,

@@ -166,9 +166,11 @@ def unreachable_for_others(path: str) -> str | None:
 
 
 def protect_private_paths(paths: Iterable[Path]) -> None:
-    """Make `paths` useless to another uid: a directory becomes 0711 (enterable, not
-    listable) and its files lose every group/other permission; a file loses them too.
-    SQLite creates `-wal`/`-shm` files with the database file's mode, so they follow."""
+    """Make `paths` useless to another uid: a directory becomes 0700 and its files lose
+    every group/other permission (in case it is opened up again later); a file loses
+    them too. SQLite creates `-wal`/`-shm` files with the database file's mode, so they
+    follow. (Functions never need the code cache inside: under `uid` their code is
+    published elsewhere, under `bwrap` it is bind-mounted.)"""
     for path in paths:
         try:
             info = path.lstat()
@@ -176,7 +178,7 @@ def protect_private_paths(paths: Iterable[Path]) -> None:
             continue
         if stat.S_ISDIR(info.st_mode):
             with contextlib.suppress(OSError):
-                os.chmod(path, 0o711)
+                os.chmod(path, 0o700)
             with contextlib.suppress(OSError):
                 for entry in os.scandir(path):
                     if entry.is_file(follow_symlinks=False):
@@ -189,13 +191,6 @@ def protect_private_paths(paths: Iterable[Path]) -> None:
 def _drop_others(path: Path) -> None:
     with contextlib.suppress(OSError):
         os.chmod(path, stat.S_IMODE(path.lstat().st_mode) & 0o700)
-
-
-def make_searchable(directory: Path) -> None:
-    """Let other users enter, but not list, `directory` (the code cache's path)."""
-    with contextlib.suppress(OSError):
-        directory.mkdir(parents=True, exist_ok=True)
-        os.chmod(directory, 0o711)
 
 
 def _namespace_flags() -> list[str]:
