@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -85,6 +86,32 @@ def test_another_environments_runtime_api_refuses_a_function(tmp_path: Path, mod
             attack = stolen.result(timeout=30)[0]
         assert second == {"api": first["api"], "n": 2}  # its own answer, same environment
         assert "200 OK" not in attack["next"] and "forged" not in attack, attack
+
+
+# -- the function's environment ---------------------------------------------------------
+
+ENV_DUMP = """
+import os
+
+def handler(event, context):
+    return sorted(os.environ)
+"""
+
+
+@pytest.mark.parametrize("mode", ["none", "auto"])
+def test_a_function_sees_only_lambdas_variables_and_its_own(tmp_path: Path, mode: str) -> None:
+    with sandboxed_server(tmp_path, mode) as server:
+        client = lambda_of(server)
+        name = create(
+            client, {"app.py": ENV_DUMP}, "python3.12", Environment={"Variables": {"MINE": "1"}}
+        )
+        names, _ = invoke(client, name)
+    assert "MINE" in names and "AWS_LAMBDA_RUNTIME_API" in names
+    # LC_CTYPE: Python sets it itself when LANG's locale is not installed (PEP 538)
+    extra = set(names) - {"MINE", "LC_CTYPE"} - ALLOWED_ENV
+    assert not extra, extra
+    if mode == "none":
+        assert "PWD" not in names
 
 
 # -- timeout kills the whole tree -------------------------------------------------------
@@ -167,6 +194,11 @@ def test_uid_mode_hides_the_store_and_the_server(tmp_path: Path) -> None:
         assert report["read_server_cmdline"] is True
         tmpdir = Path(str(report["tmpdir"]))
         assert tmpdir.is_dir()
+        if shutil.which("node"):
+            node = create(client, {"index.js": NODE_PROBE}, "nodejs20.x", Handler="index.handler")
+            answer, _ = invoke(client, node, {"server_pid": server.process.pid})
+            assert answer["secret"] == [] and answer["environ"] is False
+            assert answer["uid"] >= 120000 and answer["uid"] != report["uid"]
         client.delete_function(FunctionName=name)
         wait_until(lambda: not tmpdir.exists(), timeout=10, message="private TMPDIR removed")
 

@@ -107,7 +107,8 @@ class EnvCgroup:
         start waits, and `Popen` keeps its fast vfork path.
         """
         procs = str(self.path / "cgroup.procs").replace("'", "'\\''")
-        return ["/bin/sh", "-c", f"echo 0 > '{procs}' && exec \"$@\"", "sh"]
+        # `unset PWD`: the shell would otherwise export it to the function.
+        return ["/bin/sh", "-c", f"echo 0 > '{procs}' && unset PWD && exec \"$@\"", "sh"]
 
     def pids(self) -> list[int]:
         return [int(pid) for pid in _read(self.path / "cgroup.procs").split()]
