@@ -52,21 +52,42 @@ def bwrap_path() -> str | None:
 
 @functools.cache
 def bwrap_works() -> str | None:
-    """None when bubblewrap can build the sandbox here, else why not (probed once)."""
-    bwrap = bwrap_path()
-    if bwrap is None:
+    """None when bubblewrap can build the sandbox here, else why not (probed once, with
+    the command line functions get, so an option this bwrap lacks shows up now)."""
+    global _TMPFS_SIZE
+    if bwrap_path() is None:
         return "bwrap is not installed"
-    argv = [bwrap, *_namespace_flags(), "--ro-bind", "/", "/", "--proc", "/proc",
-            "--dev", "/dev", "--tmpfs", "/tmp", "--", "/bin/true"]  # fmt: skip
-    try:
-        probe = subprocess.run(argv, capture_output=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return f"bwrap failed to start: {error}"
-    if probe.returncode != 0:
-        return "bwrap cannot create namespaces here: " + probe.stderr.decode(errors="replace")
     if is_root() and shutil.which("setpriv") is None:
         return "setpriv (util-linux) is needed to drop root inside the sandbox"
+    problem = _probe_bwrap()
+    if problem is not None and "--size" in problem:
+        _TMPFS_SIZE = False  # bwrap < 0.7: /tmp is a tmpfs without a size limit
+        problem = _probe_bwrap()
+    return problem
+
+
+def _probe_bwrap() -> str | None:
+    with tempfile.TemporaryDirectory() as code_dir:
+        argv = bwrap_argv(
+            argv=("/bin/true",),
+            code_dir=Path(code_dir),
+            task_root="/var/task",
+            hidden=(),
+            exposed=(),
+            tmp_mb=1,
+            uid=UID_BASE if is_root() else None,
+        )
+        try:
+            probe = subprocess.run(argv, capture_output=True, timeout=10, check=False)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return f"bwrap failed to start: {error}"
+    if probe.returncode != 0:
+        return "bwrap cannot build the sandbox here: " + probe.stderr.decode(errors="replace")
     return None
+
+
+_TMPFS_SIZE = True
+"""Whether this bwrap knows `--size` (0.7.0 and later)."""
 
 
 def uid_works() -> str | None:
@@ -233,7 +254,8 @@ def bwrap_argv(
                 out += ["--perms", "0755", "--dir", str(Path(inside[0]) / parent)]
             out += ["--ro-bind", shown, shown]
     out += ["--proc", "/proc", "--dev", "/dev"]
-    out += ["--perms", "1777", "--size", str(tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
+    size = ["--size", str(tmp_mb * 1024 * 1024)] if _TMPFS_SIZE else []
+    out += ["--perms", "1777", *size, "--tmpfs", "/tmp"]
     out += ["--ro-bind", str(code_dir), task_root, "--chdir", task_root]
     out += ["--remount-ro", "/", "--hostname", "localhost"]
     out += ["--"]
