@@ -24,8 +24,9 @@ while true; do
   setsid sleep 300 &
   CHILD=$!
   if grep -q hang "${TMPDIR:-/tmp}/event"; then sleep 600; fi
-  printf '{"uid": %s, "child": %s, "tmpdir": "%s"}' "$(id -u)" "$CHILD" "${TMPDIR:-}" \\
-    > "${TMPDIR:-/tmp}/out"
+  NPROC=$(awk '/^Max processes/{print $3}' /proc/$$/limits)
+  printf '{"uid": %s, "child": %s, "tmpdir": "%s", "nproc": "%s"}' \\
+    "$(id -u)" "$CHILD" "${TMPDIR:-}" "$NPROC" > "${TMPDIR:-/tmp}/out"
   curl -sS -X POST --data-binary "@${TMPDIR:-/tmp}/out" "$API/invocation/$ID/response" \\
     >/dev/null
 done
@@ -70,6 +71,7 @@ def test_timeout_kills_setsid_children(harness: Harness, sandbox: str, use_cgrou
     wait_until(lambda: not _alive(report["child"]), timeout=10, message="setsid child gone")
     if sandbox == "uid":
         assert report["uid"] >= 120000
+        assert report["nproc"] == "1024"  # RLIMIT_NPROC, set before the bootstrap ran
         assert report["tmpdir"].startswith("/tmp/sendoff-")
         assert not os.path.exists(report["tmpdir"])  # deleted at stop
 

@@ -224,6 +224,7 @@ def test_bwrap_mode_hides_the_store_and_the_server(tmp_path: Path) -> None:
 
 PY_PROBE = """
 import os
+import resource
 
 def handler(event, context):
     pid = event["server_pid"]
@@ -242,6 +243,8 @@ def handler(event, context):
         "task_root": os.environ["LAMBDA_TASK_ROOT"],
         "files": sorted(os.listdir(".")),
         "count": event.get("count"),
+        "nproc": resource.getrlimit(resource.RLIMIT_NPROC)[0],
+        "tmp_writable": os.access("/tmp", os.W_OK),
     }
 """
 
@@ -271,6 +274,7 @@ def test_python_and_node_run_warm_under_bwrap(tmp_path: Path) -> None:
         assert first["secret"] == [] and first["environ"] is False and first["db"] is False
         assert first["uid"] >= 120000 and first["task_root"] == "/var/task"
         assert first["files"] == ["app.py"]
+        assert first["nproc"] == 1024 and first["tmp_writable"] is True
         assert second["pid"] == first["pid"] and second["count"] == 2  # warm reuse
 
         node = create(client, {"index.js": NODE_PROBE}, "nodejs20.x", Handler="index.handler")

@@ -126,7 +126,8 @@ class Environment:
         )
         env.update(confinement.extra_env)
         tmp_mb = self.spec.ephemeral_storage_mb
-        argv = confinement.wrap(plan.argv, code_dir, tmp_mb, self._isolation)
+        address_space = plan.address_space_limit_bytes
+        argv = confinement.wrap(plan.argv, code_dir, tmp_mb, address_space, self._isolation)
         self._spawned_at = time.perf_counter()
         try:
             if confinement.wrapped and self.spec.runtime in PROVIDED_RUNTIMES:
@@ -135,9 +136,9 @@ class Environment:
                 tuple(argv),
                 cwd=code_dir,
                 env=env,
-                address_space_limit_bytes=plan.address_space_limit_bytes,
+                # limits already on the command line (prlimit) are not set again
+                address_space_limit_bytes=None if confinement.limits_in_argv else address_space,
                 user=confinement.spawn_user,
-                nproc_limit=confinement.nproc_limit,
                 signal_codes=confinement.mode == "bwrap",
             )
         except OSError as error:

@@ -46,8 +46,16 @@ class Confinement:
     _pool: sandbox.UidPool | None = None
     _pid: int | None = None
 
-    def wrap(self, argv: tuple[str, ...], code_dir: Path, tmp_mb: int, iso: Isolation) -> list[str]:
-        """The command line to spawn: [join the cgroup] [sandbox] [drop the uid] argv."""
+    def wrap(
+        self,
+        argv: tuple[str, ...],
+        code_dir: Path,
+        tmp_mb: int,
+        address_space_bytes: int | None,
+        iso: Isolation,
+    ) -> list[str]:
+        """The command line to spawn:
+        [join the cgroup] [prlimit] [bwrap …] [setpriv (drop the uid)] argv."""
         command = list(argv)
         if self.mode == "bwrap":
             command = sandbox.bwrap_argv(
@@ -61,9 +69,17 @@ class Confinement:
             )
         elif self.uid is not None and self.cgroup is not None:
             command = [*sandbox.setpriv_argv(self.uid), *command]  # join as root first
+        if self.limits_in_argv:
+            command = [*sandbox.prlimit_argv(self.nproc_limit, address_space_bytes), *command]
         if self.cgroup is not None:
             command = [*self.cgroup.join_argv(), *command]
         return command
+
+    @property
+    def limits_in_argv(self) -> bool:
+        """Sandboxed environments get their rlimits from `prlimit` on the command line:
+        set after the spawn they could miss what bwrap forked already."""
+        return self.nproc_limit is not None
 
     @property
     def spawn_user(self) -> int | None:
@@ -74,7 +90,7 @@ class Confinement:
     def wrapped(self) -> bool:
         """True when argv[0] is exec'd by a wrapper (an exec error is then an exit
         status, not an OSError: check the entry point first)."""
-        return self.cgroup is not None or self.mode == "bwrap" or self.spawn_user != self.uid
+        return self.cgroup is not None or self.mode == "bwrap" or self.limits_in_argv
 
     def started(self, pid: int) -> None:
         self._pid = pid
@@ -107,7 +123,9 @@ class Confinement:
         """After the process is reaped: kill stragglers, remove cgroup and /tmp, free uid."""
         if self.cgroup is not None:
             await self.cgroup.remove()
-        elif self.uid is not None and self.mode == "uid":
+        elif self.uid is not None:
+            # Under bwrap too: the namespace dies with its init, but the kernel does
+            # that asynchronously; the uid is handed out again only once it runs nothing.
             await asyncio.to_thread(_kill_uid, self.uid)
         if self.tmp_dir is not None:
             await asyncio.to_thread(shutil.rmtree, self.tmp_dir, True)

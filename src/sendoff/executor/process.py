@@ -54,23 +54,21 @@ class FunctionProcess:
         env: Mapping[str, str],
         address_space_limit_bytes: int | None,
         user: int | None = None,
-        nproc_limit: int | None = None,
         signal_codes: bool = False,
     ) -> FunctionProcess:
         """Start `argv`; raises OSError when it cannot be executed.
 
-        `user` runs it as that uid and gid with no supplementary groups. The limits
-        are set with prlimit right after the fork (no `preexec_fn`: it would cost the
-        vfork path); the child is still starting its interpreter (or joining its
-        cgroup) by then. `signal_codes`: the command is a wrapper (bwrap) that reports
-        a child killed by signal N as exit status 128+N.
+        `user` runs it as that uid and gid with no supplementary groups. The address
+        space limit is set with prlimit right after the fork (no `preexec_fn`: it would
+        cost the vfork path), while the interpreter is still starting; sandboxed
+        environments put their limits on the command line instead (`isolation`), so
+        they hold before anything runs. `signal_codes`: the command is a wrapper
+        (bwrap) that reports a child killed by signal N as exit status 128+N.
         """
         read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
         limits: list[tuple[int, int]] = []
         if address_space_limit_bytes is not None:
             limits.append((resource.RLIMIT_AS, address_space_limit_bytes))
-        if nproc_limit is not None:
-            limits.append((resource.RLIMIT_NPROC, nproc_limit))
         try:
             popen = subprocess.Popen(
                 argv,

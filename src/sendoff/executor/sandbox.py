@@ -57,8 +57,8 @@ def bwrap_works() -> str | None:
     global _TMPFS_SIZE
     if bwrap_path() is None:
         return "bwrap is not installed"
-    if is_root() and shutil.which("setpriv") is None:
-        return "setpriv (util-linux) is needed to drop root inside the sandbox"
+    if is_root() and (shutil.which("setpriv") is None or shutil.which("prlimit") is None):
+        return "setpriv and prlimit (util-linux) are needed to drop root inside the sandbox"
     problem = _probe_bwrap()
     if problem is not None and "--size" in problem:
         _TMPFS_SIZE = False  # bwrap < 0.7: /tmp is a tmpfs without a size limit
@@ -94,8 +94,8 @@ def uid_works() -> str | None:
     """None when `--sandbox uid` can run here, else why not."""
     if not is_root():
         return "it needs root (it runs functions as other uids)"
-    if shutil.which("setpriv") is None:
-        return "setpriv (util-linux) is needed to drop root"
+    if shutil.which("setpriv") is None or shutil.which("prlimit") is None:
+        return "setpriv and prlimit (util-linux) are needed to drop root"
     return None
 
 
@@ -262,6 +262,19 @@ def bwrap_argv(
     if uid is not None:
         out += setpriv_argv(uid)
     return [*out, *argv]
+
+
+def prlimit_argv(nproc: int | None, address_space_bytes: int | None) -> list[str]:
+    """Set RLIMIT_NPROC / RLIMIT_AS (soft = hard) for the rest of a command line."""
+    found = shutil.which("prlimit")
+    if found is None:
+        raise ExecutorError("the uid and bwrap sandboxes need prlimit (util-linux)")
+    out = [found]
+    if nproc is not None:
+        out.append(f"--nproc={nproc}:{nproc}")
+    if address_space_bytes is not None:
+        out.append(f"--as={address_space_bytes}:{address_space_bytes}")
+    return [*out, "--"]
 
 
 def setpriv_argv(uid: int) -> list[str]:
