@@ -167,7 +167,9 @@ class Isolation:
         self._scratch: Path | None = None
         self._numbers = 0
         self._published: dict[Path, Path] = {}
-        homes = [Path(p) for p in ("/root", "/home") if os.path.isdir(p)]
+        # Homes, and the per-user runtime directories (ssh-agent, keyring and D-Bus
+        # sockets): a function has no business there, even when it runs as that user.
+        homes = [Path(p) for p in ("/root", "/home", "/run/user") if os.path.isdir(p)]
         self.hidden = (*self._private, *homes)
         self.exposed = tuple(_runtime_paths(executables))
         if mode in ("uid", "bwrap"):
