@@ -13,9 +13,7 @@ the timeout timer, the process exiting, or the memory watch.
 from __future__ import annotations
 
 import asyncio
-import errno
 import math
-import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -124,30 +122,21 @@ class Environment:
             endpoint_url=self._settings.endpoint_url,
             inherited_path=self._inherited_path,
         )
-        env.update(confinement.extra_env)
-        tmp_mb = self.spec.ephemeral_storage_mb
-        address_space = plan.address_space_limit_bytes
-        argv = confinement.wrap(plan.argv, code_dir, tmp_mb, address_space, self._isolation)
         self._spawned_at = time.perf_counter()
         try:
-            if confinement.wrapped and self.spec.runtime in PROVIDED_RUNTIMES:
-                _check_executable(code_dir / "bootstrap", plan.argv[0])
-            process = FunctionProcess.spawn(
-                tuple(argv),
-                cwd=code_dir,
+            process = confinement.spawn(
+                plan,
+                code_dir=code_dir,
                 env=env,
-                # limits already on the command line (prlimit) are not set again
-                address_space_limit_bytes=None if confinement.limits_in_argv else address_space,
-                user=confinement.spawn_user,
-                signal_codes=confinement.mode == "bwrap",
+                tmp_mb=self.spec.ephemeral_storage_mb,
+                provided=self.spec.runtime in PROVIDED_RUNTIMES,
+                isolation=self._isolation,
             )
         except OSError as error:
             self._spawn_error = error
             self.alive = False
             self._api.close()
             return
-        process.kill_tree = confinement.kill
-        confinement.started(process.pid)
         self._process = process
         self._output = OutputCapture(process.output_fd)
         self._output.start()
@@ -443,17 +432,6 @@ class Environment:
             cold_start=True,
             log_stream=self.identity.log_stream_name,
         )
-
-
-def _check_executable(path: Path, shown: str) -> None:
-    """Raise what exec would for a missing or non-executable bootstrap (under bwrap the
-    exec happens inside the sandbox, where its error is only an exit status)."""
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        raise FileNotFoundError(errno.ENOENT, "no such file or directory", shown) from None
-    if not mode & 0o111 or not stat.S_ISREG(mode):
-        raise PermissionError(errno.EACCES, "permission denied", shown)
 
 
 def _with_newline(text: str) -> str:

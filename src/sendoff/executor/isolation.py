@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import secrets
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -25,7 +27,8 @@ from pathlib import Path
 from sendoff.executor import sandbox
 from sendoff.executor.cgroups import CgroupTree, EnvCgroup
 from sendoff.executor.peers import processes_hold_socket
-from sendoff.executor.runtimes import RUNTIME_DIR, server_site_packages
+from sendoff.executor.process import FunctionProcess
+from sendoff.executor.runtimes import RUNTIME_DIR, LaunchPlan, server_site_packages
 
 TASK_ROOT = "/var/task"
 """Where the code is mounted under bwrap, as on Lambda."""
@@ -92,8 +95,34 @@ class Confinement:
         status, not an OSError: check the entry point first)."""
         return self.cgroup is not None or self.mode == "bwrap" or self.limits_in_argv
 
-    def started(self, pid: int) -> None:
-        self._pid = pid
+    def spawn(
+        self,
+        plan: LaunchPlan,
+        *,
+        code_dir: Path,
+        env: dict[str, str],
+        tmp_mb: int,
+        provided: bool,
+        isolation: Isolation,
+    ) -> FunctionProcess:
+        """Start the environment's process confined; raises OSError as exec would."""
+        env = {**env, **self.extra_env}
+        address_space = plan.address_space_limit_bytes
+        argv = self.wrap(plan.argv, code_dir, tmp_mb, address_space, isolation)
+        if self.wrapped and provided:
+            _check_executable(code_dir / "bootstrap", plan.argv[0])
+        process = FunctionProcess.spawn(
+            tuple(argv),
+            cwd=code_dir,
+            env=env,
+            # limits already on the command line (prlimit) are not set again
+            address_space_limit_bytes=None if self.limits_in_argv else address_space,
+            user=self.spawn_user,
+            signal_codes=self.mode == "bwrap",
+        )
+        process.kill_tree = self.kill
+        self._pid = process.pid
+        return process
 
     def owns_socket(self, uid: int, inode: int) -> bool:
         """Whether a socket (owner uid, inode) is this environment's."""
@@ -254,6 +283,17 @@ def _runtime_paths(executables: Iterable[str]) -> list[str]:
         if found is not None:
             paths.add(os.path.dirname(os.path.realpath(found)))
     return sorted(paths)
+
+
+def _check_executable(path: Path, shown: str) -> None:
+    """Raise what exec would for a missing or non-executable bootstrap (behind a wrapper
+    the exec happens later, where its error is only an exit status)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(errno.ENOENT, "no such file or directory", shown) from None
+    if not mode & 0o111 or not stat.S_ISREG(mode):
+        raise PermissionError(errno.EACCES, "permission denied", shown)
 
 
 def _remove_stale_scratch() -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
-import logging
 import os
 import shutil
 import stat
@@ -29,16 +28,12 @@ from pathlib import Path
 
 from sendoff.errors import ExecutorError
 
-log = logging.getLogger("sendoff.executor")
-
 MODES = ("auto", "none", "uid", "bwrap")
 UID_BASE = 120000
 """Environments run as uid/gid UID_BASE, UID_BASE+1, ... (one per live environment,
 reused after it stops). Pick a range no real account on the host uses."""
 NPROC_LIMIT = 1024
 """RLIMIT_NPROC for an environment's own uid: its processes and threads together."""
-DEFAULT_TMP_MB = 512
-"""Lambda's default EphemeralStorage, the size of `/tmp` under bwrap."""
 
 
 def is_root() -> bool:
