@@ -80,15 +80,7 @@ def build_services(settings: Settings) -> Services:
     store = open_store(settings.resolved_store_url)
     auth = Authenticator(store)
     code_urls = CodeUrls(store)
-    executor = Executor(
-        ExecutorSettings(
-            cache_dir=settings.data_dir / "code-cache",
-            endpoint_url=settings.endpoint_url,
-            idle_timeout_s=settings.idle_timeout_s,
-            session_credentials=auth.function_credentials,
-        ),
-        StoreCodeSource(store),
-    )
+    executor = _build_executor(settings, store, auth)
     registry = FunctionRegistry(store)
     metrics = Metrics()
     invoker = Invoker(store, executor, metrics)
@@ -109,6 +101,12 @@ def build_services(settings: Settings) -> Services:
         code_urls=code_urls,
     )
     services.startup_hooks += [auth.start, code_urls.start]
+
+    async def protect_private_paths() -> None:  # the store has created its files now
+        executor.protect_private_paths()
+        _announce_sandbox(executor)
+
+    services.startup_hooks.append(protect_private_paths)
     configs = EventConfigs(registry)
     lambda_async = AsyncInvocations(
         store=store,
@@ -172,6 +170,45 @@ def _count_delivery_failure(metrics: Metrics) -> Any:
             metrics.dead_letter_errors.labels(name, resource).inc()
 
     return hook
+
+
+def _build_executor(settings: Settings, store: Store, auth: Authenticator) -> Executor:
+    """The executor with the sandbox asked for; fails (ConfigError) when it is not
+    available here, and logs which mode is in force and what it leaves open."""
+    from pathlib import Path
+
+    from sendoff.errors import ConfigError, ExecutorError
+
+    private = [settings.data_dir]
+    url = settings.resolved_store_url
+    if url.startswith("sqlite:///") and not url.endswith(":memory:"):
+        private.append(Path("/" + url.removeprefix("sqlite:///").lstrip("/")))
+    try:
+        executor = Executor(
+            ExecutorSettings(
+                cache_dir=settings.data_dir / "code-cache",
+                endpoint_url=settings.endpoint_url,
+                idle_timeout_s=settings.idle_timeout_s,
+                sandbox=settings.sandbox,
+                private_paths=tuple(private),
+                session_credentials=auth.function_credentials,
+            ),
+            StoreCodeSource(store),
+        )
+    except ExecutorError as error:
+        raise ConfigError(str(error)) from error
+    return executor
+
+
+def _announce_sandbox(executor: Executor) -> None:
+    """Say which sandbox is in force (on uvicorn's logger when it is the one set up:
+    sendoff's own INFO lines are not shown by `sendoff server`)."""
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    out = uvicorn_log if logging.getLogger("uvicorn").handlers else log
+    out.info("function sandbox: %s (cgroup per environment: %s)", executor.sandbox_mode,
+             "yes" if executor.uses_cgroups else "no")  # fmt: skip
+    for warning in executor.sandbox_warnings():
+        out.warning("function sandbox: %s", warning)
 
 
 def build_asgi(services: Services) -> Starlette:

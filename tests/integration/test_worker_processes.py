@@ -24,6 +24,10 @@ STAMP = (
     "import os\ndef handler(event, context):\n    return {'n': event['n'], 'pid': os.getppid()}\n"
 )
 
+# STAMP reports the worker's pid as the function's parent pid: the function must not run
+# in a pid namespace of its own (as --sandbox bwrap puts it).
+NO_PID_NS = ("--sandbox", "none")
+
 
 def worker_pids(server: ServerProcess) -> list[int]:
     return list(httpx.get(f"{server.url}/_sendoff/health", timeout=5).json()["worker_processes"])
@@ -80,7 +84,9 @@ def receive_all(sqs: Any, queue_url: str, count: int) -> list[dict[str, Any]]:
 
 
 def test_children_run_the_async_events_the_server_accepts(tmp_path: Path) -> None:
-    server = start_server(tmp_path / "data", "--workers", "0", "--worker-processes", "2")
+    server = start_server(
+        tmp_path / "data", "--workers", "0", "--worker-processes", "2", *NO_PID_NS
+    )
     try:
         wait_until(lambda: len(worker_pids(server)) == 2, timeout=30, message="two workers")
         children = set(worker_pids(server))

@@ -5,6 +5,9 @@
            └─ environment.Environment   one process, one invocation at a time
                 ├─ process.FunctionProcess    spawn, pidfd exit watch, kill, /proc memory
                 ├─ runtime_api.RuntimeApi     the Runtime API on 127.0.0.1:<port> (httptools)
+                │    └─ peers                 whose socket connected (sock_diag, /proc)
+                ├─ isolation.Confinement      uid, cgroup, private /tmp, sandbox argv
+                │    └─ sandbox / cgroups     modes, bwrap command line, cgroup v2
                 ├─ output.OutputCapture       the process's stdout+stderr, bounded per invoke
                 └─ runtimes / environ         command line and environment variables
            └─ codecache.CodeCache      zips unpacked once per CodeSha256

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sendoff.executor import reports
 from sendoff.executor.environ import build_environment, new_identity
+from sendoff.executor.isolation import Confinement, Isolation
 from sendoff.executor.output import BoundedLog, OutputCapture
 from sendoff.executor.process import FunctionProcess
 from sendoff.executor.runtime_api import Delivery, ReplyKind, RuntimeApi, RuntimeReply
@@ -63,6 +64,7 @@ class Environment:
         settings: ExecutorSettings,
         inherited_path: str,
         on_dead: Callable[[Environment], None],
+        isolation: Isolation,
     ) -> None:
         self.spec = spec
         self.key: EnvironmentKey = (spec.function_arn, spec.version, spec.revision)
@@ -74,6 +76,8 @@ class Environment:
         self._settings = settings
         self._inherited_path = inherited_path
         self._on_dead = on_dead
+        self._isolation = isolation
+        self._confinement: Confinement | None = None
         self._api = RuntimeApi(self)
         self._process: FunctionProcess | None = None
         self._output: OutputCapture | None = None
@@ -99,9 +103,12 @@ class Environment:
         """Open the Runtime API and start the process (a failed exec is reported by
         the first invoke as `Runtime.InvalidEntrypoint`)."""
         port = await self._api.start()
+        code_dir = await self._isolation.code_for(code_dir)
+        confinement = self._isolation.confine(memory_mb=self.spec.memory_mb, code_dir=code_dir)
+        self._confinement = confinement
         plan = launch_plan(
             runtime=self.spec.runtime,
-            code_dir=code_dir,
+            code_dir=confinement.task_root,
             memory_mb=self.spec.memory_mb,
             python_executable=self._settings.python_executable,
             node_executable=self._settings.node_executable,
@@ -120,11 +127,13 @@ class Environment:
         )
         self._spawned_at = time.perf_counter()
         try:
-            process = FunctionProcess.spawn(
-                plan.argv,
-                cwd=plan.cwd,
+            process = confinement.spawn(
+                plan,
+                code_dir=code_dir,
                 env=env,
-                address_space_limit_bytes=plan.address_space_limit_bytes,
+                tmp_mb=self.spec.ephemeral_storage_mb,
+                provided=self.spec.runtime in PROVIDED_RUNTIMES,
+                isolation=self._isolation,
             )
         except OSError as error:
             self._spawn_error = error
@@ -188,8 +197,15 @@ class Environment:
         self._exited_during_invoke()  # no-op unless an invocation is still waiting
         if self._output is not None:
             self._output.close()
+        if self._confinement is not None:
+            confinement, self._confinement = self._confinement, None
+            await confinement.release()
 
     # -- RuntimeEvents -----------------------------------------------------------------
+
+    def owns_socket(self, uid: int, inode: int) -> bool:
+        confinement = self._confinement
+        return confinement is not None and confinement.owns_socket(uid, inode)
 
     def runtime_waiting(self) -> None:
         if self._ready_at is None:
@@ -279,7 +295,15 @@ class Environment:
         if request is None:
             return
         message = f"RequestId: {request.request_id} Error: {self._exit_message()}"
-        self._stop_invocation("Runtime.ExitError", message, f"{message}\nRuntime.ExitError\n")
+        confinement = self._confinement
+        cgroup = confinement.cgroup if confinement is not None else None
+        # memory.max (when the host lets sendoff set it) kills in the kernel: say so.
+        error_type = (
+            "Runtime.OutOfMemory"
+            if cgroup is not None and cgroup.oom_killed()
+            else "Runtime.ExitError"
+        )
+        self._stop_invocation(error_type, message, f"{message}\n{error_type}\n")
 
     def _exit_message(self) -> str:
         if self._process is None:

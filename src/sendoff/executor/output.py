@@ -14,23 +14,32 @@ import asyncio
 import os
 from collections import deque
 
-DEFAULT_LOG_LIMIT_BYTES = 256 * 1024
+LINE_LIMIT_BYTES = 256 * 1024
+"""Lambda truncates a single log line (a CloudWatch log event) at 256 KB."""
+DEFAULT_LOG_LIMIT_BYTES = 2 * LINE_LIMIT_BYTES
+"""Per invocation: room for one maximal line in the head and one in the tail. With
+`max_environments` busy this bounds all captured output (64 x 512 KiB = 32 MiB)."""
 _READ_SIZE = 64 * 1024
 _READS_PER_WAKEUP = 16
 
 
 class BoundedLog:
-    """Keeps the first and last `limit // 2` bytes written and counts the rest."""
+    """Keeps the first and last `limit // 2` bytes written and counts the rest; a
+    line longer than LINE_LIMIT_BYTES keeps only its first LINE_LIMIT_BYTES."""
 
     def __init__(self, limit: int = DEFAULT_LOG_LIMIT_BYTES) -> None:
+        self._line_length = 0
         self._head_limit = limit // 2
         self._tail_limit = limit - self._head_limit
         self._head = bytearray()
         self._tail: deque[bytes] = deque()
         self._tail_size = 0
         self.dropped = 0
+        self.line_dropped = 0
+        """Bytes cut from overlong lines (silently, as Lambda does)."""
 
     def write(self, data: bytes) -> None:
+        data = self._cut_long_lines(data)
         room = self._head_limit - len(self._head)
         if room > 0:
             self._head += data[:room]
@@ -47,6 +56,31 @@ class BoundedLog:
             self._tail[0] = self._tail[0][excess:]
             self._tail_size -= excess
             self.dropped += excess
+
+    def _cut_long_lines(self, data: bytes) -> bytes:
+        last_newline = data.rfind(b"\n")
+        if self._line_length + len(data) <= LINE_LIMIT_BYTES:  # no line can be too long
+            if last_newline < 0:
+                self._line_length += len(data)
+            else:
+                self._line_length = len(data) - last_newline - 1
+            return data
+        kept: list[bytes] = []
+        start = 0
+        while start < len(data):
+            newline = data.find(b"\n", start)
+            end = len(data) if newline < 0 else newline
+            room = max(0, LINE_LIMIT_BYTES - self._line_length)
+            take = min(end - start, room)
+            kept.append(data[start : start + take])
+            self.line_dropped += end - start - take
+            if newline < 0:
+                self._line_length += end - start
+                break
+            kept.append(b"\n")
+            self._line_length = 0
+            start = newline + 1
+        return b"".join(kept)
 
     def __len__(self) -> int:
         return len(self._head) + self._tail_size

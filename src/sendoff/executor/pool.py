@@ -20,6 +20,9 @@ import time
 from sendoff.errors import ExecutorError, Throttled
 from sendoff.executor.codecache import CodeCache
 from sendoff.executor.environment import Environment, EnvironmentKey
+from sendoff.executor.isolation import Isolation
+from sendoff.executor.runtimes import RUNTIME_DIR
+from sendoff.executor.sandbox import resolve_mode, unreachable_for_others
 from sendoff.executor.values import (
     CodeSource,
     ExecutorSettings,
@@ -37,6 +40,13 @@ class Executor:
 
     def __init__(self, settings: ExecutorSettings, code_source: CodeSource) -> None:
         self._settings = settings
+        self.sandbox_mode = resolve_mode(settings.sandbox)
+        self._isolation = Isolation(
+            self.sandbox_mode,
+            private_paths=settings.private_paths,
+            executables=(settings.python_executable, settings.node_executable),
+            use_cgroups=settings.use_cgroups,
+        )
         self._code = CodeCache(settings.cache_dir, code_source)
         self._inherited_path = os.environ.get("PATH", os.defpath)
         self._envs: set[Environment] = set()
@@ -116,6 +126,37 @@ class Executor:
         for env in list(self._envs):
             env.discard()
         await self._wait_stopping()
+        self._isolation.close()
+
+    @property
+    def uses_cgroups(self) -> bool:
+        """Whether environments get a cgroup of their own (kill takes every descendant)."""
+        return self._isolation.uses_cgroups
+
+    def sandbox_warnings(self) -> list[str]:
+        """What the operator should know about the sandbox in force."""
+        if self.sandbox_mode == "none":
+            return [
+                "functions run as this server's own user, unconfined: they can read "
+                "every file that user can (the data directory and its SQLite store, "
+                "other functions' code, your home directory) and /proc of this server "
+                "(its command line and environment). Use --sandbox bwrap (install "
+                "bubblewrap) or run as root for --sandbox uid."
+            ]
+        if self.sandbox_mode == "uid":
+            for path in (self._settings.python_executable, str(RUNTIME_DIR)):
+                blocked = unreachable_for_others(path)
+                if blocked is not None:
+                    return [
+                        f"--sandbox uid: Python functions cannot start: {blocked} is not "
+                        "searchable by other users, and functions run as their own uid "
+                        "(install Python and sendoff elsewhere, or use --sandbox bwrap)"
+                    ]
+        return []
+
+    def protect_private_paths(self) -> None:
+        """Re-apply the private paths' permissions (after the store created its files)."""
+        self._isolation.protect()
 
     def stats(self) -> dict[str, int]:
         return {
@@ -166,6 +207,7 @@ class Executor:
             settings=self._settings,
             inherited_path=self._inherited_path,
             on_dead=self._forget,
+            isolation=self._isolation,
         )
         self._envs.add(env)  # the slot is taken before the first await
         return env

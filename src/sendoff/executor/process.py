@@ -1,7 +1,8 @@
 """Starting, watching, measuring and killing one function process (Linux).
 
 * The process starts in its own session, so it leads a new process group and a kill
-  of the group takes everything it forked.
+  of the group takes everything it forked that stayed in the group. Descendants that
+  call `setsid()` leave it: the cgroup (or uid) of `isolation.Confinement` takes those.
 * Its exit is watched through a pidfd on the event loop (no thread, no polling).
 * The group is SIGKILLed *before* the leader is reaped, so the group id cannot have
   been reused by an unrelated process when the signal is sent.
@@ -17,7 +18,7 @@ import os
 import resource
 import signal
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 _KIB = 1024
@@ -26,8 +27,13 @@ _KIB = 1024
 class FunctionProcess:
     """A running function process whose stdout and stderr go to one pipe."""
 
-    def __init__(self, popen: subprocess.Popen[bytes], output_fd: int) -> None:
+    def __init__(
+        self, popen: subprocess.Popen[bytes], output_fd: int, *, signal_codes: bool = False
+    ) -> None:
         self._popen = popen
+        self._signal_codes = signal_codes
+        self.kill_tree: Callable[[], None] | None = None
+        """Kills what escaped the process group (the environment's cgroup or uid)."""
         self.pid = popen.pid
         self.output_fd = output_fd
         self.exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
@@ -47,9 +53,22 @@ class FunctionProcess:
         cwd: Path,
         env: Mapping[str, str],
         address_space_limit_bytes: int | None,
+        user: int | None = None,
+        signal_codes: bool = False,
     ) -> FunctionProcess:
-        """Start `argv`; raises OSError when it cannot be executed."""
+        """Start `argv`; raises OSError when it cannot be executed.
+
+        `user` runs it as that uid and gid with no supplementary groups. The address
+        space limit is set with prlimit right after the fork (no `preexec_fn`: it would
+        cost the vfork path), while the interpreter is still starting; sandboxed
+        environments put their limits on the command line instead (`isolation`), so
+        they hold before anything runs. `signal_codes`: the command is a wrapper
+        (bwrap) that reports a child killed by signal N as exit status 128+N.
+        """
         read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+        limits: list[tuple[int, int]] = []
+        if address_space_limit_bytes is not None:
+            limits.append((resource.RLIMIT_AS, address_space_limit_bytes))
         try:
             popen = subprocess.Popen(
                 argv,
@@ -60,24 +79,28 @@ class FunctionProcess:
                 stderr=write_fd,
                 start_new_session=True,
                 close_fds=True,
+                user=user,
+                group=user,
+                extra_groups=[] if user is not None else None,
             )
         except BaseException:
             os.close(read_fd)
             raise
         finally:
             os.close(write_fd)
-        if address_space_limit_bytes is not None:
-            limit = (address_space_limit_bytes, address_space_limit_bytes)
+        for which, value in limits:
             with contextlib.suppress(OSError):
-                resource.prlimit(popen.pid, resource.RLIMIT_AS, limit)
-        return cls(popen, read_fd)
+                resource.prlimit(popen.pid, which, (value, value))
+        return cls(popen, read_fd, signal_codes=signal_codes)
 
     @property
     def running(self) -> bool:
         return not self.exited.done()
 
     def kill(self) -> None:
-        """SIGKILL the whole process group (idempotent)."""
+        """SIGKILL the whole process tree and group (idempotent)."""
+        if self.kill_tree is not None:
+            self.kill_tree()  # first: without a cgroup it walks the tree, still intact
         if self._popen.returncode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, signal.SIGKILL)
@@ -97,6 +120,9 @@ class FunctionProcess:
         code = self._popen.returncode
         if code is None:
             return "Runtime exited without providing a reason"
+        return self._describe(code)
+
+    def _describe(self, code: int) -> str:
         if code < 0:
             try:
                 name = signal.strsignal(-code) or f"signal {-code}"
@@ -105,6 +131,8 @@ class FunctionProcess:
             return f"Runtime exited with error: signal: {name.lower()}"
         if code == 0:
             return "Runtime exited without providing a reason"
+        if self._signal_codes and 128 < code < 128 + 65:
+            return self._describe(-(code - 128))
         return f"Runtime exited with error: exit status {code}"
 
     def rss_bytes(self) -> int:
@@ -132,6 +160,8 @@ class FunctionProcess:
         # the group id, cannot be reused.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
+        if self.kill_tree is not None:
+            self.kill_tree()
         self._reap(block=False)
 
     def _reap(self, *, block: bool) -> None:

@@ -1,8 +1,11 @@
 """The Lambda Runtime API served to one execution environment.
 
 Each environment gets its own listener on `127.0.0.1:<ephemeral port>`, which its process
-finds in `AWS_LAMBDA_RUNTIME_API`. Routes and status codes follow AWS and the Runtime
-Interface Emulator:
+finds in `AWS_LAMBDA_RUNTIME_API`. Any local process can connect to a loopback port, so
+each accepted connection is checked against the kernel's socket table (`peers`): only a
+socket owned by this environment's processes (its own uid under a sandbox, else one of
+its process tree's open sockets) is served; others are closed before a byte is read.
+Routes and status codes follow AWS and the Runtime Interface Emulator:
 
     GET  /2018-06-01/runtime/invocation/next            200, long poll; body = event
     POST /2018-06-01/runtime/invocation/{id}/response   202 {"status":"OK"}
@@ -33,6 +36,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import httptools
+
+from sendoff.executor.peers import socket_owner
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024 + 100
 """6 MiB + 100 bytes, the Runtime API's limit for a response or error body (RIE)."""
@@ -84,6 +89,9 @@ class RuntimeEvents(Protocol):
 
     def runtime_replied(self, reply: RuntimeReply) -> None:
         """The runtime posted a response, an error or an init error."""
+
+    def owns_socket(self, uid: int, inode: int) -> bool:
+        """True when the socket (owner uid, inode) belongs to this environment's process."""
 
 
 class RuntimeApi:
@@ -141,6 +149,12 @@ class RuntimeApi:
         self._on_quiet = None
 
     # -- called by connections ------------------------------------------------------
+
+    def _peer_allowed(self, peer: object, local: object) -> bool:
+        if not (isinstance(peer, tuple) and isinstance(local, tuple)):
+            return False
+        owner = socket_owner((str(peer[0]), int(peer[1])), (str(local[0]), int(local[1])))
+        return owner is not None and self._events.owns_socket(*owner)
 
     def _connection_made(self, conn: _Connection) -> None:
         self._connections.add(conn)
@@ -287,12 +301,19 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses: cast, don't assert.
         self._transport = typing.cast(asyncio.Transport, transport)
+        peer = transport.get_extra_info("peername")
+        if not self._api._peer_allowed(peer, transport.get_extra_info("sockname")):
+            self.closed = True
+            self._transport.abort()
+            return
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._api._connection_made(self)
 
     def data_received(self, data: bytes) -> None:
+        if self.closed:
+            return
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError:

@@ -38,6 +38,8 @@ class FunctionSpec:
     environment: Mapping[str, str]
     revision: str
     reserved_concurrency: int | None = None
+    ephemeral_storage_mb: int = 512
+    """`EphemeralStorage.Size`: the size of `/tmp` where it can be enforced (bwrap)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,3 +100,12 @@ class ExecutorSettings:
     session_credentials: Callable[[str, str], Mapping[str, str]] | None = None
     """(account id, function name) -> AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
     AWS_SESSION_TOKEN for a new environment (sendoff.auth.session); None: dummy values."""
+    sandbox: str = "none"
+    """`auto`, `none`, `uid` or `bwrap` (see sandbox.py); resolved when the executor
+    starts, which fails with ExecutorError when the mode asked for is unavailable."""
+    private_paths: tuple[Path, ...] = ()
+    """Files and directories functions must not read (the data directory, a SQLite
+    store elsewhere): hidden under bwrap, made unreadable to other uids under uid."""
+    use_cgroups: bool = True
+    """Give each environment a cgroup v2 when the host allows it (tests turn it off to
+    exercise the fallbacks)."""

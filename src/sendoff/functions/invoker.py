@@ -39,6 +39,7 @@ def spec_for(resolved: Resolved) -> FunctionSpec:
         environment=dict(config.environment),
         revision=config.revision_id,
         reserved_concurrency=resolved.state.reserved_concurrency,
+        ephemeral_storage_mb=config.ephemeral_storage_mb,
     )
 
 
