@@ -40,7 +40,9 @@ ATTACK = """<!doctype html><html><body><script>
 
 @pytest.fixture
 def server(browser: Any, tmp_path: Path) -> Iterator[ServerProcess]:
-    server = start_server(tmp_path / "data")
+    # --sandbox none: the handler's side effect must land on the host's disk for the test
+    # to see that it did (or did not) run.
+    server = start_server(tmp_path / "data", "--sandbox", "none")
     yield server
     server.stop()
 

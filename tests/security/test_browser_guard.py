@@ -40,6 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         "--allowed-host", "sendoff.test",
         "--allowed-host", "*.corp.test",
         "--cors-origin", "http://app.localhost:3000",
+        "--sandbox", "none",  # the handlers' side effects must land where the test looks
     )  # fmt: skip
     yield server
     server.stop()

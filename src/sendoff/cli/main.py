@@ -163,6 +163,8 @@ def _actions(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentPars
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in ("server", "worker"):
+        _hide_store_password(args, argv)
     try:
         return _dispatch(args)
     except (CliError, ConfigError) as exc:
@@ -170,6 +172,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _hide_store_password(args: argparse.Namespace, argv: Sequence[str] | None) -> None:
+    """Re-run this command with a ``--store`` URL that holds a password moved into the
+    environment (``SENDOFF_STORE``): /proc/<pid>/cmdline is readable by every local user,
+    including function processes under ``--sandbox uid``; /proc/<pid>/environ is not."""
+    from urllib.parse import urlsplit
+
+    url = getattr(args, "store_url", None)
+    if not url or argv is not None or not urlsplit(url).password:
+        return
+    rest, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif arg == "--store":
+            skip = True
+        elif not arg.startswith("--store="):
+            rest.append(arg)
+    env = {**os.environ, env_var_for("store_url"): url}
+    os.execve(sys.executable, [sys.executable, "-m", "sendoff.cli.main", *rest], env)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
