@@ -30,15 +30,19 @@ def test_a_store_password_is_not_in_the_command_line(tmp_path: Path) -> None:
             user = parts.username or "postgres"
             netloc = f"{user}:s3cret-pw@{parts.hostname}:{parts.port or 5432}"
             url = urlunsplit(parts._replace(netloc=netloc))  # trust auth ignores it
-            server = await asyncio.to_thread(start_server, tmp_path, "--store", url)
-            try:
-                pid = server.process.pid
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-                assert b"s3cret-pw" not in cmdline
-                assert b"sendoff.cli.main" in cmdline and b"server" in cmdline
-                assert b"s3cret-pw" in Path(f"/proc/{pid}/environ").read_bytes()
-                assert "s3cret-pw" not in server.log()
-            finally:
-                server.stop()
+            await asyncio.to_thread(_check, tmp_path, url)
 
     asyncio.run(run())
+
+
+def _check(tmp_path: Path, url: str) -> None:
+    server = start_server(tmp_path, "--store", url)
+    try:
+        pid = server.process.pid
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        assert b"s3cret-pw" not in cmdline
+        assert b"sendoff.cli.main" in cmdline and b"server" in cmdline
+        assert b"s3cret-pw" in Path(f"/proc/{pid}/environ").read_bytes()
+        assert "s3cret-pw" not in server.log()
+    finally:
+        server.stop()
