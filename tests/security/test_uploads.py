@@ -40,7 +40,9 @@ def handler(event, context):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = start_server(tmp_path_factory.mktemp("uploads"))
+    # Unpacking happens in the server whatever the sandbox; --sandbox none keeps the
+    # function's working directory the cache directory the tests inspect.
+    proc = start_server(tmp_path_factory.mktemp("uploads"), "--sandbox", "none")
     yield proc
     proc.stop()
 

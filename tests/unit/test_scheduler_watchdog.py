@@ -104,6 +104,21 @@ async def test_a_job_that_recovers_is_not_abandoned() -> None:
     assert job.body["handler_failures"] == MAX_HANDLER_FAILURES - 1
 
 
+async def test_store_outages_are_not_counted() -> None:
+    """A store that is away says nothing about the job: never abandoned for it."""
+    from sendoff.errors import StoreError
+    from sendoff.scheduler.watchdog import is_transient
+
+    class RedisDown(Exception):
+        __module__ = "redis.exceptions"
+
+    assert is_transient(StoreError("down"))
+    assert is_transient(ConnectionRefusedError())
+    assert is_transient(RedisDown())
+    assert not is_transient(RecursionError())
+    assert not is_transient(KeyError("payload"))
+
+
 async def test_an_abandoned_delivery_fails_for_good_and_is_counted() -> None:
     store = MemoryStore()
     await store.open()

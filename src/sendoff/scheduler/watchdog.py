@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
+from sendoff.errors import StoreError
 from sendoff.store import EventRecord, Store
 from sendoff.store.base import EventState
 
@@ -37,11 +38,26 @@ class Abandoning(Protocol):
         sendoff itself could not run it."""
 
 
+_TRANSIENT_MODULES = frozenset({"redis", "psycopg", "psycopg_pool", "sqlite3"})
+
+
+def is_transient(error: BaseException) -> bool:
+    """A failure of the store or the network, not of the job: it says nothing about
+    whether the job can ever run, so it is not counted (the lease expires and the job runs
+    again once the store is back, as it always did)."""
+    if isinstance(error, StoreError | OSError | TimeoutError):
+        return True
+    return type(error).__module__.split(".", 1)[0] in _TRANSIENT_MODULES
+
+
 async def handler_failed(
     store: Store, job: EventRecord, handler: Any, error: BaseException, *, now: float
 ) -> None:
     """Count one failure of ``handler`` on ``job``; retry it soon, or abandon it."""
     reason = f"{type(error).__name__}: {error}"[:1000]
+    if is_transient(error):
+        log.warning("job %s: %s; it runs again when its lease expires", job.id, reason)
+        return
     try:
         current = await store.get_event(job.id)
         body = dict(current.body if current is not None else job.body)
@@ -58,7 +74,10 @@ async def handler_failed(
             )  # fmt: skip
             return
         job = _with_body(job, body)
-    except Exception:
+    except Exception as record_error:
+        if is_transient(record_error):  # the store is away: decide nothing now
+            log.warning("job %s: could not record its failure (%s)", job.id, record_error)
+            return
         log.exception("job %s: could not record its failure; abandoning it now", job.id)
     await abandon(store, job, handler, reason, now=now)
 
