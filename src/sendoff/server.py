@@ -130,6 +130,9 @@ def build_services(settings: Settings) -> Services:
     install_sns(services)
     install_events(services)
     install_iam(services)
+    from sendoff.store.retention import install as install_retention
+
+    install_retention(services)
     from sendoff.iac.wiring import install as install_stacks
 
     install_stacks(services)
