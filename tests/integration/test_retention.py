@@ -46,6 +46,9 @@ def test_finished_events_and_logs_are_pruned_after_the_wall_clock_window(tmp_pat
         done_at = time.time()
         assert "kept-for-a-while" in function_logs(server.url, name)
         assert health(server.url)["event_retention"] == "3s"
+        page = httpx.get(f"{server.url}/console/functions/{name}/invocations", timeout=10)
+        assert page.status_code == 200
+        assert re.search(r'id="retention">Finished events are kept for 3s', page.text)
 
         wait_until(lambda: get_event(server.url, ok_id) is None, timeout=30,
                    message="the succeeded event to be pruned")  # fmt: skip
