@@ -96,3 +96,29 @@ def test_install_takes_the_settings_and_ignores_the_time_scale() -> None:
         event_retention_s=60, event_retention_max=7, log_retention_s=90, log_group_max_bytes=1000
     )
     assert pruner.stop in services.shutdown_hooks
+
+
+def test_the_console_index_forgets_finished_rows_the_store_pruned() -> None:
+    from sendoff.console.activity import EventIndex, Query
+
+    key = "000000000000/us-east-1/fn"
+
+    def row(n: int, state: EventState) -> EventRecord:
+        body: dict[str, object] = {"kind": "invoke", "payload": "{}",
+                                   "attempts": [{"started_at": 1000.0 + n}]}  # fmt: skip
+        if state is EventState.SUCCEEDED:
+            body["outcome"] = {"condition": "Success", "at": 1000.5 + n}
+        return EventRecord(id=f"id-{n}", function_key=key, state=state, due_at=0,
+                           enqueued_at=1000.0 + n, body=body)  # fmt: skip
+
+    index = EventIndex(MemoryStore(), clock=lambda: 2000.0)
+    for n in range(6):
+        index.upsert_event(row(n, EventState.SUCCEEDED if n != 1 else EventState.RETRYING))
+    index.upsert_event(EventRecord(id="d-1", function_key=key, state=EventState.SUCCEEDED,
+                                   due_at=0, enqueued_at=0, body={"kind": "deliver"}))  # fmt: skip
+    assert index.forget_finished_before(1003.0) == 2  # id-0 and id-2; id-1 is live
+    listed = index.query(key, Query(limit=10))
+    assert [r.id for r in listed.rows] == ["id-5", "id-4", "id-3", "id-1"]
+    assert listed.matching == 4
+    assert index.deliveries == {"d-1": 2000.0}  # seen after the cut-off: still counted
+    assert index.forget_finished_before(3000.0) == 3 and index.deliveries == {}
