@@ -46,22 +46,21 @@ class PostgresRetention:
     async def _prune_group(
         self, group: str, size: int, before_ms: int, max_bytes: int | None, limit: int
     ) -> int:
+        rows = await self.db.fetchall(Q["log_oldest"], {"grp": group, "limit": limit})
+        cut_seq, freed = None, 0
+        for seq, ts_ms, nbytes in rows:
+            over = max_bytes is not None and size - freed > max_bytes
+            if not over and ts_ms >= before_ms:
+                break
+            cut_seq, freed = seq, freed + nbytes
+        if cut_seq is None:  # most groups, most passes: nothing to delete, no transaction
+            return 0
         async with self.db.transaction() as conn:
             await lock(conn, [f"logs:{group}"])
-            cur = await conn.execute(Q["log_oldest"], {"grp": group, "limit": limit})
-            rows = await cur.fetchall()
-            cut_seq, freed, count = None, 0, 0
-            for seq, ts_ms, nbytes in rows:
-                over = max_bytes is not None and size - freed > max_bytes
-                if not over and ts_ms >= before_ms:
-                    break
-                cut_seq, freed, count = seq, freed + nbytes, count + 1
-            if cut_seq is None:
-                return 0
-            await conn.execute(Q["log_prune"], {"grp": group, "seq": cut_seq})
-            if count == len(rows) < limit:
-                await conn.execute(Q["log_group_drop_if_empty"], {"grp": group})
-            return count
+            cur = await conn.execute(Q["log_prune"], {"grp": group, "seq": cut_seq})
+            row = await cur.fetchone()
+            await conn.execute(Q["log_group_drop_if_empty"], {"grp": group})
+        return int(row[0]) if row else 0
 
     async def retention_stats(self) -> RetentionStats:
         row = await self.db.fetchone(Q["retention_stats"], {})

@@ -60,9 +60,12 @@ class SqliteRetention:
         for group, size in groups:
             if deleted >= limit:
                 break
+            with self.db.read() as conn:  # most groups have nothing to delete: no write
+                cut = _cut(conn, group, size, before_ms, group_max_bytes, limit - deleted)
+            if cut is None:
+                continue
             with self.db.write() as conn:
-                deleted += _prune_group(conn, group, size, before_ms, group_max_bytes,
-                                        limit - deleted)  # fmt: skip
+                deleted += _delete_through(conn, group, cut)
             await asyncio.sleep(0)  # one group per transaction; let the loop run between
         return deleted
 
@@ -73,33 +76,44 @@ class SqliteRetention:
         return await asyncio.to_thread(_stats_on_own_connection, self.db.path)
 
 
-def _prune_group(
+def _cut(
     conn: sqlite3.Connection,
     group: str,
     size: int,
     before_ms: int,
     max_bytes: int | None,
     limit: int,
-) -> int:
-    """Delete the oldest lines of one group while they are too old or the group too big."""
+) -> int | None:
+    """The seq up to which a group's oldest lines are too old or over the cap, if any."""
     rows = conn.execute(
         "SELECT seq, ts_ms, length(CAST(message AS BLOB)) FROM logs WHERE grp = ?"
         " ORDER BY seq LIMIT ?",
         (group, limit),
     ).fetchall()
-    cut_seq, freed, count = None, 0, 0
+    cut_seq, freed = None, 0
     for seq, ts_ms, nbytes in rows:
         over = max_bytes is not None and size - freed > max_bytes
         if not over and ts_ms >= before_ms:
             break
-        cut_seq, freed, count = seq, freed + nbytes, count + 1
-    if cut_seq is None:
-        return 0
-    conn.execute("DELETE FROM logs WHERE grp = ? AND seq <= ?", (group, cut_seq))
-    if count == len(rows) and len(rows) < limit:  # the group is empty now
-        conn.execute("DELETE FROM log_groups WHERE grp = ? AND bytes <= ?", (group, freed))
-    conn.execute("UPDATE log_groups SET bytes = bytes - ? WHERE grp = ?", (freed, group))
-    return count
+        cut_seq, freed = seq, freed + nbytes
+    return cut_seq
+
+
+def _delete_through(conn: sqlite3.Connection, group: str, cut_seq: int) -> int:
+    """Delete a group's lines up to ``cut_seq`` and take their bytes off its count (the
+    bytes of the rows actually deleted: another process may have pruned some already)."""
+    sizes = conn.execute(
+        "DELETE FROM logs WHERE grp = ? AND seq <= ? RETURNING length(CAST(message AS BLOB))",
+        (group, cut_seq),
+    ).fetchall()
+    conn.execute(
+        "UPDATE log_groups SET bytes = bytes - ? WHERE grp = ?", (sum(n for (n,) in sizes), group)
+    )
+    conn.execute(
+        "DELETE FROM log_groups WHERE grp = ? AND NOT EXISTS (SELECT 1 FROM logs WHERE grp = ?)",
+        (group, group),
+    )
+    return len(sizes)
 
 
 def _stats(conn: sqlite3.Connection) -> RetentionStats:

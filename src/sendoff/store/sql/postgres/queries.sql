@@ -150,12 +150,16 @@ WHERE grp = %(grp)s ORDER BY seq LIMIT %(limit)s;
 
 -- name: log_prune
 -- Callers hold the group's advisory lock: no append changes the group meanwhile.
+-- Returns the number of lines deleted (another pruner may have taken some already).
 WITH gone AS (
     DELETE FROM logs WHERE grp = %(grp)s AND seq <= %(seq)s
     RETURNING octet_length(message) AS n
+), freed AS (
+    SELECT count(*) AS lines, coalesce(sum(n), 0) AS bytes FROM gone
 )
-UPDATE log_groups SET bytes = bytes - (SELECT coalesce(sum(n), 0) FROM gone)
-WHERE grp = %(grp)s;
+UPDATE log_groups SET bytes = log_groups.bytes - freed.bytes FROM freed
+WHERE grp = %(grp)s
+RETURNING freed.lines;
 
 -- name: log_group_drop_if_empty
 DELETE FROM log_groups
