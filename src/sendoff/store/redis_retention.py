@@ -6,11 +6,15 @@ call deletes at most ``limit`` of the oldest (hash and index entries) in one scr
 enough not to hold other clients up. Log groups keep their byte count in ``P:logbytes``;
 ``log_prune.lua`` trims the oldest lines of each group with ``ZREMRANGEBYRANK``.
 
-Events that were already terminal before this index existed are not in it and are never
-pruned (docs/store-redis.md).
+A store written before this index existed is indexed once, by ``event_backfill.lua`` a
+page at a time, before the first prune: its terminal events count as finished then (kept
+one more window, as the SQL backends' migrations do), and a marker key
+(``P:events:finished:backfilled``) records that it was done.
 """
 
 from __future__ import annotations
+
+import time
 
 from sendoff.store.base import RetentionStats
 from sendoff.store.redis_connection import RedisConnection
@@ -22,10 +26,28 @@ def _opt(value: object) -> str:
 
 class RedisRetention:
     conn: RedisConnection
+    _finished_indexed: bool
+
+    async def _backfill_finished(self) -> None:
+        """Index the terminal events of a store written before ``P:events:finished``."""
+        if getattr(self, "_finished_indexed", False):
+            return
+        marker = self.conn.key("events", "finished", "backfilled")
+        if not await self.conn.text.exists(marker):
+            now = repr(time.time())
+            for state in ("succeeded", "failed"):
+                cursor, done = "", 0
+                while not done:
+                    cursor, done = await self.conn.run(
+                        "event_backfill", [], [self.conn.prefix, now, state, cursor, 1000]
+                    )
+            await self.conn.text.set(marker, now)
+        self._finished_indexed = True
 
     async def prune_events(
         self, *, finished_before: float, keep_max: int | None = None, limit: int = 500
     ) -> int:
+        await self._backfill_finished()
         args = [self.conn.prefix, repr(float(finished_before)), _opt(keep_max), limit]
         return int(await self.conn.run("event_prune", [], args))
 
