@@ -3,6 +3,10 @@
 Labels: ``function_name`` and ``resource`` (function plus qualifier), as the AWS/Lambda
 dimensions FunctionName and Resource.
 
+sendoff's own, unlabelled: what the store keeps (``StoredEvents``, ``StoredLogBytes``,
+``OldestKeptEventTimestamp``, refreshed by the retention task every pass) and what it pruned
+(``EventsPruned``, ``LogLinesPruned``); see docs/operations.md.
+
 With ``--worker-processes``, the events run in other processes: every process then keeps
 its values in files under ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess
 mode, chosen when the variable is set before the client is imported: see
@@ -84,6 +88,18 @@ class Metrics:
             "ConcurrentExecutions", "Environments running an invocation now", registry=r,
             multiprocess_mode="livesum",
         )  # fmt: skip
+
+        # retention (sendoff only): set by sendoff.store.retention after each pass
+        def stored(name: str, doc: str) -> Gauge:
+            return Gauge(name, doc, registry=r, multiprocess_mode="mostrecent")
+
+        self.stored_events = stored("StoredEvents", "Events and delivery jobs in the store")
+        self.stored_log_bytes = stored("StoredLogBytes", "Bytes of function log messages kept")
+        self.oldest_kept_event = stored(
+            "OldestKeptEventTimestamp", "Epoch seconds the oldest kept finished event ended"
+        )
+        self.events_pruned = Counter("EventsPruned", "Finished events deleted", registry=r)
+        self.log_lines_pruned = Counter("LogLinesPruned", "Log lines deleted", registry=r)
 
     def render(self) -> bytes:
         shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")

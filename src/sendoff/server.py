@@ -147,8 +147,10 @@ def build_services(settings: Settings) -> Services:
     install_events(services)
     install_iam(services)
     from sendoff.api.sts import install as install_sts
+    from sendoff.store.retention import install as install_retention
 
     install_sts(services)
+    install_retention(services)
     from sendoff.iac.wiring import install as install_stacks
 
     install_stacks(services)

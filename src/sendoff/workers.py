@@ -108,13 +108,19 @@ class WorkerProcesses:
         self._pipe_read = self._pipe_write = -1
 
 
+def clear_metrics(directory: Path) -> None:
+    """Remove the Prometheus files of an earlier run: its processes are gone, and their
+    values must neither be added to this run's nor pile up on disk run after run."""
+    shutil.rmtree(directory, ignore_errors=True)
+
+
 def share_metrics(directory: Path) -> None:
     """Make this process and the workers it starts keep Prometheus values in files under
     ``directory`` (emptied first), so /metrics counts every process's events. Must run
     before ``prometheus_client`` is imported."""
     if "prometheus_client" in sys.modules:
         raise RuntimeError("share_metrics() must run before prometheus_client is imported")
-    shutil.rmtree(directory, ignore_errors=True)
+    clear_metrics(directory)
     directory.mkdir(parents=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 

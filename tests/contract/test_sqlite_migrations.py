@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sendoff.store.sqlite_db import SqliteDatabase, migrations
+from sendoff.store.sqlite_db import SqliteDatabase, _split, migrations
 
 
 def test_migrations_are_numbered_without_gaps() -> None:
@@ -28,4 +28,36 @@ def test_the_unused_events_function_index_is_gone(tmp_path: Path) -> None:
     indexes = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert "events_function" not in indexes
     assert {"events_ready", "events_state"} <= indexes
+    db.close()
+
+
+def test_retention_upgrade_stamps_finished_events_and_sizes_log_groups(tmp_path: Path) -> None:
+    """A store from before retention: its terminal events count as finished at the
+    upgrade (kept one more window), live ones stay unfinished, log groups get their size."""
+    import time
+
+    db = SqliteDatabase(str(tmp_path / "old.db"))
+    conn = db.conn
+    conn.execute("CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+    for number, name, sql in migrations():
+        if number >= 5:
+            break
+        for statement in _split(sql):
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (number, name))
+    for event_id, state in (("done", "succeeded"), ("bad", "failed"), ("live", "queued")):
+        conn.execute(
+            "INSERT INTO events (id, function_key, state, due_at, enqueued_at, body)"
+            " VALUES (?, 'a/r/f', ?, 0, 0, '{}')",
+            (event_id, state),
+        )
+    conn.execute("INSERT INTO logs (grp, stream, ts_ms, message) VALUES ('g', 's', 1, 'héllo')")
+    conn.execute("INSERT INTO logs (grp, stream, ts_ms, message) VALUES ('g', 's', 2, 'abc')")
+    before = time.time()
+    assert db.migrate() == ["0005_retention.sql"]
+    finished = dict(conn.execute("SELECT id, finished_at FROM events").fetchall())
+    assert finished["live"] is None
+    assert before - 1 <= finished["done"] <= time.time() + 1
+    assert finished["bad"] == finished["done"]
+    assert conn.execute("SELECT grp, bytes FROM log_groups").fetchall() == [("g", 9)]
     db.close()

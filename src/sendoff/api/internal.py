@@ -1,11 +1,15 @@
 """sendoff's own JSON endpoints under /_sendoff/ (for the CLI and, later, the console).
 
 GET  /_sendoff/logs/{function}?after=SEQ        log lines after a sequence number
-GET  /_sendoff/events?function=&state=&after=&limit=   async events, oldest first
+GET  /_sendoff/events?function=&state=&after=&limit=   async events, oldest first, with
+                                                the retention (``pruned_before``: events
+                                                that finished before it may be gone)
 GET  /_sendoff/events/stats                     job counts by state
 GET  /_sendoff/events/{id}                      one event with its attempts, record, deliveries
 POST /_sendoff/events/redrive                   re-enqueue failed events (JSON: {"ids": [...]}
-                                                or {"function": name}); answers the new ids
+                                                or {"function": name}); answers the new ids;
+                                                404 EventNotFound if a named id is not
+                                                stored (e.g. pruned by retention)
 GET  /metrics                                   Prometheus metrics
 """
 
@@ -24,6 +28,7 @@ from sendoff.metrics import Metrics
 from sendoff.scheduler.redrive import redrive_events
 from sendoff.store import EventRecord, Store
 from sendoff.store.base import EventState
+from sendoff.store.retention import describe_duration, read_state
 
 
 def event_summary(event: EventRecord) -> dict[str, Any]:
@@ -108,8 +113,14 @@ class InternalApi:
         kinds = params.getlist("kind")
         if kinds:
             rows = [e for e in rows if e.body.get("kind", "invoke") in kinds]
+        retention = await read_state(self.store)
         return JSONResponse(
-            {"events": [event_summary(e) for e in rows], "next": rows[-1].id if rows else None}
+            {
+                "events": [event_summary(e) for e in rows],
+                "next": rows[-1].id if rows else None,
+                "pruned_before": retention.get("pruned_before"),
+                "event_retention_s": retention.get("event_retention_s"),
+            }
         )
 
     async def stats(self, request: Request) -> Response:
@@ -146,6 +157,10 @@ class InternalApi:
                 if e.body.get("kind", "invoke") == "invoke"
                 and (not spec.get("function") or e.body.get("function_name") == spec["function"])
             ]  # fmt: skip
+        else:
+            missing = [i for i in dict.fromkeys(ids) if await self.store.get_event(i) is None]
+            if missing:
+                return await self._not_stored(missing)
         import time
 
         account = _caller_account(request)
@@ -157,6 +172,30 @@ class InternalApi:
         self.wake()
         return JSONResponse({"redriven": new_ids})
 
+    async def _not_stored(self, missing: list[str]) -> Response:
+        """Nothing is redriven when a named event is not stored; say why it may be gone."""
+        retention = await read_state(self.store)
+        message = f"no such event: {', '.join(missing)}"
+        if retention.get("event_retention_s") is not None:
+            message += (
+                "; finished events are kept for"
+                f" {describe_duration(retention['event_retention_s'])} (--event-retention)"
+            )
+            if retention.get("pruned_before"):
+                message += f", and those that finished before {_iso(retention['pruned_before'])}"
+                message += " were pruned"
+        return JSONResponse(
+            {"__type": "EventNotFound", "message": message, "missing": missing},
+            status_code=404,
+            headers={"x-amzn-errortype": "EventNotFound"},
+        )
+
     async def prometheus(self, request: Request) -> Response:
         self.metrics.concurrent_executions.set(self.executor_stats().get("busy", 0))
         return Response(self.metrics.render(), media_type=self.metrics.content_type)
+
+
+def _iso(ts: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -34,6 +34,15 @@ def _time(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
+def _pruned_footer(page: dict[str, Any]) -> None:
+    """Say that older history is gone, when the server's retention pruned some."""
+    if page.get("pruned_before"):
+        from sendoff.store.retention import describe_duration
+
+        window = describe_duration(page.get("event_retention_s") or 0)
+        print(f"history before {_time(page['pruned_before'])} UTC was pruned (retention {window})")
+
+
 def run(client: Client, args: argparse.Namespace) -> int:
     if args.action == "list":
         params: dict[str, Any] = {"limit": args.limit,
@@ -48,6 +57,7 @@ def run(client: Client, args: argparse.Namespace) -> int:
             return emit_json(rows)
         if not rows:
             print("no events")
+            _pruned_footer(page)
             return 0
         print(f"{'REQUEST ID':<38} {'FUNCTION':<24} {'STATE':<10} {'TRIES':>5}  {'CONDITION':<24}"
               f" NEXT ATTEMPT")  # fmt: skip
@@ -55,6 +65,7 @@ def run(client: Client, args: argparse.Namespace) -> int:
             who = e["function"] or e.get("target") or ""
             print(f"{e['id']:<38} {who[:24]:<24} {e['state']:<10} {e['attempts']:>5}  "
                   f"{(e['condition'] or '-'):<24} {_time(e['next_attempt_at'])}")  # fmt: skip
+        _pruned_footer(page)
         return 0
     if args.action == "show":
         print(json.dumps(client.json("GET", f"/_sendoff/events/{args.request_id}"), indent=2))

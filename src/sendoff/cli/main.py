@@ -201,10 +201,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         flags = {k: v for k, v in vars(args).items() if k not in ("command", "endpoint_url")}
         settings = load_settings(flags)
-        if settings.worker_processes > 0:
-            from sendoff.workers import share_metrics
+        from sendoff.workers import clear_metrics, share_metrics
 
+        if settings.worker_processes > 0:
             share_metrics(settings.data_dir / "metrics")
+        else:
+            clear_metrics(settings.data_dir / "metrics")  # a previous run's, unused now
         from sendoff.server import serve
 
         serve(settings)

@@ -18,6 +18,8 @@ How it stays current (see docs/console.md):
 * **Reconcile**: if the store holds more events than the index knows (another process
   ran and finished them between sweeps), the history is read again (at most once a
   minute).
+* **Retention**: once a minute the index reads what the store's pruning task last pruned
+  (``sendoff.store.retention``) and forgets the finished rows it deleted.
 """
 
 from __future__ import annotations
@@ -145,7 +147,7 @@ class EventIndex:
         self.rows: dict[str, EventRow] = {}
         self.order: dict[str, list[tuple[float, str]]] = {}
         self.pending: dict[str, EventRow] = {}
-        self.deliveries: set[str] = set()
+        self.deliveries: dict[str, float] = {}  # delivery job id -> when first seen
         self.versions: dict[str, int] = {}
         self.counts: dict[str, dict[EventState, int]] = {}
         self.version = 0
@@ -158,6 +160,7 @@ class EventIndex:
         self._sweep_started = 0.0
         self._mismatch = 0
         self._last_rescan = 0.0
+        self._last_forget = 0.0
 
     # ---- writing ----
     def upsert(self, row: EventRow) -> bool:
@@ -200,7 +203,7 @@ class EventIndex:
 
     def upsert_event(self, event: EventRecord) -> None:
         if event.body.get("kind", "invoke") != "invoke":
-            self.deliveries.add(event.id)
+            self.deliveries.setdefault(event.id, self.clock())
             return
         self.upsert(
             row_of(event_id=event.id, function_key=event.function_key, state=event.state,
@@ -209,7 +212,7 @@ class EventIndex:
 
     def note(self, job: EventRecord, state: EventState) -> None:
         if job.body.get("kind", "invoke") != "invoke":
-            self.deliveries.add(job.id)
+            self.deliveries.setdefault(job.id, self.clock())
             return
         self.upsert(
             row_of(event_id=job.id, function_key=job.function_key, state=state,
@@ -319,7 +322,37 @@ class EventIndex:
         self._sweep_after = None
         self._sweep_seen = set()
         await self.refresh(gone[:200])
+        await self._forget_pruned()
         await self._reconcile()
+
+    async def _forget_pruned(self) -> None:
+        if self.clock() - self._last_forget < RESCAN_EVERY_S:
+            return
+        self._last_forget = self.clock()
+        from sendoff.store.retention import read_state
+
+        before = (await read_state(self.store)).get("pruned_before")
+        if before:
+            self.forget_finished_before(before)
+
+    def forget_finished_before(self, before: float) -> int:
+        """Drop the finished rows that last changed before ``before`` (pruned from the store),
+        and the delivery jobs and evictions counted before it, so the reconcile's count of
+        known events stays below the store's (if that forgets a job still stored, the
+        reconcile reads the history again once)."""
+        gone = [r for r in self.rows.values() if r.terminal and r.updated_at < before]
+        for row in gone:
+            del self.rows[row.id]
+            self.counts[row.function_key][row.state] -= 1
+            self.versions[row.function_key] = self.versions.get(row.function_key, 0) + 1
+        dropped = {row.id for row in gone}
+        for key in {row.function_key for row in gone}:
+            self.order[key] = [entry for entry in self.order[key] if entry[1] not in dropped]
+        self.deliveries = {k: t for k, t in self.deliveries.items() if t >= before}
+        if gone:
+            self.evicted = 0
+            self.version += 1
+        return len(gone)
 
     async def _reconcile(self) -> None:
         known = len(self.rows) + len(self.deliveries) + self.evicted

@@ -10,7 +10,11 @@ A backend stores four kinds of things:
   ``lease`` hands out due events to one worker for a while; ``reschedule`` (retry at a time)
   and ``finish`` (terminal outcome) settle a lease; an expired lease makes the event due again.
 * concurrency slots: reserved concurrency enforced across every process that shares a store.
-* logs: per log group and stream, append-only.
+* logs: per log group and stream, appended to; the oldest lines leave by retention.
+* retention: ``prune_events`` and ``prune_logs`` delete finished history in small batches
+  (the pruning task, :mod:`sendoff.store.retention`, calls them); ``retention_stats``
+  says how much is kept. A terminal event's finish time is the store's wall clock at
+  ``finish`` (never the scaled clock of ``--time-scale``): retention is wall-clock time.
 
 Message queues for the SQS service live in :mod:`sendoff.store.messages`.
 """
@@ -60,6 +64,15 @@ class EventRecord:
     lease_owner: str | None = None
     lease_expires_at: float | None = None
     lease_token: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetentionStats:
+    """How much history a store keeps (``/_sendoff/health``, ``/metrics``)."""
+
+    events: int  # every stored event or delivery job, live and terminal
+    oldest_finished_at: float | None  # finish time of the oldest kept terminal event
+    log_bytes: int  # UTF-8 bytes of the kept log messages, every group
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -203,3 +216,26 @@ class Store(MessageStore, ABC):
         self, group: str, *, stream: str | None = None, after_seq: int = 0, limit: int = 1000
     ) -> list[tuple[str, LogEvent]]:
         """(stream, event) pairs of a group in append order, with seq > after_seq."""
+
+    # ---- retention ----
+    @abstractmethod
+    async def prune_events(
+        self, *, finished_before: float, keep_max: int | None = None, limit: int = 500
+    ) -> int:
+        """Delete up to ``limit`` terminal events (and terminal delivery jobs): those that
+        finished before ``finished_before`` (epoch seconds, wall clock) and, when
+        ``keep_max`` is given, the oldest beyond the newest ``keep_max`` terminal ones.
+        Queued, running and retrying events are never deleted, whatever their age.
+        Returns how many were deleted; a caller loops while it gets ``limit``."""
+
+    @abstractmethod
+    async def prune_logs(
+        self, *, before_ms: int, group_max_bytes: int | None = None, limit: int = 1000
+    ) -> int:
+        """Delete up to ``limit`` log lines: those stamped before ``before_ms``, and the
+        oldest lines of every group holding more than ``group_max_bytes`` (UTF-8 bytes of
+        the messages). Returns how many were deleted; a caller loops while it gets
+        ``limit``."""
+
+    @abstractmethod
+    async def retention_stats(self) -> RetentionStats: ...

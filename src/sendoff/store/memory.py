@@ -7,11 +7,21 @@ from __future__ import annotations
 
 import bisect
 import copy
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 
 from sendoff.errors import ConflictError
-from sendoff.store.base import JSON, TERMINAL_STATES, Doc, EventRecord, EventState, LogEvent, Store
+from sendoff.store.base import (
+    JSON,
+    TERMINAL_STATES,
+    Doc,
+    EventRecord,
+    EventState,
+    LogEvent,
+    RetentionStats,
+    Store,
+)
 from sendoff.store.memory_messages import MemoryMessages
 
 
@@ -22,6 +32,7 @@ class MemoryStore(MemoryMessages, Store):
         self._sorted_keys: dict[str, list[str]] = {}
         self._blobs: dict[str, bytes] = {}
         self._events: dict[str, EventRecord] = {}
+        self._finished: dict[str, float] = {}  # terminal event id -> wall-clock finish time
         self._logs: dict[str, list[tuple[str, LogEvent]]] = {}
         self._slots: dict[str, dict[str, float]] = {}
         self._log_seq = 0
@@ -81,6 +92,8 @@ class MemoryStore(MemoryMessages, Store):
     async def enqueue(self, events: Sequence[EventRecord]) -> None:
         for event in events:
             self._events[event.id] = replace(event, body=copy.deepcopy(event.body))
+            if event.state in TERMINAL_STATES:
+                self._finished[event.id] = time.time()
 
     def _due(self, event: EventRecord, now: float) -> bool:
         if event.state in (EventState.QUEUED, EventState.RETRYING):
@@ -138,6 +151,7 @@ class MemoryStore(MemoryMessages, Store):
         self._events[event_id] = replace(
             event, state=state, body=copy.deepcopy(body), lease_owner=None, lease_expires_at=None
         )
+        self._finished[event_id] = time.time()
         return True
 
     async def update_event_body(self, event_id: str, *, token: int, body: JSON) -> bool:
@@ -237,3 +251,49 @@ class MemoryStore(MemoryMessages, Store):
         start = bisect.bisect_right([e.seq for _, e in rows], after_seq)
         out = [(s, e) for s, e in rows[start:] if stream is None or s == stream]
         return out[:limit]
+
+    # ---- retention ----
+    async def prune_events(
+        self, *, finished_before: float, keep_max: int | None = None, limit: int = 500
+    ) -> int:
+        oldest_first = sorted(self._finished, key=self._finished.__getitem__)
+        excess = max(len(oldest_first) - keep_max, 0) if keep_max is not None else 0
+        doomed = [
+            event_id
+            for index, event_id in enumerate(oldest_first)
+            if index < excess or self._finished[event_id] < finished_before
+        ][:limit]
+        for event_id in doomed:
+            del self._finished[event_id]
+            del self._events[event_id]
+        return len(doomed)
+
+    def _log_bytes(self, group: str) -> int:
+        return sum(len(e.message.encode()) for _, e in self._logs.get(group, []))
+
+    async def prune_logs(
+        self, *, before_ms: int, group_max_bytes: int | None = None, limit: int = 1000
+    ) -> int:
+        deleted = 0
+        for group, rows in list(self._logs.items()):
+            size = self._log_bytes(group)
+            cut = 0
+            while cut < len(rows) and deleted < limit:
+                line = rows[cut][1]
+                over = group_max_bytes is not None and size > group_max_bytes
+                if not over and line.timestamp_ms >= before_ms:
+                    break
+                size -= len(line.message.encode())
+                cut += 1
+                deleted += 1
+            del rows[:cut]
+            if not rows:
+                del self._logs[group]
+        return deleted
+
+    async def retention_stats(self) -> RetentionStats:
+        return RetentionStats(
+            events=len(self._events),
+            oldest_finished_at=min(self._finished.values(), default=None),
+            log_bytes=sum(self._log_bytes(g) for g in self._logs),
+        )

@@ -19,16 +19,26 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from psycopg.types.json import Jsonb
 
 from sendoff.errors import ConflictError
-from sendoff.store.base import JSON, Doc, EventRecord, EventState, LogEvent, Store
+from sendoff.store.base import (
+    JSON,
+    TERMINAL_STATES,
+    Doc,
+    EventRecord,
+    EventState,
+    LogEvent,
+    Store,
+)
 from sendoff.store.postgres_db import Conn, PostgresDatabase, Q, Result, WriteBatcher
 from sendoff.store.postgres_listen import Listener
 from sendoff.store.postgres_messages import PostgresMessages
+from sendoff.store.postgres_retention import PostgresRetention
 
 log = logging.getLogger("sendoff.store.postgres")
 
@@ -66,7 +76,7 @@ async def _insert(conn: Conn, query: str, rows: list[dict[str, Any]]) -> None:
             await cur.executemany(query, rows)  # pipelined
 
 
-class PostgresStore(PostgresMessages, Store):
+class PostgresStore(PostgresRetention, PostgresMessages, Store):
     def __init__(self, url: str) -> None:
         self.db = PostgresDatabase(url)
         self.batch = WriteBatcher(self.db)
@@ -153,6 +163,7 @@ class PostgresStore(PostgresMessages, Store):
 
     # ---- events ----
     async def enqueue(self, events: Sequence[EventRecord]) -> None:
+        now = time.time()
         rows = [
             {
                 "id": e.id,
@@ -165,6 +176,7 @@ class PostgresStore(PostgresMessages, Store):
                 "lease_owner": e.lease_owner,
                 "lease_expires_at": e.lease_expires_at,
                 "lease_token": e.lease_token,
+                "finished_at": now if e.state in TERMINAL_STATES else None,
             }
             for e in events
         ]
@@ -206,7 +218,8 @@ class PostgresStore(PostgresMessages, Store):
         return await self._settle(Q["event_reschedule"], params, [JOBS])
 
     async def finish(self, event_id: str, *, token: int, state: EventState, body: JSON) -> bool:
-        params = {"id": event_id, "token": token, "state": state.value, "body": Jsonb(_copy(body))}
+        params = {"id": event_id, "token": token, "state": state.value,
+                  "body": Jsonb(_copy(body)), "now": time.time()}  # fmt: skip
         return await self._settle(Q["event_finish"], params)
 
     async def update_event_body(self, event_id: str, *, token: int, body: JSON) -> bool:
@@ -286,8 +299,11 @@ class PostgresStore(PostgresMessages, Store):
             for e in events
         ]
 
+        size = {"grp": group, "bytes": sum(len(e.message.encode()) for e in events)}
+
         async def op(conn: Conn) -> Result[None]:
             await _insert(conn, Q["log_append"], rows)
+            await conn.execute(Q["log_group_add"], size)
             return _none
 
         if rows:

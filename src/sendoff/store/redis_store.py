@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
@@ -20,6 +21,7 @@ from sendoff.errors import ConflictError, StoreError
 from sendoff.store.base import JSON, Doc, EventRecord, EventState, LogEvent, Store
 from sendoff.store.redis_connection import RedisConnection, despite_cancel
 from sendoff.store.redis_messages import RedisMessages
+from sendoff.store.redis_retention import RedisRetention
 
 _LIST_BUDGET = 1000  # ids examined per event_list call
 _LOG_PAGE = 500
@@ -53,7 +55,7 @@ def _event(row: Sequence[Any]) -> EventRecord:
     )
 
 
-class RedisStore(RedisMessages, Store):
+class RedisStore(RedisRetention, RedisMessages, Store):
     def __init__(self, url: str) -> None:
         self.conn = RedisConnection(url)
         super().__init__()
@@ -120,7 +122,7 @@ class RedisStore(RedisMessages, Store):
     async def enqueue(self, events: Sequence[EventRecord]) -> None:
         if not events:
             return
-        args: list[Any] = [self.conn.prefix]
+        args: list[Any] = [self.conn.prefix, repr(time.time())]
         for e in events:
             args += [e.id, e.function_key, e.state.value, e.due_at, e.enqueued_at,
                      _dumps(e.body), _opt(e.lease_owner), _opt(e.lease_expires_at),
@@ -159,7 +161,9 @@ class RedisStore(RedisMessages, Store):
         return await self._settle(event_id, token, "reschedule", state.value, due_at, _dumps(body))
 
     async def finish(self, event_id: str, *, token: int, state: EventState, body: JSON) -> bool:
-        return await self._settle(event_id, token, "finish", state.value, _dumps(body))
+        return await self._settle(
+            event_id, token, "finish", state.value, _dumps(body), repr(time.time())
+        )
 
     async def update_event_body(self, event_id: str, *, token: int, body: JSON) -> bool:
         return await self._settle(event_id, token, "body", _dumps(body))
@@ -234,7 +238,9 @@ class RedisStore(RedisMessages, Store):
         if not events:
             return
         entries = [_dumps([stream, e.timestamp_ms, e.message]) for e in events]
-        await self.conn.run("log_append", [self._key("logseq"), self._key("log", group)], entries)
+        size = sum(len(e.message.encode()) for e in events)
+        keys = [self._key("logseq"), self._key("log", group), self._key("logbytes")]
+        await self.conn.run("log_append", keys, [group, size, *entries])
 
     async def read_logs(
         self, group: str, *, stream: str | None = None, after_seq: int = 0, limit: int = 1000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +12,7 @@ from sendoff.store import jsontext
 from sendoff.store.base import JSON, Doc, EventRecord, EventState, LogEvent, Store
 from sendoff.store.sqlite_db import SqliteDatabase, WriteBatcher
 from sendoff.store.sqlite_messages import SqliteMessages
+from sendoff.store.sqlite_retention import SqliteRetention
 from sendoff.store.sqlite_watch import DataVersionWatcher
 
 _EVENT_COLUMNS = (
@@ -36,7 +38,7 @@ def _event(row: Sequence[Any]) -> EventRecord:
     )
 
 
-class SqliteStore(SqliteMessages, Store):
+class SqliteStore(SqliteRetention, SqliteMessages, Store):
     def __init__(self, path: str) -> None:
         self.db = SqliteDatabase(path)
         self.batch = WriteBatcher(self.db)
@@ -117,6 +119,7 @@ class SqliteStore(SqliteMessages, Store):
 
     # ---- events ----
     async def enqueue(self, events: Sequence[EventRecord]) -> None:
+        now = time.time()
         rows = [
             (
                 e.id,
@@ -129,6 +132,7 @@ class SqliteStore(SqliteMessages, Store):
                 e.lease_owner,
                 e.lease_expires_at,
                 e.lease_token,
+                now if e.state.value in _TERMINAL else None,
             )
             for e in events
         ]
@@ -136,8 +140,8 @@ class SqliteStore(SqliteMessages, Store):
         def op(conn: sqlite3.Connection) -> None:
             conn.executemany(
                 "INSERT INTO events (id, function_key, state, due_at, enqueued_at, ready_at,"
-                " body, lease_owner, lease_expires_at, lease_token)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " body, lease_owner, lease_expires_at, lease_token, finished_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
@@ -181,9 +185,9 @@ class SqliteStore(SqliteMessages, Store):
     async def finish(self, event_id: str, *, token: int, state: EventState, body: JSON) -> bool:
         return await self._settle(
             "UPDATE events SET state = ?, ready_at = NULL, body = ?,"
-            " lease_owner = NULL, lease_expires_at = NULL"
+            " lease_owner = NULL, lease_expires_at = NULL, finished_at = ?"
             f" WHERE id = ? AND lease_token = ? AND state NOT IN {_TERMINAL}",
-            (state.value, _dumps(body), event_id, token),
+            (state.value, _dumps(body), time.time(), event_id, token),
         )
 
     async def update_event_body(self, event_id: str, *, token: int, body: JSON) -> bool:
@@ -294,10 +298,16 @@ class SqliteStore(SqliteMessages, Store):
     # ---- logs ----
     async def append_logs(self, group: str, stream: str, events: Sequence[LogEvent]) -> None:
         rows = [(group, stream, e.timestamp_ms, e.message) for e in events]
+        size = sum(len(e.message.encode()) for e in events)
 
         def op(conn: sqlite3.Connection) -> None:
             conn.executemany(
                 "INSERT INTO logs (grp, stream, ts_ms, message) VALUES (?, ?, ?, ?)", rows
+            )
+            conn.execute(
+                "INSERT INTO log_groups (grp, bytes) VALUES (?, ?)"
+                " ON CONFLICT (grp) DO UPDATE SET bytes = bytes + excluded.bytes",
+                (group, size),
             )
 
         await self.batch.submit(op)

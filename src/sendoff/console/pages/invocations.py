@@ -19,6 +19,7 @@ from sendoff.console.web import pretty, read_form, redirect, span
 from sendoff.scheduler.redrive import redrive_events
 from sendoff.store import EventRecord
 from sendoff.store.base import TERMINAL_STATES, EventState
+from sendoff.store.retention import describe_duration
 
 PAGE_SIZE = 50
 WITHIN = (("", "Any time"), ("15m", "Last 15 minutes"), ("1h", "Last hour"),
@@ -98,6 +99,15 @@ def _scaled(time_scale: float) -> str:
     return "" if time_scale == 1 else f"delays run at time scale {time_scale:g}"
 
 
+def _retention(c: Console) -> str:
+    """The retention window, as the page states it (sendoff.store.retention)."""
+    settings = c.services.settings
+    text = describe_duration(settings.event_retention_s)
+    if settings.event_retention_max:
+        text += f", at most {settings.event_retention_max:,} of them"
+    return text
+
+
 def _clock(ts: float) -> str:
     from sendoff.console.web import when_ms
 
@@ -150,6 +160,7 @@ class InvocationPages:
             request, "_invocations_table.html" if fragment else "invocations.html",
             **head_context(head), result=result, shown=shown, states=STATES, within=WITHIN,
             older=older, paged=query.before is not None, filtered=any(shown.values()),
+            retention=_retention(c),
         )  # fmt: skip
 
     async def redrive_matching(self, request: Request) -> Response:

@@ -3,9 +3,10 @@
 -- creator: it is ready (leasable by others) only once that lease expires.
 --
 -- Keys: P:event:<id>, P:events:ready, P:events:ids, P:events:state:<state>,
---       P:events:owner:<owner>, P:events:owners (lib_events.lua)
+--       P:events:owner:<owner>, P:events:owners, P:events:finished (lib_events.lua)
 -- ARGV[1]    P
--- ARGV[2..]  nine values per event: id, function key, state, due_at, enqueued_at, body,
+-- ARGV[2]    now (wall clock): the finish time of events that arrive already terminal
+-- ARGV[3..]  nine values per event: id, function key, state, due_at, enqueued_at, body,
 --            lease owner, lease expiry, lease token ("" owner or expiry: none)
 --
 -- Returns {1} or, when an id is already taken (nothing is written), {0, id}. An event that
@@ -14,7 +15,7 @@
 -- Publishes "jobs" when an event that is not running (i.e. leasable work) was added.
 
 local seen, skip = {}, {}
-for i = 2, #ARGV, 9 do
+for i = 3, #ARGV, 9 do
     local id = ARGV[i]
     if seen[id] then
         return {0, id}
@@ -29,7 +30,7 @@ for i = 2, #ARGV, 9 do
     end
 end
 local wake = false
-for i = 2, #ARGV, 9 do
+for i = 3, #ARGV, 9 do
     local id, fk, st, due, enq, body, own, exp, tok =
         ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6],
         ARGV[i + 7], ARGV[i + 8]
@@ -56,6 +57,9 @@ for i = 2, #ARGV, 9 do
         end
         redis.call('ZADD', P .. ':events:ids', 0, id)
         move_state(id, nil, st)
+        if TERMINAL[st] then
+            redis.call('ZADD', FINISHED, ARGV[2], id)
+        end
     end
 end
 if wake then

@@ -2,13 +2,14 @@
 -- Act on an event while holding its lease (lease token matches, state not terminal).
 --
 -- Keys: P:event:<id>, P:events:ready, P:events:state:<state>, P:events:owner:<owner>,
---       P:events:owners (lib_events.lua)
+--       P:events:owners, P:events:finished (lib_events.lua)
 -- ARGV[1]  P
 -- ARGV[2]  id
 -- ARGV[3]  lease token
 -- ARGV[4]  action, and its arguments:
 --            "reschedule" state due_at body   due again at due_at; publishes "jobs"
---            "finish"     state body          terminal: leaves the ready index
+--            "finish"     state body now      terminal: leaves the ready index, joins
+--                                             P:events:finished at now (wall clock)
 --            "body"       body                save progress
 --            "extend"     expires_at          heartbeat; only while running
 --
@@ -44,6 +45,7 @@ elseif action == 'finish' then
     redis.call('HSET', key, 'st', new_state, 'body', body)
     redis.call('HDEL', key, 'own', 'exp')
     redis.call('ZREM', READY, id)
+    redis.call('ZADD', FINISHED, ARGV[7], id)
 else
     return redis.error_reply('unknown action ' .. action)
 end

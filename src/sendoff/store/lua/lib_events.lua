@@ -7,6 +7,8 @@
 --                                 expiry while running, absent once terminal. One index
 --                                 answers "what is leasable now" and "when is the next due"
 -- P:events:ids              zset  id (score 0): every event, in id order
+-- P:events:finished         zset  id -> finished_at (wall-clock epoch seconds): terminal
+--                                 events only, oldest first, for retention (event_prune)
 -- P:events:state:<state>    zset  id (score 0): the events in one state, in id order
 -- P:events:owner:<owner>    set   ids of running events leased by owner
 -- P:events:owners           set   owners with at least one running event
@@ -17,6 +19,7 @@
 local P = ARGV[1]
 local READY = P .. ':events:ready'
 local OWNERS = P .. ':events:owners'
+local FINISHED = P .. ':events:finished'
 local TERMINAL = {succeeded = true, failed = true}
 
 local function event_key(id)

@@ -53,9 +53,9 @@ SELECT data FROM blobs WHERE digest = %(digest)s;
 -- name: event_insert
 -- An event may arrive already leased to its creator (state running): ready at lease expiry.
 INSERT INTO events (id, function_key, state, due_at, enqueued_at, ready_at, body,
-                    lease_owner, lease_expires_at, lease_token)
+                    lease_owner, lease_expires_at, lease_token, finished_at)
 VALUES (%(id)s, %(function_key)s, %(state)s, %(due_at)s, %(enqueued_at)s, %(ready_at)s,
-        %(body)s, %(lease_owner)s, %(lease_expires_at)s, %(lease_token)s);
+        %(body)s, %(lease_owner)s, %(lease_expires_at)s, %(lease_token)s, %(finished_at)s);
 
 -- name: event_lease
 -- Due rows (ready_at <= now: queued/retrying and due, or running with an expired lease),
@@ -78,8 +78,9 @@ UPDATE events SET state = %(state)s, due_at = %(due_at)s, ready_at = %(due_at)s,
 WHERE id = %(id)s AND lease_token = %(token)s AND state NOT IN ('succeeded', 'failed');
 
 -- name: event_finish
+-- finished_at is the wall clock of the finishing process (retention is wall-clock time).
 UPDATE events SET state = %(state)s, ready_at = NULL, body = %(body)s,
-    lease_owner = NULL, lease_expires_at = NULL
+    lease_owner = NULL, lease_expires_at = NULL, finished_at = %(now)s
 WHERE id = %(id)s AND lease_token = %(token)s AND state NOT IN ('succeeded', 'failed');
 
 -- name: event_update_body
@@ -119,6 +120,56 @@ ORDER BY id LIMIT %(limit)s;
 SELECT count(*) FROM events
 WHERE cardinality(%(states)s::text[]) = 0 OR state = ANY(%(states)s::text[]);
 
+-- ---- retention (0004_retention.sql) ----
+
+-- name: event_prune_finished
+-- Terminal events that finished before the cut-off, oldest first, by events_finished;
+-- rows another pruner holds are skipped.
+DELETE FROM events WHERE id IN (
+    SELECT id FROM events WHERE finished_at < %(before)s
+    ORDER BY finished_at LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+);
+
+-- name: event_count_finished
+SELECT count(*) FROM events WHERE finished_at IS NOT NULL;
+
+-- name: event_prune_oldest
+DELETE FROM events WHERE id IN (
+    SELECT id FROM events WHERE finished_at IS NOT NULL
+    ORDER BY finished_at LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+);
+
+-- name: log_groups
+SELECT grp, bytes FROM log_groups ORDER BY grp;
+
+-- name: log_oldest
+SELECT seq, ts_ms, octet_length(message) FROM logs
+WHERE grp = %(grp)s ORDER BY seq LIMIT %(limit)s;
+
+-- name: log_prune
+-- Callers hold the group's advisory lock: no append changes the group meanwhile.
+-- Returns the number of lines deleted (another pruner may have taken some already).
+WITH gone AS (
+    DELETE FROM logs WHERE grp = %(grp)s AND seq <= %(seq)s
+    RETURNING octet_length(message) AS n
+), freed AS (
+    SELECT count(*) AS lines, coalesce(sum(n), 0) AS bytes FROM gone
+)
+UPDATE log_groups SET bytes = log_groups.bytes - freed.bytes FROM freed
+WHERE grp = %(grp)s
+RETURNING freed.lines;
+
+-- name: log_group_drop_if_empty
+DELETE FROM log_groups
+WHERE grp = %(grp)s AND NOT EXISTS (SELECT 1 FROM logs WHERE grp = %(grp)s);
+
+-- name: retention_stats
+SELECT (SELECT count(*) FROM events),
+       (SELECT min(finished_at) FROM events WHERE finished_at IS NOT NULL),
+       (SELECT coalesce(sum(bytes), 0) FROM log_groups);
+
 -- ---- concurrency slots (callers hold the key's advisory lock) ----
 
 -- name: slot_expire
@@ -139,6 +190,10 @@ DELETE FROM slots WHERE key = %(key)s AND holder = %(holder)s;
 -- name: log_append
 INSERT INTO logs (grp, stream, ts_ms, message)
 VALUES (%(grp)s, %(stream)s, %(ts_ms)s, %(message)s);
+
+-- name: log_group_add
+INSERT INTO log_groups (grp, bytes) VALUES (%(grp)s, %(bytes)s)
+ON CONFLICT (grp) DO UPDATE SET bytes = log_groups.bytes + excluded.bytes;
 
 -- name: log_read
 SELECT seq, stream, ts_ms, message FROM logs
