@@ -6,6 +6,7 @@ conformance check; a raw HTTP client probes the protocol's error statuses.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -260,3 +261,39 @@ os._exit(0)  # without waiting for the 202
     result = harness.run(lambda ex: ex.invoke(spec, harness.request(spec)))
     assert result.function_error is None, result.payload[:200]
     assert len(result.payload) == 5 * 1024 * 1024 + 2
+
+
+# Answers its first event, then never asks for another (a stuck runtime loop).
+STUCK_AFTER_ONE = """\
+#!/usr/bin/env python3
+import http.client, os, time
+
+conn = http.client.HTTPConnection(os.environ["AWS_LAMBDA_RUNTIME_API"])
+conn.request("GET", "/2018-06-01/runtime/invocation/next")
+response = conn.getresponse()
+rid = response.getheader("Lambda-Runtime-Aws-Request-Id")
+response.read()
+conn.request("POST", f"/2018-06-01/runtime/invocation/{rid}/response", b'"first"')
+conn.getresponse().read()
+time.sleep(3600)
+"""
+
+
+def test_a_warm_runtime_that_never_asks_again_times_out(harness: Harness) -> None:
+    """Issue #17: the timeout runs from the invoke, not from the hand-over, so an event a
+    stuck runtime never takes ends in Sandbox.Timedout and the environment is replaced."""
+    spec = _provided(harness, {"bootstrap": (STUCK_AFTER_ONE, 0o755)}, timeout_s=1)
+
+    async def scenario(executor):
+        first = await executor.invoke(spec, harness.request(spec, request_id="one"))
+        async with asyncio.timeout(10):
+            second = await executor.invoke(spec, harness.request(spec, request_id="two"))
+        return first, second, executor.stats()
+
+    first, second, stats = harness.run(scenario)
+    assert first.payload == b'"first"' and first.function_error is None
+    assert second.error_type == "Sandbox.Timedout"
+    assert json.loads(second.payload)["errorMessage"] == (
+        "RequestId: two Error: Task timed out after 1.00 seconds"
+    )
+    assert stats["environments"] == 0 and stats["busy"] == 0

@@ -92,6 +92,7 @@ class Environment:
         self._request: InvokeRequest | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._memory_timer: asyncio.TimerHandle | None = None
+        self._deadline_from_invoke = False  # a warm invoke times out from its start
         self._peak_rss = 0
         self._peak_read_at = 0.0
 
@@ -158,6 +159,9 @@ class Environment:
         self._before_start = None
         if self._ready_at is None:
             self._timer = loop.call_later(INIT_TIMEOUT_S, self._init_timed_out)
+        else:  # warm: the timeout runs from now, even if the runtime never takes the event
+            self._timer = loop.call_later(self.spec.timeout_s, self._timed_out)
+            self._deadline_from_invoke = True
         if not self.alive:
             self._exited_during_invoke()
         self._api.offer(
@@ -217,9 +221,10 @@ class Environment:
             self._output.drain()
             self._before_start = self._output.take()
         loop = asyncio.get_running_loop()
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = loop.call_later(self.spec.timeout_s, self._timed_out)
+        if not self._deadline_from_invoke:  # cold: the init timer gives way to the timeout
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = loop.call_later(self.spec.timeout_s, self._timed_out)
         self._memory_timer = loop.call_later(MEMORY_POLL_S, self._check_memory)
 
     def runtime_replied(self, reply: RuntimeReply) -> None:
@@ -311,6 +316,7 @@ class Environment:
         return self._process.exit_description()
 
     def _cancel_timers(self) -> None:
+        self._deadline_from_invoke = False
         for timer in (self._timer, self._memory_timer):
             if timer is not None:
                 timer.cancel()
