@@ -94,6 +94,13 @@ def _server_parser(
     for flag, name, flag_help in (
         ("--allowed-host", "allowed_hosts", "also accept this Host name (repeatable)"),
         ("--cors-origin", "cors_origins", "allow this browser origin cross-site (repeatable)"),
+        (
+            "--outbound-deny",
+            "outbound_deny",
+            "address ranges (CIDR) sendoff may not send to,"
+            " e.g. SNS http subscriptions (repeatable; link-local always)",
+        ),
+        ("--outbound-allow", "outbound_allow", "exceptions to --outbound-deny (repeatable)"),
     ):
         p.add_argument(flag, dest=name, action="append", default=None,
                        help=f"{flag_help} [env {env_var_for(name)}, comma-separated]")  # fmt: skip

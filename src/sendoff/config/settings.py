@@ -59,6 +59,11 @@ class Settings:
     """How long function log lines are kept when their group has no retention policy."""
     log_group_max_bytes: int = 64 * 1024 * 1024
     """Each log group is capped at this many bytes of messages (oldest lines go first)."""
+    outbound_deny: tuple[str, ...] = ()
+    """Address ranges (CIDRs) sendoff's own outbound calls (SNS http/https) may not reach,
+    besides link-local ones, always denied (delivery/outbound.py)."""
+    outbound_allow: tuple[str, ...] = ()
+    """Exceptions to ``outbound_deny`` (CIDRs)."""
     client_timeout_s: float = 10.0
     """A request head must arrive, and a body keep moving, within this (api/http_limits.py)."""
 
@@ -145,6 +150,8 @@ _FIELDS: dict[str, tuple[str, Callable[[Any], object]]] = {
     "sandbox": ("SENDOFF_SANDBOX", str),
     "iam": ("SENDOFF_IAM", str),
     "client_timeout_s": ("SENDOFF_CLIENT_TIMEOUT", float),
+    "outbound_deny": ("SENDOFF_OUTBOUND_DENY", _names),
+    "outbound_allow": ("SENDOFF_OUTBOUND_ALLOW", _names),
     "event_retention_s": ("SENDOFF_EVENT_RETENTION", parse_duration),
     "event_retention_max": ("SENDOFF_EVENT_RETENTION_MAX", int),
     "log_retention_s": ("SENDOFF_LOG_RETENTION", parse_duration),
@@ -200,6 +207,13 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"worker processes must be >= 0: {s.worker_processes}")
     if s.event_retention_max < 0 or s.log_group_max_bytes < 0:
         raise ConfigError("retention limits must be >= 0")
+    import ipaddress
+
+    for cidr in (*s.outbound_deny, *s.outbound_allow):
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"not an address range (CIDR): {cidr!r}") from exc
     if s.client_timeout_s <= 0:
         raise ConfigError(f"client timeout must be positive: {s.client_timeout_s}")
     if s.concurrency < 1:

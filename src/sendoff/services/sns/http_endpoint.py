@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from sendoff.delivery import DeliveryError
+from sendoff.delivery.outbound import OutboundDenied, OutboundPolicy
 from sendoff.services.sns.repository import SnsRepository
 
 log = logging.getLogger("sendoff.sns.http")
@@ -22,8 +23,15 @@ TIMEOUT_S = 15.0
 
 
 class HttpTransport:
-    def __init__(self, repo: SnsRepository, *, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        repo: SnsRepository,
+        *,
+        policy: OutboundPolicy | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
         self.repo = repo
+        self.policy = policy or OutboundPolicy()
         self.client = client or httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False)
 
     async def aclose(self) -> None:
@@ -33,8 +41,17 @@ class HttpTransport:
         scope_key, delivery_id = payload["scope"], payload["delivery_id"]
         attempts = await self.repo.count_attempt(scope_key, delivery_id)
         try:
+            pinned = await self.policy.resolve(target)
+        except OutboundDenied as exc:  # a permanent refusal, counted like any failure
+            await self.repo.forget_attempts(scope_key, delivery_id)
+            raise DeliveryError(str(exc), retryable=False) from None
+        extensions = {"sni_hostname": pinned.sni_hostname} if pinned.sni_hostname else {}
+        try:
             response = await self.client.post(
-                target, content=payload["body"].encode(), headers=payload["headers"]
+                pinned.url,
+                content=payload["body"].encode(),
+                headers={**payload["headers"], "Host": pinned.host_header},
+                extensions=extensions,
             )
         except httpx.HTTPError as exc:
             raise await self._error(payload, attempts, f"{type(exc).__name__}: {exc}") from None

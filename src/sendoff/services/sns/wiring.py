@@ -21,7 +21,10 @@ def install(services: Services) -> None:
     settings = services.settings
     topics = TopicService(services.store, services.deliveries, endpoint_url=settings.endpoint_url)
     services.topics = topics
-    http = HttpTransport(topics.repo)
+    from sendoff.delivery.outbound import OutboundPolicy
+
+    policy = OutboundPolicy(deny=settings.outbound_deny, allow=settings.outbound_allow)
+    http = HttpTransport(topics.repo, policy=policy)
     services.deliveries.register(SCHEME_HTTP, http)
     services.deliveries.register(SCHEME_EMAIL, EmailTransport(settings.smtp_url))
     services.deliveries.register(SCHEME_LAMBDA, LambdaTransport(lambda: services.lambda_async))
