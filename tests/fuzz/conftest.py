@@ -75,7 +75,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # hypothesis warns that a 300 kB drawn value has a large repr; that value is the point
     for item in items:
         if "tests/fuzz/" in str(item.fspath):
-            item.add_marker(pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning"))
+            item.add_marker(
+                pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
+            )
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

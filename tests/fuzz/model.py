@@ -32,6 +32,7 @@ COMMON_ERRORS: dict[str, frozenset[str]] = {
             "AccessDeniedException",
             "UnrecognizedClientException",
             "TooManyRequestsException",
+            "UnknownOperationException",  # no operation at this path and method
         }
     ),
     "json": frozenset(

@@ -57,7 +57,9 @@ def check(op: Operation, response: httpx.Response, *, raw_body: bool = False) ->
         if code is None:
             return f"{response.status_code} with an unreadable error body: {response.text[:300]!r}"
         if code not in op.allowed_errors:
-            return f"{response.status_code} {code} is not an error of {op.name}: {response.text[:200]}"
+            return (
+                f"{response.status_code} {code} is not an error of {op.name}: {response.text[:200]}"
+            )
         return None
     if op.name in ("Invoke", "InvokeAsync"):
         return None  # the function's own output

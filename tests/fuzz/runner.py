@@ -80,8 +80,9 @@ def hints(op: Operation, res: Resources) -> Hints:
     by: dict[str, list[Any]] = {}
     if op.service == "lambda":
         by = {
-            "FunctionName": ["fuzz-scratch"] if scratch else
-            ["fuzz-ok", "fuzz-fail", fn_arn, "fuzz-ok:live", f"{fn_arn}:1"],
+            "FunctionName": ["fuzz-scratch"]
+            if scratch
+            else ["fuzz-ok", "fuzz-fail", fn_arn, "fuzz-ok:live", f"{fn_arn}:1"],
             "Qualifier": ["$LATEST", "1", "live"],
             "Name": ["live", "fuzz-alias"],
             "FunctionVersion": ["1", "$LATEST"],
@@ -109,8 +110,14 @@ def hints(op: Operation, res: Resources) -> Hints:
             "Protocol": ["sqs", "http", "email", "lambda"],
             "Endpoint": [res.queue_arn("fuzz-scratch")],
             "MessageStructure": ["json"],
-            "AttributeName": ["DisplayName", "Policy", "DeliveryPolicy", "FilterPolicy",
-                              "RawMessageDelivery", "RedrivePolicy"],  # fmt: skip
+            "AttributeName": [
+                "DisplayName",
+                "Policy",
+                "DeliveryPolicy",
+                "FilterPolicy",
+                "RawMessageDelivery",
+                "RedrivePolicy",
+            ],
         }
     elif op.service == "events":
         by = {

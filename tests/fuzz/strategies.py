@@ -79,7 +79,9 @@ def _string(shape: Shape) -> st.SearchStrategy[str]:
     return text
 
 
-def valid(model: ServiceModel, shape: Shape, hints: Hints, depth: int = 0) -> st.SearchStrategy[Any]:
+def valid(
+    model: ServiceModel, shape: Shape, hints: Hints, depth: int = 0
+) -> st.SearchStrategy[Any]:
     kind = shape["type"]
     if kind == "structure":
         if depth >= MAX_DEPTH:
@@ -218,7 +220,8 @@ def request_params(draw: st.DrawFn, op: Operation, hints: Hints) -> tuple[str, d
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.fuzz.model import Operation, implemented
-from tests.fuzz.runner import Run, examples, fuzz_settings, report
 from tests.fuzz.oracle import TALLY
+from tests.fuzz.runner import Run, examples, fuzz_settings, report
 from tests.fuzz.wire import JSON_CONTENT, Deep, HttpRequest, auth_header, form
 
 BODIES: st.SearchStrategy[bytes] = st.one_of(
@@ -36,7 +36,8 @@ QUERY_KEYS = st.sampled_from(
         "Attributes.entry.99999999999999999999999.key", "Attributes.entry.-1.key",
         "Tags.member.1.Key", "Tags.member.0.Key", "Tags.member.1.Value", "TagKeys.member.1",
         "MessageAttributes.entry.1.Name", "MessageAttributes.entry.1.Value.DataType",
-        "MessageAttributes.entry.1.Value.StringValue", "MessageAttributes.entry.1.Value.BinaryValue",
+        "MessageAttributes.entry.1.Value.StringValue",
+        "MessageAttributes.entry.1.Value.BinaryValue",
         "PublishBatchRequestEntries.member.1.Id", "PublishBatchRequestEntries.member.1.Message",
         "PublishBatchRequestEntries.member.\u00b9.Id", "TopicArn", "Name", "Message",
         "MessageStructure", "Subject", "Protocol", "Endpoint", "AttributeName",
@@ -44,9 +45,25 @@ QUERY_KEYS = st.sampled_from(
     ]
 )  # fmt: skip
 QUERY_VALUES = st.one_of(
-    st.sampled_from(["json", "arn:aws:sns:us-east-1:000000000000:fuzz-topic", "sqs", "",
-                     '{"default": "x"}', Deep("dict").text(), "\ud800", "\x00", "x" * 300_000,
-                     "true", "-1", "String", "Binary", "Number", "!!"]),  # fmt: skip
+    st.sampled_from(
+        [
+            "json",
+            "arn:aws:sns:us-east-1:000000000000:fuzz-topic",
+            "sqs",
+            "",
+            '{"default": "x"}',
+            Deep("dict").text(),
+            "\ud800",
+            "\x00",
+            "x" * 300_000,
+            "true",
+            "-1",
+            "String",
+            "Binary",
+            "Number",
+            "!!",
+        ]
+    ),
     st.text(max_size=30),
 )
 

@@ -100,7 +100,9 @@ def scalar_text(value: Any) -> str:
 
 def _header_value(value: Any) -> bytes:
     text = scalar_text(value)
-    return re.sub(r"[\r\n\x00]", "", text).encode("latin-1", "replace")[:8192]
+    # control characters are not HTTP (the server's parser refuses them, as any would)
+    text = re.sub(r"[\x00-\x08\x0a-\x1f\x7f]", "", text).strip(" \t")
+    return text.encode("latin-1", "replace")[:8192]
 
 
 MAX_URL_PART = 4096  # httpx refuses URLs over 64 kB; AWS's front ends refuse far less

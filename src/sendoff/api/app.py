@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 from sendoff import __version__
 from sendoff.api.browser_guard import BrowserGuard
 from sendoff.api.protocols import ProtocolRouter
+from sendoff.api.wire_errors import protocol_of, wire_error
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -78,7 +79,10 @@ def build_app(
 
     async def code_endpoint(request: Request) -> Response:
         token = request.path_params["token"]
-        digest = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        try:
+            digest = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except ValueError:  # binascii.Error: not a token we handed out
+            return Response(b"not found", status_code=404)
         data = await get_blob(base64.b64encode(digest).decode())
         if data is None:
             return Response(b"not found", status_code=404)
@@ -99,4 +103,22 @@ def build_app(
         Route("/", router.__call__, methods=["POST"]),
     ]
     fast_routes = [*fast, ("/", router.__call__)]
-    return SendoffApp(routes=all_routes, lifespan=lifespan, fast=fast_routes, guard=guard)
+    return SendoffApp(
+        routes=all_routes,
+        lifespan=lifespan,
+        fast=fast_routes,
+        guard=guard,
+        exception_handlers={404: no_route, 405: no_route},
+    )
+
+
+async def no_route(request: Request, exc: Exception) -> Response:
+    """No route for this path or method: an error in the wire format of the protocol the
+    path belongs to (a Lambda path with an empty or ``%2F`` name answers JSON, not text)."""
+    status = getattr(exc, "status_code", 404)
+    return wire_error(
+        protocol_of(request.scope),
+        status=status,
+        code="UnknownOperationException",
+        message=f"No operation at {request.method} {request.url.path}",
+    )

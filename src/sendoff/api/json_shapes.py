@@ -7,11 +7,60 @@ subclasses :class:`Shape` and names its own error type in ``invalid``.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
 
 JSON = dict[str, Any]
+
+# Jackson's default StreamReadConstraints (the parser behind AWS's JSON front ends) allow
+# 1000 levels; Python's parser gives up (RecursionError) a little before that.
+TOO_DEEP = "Document nesting depth exceeds the maximum allowed (1000)"
+
+
+class NotJson(ValueError):
+    """The body is not JSON that sendoff can read (syntax, encoding or nesting)."""
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """``json.loads`` for request bodies: every failure, nesting too deep for Python's
+    parser included (a RecursionError, not a ValueError), is a :class:`NotJson`."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise NotJson(TOO_DEEP) from None
+    except ValueError as exc:
+        raise NotJson(str(exc)) from None
+
+
+def lone_surrogate_path(value: Any, skip: frozenset[str] = frozenset()) -> str | None:
+    """The member path of the first string holding a lone UTF-16 surrogate (``"\\ud800"``
+    decodes to one; it cannot be encoded, stored or forwarded), or None. Members named in
+    ``skip`` are left to their own content checks. Iterative: values may be deep."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                return path or "body"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str) or key in skip:
+                    continue
+                if lone_surrogate_path(key) is not None:
+                    return f"{path}{key}"
+                stack.append((f"{path}.{key}" if path else key, child))
+        elif isinstance(item, list):
+            stack.extend((f"{path}.{i + 1}", child) for i, child in enumerate(item))
+    return None
+
+
+def maybe_has_surrogate(raw: bytes) -> bool:
+    """Cheap pre-check: a lone surrogate can only arrive as a ``\\uD800``-``\\uDFFF`` escape."""
+    return b"\\ud" in raw or b"\\uD" in raw
 
 
 class Shape:
@@ -19,17 +68,24 @@ class Shape:
     raises them all at once as ``invalid(message)`` (each protocol names its own error)."""
 
     invalid: Callable[[str], Exception] = ValueError
+    # a protocol whose front end refuses a member of the wrong JSON type before checking
+    # constraints (Lambda) names that error here; None: type errors join the others
+    wrong_type: Callable[[str], Exception] | None = None
 
     def __init__(self, body: JSON, path: str = "") -> None:
         self.body = body
         self.path = path
         self.errors: list[str] = []
+        self.type_errors: list[str] = []
 
     def _where(self, name: str) -> str:
         member = name[0].lower() + name[1:]
         return f"{self.path}{member}"
 
     def _fail(self, value: object, name: str, constraint: str) -> None:
+        if self.wrong_type is not None and constraint.startswith(("be a ", "be an ")):
+            self.type_errors.append(f"'{self._where(name)}' must {constraint}")
+            return
         shown = "null" if value is None else value
         self.errors.append(
             f"Value '{shown}' at '{self._where(name)}' failed to satisfy constraint: "
@@ -108,9 +164,12 @@ class Shape:
             return None
         child = type(self)(value, f"{self._where(name)}.")
         child.errors = self.errors
+        child.type_errors = self.type_errors
         return child
 
     def done(self) -> None:
+        if self.type_errors and self.wrong_type is not None:
+            raise type(self).wrong_type(self.type_errors[0])  # type: ignore[misc]
         if self.errors:
             count = len(self.errors)
             noun = "error" if count == 1 else "errors"
