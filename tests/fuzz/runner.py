@@ -186,6 +186,7 @@ def fuzz_operations(
     *,
     payloads: st.SearchStrategy[bytes] | None = None,
     after: Callable[[Operation, httpx.Response, dict[str, Any]], None] | None = None,
+    favour: dict[str, int] | None = None,
 ) -> list[str]:
     """Run ``count`` examples; answers the problems found (empty when all is well)."""
     first = len(TALLY.problems)
@@ -194,7 +195,8 @@ def fuzz_operations(
 
     @st.composite
     def case(draw: st.DrawFn) -> tuple[Operation, str, dict[str, Any], bytes | None]:
-        op, op_hints = by_name[draw(st.sampled_from(sorted(by_name)))]
+        names = sorted(by_name) + [n for n, k in (favour or {}).items() for _ in range(k)]
+        op, op_hints = by_name[draw(st.sampled_from(names))]
         mutation, params = draw(request_params(op, op_hints))
         payload = None
         if payloads is not None and op.input is not None and op.input.get("payload"):

@@ -40,7 +40,13 @@ def test_lambda_operations(http: httpx.Client, resources: Resources) -> None:
             resources.created_functions.append(response.json()["FunctionName"])
 
     problems = fuzz_operations(
-        http, implemented("lambda"), resources, examples(900), payloads=PAYLOADS, after=after
+        http,
+        implemented("lambda"),
+        resources,
+        examples(900),
+        payloads=PAYLOADS,
+        after=after,
+        favour={"Invoke": 8},  # a third of the requests: enough Event invokes to follow
     )
     TALLY.accepted_events += accepted
     assert not problems, report(problems)
