@@ -7,14 +7,16 @@ import time
 from typing import Any
 
 import httpx
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.fuzz.model import Operation, implemented
 from tests.fuzz.oracle import TALLY
-from tests.fuzz.runner import Resources, examples, fuzz_operations, report
+from tests.fuzz.runner import Resources, Run, examples, fuzz_operations, fuzz_settings, report
 from tests.fuzz.strategies import HUGE, JSON_VALUES
-from tests.fuzz.wire import Deep, dumps
+from tests.fuzz.wire import Deep, HttpRequest, auth_header, dumps
 
+FUNCTIONS = "/2015-03-31/functions"
 TERMINAL = {"succeeded", "failed"}
 EVENT_DEADLINE_S = 90.0
 
@@ -70,3 +72,36 @@ def wait_terminal(http: httpx.Client, ids: list[str]) -> dict[str, str]:
         if pending:
             time.sleep(0.2)
     return pending
+
+
+def test_event_invokes_all_end(http: httpx.Client, resources: Resources) -> None:
+    """Event invokes with drawn payloads (valid, failing, odd, deep, huge) on functions that
+    succeed or fail: each is refused with a 4xx or accepted, and every accepted one ends."""
+    accepted: list[str] = []
+    problems: list[str] = []
+    run = Run(http)
+    invoke = next(op for op in implemented("lambda") if op.name == "Invoke")
+
+    @fuzz_settings(examples(150))
+    @given(
+        st.sampled_from(["fuzz-ok", "fuzz-fail", "fuzz-ok:live", "fuzz-ok:1"]),
+        st.one_of(PAYLOADS, st.just(b'{"fail": true}')),
+    )
+    def one(target: str, payload: bytes) -> None:
+        headers = {"x-amz-invocation-type": b"Event", "authorization": auth_header("lambda")}
+        request = HttpRequest("POST", f"{FUNCTIONS}/{target}/invocations", headers, payload)
+
+        def after(response: httpx.Response) -> None:
+            if response.status_code == 202:
+                accepted.append(response.headers["x-amzn-requestid"])
+            elif response.status_code != 400 and response.status_code != 413:
+                problems.append(f"{target} {payload[:60]!r}: {response.status_code}")
+
+        run.exchange(invoke, request, f"{target} {payload[:60]!r}", after)
+
+    one()
+    TALLY.accepted_events += accepted
+    assert not problems, problems[:10]
+    assert len(accepted) >= 10, "too few accepted events to prove anything"
+    stranded = wait_terminal(http, accepted)
+    assert not stranded, f"{len(stranded)} of {len(accepted)} events not terminal: {stranded}"

@@ -11,6 +11,7 @@ GET  /metrics                                   Prometheus metrics
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -148,9 +149,11 @@ class InternalApi:
             )  # fmt: skip
         detail["deliveries"] = deliveries
         try:
-            return JSONResponse(detail)
+            text = json.dumps(detail)
         except RecursionError:  # a payload nested deeper than the encoder recurses
-            return JSONResponse(clip_depth(detail, SHOWN_DEPTH))
+            text = json.dumps(clip_depth(detail, SHOWN_DEPTH))
+        # ASCII escapes: a payload may hold a lone surrogate ("\ud800"), which UTF-8 cannot
+        return Response(text.encode(), media_type="application/json")
 
     async def redrive(self, request: Request) -> Response:
         raw = await request.body()
