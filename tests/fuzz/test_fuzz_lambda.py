@@ -27,6 +27,8 @@ PAYLOADS: st.SearchStrategy[bytes] = st.one_of(
     st.binary(max_size=32),
     st.just(Deep("list").text().encode()),
     st.just(Deep("dict").text().encode()),
+    st.sampled_from([900, 901, 977, 979]).map(lambda d: Deep("list", d).text().encode()),
+    st.just(Deep("dict", 900).text().encode()),
     st.just(dumps({"big": "x" * HUGE})),
     st.just(b'"\\ud800"'),
 )

@@ -279,3 +279,26 @@ def test_unroutable_lambda_path_answers_json(http: httpx.Client, path: str) -> N
     assert response.status_code == 404
     assert response.headers["x-amzn-errortype"] == "UnknownOperationException"
     assert "message" in response.json()
+
+
+def test_event_payload_depth_accepted_only_when_it_can_run(http: httpx.Client) -> None:
+    """977 levels were accepted, then failed in the worker's handler for ever (issue 17);
+    now the API refuses what the worker could not parse, and what it accepts ends."""
+    from tests.fuzz.test_fuzz_lambda import wait_terminal
+
+    def invoke(depth: int) -> httpx.Response:
+        return http.post(
+            f"{FUNCTIONS}/fuzz-ok/invocations",
+            content=Deep("list", depth).text().encode(),
+            headers={"x-amz-invocation-type": "Event"},
+        )
+
+    for depth in (901, 977, 979):
+        status, code, message = lambda_error(invoke(depth))
+        assert (status, code) == (400, "InvalidRequestContentException"), depth
+        assert message.endswith("Document nesting depth exceeds the maximum allowed (900)")
+    accepted = invoke(900)
+    assert accepted.status_code == 202
+    assert not wait_terminal(http, [accepted.headers["x-amzn-requestid"]])
+    event = http.get(f"/_sendoff/events/{accepted.headers['x-amzn-requestid']}").json()
+    assert event["state"] == "succeeded"
