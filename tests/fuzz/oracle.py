@@ -74,6 +74,7 @@ class Tally:
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     accepted_events: list[str] = field(default_factory=list)
+    health_ms: list[float] = field(default_factory=list)
 
     def record(self, op: Operation, response: httpx.Response, problem: str | None,
                detail: str = "") -> None:  # fmt: skip
@@ -91,6 +92,9 @@ class Tally:
         lines.append(f"  total {sum(self.requests.values())}, 5xx {five}, "
                      f"problems {len(self.problems)}, event invokes accepted "
                      f"{len(self.accepted_events)}")  # fmt: skip
+        if self.health_ms:
+            lines.append(f"  health checks {len(self.health_ms)}, slowest "
+                         f"{max(self.health_ms):.1f} ms")  # fmt: skip
         return "\n".join(lines)
 
 

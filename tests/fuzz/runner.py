@@ -149,6 +149,7 @@ def assert_healthy(http: httpx.Client) -> None:
         started = time.perf_counter()
         response = http.get("/_sendoff/health", timeout=5)
         elapsed = time.perf_counter() - started
+        TALLY.health_ms.append(elapsed * 1000)
         if response.status_code == 200 and elapsed <= HEALTH_BUDGET_S:
             return
         if attempt == 0:
