@@ -67,11 +67,11 @@ COMMON_ERRORS: dict[str, frozenset[str]] = {
     ),
 }
 
-# Errors AWS was recorded answering on operations whose model does not list them
-# (/work/shared/aws-recordings/services/test_sqs.snapshot.json: ReceiveMessage and
-# CreateQueue answer InvalidAttributeName for an unknown attribute).
-UNMODELLED_ERRORS: dict[str, frozenset[str]] = {
-    "sqs": frozenset({"InvalidAttributeName", "InvalidAttributeValue"}),
+# Errors sendoff answers where the model lists none, each a deliberate choice: an unknown
+# name in ReceiveMessage's AttributeNames answers InvalidAttributeName, as the same name
+# does in GetQueueAttributes (whose model lists it). AWS's answer there is not recorded.
+UNMODELLED_ERRORS: dict[tuple[str, str], frozenset[str]] = {
+    ("sqs", "ReceiveMessage"): frozenset({"InvalidAttributeName"}),
 }
 
 # What sendoff implements, per service (the Lambda routes in src/sendoff/api/lambda_*.py;
@@ -104,7 +104,7 @@ class Operation:
         return (
             self.errors
             | COMMON_ERRORS[self.protocol]
-            | UNMODELLED_ERRORS.get(self.service, frozenset())
+            | UNMODELLED_ERRORS.get((self.service, self.name), frozenset())
         )
 
 

@@ -64,6 +64,7 @@ def test_internal_endpoints(http: httpx.Client) -> None:
         except httpx.TransportError as exc:
             problems.append(f"{method} {url[:100]}: connection dropped: {exc!r}")
         else:
+            TALLY.statuses[("internal", response.status_code)] += 1
             if response.status_code >= 500:
                 problems.append(
                     f"{method} {url[:100]}: {response.status_code} {response.text[:200]}"
