@@ -73,8 +73,20 @@ def mutating(op: Operation) -> bool:
     return op.name.startswith(MUTATING_PREFIXES) and op.name not in READ_ONLY
 
 
+# deleting the scratch resources would leave every later mutating call "not found"
+DESTRUCTIVE = frozenset({"DeleteFunction", "DeleteQueue", "DeleteTopic", "DeleteRule",
+                         "DeleteEventBus"})  # fmt: skip
+
+
 def hints(op: Operation, res: Resources) -> Hints:
-    """Identity members aimed at resources that exist: mutating calls at scratch ones."""
+    """Identity members aimed at resources that exist: mutating calls at scratch ones,
+    deletions of whole resources at names that do not exist."""
+    if op.name in DESTRUCTIVE:
+        doomed = "fuzz-doomed"
+        return Hints({
+            "FunctionName": [doomed], "QueueUrl": [res.queue_url.replace("fuzz-q", doomed)],
+            "TopicArn": [res.topic_arn.replace("fuzz-topic", doomed)], "Name": [doomed],
+        })  # fmt: skip
     scratch = mutating(op)
     fn_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fuzz-ok"
     by: dict[str, list[Any]] = {}
@@ -97,8 +109,10 @@ def hints(op: Operation, res: Resources) -> Hints:
     elif op.service == "sqs":
         by = {
             "QueueUrl": [res.scratch_queue_url] if scratch else [res.queue_url, res.fifo_url],
-            "QueueName": ["fuzz-q", "fuzz-q.fifo"],
+            "QueueName": ["fuzz-q", "fuzz-q.fifo", "fz-new"],
             "MessageGroupId": ["g1"],
+            "Id": ["e1", "e2", "e3"],
+            "MessageBody": ["hello", '{"a": 1}'],
         }
     elif op.service == "sns":
         topic = res.scratch_topic_arn if scratch else res.topic_arn
@@ -110,6 +124,8 @@ def hints(op: Operation, res: Resources) -> Hints:
             "Protocol": ["sqs", "http", "email", "lambda"],
             "Endpoint": [res.queue_arn("fuzz-scratch")],
             "MessageStructure": ["json"],
+            "Id": ["e1", "e2", "e3"],
+            "Message": ["hello", '{"default": "d", "sqs": "s"}'],
             "AttributeName": [
                 "DisplayName",
                 "Policy",

@@ -92,8 +92,9 @@ def valid(
         for name, ref in shape.get("members", {}).items():
             strategy = valid(model, model.shape(ref["shape"]), hints, depth + 1)
             hinted = hints.for_member(name)
-            if hinted:
-                strategy = st.one_of(st.sampled_from(hinted), strategy)
+            if hinted:  # three to one for the resources that exist
+                known = st.sampled_from(hinted)
+                strategy = st.one_of(known, known, known, strategy)
             (fields if name in required else optional)[name] = strategy
         return st.fixed_dictionaries(fields, optional=optional)
     if kind == "list":
