@@ -36,7 +36,9 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
 
 @pytest.fixture(scope="session")
 def http(fuzz_server: ServerProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=fuzz_server.url, timeout=60) as client:
+    # 20 s: no request the fuzzer sends should take a tenth of that; a stall shows as a
+    # ReadTimeout problem instead of holding the run
+    with httpx.Client(base_url=fuzz_server.url, timeout=20) as client:
         yield client
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from typing import Any
 from xml.etree import ElementTree
@@ -302,3 +303,19 @@ def test_event_payload_depth_accepted_only_when_it_can_run(http: httpx.Client) -
     assert not wait_terminal(http, [accepted.headers["x-amzn-requestid"]])
     event = http.get(f"/_sendoff/events/{accepted.headers['x-amzn-requestid']}").json()
     assert event["state"] == "succeeded"
+
+
+def test_sns_form_with_50000_members_answers_at_once(
+    http: httpx.Client, resources: Resources
+) -> None:
+    """Found by the fuzzer: each index scanned every key, so 50,000 batch entries held the
+    event loop (and every other request) for minutes."""
+    pairs = [("Action", "PublishBatch"), ("TopicArn", resources.topic_arn)]
+    for i in range(1, 50_001):
+        pairs += [(f"PublishBatchRequestEntries.member.{i}.Id", f"e{i}"),
+                  (f"PublishBatchRequestEntries.member.{i}.Message", "m")]  # fmt: skip
+    started = time.monotonic()
+    response = sns(http, "&".join(f"{k}={v}" for k, v in pairs))
+    assert time.monotonic() - started < 5
+    assert response.status_code == 400
+    assert xml_code(response) == "TooManyEntriesInBatchRequest"

@@ -58,10 +58,17 @@ class Form:
         return Form({k[cut:]: v for k, v in self.values.items() if k.startswith(prefix + ".")})
 
     def indexed(self, prefix: str) -> list[Form]:
-        """``prefix.1.*``, ``prefix.2.*``... in index order."""
-        nested = self.sub(prefix)
-        indexes = sorted({int(k.split(".", 1)[0]) for k in nested.values if _index(k)})
-        return [nested.sub(str(i)) for i in indexes]
+        """``prefix.1.*``, ``prefix.2.*``... in index order, grouped in one pass (a form
+        with 50,000 members took minutes when each index scanned every key)."""
+        start = prefix + "."
+        groups: dict[int, dict[str, str]] = {}
+        for key, value in self.values.items():
+            if not key.startswith(start):
+                continue
+            head, dot, rest = key[len(start) :].partition(".")
+            if dot and _index(head):
+                groups.setdefault(int(head), {})[rest] = value
+        return [Form(groups[i]) for i in sorted(groups)]
 
     def strings(self, prefix: str) -> list[str]:
         nested = self.sub(prefix + ".member")
