@@ -37,9 +37,12 @@ def _int_param(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name) or ""
     if not raw:
         return default
-    if not (raw.isascii() and raw.lstrip("-").isdigit()):
+    if not (raw.isascii() and raw.lstrip("-").isdigit()) or len(raw) > 19:
         raise BadRequest(f"{name} must be an integer")
-    return int(raw)
+    value = int(raw)
+    if not -(2**63) <= value < 2**63:  # what the stores' INTEGER columns hold
+        raise BadRequest(f"{name} must be a 64-bit integer")
+    return value
 
 
 def clip_depth(value: Any, limit: int) -> Any:
