@@ -18,6 +18,7 @@ from sendoff import __version__
 from sendoff.api.body_limit import limit_body
 from sendoff.api.browser_guard import BrowserGuard
 from sendoff.api.protocols import ProtocolRouter
+from sendoff.api.wire_errors import protocol_of, wire_error
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -108,7 +109,7 @@ def build_app(
         token = request.path_params["token"]
         try:
             digest = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        except ValueError:
+        except ValueError:  # binascii.Error: not a token we handed out
             return Response(b"not found", status_code=404)
         data = await get_blob(base64.b64encode(digest).decode())
         if data is None:
@@ -132,5 +133,22 @@ def build_app(
     ]
     fast_routes = [*fast, ("/", router.__call__)]
     return SendoffApp(
-        routes=all_routes, lifespan=lifespan, fast=fast_routes, guard=guard, gate=gate
+        routes=all_routes,
+        lifespan=lifespan,
+        fast=fast_routes,
+        guard=guard,
+        gate=gate,
+        exception_handlers={404: no_route, 405: no_route},
+    )
+
+
+async def no_route(request: Request, exc: Exception) -> Response:
+    """No route for this path or method: an error in the wire format of the protocol the
+    path belongs to (a Lambda path with an empty or ``%2F`` name answers JSON, not text)."""
+    status = getattr(exc, "status_code", 404)
+    return wire_error(
+        protocol_of(request.scope),
+        status=status,
+        code="UnknownOperationException",
+        message=f"No operation at {request.method} {request.url.path}",
     )

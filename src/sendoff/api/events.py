@@ -20,6 +20,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sendoff.api.context import CALLER_KEY, request_context
+from sendoff.api.json_shapes import (
+    TOO_DEEP,
+    NotJson,
+    lone_surrogate_path,
+    maybe_has_surrogate,
+    parse_json,
+)
 from sendoff.api.json_shapes import Shape as BaseShape
 from sendoff.services.events.envelope import EntryInput
 from sendoff.services.events.errors import EventsError, InternalFailure, ValidationFailed
@@ -50,6 +57,9 @@ OPERATIONS: Final = (
     "DescribeRule", "ListRules", "DeleteRule", "EnableRule", "DisableRule", "PutTargets",
     "RemoveTargets", "ListTargetsByRule", "PutEvents", "TestEventPattern",
 )  # fmt: skip
+
+MIN_TIME_S: Final = -62_135_596_800  # 0001-01-01T00:00:00Z
+MAX_TIME_S: Final = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 JSON = dict[str, Any]
 Operation = Callable[[Scope, JSON], Awaitable[JSON]]
@@ -172,7 +182,10 @@ def entry_from_wire(shape: BaseShape) -> EntryInput:
     time_value = shape.body.get("Time")
     time_s: float | None = None
     if isinstance(time_value, int | float) and not isinstance(time_value, bool):
-        time_s = float(time_value)
+        if MIN_TIME_S <= time_value <= MAX_TIME_S:
+            time_s = float(time_value)
+        else:  # a datetime cannot hold it (and AWS's envelope time is a 4-digit year)
+            shape._fail(time_value, "Time", "be a timestamp between 0001-01-01 and 9999-12-31")
     elif time_value is not None:
         shape._fail(time_value, "Time", "be a timestamp")
     resources = [r for r in shape.items("Resources") if isinstance(r, str)]
@@ -212,12 +225,16 @@ class EventsApi:
         operation = self.operations.get(name)
         if operation is None:
             return _wire_error("UnknownOperationException", f"Unknown operation {name}", headers)
+        raw = await request.body()
         try:
-            body = json.loads(await request.body() or b"{}")
-        except ValueError:
-            return _wire_error("SerializationException", "Request body is not valid JSON", headers)
+            body = parse_json(raw or b"{}")
+        except NotJson as exc:
+            message = TOO_DEEP if str(exc) == TOO_DEEP else "Request body is not valid JSON"
+            return _wire_error("SerializationException", message, headers)
         if not isinstance(body, dict):
             return _wire_error("SerializationException", "Request body must be an object", headers)
+        if maybe_has_surrogate(raw) and (where := lone_surrogate_path(body)) is not None:
+            return _error(ValidationFailed(_not_unicode(where)), headers)
         scope = Scope(account_id=ctx.account_id, region=ctx.region)
         trace = request.headers.get("x-amzn-trace-id")
         if trace and name == "PutEvents" and isinstance(body.get("Entries"), list):
@@ -228,6 +245,8 @@ class EventsApi:
             result = await operation(scope, body)
         except EventsError as exc:
             return _error(exc, headers)
+        except RecursionError:  # a member's JSON text nested deeper than Python parses
+            return _error(ValidationFailed(TOO_DEEP), headers)
         except Exception:
             log.exception("unhandled error in AWSEvents.%s", name)
             return _error(InternalFailure("An internal error occurred."), headers)
@@ -444,6 +463,13 @@ def _rule_overview(scope: Scope, rule: Rule, stats: dict[str, dict[str, Any]]) -
         "failed_invocations": counted.get("failed_invocations", 0),
         "recent_failures": counted.get("recent", []),
     }
+
+
+def _not_unicode(where: str) -> str:
+    return (
+        f"1 validation error detected: Value at '{where}' failed to satisfy constraint:"
+        " Member must contain only valid Unicode characters"
+    )
 
 
 def _error(error: EventsError, headers: dict[str, str]) -> Response:

@@ -16,6 +16,7 @@ GET  /metrics                                   Prometheus metrics
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -23,12 +24,42 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sendoff.api.context import CALLER_KEY
+from sendoff.api.json_shapes import NotJson, parse_json
 from sendoff.functions.invoker import log_group
 from sendoff.metrics import Metrics
 from sendoff.scheduler.redrive import redrive_events
 from sendoff.store import EventRecord, Store
 from sendoff.store.base import EventState
 from sendoff.store.retention import describe_duration, read_state
+
+SHOWN_DEPTH = 100  # levels of an event's JSON shown before "..." (deeper payloads exist)
+
+
+class BadRequest(Exception):
+    """A malformed query or body: answered 400 with ``{"message": ...}``."""
+
+
+def _int_param(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name) or ""
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.lstrip("-").isdigit()) or len(raw) > 19:
+        raise BadRequest(f"{name} must be an integer")
+    value = int(raw)
+    if not -(2**63) <= value < 2**63:  # what the stores' INTEGER columns hold
+        raise BadRequest(f"{name} must be a 64-bit integer")
+    return value
+
+
+def clip_depth(value: Any, limit: int) -> Any:
+    """``value`` with anything nested deeper than ``limit`` replaced by a note."""
+    if limit <= 0:
+        return f"... (nested deeper than {SHOWN_DEPTH} levels)"
+    if isinstance(value, dict):
+        return {k: clip_depth(v, limit - 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clip_depth(v, limit - 1) for v in value]
+    return value
 
 
 def event_summary(event: EventRecord) -> dict[str, Any]:
@@ -70,17 +101,17 @@ class InternalApi:
 
     def routes(self) -> list[Route]:
         return [
-            Route("/_sendoff/logs/{function}", self.logs, methods=["GET"]),
-            Route("/_sendoff/events", self.events, methods=["GET"]),
-            Route("/_sendoff/events/redrive", self.redrive, methods=["POST"]),
+            Route("/_sendoff/logs/{function}", _answering_400(self.logs), methods=["GET"]),
+            Route("/_sendoff/events", _answering_400(self.events), methods=["GET"]),
+            Route("/_sendoff/events/redrive", _answering_400(self.redrive), methods=["POST"]),
             Route("/_sendoff/events/stats", self.stats, methods=["GET"]),
             Route("/_sendoff/events/{id}", self.event, methods=["GET"]),
             Route("/metrics", self.prometheus, methods=["GET"]),
         ]
 
     async def logs(self, request: Request) -> Response:
-        after = int(request.query_params.get("after", "0") or 0)
-        limit = min(int(request.query_params.get("limit", "1000") or 1000), 10_000)
+        after = _int_param(request, "after", 0)
+        limit = min(_int_param(request, "limit", 1000), 10_000)
         rows = await self.store.read_logs(
             log_group(request.path_params["function"]), after_seq=after, limit=limit
         )
@@ -101,12 +132,16 @@ class InternalApi:
             prefix = f"{account}/"  # only the caller's account
         elif account is not None and not prefix.startswith(f"{account}/"):
             prefix = f"{account}/-/"  # another account's: matches nothing
-        states = [EventState(s) for s in params.getlist("state") if s]
+        try:
+            states = [EventState(s) for s in params.getlist("state") if s]
+        except ValueError:
+            known = ", ".join(s.value for s in EventState)
+            raise BadRequest(f"state must be one of {known}") from None
         rows = await self.store.list_events(
             function_key_prefix=prefix,
             states=states,
             after_id=params.get("after") or None,
-            limit=min(int(params.get("limit", "100") or 100), 1000),
+            limit=max(1, min(_int_param(request, "limit", 100), 1000)),
         )
         if function and "/" not in function:
             rows = [e for e in rows if e.body.get("function_name") == function]
@@ -144,12 +179,23 @@ class InternalApi:
                  "failures": (job.body.get("failures") if job else None)}
             )  # fmt: skip
         detail["deliveries"] = deliveries
-        return JSONResponse(detail)
+        try:
+            text = json.dumps(detail)
+        except RecursionError:  # a payload nested deeper than the encoder recurses
+            text = json.dumps(clip_depth(detail, SHOWN_DEPTH))
+        # ASCII escapes: a payload may hold a lone surrogate ("\ud800"), which UTF-8 cannot
+        return Response(text.encode(), media_type="application/json")
 
     async def redrive(self, request: Request) -> Response:
         raw = await request.body()
-        spec = json.loads(raw) if raw else {}
-        ids: list[str] = list(spec.get("ids") or [])
+        try:
+            spec = parse_json(raw) if raw else {}
+        except NotJson as exc:
+            raise BadRequest(f"body is not JSON: {exc}") from None
+        ids = spec.get("ids") if isinstance(spec, dict) else None
+        if not isinstance(spec, dict) or not isinstance(ids or [], list):
+            raise BadRequest('body must be {"ids": [...]} or {"function": "name"}')
+        ids = [str(i) for i in ids or []]
         if not ids:
             failed = await self.store.list_events(states=[EventState.FAILED], limit=10_000)
             ids = [
@@ -199,3 +245,15 @@ def _iso(ts: float) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _answering_400(
+    endpoint: Callable[[Request], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    async def guarded(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except BadRequest as exc:
+            return JSONResponse({"message": str(exc)}, status_code=400)
+
+    return guarded

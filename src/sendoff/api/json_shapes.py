@@ -7,11 +7,88 @@ subclasses :class:`Shape` and names its own error type in ``invalid``.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
 
 JSON = dict[str, Any]
+
+# Jackson's default StreamReadConstraints (the parser behind AWS's JSON front ends) allow
+# 1000 levels. Python's parser gives up (RecursionError) a little before that, and at a
+# different depth in the API than in a worker further down the stack: an Event payload
+# nested 977 levels was accepted, then failed in the worker's handler for good. sendoff
+# refuses bodies nested deeper than MAX_DEPTH, so what it accepts, it can process.
+MAX_DEPTH = 900
+TOO_DEEP = f"Document nesting depth exceeds the maximum allowed ({MAX_DEPTH})"
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]")
+_LEAF = re.compile(rb"\[\]|\{\}")
+
+
+class NotJson(ValueError):
+    """The body is not JSON that sendoff can read (syntax, encoding or nesting)."""
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """``json.loads`` for request bodies: every failure, nesting too deep for Python's
+    parser included (a RecursionError, not a ValueError), is a :class:`NotJson`."""
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise NotJson(TOO_DEEP) from None
+    except ValueError as exc:
+        raise NotJson(str(exc)) from None
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if deeper_than(data, MAX_DEPTH):
+        raise NotJson(TOO_DEEP)
+    return value
+
+
+def deeper_than(valid_json: bytes, limit: int) -> bool:
+    """Whether a valid JSON text nests more than ``limit`` arrays/objects. Strings are
+    dropped first (they may hold brackets), then innermost ``[]``/``{}`` pairs are peeled
+    one level per pass, in C: linear in size for shallow texts, cheap for deep ones. Only
+    for text ``json.loads`` accepted (every string closed), so the string pattern cannot
+    backtrack from an unclosed quote."""
+    if valid_json.count(b"[") + valid_json.count(b"{") <= limit:
+        return False
+    brackets = _NOT_BRACKET.sub(b"", _STRING.sub(b"", valid_json))
+    for _ in range(limit):
+        brackets, peeled = _LEAF.subn(b"", brackets)
+        if not brackets or not peeled:
+            return False
+    return bool(brackets)
+
+
+def lone_surrogate_path(value: Any, skip: frozenset[str] = frozenset()) -> str | None:
+    """The member path of the first string holding a lone UTF-16 surrogate (``"\\ud800"``
+    decodes to one; it cannot be encoded, stored or forwarded), or None. Members named in
+    ``skip`` are left to their own content checks. Iterative: values may be deep."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                return path or "body"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str) or key in skip:
+                    continue
+                if lone_surrogate_path(key) is not None:
+                    return f"{path}{key}"
+                stack.append((f"{path}.{key}" if path else key, child))
+        elif isinstance(item, list):
+            stack.extend((f"{path}.{i + 1}", child) for i, child in enumerate(item))
+    return None
+
+
+def maybe_has_surrogate(raw: bytes) -> bool:
+    """Cheap pre-check: a lone surrogate can only arrive as a ``\\uD800``-``\\uDFFF`` escape."""
+    return b"\\ud" in raw or b"\\uD" in raw
 
 
 class Shape:
@@ -19,17 +96,24 @@ class Shape:
     raises them all at once as ``invalid(message)`` (each protocol names its own error)."""
 
     invalid: Callable[[str], Exception] = ValueError
+    # a protocol whose front end refuses a member of the wrong JSON type before checking
+    # constraints (Lambda) names that error here; None: type errors join the others
+    wrong_type: Callable[[str], Exception] | None = None
 
     def __init__(self, body: JSON, path: str = "") -> None:
         self.body = body
         self.path = path
         self.errors: list[str] = []
+        self.type_errors: list[str] = []
 
     def _where(self, name: str) -> str:
         member = name[0].lower() + name[1:]
         return f"{self.path}{member}"
 
     def _fail(self, value: object, name: str, constraint: str) -> None:
+        if self.wrong_type is not None and constraint.startswith(("be a ", "be an ")):
+            self.type_errors.append(f"'{self._where(name)}' must {constraint}")
+            return
         shown = "null" if value is None else value
         self.errors.append(
             f"Value '{shown}' at '{self._where(name)}' failed to satisfy constraint: "
@@ -108,9 +192,12 @@ class Shape:
             return None
         child = type(self)(value, f"{self._where(name)}.")
         child.errors = self.errors
+        child.type_errors = self.type_errors
         return child
 
     def done(self) -> None:
+        if self.type_errors and self.wrong_type is not None:
+            raise type(self).wrong_type(self.type_errors[0])  # type: ignore[misc]
         if self.errors:
             count = len(self.errors)
             noun = "error" if count == 1 else "errors"

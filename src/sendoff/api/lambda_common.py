@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -11,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sendoff.api.context import RequestContext, request_context
+from sendoff.api.json_shapes import NotJson, parse_json
 from sendoff.api.rest_json import error_response
 from sendoff.functions.errors import InvalidRequestContent, LambdaError, ServiceFailure
 from sendoff.functions.registry import Scope
@@ -49,8 +49,8 @@ async def json_body(request: Request) -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        body = json.loads(raw)
-    except ValueError as exc:
+        body = parse_json(raw)  # nesting too deep for Python is a NotJson too
+    except NotJson as exc:
         raise InvalidRequestContent(f"Could not parse request body into json: {exc}") from exc
     if not isinstance(body, dict):
         raise InvalidRequestContent("Could not parse request body into json: expected an object")

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from sendoff.api.context import RequestContext
 from sendoff.api.lambda_common import LambdaEdge, json_body, query_int
+from sendoff.api.lambda_input import check_event_invoke_body
 from sendoff.api.rest_json import empty_response, json_response
 from sendoff.functions.errors import ResourceNotFound
 from sendoff.functions.event_config import EventConfigs, parse_input
@@ -43,6 +44,7 @@ class EventConfigApi:
     async def _write(self, request: Request, ctx: RequestContext, scope: Scope, *, merge: bool
                      ) -> Response:  # fmt: skip
         body = await json_body(request)
+        check_event_invoke_body(body)  # types first: parse_input reads nested members
         given = parse_input(body)
         scope, name, qualifier = self._target(request, scope)
         config = await self.configs.put(scope, name, qualifier, given, merge=merge)

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from sendoff.api.context import RequestContext
 from sendoff.api.lambda_common import LambdaEdge, json_body, query_int
+from sendoff.api.lambda_input import check_function_body
 from sendoff.api.lambda_shapes import function_configuration, get_function
 from sendoff.api.rest_json import empty_response, json_response
 from sendoff.functions.errors import InvalidParameterValue, LambdaError, validation_error
@@ -87,6 +88,7 @@ class FunctionsApi:
 
     async def create(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:
         body = await json_body(request)
+        check_function_body(body, create=True)
         name = body.get("FunctionName")
         if not isinstance(name, str) or not NAME_RE.match(name):
             raise validation_error(
@@ -205,6 +207,7 @@ class FunctionsApi:
     async def update_config(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:
         scope, ref = self.registry.parse(scope, request.path_params["name"])
         body = await json_body(request)
+        check_function_body(body, create=False)
         current = (await self.registry.load(scope, ref.name)).latest
         changes: dict[str, Any] = {}
         if "Runtime" in body or "Handler" in body:

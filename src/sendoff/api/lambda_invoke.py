@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -12,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sendoff.api.context import RequestContext
+from sendoff.api.json_shapes import NotJson, parse_json
 from sendoff.api.lambda_common import LambdaEdge
 from sendoff.api.rest_json import empty_response, json_response
 from sendoff.functions.errors import (
@@ -47,8 +47,8 @@ def parse_payload(payload: bytes) -> bytes:
     if not payload.strip():
         return b"{}"
     try:
-        json.loads(payload)
-    except ValueError as exc:
+        parse_json(payload)  # nesting too deep for Python is a NotJson too
+    except NotJson as exc:
         raise InvalidRequestContent(
             f"Could not parse request body into json: Could not parse payload into json: {exc}"
         ) from exc

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from sendoff.api.context import RequestContext
 from sendoff.api.lambda_common import LambdaEdge, json_body, query_int
+from sendoff.api.lambda_input import check_alias_body
 from sendoff.api.lambda_shapes import alias_configuration, function_configuration
 from sendoff.api.rest_json import empty_response, json_response
 from sendoff.functions.errors import InvalidParameterValue, validation_error
@@ -99,6 +100,7 @@ class VersionsApi:
     async def create_alias(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:
         scope, ref = self.registry.parse(scope, request.path_params["name"])
         body = await json_body(request)
+        check_alias_body(body)
         alias_name = body.get("Name")
         if not isinstance(alias_name, str) or not alias_name:
             raise validation_error(alias_name, "name", "Member must not be null")
@@ -117,6 +119,7 @@ class VersionsApi:
     async def update_alias(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:
         scope, ref = self.registry.parse(scope, request.path_params["name"])
         body = await json_body(request)
+        check_alias_body(body)
         await self.registry.load(scope, ref.name)
         existing = await self.registry.get_alias(scope, ref.name, request.path_params["alias"])
         alias = self._alias_from_body(ref.name, existing.name, body, existing)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
@@ -15,8 +16,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sendoff.api.context import region_and_service
+from sendoff.api.wire_errors import Protocol, wire_error
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+# characters XML 1.0 cannot carry, even escaped (controls other than tab/newline/return,
+# surrogates, U+FFFE and U+FFFF)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with the characters XML cannot carry replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
 
 
 class ProtocolRouter:
@@ -36,7 +47,12 @@ class ProtocolRouter:
             endpoint = self._targets.get(target.split(".", 1)[0])
             if endpoint is not None:
                 return await endpoint(request)
-            return _unknown(f"Unknown X-Amz-Target: {target}")
+            return wire_error(
+                Protocol.JSON,
+                status=400,
+                code="UnknownOperationException",
+                message=f"Unknown X-Amz-Target: {target}",
+            )
         _, service = region_and_service(request.headers.get("authorization"))
         if service in self._query:
             return await self._query[service][1](request)
@@ -46,12 +62,12 @@ class ProtocolRouter:
         for actions, endpoint in self._query.values():
             if action in actions:
                 return await endpoint(request)
-        return _unknown(f"Could not find operation {action or '(none)'}")
-
-
-def _unknown(message: str) -> Response:
-    return Response(
-        ('{"__type":"UnknownOperationException","message":"' + message + '"}').encode(),
-        status_code=400,
-        media_type="application/x-amz-json-1.0",
-    )
+        # a form body naming no action any query service knows: the query protocol's own
+        # answer (SNS's InvalidAction wording), in XML; bodies go through an encoder, never
+        # string concatenation, so a quote or "<" in the action cannot break them
+        return wire_error(
+            Protocol.QUERY,
+            status=400,
+            code="InvalidAction",
+            message=f"Could not find operation {xml_safe(action) or '(none)'}",
+        )

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sendoff.api.context import request_context
+from sendoff.api.protocols import xml_safe
 from sendoff.services.sns import TopicService
 from sendoff.services.sns.errors import InvalidParameter, NotFound, SnsError
 from sendoff.services.sns.model import Scope, Subscription, parse_topic_arn
@@ -57,16 +58,21 @@ class Form:
         return Form({k[cut:]: v for k, v in self.values.items() if k.startswith(prefix + ".")})
 
     def indexed(self, prefix: str) -> list[Form]:
-        """``prefix.1.*``, ``prefix.2.*``... in index order."""
-        nested = self.sub(prefix)
-        indexes = sorted(
-            {int(k.split(".", 1)[0]) for k in nested.values if k.split(".", 1)[0].isdigit()}
-        )
-        return [nested.sub(str(i)) for i in indexes]
+        """``prefix.1.*``, ``prefix.2.*``... in index order, grouped in one pass (a form
+        with 50,000 members took minutes when each index scanned every key)."""
+        start = prefix + "."
+        groups: dict[int, dict[str, str]] = {}
+        for key, value in self.values.items():
+            if not key.startswith(start):
+                continue
+            head, dot, rest = key[len(start) :].partition(".")
+            if dot and _index(head):
+                groups.setdefault(int(head), {})[rest] = value
+        return [Form(groups[i]) for i in sorted(groups)]
 
     def strings(self, prefix: str) -> list[str]:
         nested = self.sub(prefix + ".member")
-        keys = sorted((k for k in nested.values if k.isdigit()), key=int)
+        keys = sorted((k for k in nested.values if _index(k) and "." not in k), key=int)
         return [nested.values[k] for k in keys]
 
     def attribute_map(self, prefix: str) -> dict[str, str]:
@@ -88,9 +94,18 @@ class Form:
         return {m.required("Key"): m.get("Value") or "" for m in self.indexed(f"{prefix}.member")}
 
 
+def _index(key: str) -> bool:
+    """Whether ``key`` starts with a list index: ASCII digits only (``"²".isdigit()`` is
+    true, and ``int("²")`` fails)."""
+    head = key.split(".", 1)[0]
+    return head.isascii() and head.isdigit()
+
+
 # ---------------------------------------------------------------- response rendering
 def el(name: str, value: str | None) -> str:
-    return "" if value is None else f"<{name}>{escape(value)}</{name}>"
+    """One XML element; characters XML 1.0 cannot carry (a NUL or \x05 a client sent, and
+    that an error message repeats) become U+FFFD, so the document always parses."""
+    return "" if value is None else f"<{name}>{escape(xml_safe(value))}</{name}>"
 
 
 def entries(attributes: dict[str, str]) -> str:

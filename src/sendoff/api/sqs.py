@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sendoff.api.context import RequestContext, request_context
+from sendoff.api.json_shapes import NotJson, lone_surrogate_path, maybe_has_surrogate, parse_json
 from sendoff.services.sqs.batch import check_batch
 from sendoff.services.sqs.envelope import OutgoingMessage, ReceivedMessage, SentMessage
 from sendoff.services.sqs.errors import (
@@ -50,6 +51,7 @@ log = logging.getLogger("sendoff.api.sqs")
 JSON_TYPE = "application/x-amz-json-1.0"
 TYPE_PREFIX = "com.amazonaws.sqs#"
 _ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
+_CONTENT_MEMBERS = frozenset({"MessageBody", "MessageAttributes", "MessageSystemAttributes"})
 OPERATIONS = (
     "CreateQueue", "GetQueueUrl", "ListQueues", "DeleteQueue", "GetQueueAttributes",
     "SetQueueAttributes", "PurgeQueue", "TagQueue", "UntagQueue", "ListQueueTags",
@@ -99,6 +101,18 @@ def error_response(error: QueueError, *, request_id: str) -> Response:
         request_id=request_id,
         status=400,
         headers={"x-amzn-query-error": f"{QUERY_CODES.get(error.code, error.code)};{fault}"},
+    )
+
+
+def unknown_operation(request_id: str) -> Response:
+    """What AWS's JSON front end (Coral) answers for a target it does not know: the bare
+    ``com.amazon.coral.service#UnknownOperationException``, no message (as DynamoDB's,
+    which dynalite reproduces byte for byte)."""
+    return json_response(
+        {"__type": "com.amazon.coral.service#UnknownOperationException"},
+        request_id=request_id,
+        status=400,
+        headers={"x-amzn-query-error": "UnknownOperationException;Sender"},
     )
 
 
@@ -153,6 +167,16 @@ def _string_map(params: dict[str, Any], name: str, *, required: bool = False) ->
         if not isinstance(value, str):
             raise InvalidParameterValue(f"Value for parameter {name}.{key} is invalid.")
     return values
+
+
+def _max_results(params: dict[str, Any]) -> int | None:
+    max_results = _int(params, "MaxResults")
+    if max_results is not None and not 1 <= max_results <= 1000:
+        raise InvalidParameterValue(
+            f"Value {max_results} for parameter MaxResults is invalid. Reason: MaxResults"
+            " must be an integer between 1 and 1000."
+        )
+    return max_results
 
 
 def _outgoing(params: dict[str, Any]) -> OutgoingMessage:
@@ -246,8 +270,7 @@ class SqsApi:
             if handler is None:
                 if operation in NOT_IMPLEMENTED:
                     raise UnsupportedOperation(f"sendoff does not implement {operation} yet.")
-                body = {"__type": "UnknownOperationException", "message": f"{operation}?"}
-                return json_response(body, request_id=ctx.request_id, status=400)
+                return unknown_operation(ctx.request_id)
             key = _ACCESS_KEY.search(request.headers.get("authorization", ""))
             call = Call(
                 ctx=ctx,
@@ -286,12 +309,7 @@ class SqsApi:
 
     async def list_queues(self, call: Call) -> dict[str, Any]:
         prefix = _str(call.params, "QueueNamePrefix") or ""
-        max_results = _int(call.params, "MaxResults")
-        if max_results is not None and not 1 <= max_results <= 1000:
-            raise InvalidParameterValue(
-                f"Value {max_results} for parameter MaxResults is invalid. Reason: MaxResults"
-                " must be an integer between 1 and 1000."
-            )
+        max_results = _max_results(call.params)
         after = _decode_token(_str(call.params, "NextToken"))
         limit = max_results or 1000
         found = await self.queues.list_queues(
@@ -336,10 +354,11 @@ class SqsApi:
         return {"Tags": queue.tags} if queue.tags else {}
 
     async def list_dead_letter_source_queues(self, call: Call) -> dict[str, Any]:
+        max_results = _max_results(call.params)
         sources = sorted(await self.queues.dead_letter_sources(call.queue()), key=lambda q: q.name)
         after = _decode_token(_str(call.params, "NextToken"))
         sources = [q for q in sources if after is None or q.name > after]
-        limit = _int(call.params, "MaxResults") or 1000
+        limit = max_results or 1000
         out: dict[str, Any] = {"queueUrls": [call.url(q.ref) for q in sources[:limit]]}
         if len(sources) > limit:
             out["NextToken"] = _encode_token(sources[limit - 1].name)
@@ -468,11 +487,19 @@ async def _params(request: Request) -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        params = json.loads(raw)
-    except ValueError:
+        params = parse_json(raw)
+    except NotJson:
         raise InvalidParameterValue("The request body is not valid JSON.") from None
     if not isinstance(params, dict):
         raise InvalidParameterValue("The request body must be a JSON object.")
+    if maybe_has_surrogate(raw):
+        # bodies and message attributes have their own character check (per batch entry)
+        where = lone_surrogate_path(params, skip=_CONTENT_MEMBERS)
+        if where is not None:
+            raise InvalidParameterValue(
+                f"Value for parameter {where} is invalid. Reason: it contains characters"
+                " that are not valid Unicode."
+            )
     return params
 
 

@@ -343,7 +343,7 @@ class EventBusService:
         if isinstance(detail, str):
             try:
                 detail = json.loads(detail)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise ValidationFailed("Detail is malformed.") from None
             if not isinstance(detail, dict):
                 raise ValidationFailed("Detail is malformed.")
@@ -425,7 +425,7 @@ class EventBusService:
         compiled = compile_pattern(pattern)
         try:
             event = json.loads(event_text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ValidationFailed("Parameter Event is not valid.") from None
         if not isinstance(event, dict) or any(f not in event for f in TEST_EVENT_FIELDS):
             raise ValidationFailed("Parameter Event is not valid.")

@@ -80,7 +80,7 @@ def validate_target_input(target: Target) -> None:
     if target.input is not None:
         try:
             json.loads(target.input)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ValidationFailed(
                 f"Parameter Input is not valid for target {target.id}. "
                 f"Reason: Input is not valid JSON: {exc}"
@@ -123,7 +123,7 @@ def _validate_transformer(target: Target) -> None:
         sample = _render_template(transformer.template, lambda name: "x")
         try:
             json.loads(sample)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ValidationFailed(
                 f"InputTemplate for target {target.id} is not valid JSON once its placeholders "
                 f"are filled in: {exc}"

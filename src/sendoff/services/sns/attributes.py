@@ -287,7 +287,7 @@ def _json_object(name: str, value: str, *, allow_empty: bool) -> str:
         return ""
     try:
         decoded = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidParameter(f"{name}: failed to parse JSON") from None
     if not isinstance(decoded, dict):
         raise InvalidParameter(f"{name}: must be a JSON object")
@@ -310,6 +310,6 @@ def _loads(value: str) -> dict[str, Any]:
         return {}
     try:
         decoded = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return decoded if isinstance(decoded, dict) else {}

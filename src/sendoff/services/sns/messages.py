@@ -153,7 +153,7 @@ def _validate_attribute(name: str, attr: Mapping[str, str]) -> dict[str, str]:
     if data_type in ("String.Array", "Number.Array"):
         try:
             decoded = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             decoded = None
         if not isinstance(decoded, list):
             raise InvalidParameter(
@@ -174,7 +174,7 @@ def _parse_structure(message: str, structure: str) -> dict[str, str]:
         raise InvalidParameter("MessageStructure")
     try:
         decoded = json.loads(message)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidParameter("Message Structure - JSON message body failed to parse") from None
     if not isinstance(decoded, dict):
         raise InvalidParameter("Message Structure - JSON message body failed to parse")

@@ -110,7 +110,7 @@ def _json_object(name: str, raw: str) -> str:
         return ""
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidAttributeValue(f"Invalid value for the parameter {name}.") from None
     if not isinstance(value, dict):
         raise InvalidAttributeValue(f"Invalid value for the parameter {name}.")

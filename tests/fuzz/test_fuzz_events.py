@@ -1,0 +1,13 @@
+"""EventBridge (JSON 1.1): every implemented operation, generated from botocore's model."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.fuzz.model import implemented
+from tests.fuzz.runner import Resources, examples, fuzz_operations, report
+
+
+def test_events_operations(http: httpx.Client, resources: Resources) -> None:
+    problems = fuzz_operations(http, implemented("events"), resources, examples(600))
+    assert not problems, report(problems)
