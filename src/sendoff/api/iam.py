@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sendoff.api.context import request_context
-from sendoff.api.sns import Form, el
+from sendoff.api.query_xml import el, query_error, query_response
+from sendoff.api.sns import Form
 from sendoff.services.iam.errors import IamError, ValidationError
 from sendoff.services.iam.managed import aws_managed
 from sendoff.services.iam.model import Role
@@ -31,28 +32,15 @@ XMLNS = "https://iam.amazonaws.com/doc/2010-05-08/"
 
 
 def _xml(action: str, result: str | None, request_id: str) -> Response:
-    body = f'<?xml version="1.0"?>\n<{action}Response xmlns="{XMLNS}">'
-    if result is not None:
-        body += f"<{action}Result>{result}</{action}Result>"
-    body += f"<ResponseMetadata>{el('RequestId', request_id)}</ResponseMetadata>"
-    body += f"</{action}Response>"
-    return Response(body.encode(), media_type="text/xml", headers={"x-amzn-RequestId": request_id})
+    return query_response(action, result, request_id, xmlns=XMLNS)
 
 
 def error_response(error: IamError, request_id: str) -> Response:
     """The one place IAM domain errors become wire errors."""
-    kind = "Sender" if error.sender_fault else "Receiver"
-    body = (
-        f'<?xml version="1.0"?>\n<ErrorResponse xmlns="{XMLNS}"><Error>{el("Type", kind)}'
-        f"{el('Code', error.code)}{el('Message', error.message)}</Error>"
-        f"{el('RequestId', request_id)}</ErrorResponse>"
-    )
-    return Response(
-        body.encode(),
-        status_code=error.status,
-        media_type="text/xml",
-        headers={"x-amzn-RequestId": request_id},
-    )
+    return query_error(
+        code=error.code, message=error.message, status=error.status,
+        sender_fault=error.sender_fault, request_id=request_id, xmlns=XMLNS,
+    )  # fmt: skip
 
 
 class InvalidAction(IamError):

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs
 
@@ -16,18 +15,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sendoff.api.context import region_and_service
+from sendoff.api.query_xml import xml_safe
 from sendoff.api.wire_errors import Protocol, wire_error
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-# characters XML 1.0 cannot carry, even escaped (controls other than tab/newline/return,
-# surrogates, U+FFFE and U+FFFF)
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def xml_safe(text: str) -> str:
-    """``text`` with the characters XML cannot carry replaced by U+FFFD."""
-    return _NOT_XML.sub("\ufffd", text)
 
 
 class ProtocolRouter:

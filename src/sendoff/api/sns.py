@@ -15,14 +15,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
-from xml.sax.saxutils import escape
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sendoff.api.context import request_context
-from sendoff.api.protocols import xml_safe
+from sendoff.api.query_xml import el, query_error, query_response
 from sendoff.services.sns import TopicService
 from sendoff.services.sns.errors import InvalidParameter, NotFound, SnsError
 from sendoff.services.sns.model import Scope, Subscription, parse_topic_arn
@@ -102,12 +101,6 @@ def _index(key: str) -> bool:
 
 
 # ---------------------------------------------------------------- response rendering
-def el(name: str, value: str | None) -> str:
-    """One XML element; characters XML 1.0 cannot carry (a NUL or \x05 a client sent, and
-    that an error message repeats) become U+FFFD, so the document always parses."""
-    return "" if value is None else f"<{name}>{escape(xml_safe(value))}</{name}>"
-
-
 def entries(attributes: dict[str, str]) -> str:
     return "".join(f"<entry>{el('key', k)}{el('value', v)}</entry>" for k, v in attributes.items())
 
@@ -117,28 +110,15 @@ def members(items: list[str]) -> str:
 
 
 def xml_response(action: str, result: str | None, request_id: str) -> Response:
-    body = f'<?xml version="1.0"?>\n<{action}Response xmlns="{XMLNS}">'
-    if result is not None:
-        body += f"<{action}Result>{result}</{action}Result>"
-    body += f"<ResponseMetadata>{el('RequestId', request_id)}</ResponseMetadata>"
-    body += f"</{action}Response>"
-    return Response(body.encode(), media_type="text/xml", headers={"x-amzn-RequestId": request_id})
+    return query_response(action, result, request_id, xmlns=XMLNS)
 
 
 def error_response(error: SnsError, request_id: str) -> Response:
     """The one place SNS domain errors become wire errors."""
-    kind = "Sender" if error.sender_fault else "Receiver"
-    body = (
-        f'<?xml version="1.0"?>\n<ErrorResponse xmlns="{XMLNS}"><Error>{el("Type", kind)}'
-        f"{el('Code', error.code)}{el('Message', error.message)}</Error>"
-        f"{el('RequestId', request_id)}</ErrorResponse>"
-    )
-    return Response(
-        body.encode(),
-        status_code=error.status,
-        media_type="text/xml",
-        headers={"x-amzn-RequestId": request_id},
-    )
+    return query_error(
+        code=error.code, message=error.message, status=error.status,
+        sender_fault=error.sender_fault, request_id=request_id, xmlns=XMLNS,
+    )  # fmt: skip
 
 
 class InvalidAction(SnsError):

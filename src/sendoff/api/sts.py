@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
-from xml.sax.saxutils import escape
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from sendoff.api.context import CALLER_KEY
+from sendoff.api.query_xml import el, query_error, query_response
 from sendoff.model.ids import ordered_id
 
 if TYPE_CHECKING:
@@ -44,25 +44,12 @@ class StsApi:
             )
         else:
             account, arn, user_id = caller.account_id, caller.arn, caller.user_id
-        body = (
-            f'<GetCallerIdentityResponse xmlns="{XMLNS}"><GetCallerIdentityResult>'
-            f"<Arn>{escape(arn)}</Arn><UserId>{escape(user_id)}</UserId>"
-            f"<Account>{account}</Account></GetCallerIdentityResult>"
-            f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
-            "</GetCallerIdentityResponse>"
-        )
-        return Response(body.encode(), media_type="text/xml",
-                        headers={"x-amzn-RequestId": request_id})  # fmt: skip
+        result = el("Arn", arn) + el("UserId", user_id) + el("Account", account)
+        return query_response("GetCallerIdentity", result, request_id, xmlns=XMLNS)
 
 
 def _error(code: str, message: str, request_id: str) -> Response:
-    body = (
-        f'<ErrorResponse xmlns="{XMLNS}"><Error><Type>Sender</Type><Code>{code}</Code>'
-        f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId>"
-        "</ErrorResponse>"
-    )
-    return Response(body.encode(), status_code=400, media_type="text/xml",
-                    headers={"x-amzn-RequestId": request_id})  # fmt: skip
+    return query_error(code=code, message=message, status=400, request_id=request_id, xmlns=XMLNS)
 
 
 def install(services: Services) -> None:

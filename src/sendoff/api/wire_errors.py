@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import enum
 import json
-from xml.sax.saxutils import escape
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Scope
 
+from sendoff.api.query_xml import query_error
 from sendoff.model.ids import ordered_id
 
 
@@ -71,13 +71,10 @@ def wire_error(
         media_type = "application/x-amz-json-1.0"
         return Response(json.dumps(body).encode(), status, all_headers, media_type)
     if protocol is Protocol.QUERY:
-        kind = "Sender" if sender_fault else "Receiver"
-        xml = (
-            '<?xml version="1.0"?>\n<ErrorResponse><Error>'
-            f"<Type>{kind}</Type><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
-            f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
-        )
-        return Response(xml.encode(), status, all_headers, "text/xml")
+        return query_error(
+            code=code, message=message, status=status, request_id=request_id,
+            sender_fault=sender_fault, headers=headers,
+        )  # fmt: skip
     if protocol is Protocol.CONSOLE:
         return Response(message.encode(), status, all_headers, "text/plain")
     return Response(
