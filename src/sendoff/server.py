@@ -136,7 +136,10 @@ def build_services(settings: Settings) -> Services:
     services.routes += invoke_api.routes()
     services.fast_routes += invoke_api.fast_routes()
     services.routes += EventConfigApi(edge, configs).routes()
-    services.routes += InternalApi(store, metrics, scheduler.wake, executor.stats).routes()
+    services.routes += InternalApi(
+        store, metrics, scheduler.wake, executor.stats,
+        account_id=settings.account_id, default_region=settings.region,
+    ).routes()  # fmt: skip
     from sendoff.services.events.wiring import install as install_events
     from sendoff.services.iam.wiring import install as install_iam
     from sendoff.services.sns.wiring import install as install_sns

@@ -640,3 +640,40 @@ def test_functions_run_by_a_worker_process_call_back_with_their_credentials(
         )
     finally:
         assert proc.stop() == 0, proc.log()[-3000:]
+
+
+def test_logs_and_iam_are_per_account(server: ServerProcess, keys: Any) -> None:
+    """Two accounts with a function of the same name never see each other's logs (log
+    groups are per account, as in CloudWatch); IAM roles are per account too."""
+    name = unique("samename")
+    for key, word in ((keys["a"], "alpha-only"), (keys["b"], "beta-only")):
+        lam = client(server, "lambda", key)
+        create_python(lam, name)
+        lam.invoke(FunctionName=name, Payload=json.dumps({"print": word}).encode())
+
+    def log_text(key: dict[str, str]) -> str:
+        env = {
+            "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+        }
+        done = sendoff_cli("--endpoint-url", server.url, "logs", name, env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    text_a, text_b = log_text(keys["a"]), log_text(keys["b"])
+    assert "alpha-only" in text_a and "beta-only" not in text_a
+    assert "beta-only" in text_b and "alpha-only" not in text_b
+
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+    }
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    role = client(server, "iam", keys["a"]).create_role(
+        RoleName=name, AssumeRolePolicyDocument=trust
+    )
+    assert role["Role"]["Arn"] == f"arn:aws:iam::{ACCOUNT_A}:role/{name}"
+    assert error_of(client(server, "iam", keys["b"]).get_role, RoleName=name)["Code"] == (
+        "NoSuchEntity"
+    )

@@ -23,9 +23,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sendoff.api.context import CALLER_KEY
+from sendoff.api.context import CALLER_KEY, request_context
 from sendoff.api.json_shapes import NotJson, parse_json
-from sendoff.functions.invoker import log_group
+from sendoff.functions.invoker import log_key
 from sendoff.metrics import Metrics
 from sendoff.scheduler.redrive import redrive_events
 from sendoff.store import EventRecord, Store
@@ -93,7 +93,18 @@ def _mine(event: EventRecord, account: str | None) -> bool:
 
 
 class InternalApi:
-    def __init__(self, store: Store, metrics: Metrics, wake: Any, executor_stats: Any) -> None:
+    def __init__(
+        self,
+        store: Store,
+        metrics: Metrics,
+        wake: Any,
+        executor_stats: Any,
+        *,
+        account_id: str = "000000000000",
+        default_region: str = "us-east-1",
+    ) -> None:
+        self.account_id = account_id  # unsigned requests' account (--auth none)
+        self.default_region = default_region
         self.store = store
         self.metrics = metrics
         self.wake = wake
@@ -112,9 +123,11 @@ class InternalApi:
     async def logs(self, request: Request) -> Response:
         after = _int_param(request, "after", 0)
         limit = min(_int_param(request, "limit", 1000), 10_000)
-        rows = await self.store.read_logs(
-            log_group(request.path_params["function"]), after_seq=after, limit=limit
+        ctx = request_context(
+            request, account_id=self.account_id, default_region=self.default_region
         )
+        group = log_key(ctx.account_id, ctx.region, request.path_params["function"])
+        rows = await self.store.read_logs(group, after_seq=after, limit=limit)
         events = [
             {"stream": s, "timestamp": e.timestamp_ms, "message": e.message, "seq": e.seq}
             for s, e in rows

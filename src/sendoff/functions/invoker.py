@@ -20,7 +20,14 @@ RESERVED_LIMIT = "ReservedFunctionConcurrentInvocationLimitExceeded"
 
 
 def log_group(function_name: str) -> str:
+    """The CloudWatch log group name a function's logs go to, as AWS names it."""
     return f"/aws/lambda/{function_name}"
+
+
+def log_key(account_id: str, region: str, function_name: str) -> str:
+    """Where a function's log group lives in the store: log groups are per account and
+    region, as in CloudWatch (two accounts' functions of one name never share logs)."""
+    return f"{account_id}/{region}:{log_group(function_name)}"
 
 
 def spec_for(resolved: Resolved) -> FunctionSpec:
@@ -128,10 +135,10 @@ class Invoker:
         self.metrics.duration.labels(name, resource).observe(result.duration_ms)
         if result.function_error:
             self.metrics.errors.labels(name, resource).inc()
-        await self.save_log(name, result)
+        await self.save_log(log_key(resolved.scope.account_id, resolved.scope.region, name), result)
         return result
 
-    async def save_log(self, function_name: str, result: InvokeResult) -> None:
+    async def save_log(self, group_key: str, result: InvokeResult) -> None:
         now_ms = int(time.time() * 1000)
         lines = [line for line in result.log.splitlines() if line]
         events = [LogEvent(timestamp_ms=now_ms, message=line) for line in lines]
@@ -139,7 +146,7 @@ class Invoker:
             stream = getattr(result, "log_stream", None) or time.strftime(
                 "%Y/%m/%d/[$LATEST]sendoff", time.gmtime()
             )
-            await self.store.append_logs(log_group(function_name), stream, events)
+            await self.store.append_logs(group_key, stream, events)
 
 
 def tail(log: str) -> str:

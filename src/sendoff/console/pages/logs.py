@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute, Route
 from sendoff.console.context import Console
 from sendoff.console.pages.base import function_head, head_context
 from sendoff.console.web import when_ms
-from sendoff.functions.invoker import log_group
+from sendoff.functions.invoker import log_group, log_key
 from sendoff.store import LogEvent, Store
 
 SHOWN = 300
@@ -87,10 +87,14 @@ class LogPages:
             Route("/functions/{name}/logs/tail", page(self.follow), methods=["GET"]),
         ]
 
+    def _key(self, name: str) -> str:
+        """The store key of the function's log group in the console's account and region."""
+        return log_key(self.console.account_id, self.console.region, name)
+
     async def view(self, request: Request) -> Response:
         c = self.console
         head = await function_head(c, request, "logs")
-        rows = await self.tail.last(log_group(head.name), SHOWN)
+        rows = await self.tail.last(self._key(head.name), SHOWN)
         lines = [line(stream, event) for stream, event in rows]
         return c.render(
             request, "logs.html", **head_context(head), lines=lines,
@@ -104,7 +108,7 @@ class LogPages:
         except ValueError:
             after = 0
         rows = await self.console.services.store.read_logs(
-            log_group(name), after_seq=after, limit=TAIL_LIMIT
+            self._key(name), after_seq=after, limit=TAIL_LIMIT
         )
         return JSONResponse(
             {"lines": [line(s, e) for s, e in rows], "next": rows[-1][1].seq if rows else after}
