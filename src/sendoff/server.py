@@ -107,6 +107,11 @@ def build_services(settings: Settings) -> Services:
         _announce_sandbox(executor)
 
     services.startup_hooks.append(protect_private_paths)
+    from sendoff.functions.code_sweep import CodeSweep
+
+    sweep = CodeSweep(registry, settings.data_dir / "code-cache")
+    services.startup_hooks.append(sweep.start)
+    services.shutdown_hooks.append(sweep.stop)
     configs = EventConfigs(registry)
     lambda_async = AsyncInvocations(
         store=store,

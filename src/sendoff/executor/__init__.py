@@ -15,7 +15,7 @@
 See docs/executor.md for the design.
 """
 
-from sendoff.executor.codecache import PackageError
+from sendoff.executor.codecache import PackageError, remove_unused
 from sendoff.executor.environ import RESERVED_ENV_VARS
 from sendoff.executor.pool import Executor
 from sendoff.executor.runtime_api import MAX_PAYLOAD_BYTES
@@ -39,5 +39,6 @@ __all__ = [
     "InvokeRequest",
     "InvokeResult",
     "PackageError",
+    "remove_unused",
     "validate_handler",
 ]

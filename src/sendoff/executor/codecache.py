@@ -109,6 +109,35 @@ def remove_code(cache_dir: Path, code_sha256: str) -> bool:
     return True
 
 
+def remove_unused(cache_dir: Path, in_use: set[str], *, min_age_s: float = 600.0) -> int:
+    """Delete every unpacked copy under `cache_dir` whose code is not in `in_use` (base64
+    CodeSha256 values) and that is older than `min_age_s`; returns how many. This is how
+    a host that did not serve the DeleteFunction call (another API server on a shared
+    store) lets go of code nothing runs any more."""
+    import time
+
+    keep = {_hex_digest(code_sha256) for code_sha256 in in_use}
+    root = cache_dir / "code"
+    removed = 0
+    try:
+        entries = list(root.iterdir())
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        if entry.name.startswith(".") or entry.name in keep or not entry.is_dir():
+            continue
+        try:
+            if time.time() - entry.stat().st_mtime < min_age_s:
+                continue
+            doomed = root / f".deleting-{entry.name}-{uuid.uuid4().hex}"
+            entry.rename(doomed)
+        except OSError:
+            continue
+        shutil.rmtree(doomed, ignore_errors=True)
+        removed += 1
+    return removed
+
+
 def code_remover(cache_dir: Path) -> Callable[[str], Awaitable[bool]]:
     """`remove_code` for one cache directory, run off the event loop."""
 

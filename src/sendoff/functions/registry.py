@@ -226,6 +226,22 @@ class FunctionRegistry:
                 after = docs[-1].key
         return False
 
+    async def all_code_in_use(self) -> set[str]:
+        """Every code hash any function's $LATEST or published version runs (one scan)."""
+        hashes: set[str] = set()
+        for kind, pick in (("function", "latest"), ("version", None)):
+            after: str | None = None
+            while True:
+                docs = await self.store.scan(kind, "", after=after, limit=1000)
+                for doc in docs:
+                    config = doc.value[pick] if pick else doc.value
+                    if config.get("code_sha256"):
+                        hashes.add(config["code_sha256"])
+                if len(docs) < 1000:
+                    break
+                after = docs[-1].key
+        return hashes
+
     async def code_of(self, scope: Scope, name: str, qualifier: str | None) -> set[str]:
         """The code hashes that deleting `name` (or one version of it) may leave unused."""
         if qualifier is not None and qualifier.isdigit():
