@@ -24,10 +24,12 @@ def log_group(function_name: str) -> str:
     return f"/aws/lambda/{function_name}"
 
 
-def log_key(account_id: str, region: str, function_name: str) -> str:
-    """Where a function's log group lives in the store: log groups are per account and
-    region, as in CloudWatch (two accounts' functions of one name never share logs)."""
-    return f"{account_id}/{region}:{log_group(function_name)}"
+def log_key(account_id: str, function_name: str) -> str:
+    """Where a function's log group lives in the store: per account, so two accounts'
+    functions of one name never share logs. (Not per region: `sendoff logs NAME` finds a
+    function's logs whatever region it runs in; one account's same-named functions in two
+    regions share a group.)"""
+    return f"{account_id}:{log_group(function_name)}"
 
 
 def spec_for(resolved: Resolved) -> FunctionSpec:
@@ -135,7 +137,7 @@ class Invoker:
         self.metrics.duration.labels(name, resource).observe(result.duration_ms)
         if result.function_error:
             self.metrics.errors.labels(name, resource).inc()
-        await self.save_log(log_key(resolved.scope.account_id, resolved.scope.region, name), result)
+        await self.save_log(log_key(resolved.scope.account_id, name), result)
         return result
 
     async def save_log(self, group_key: str, result: InvokeResult) -> None:
