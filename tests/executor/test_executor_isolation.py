@@ -106,3 +106,26 @@ def test_bwrap_process_exit_is_reported_as_the_signal(harness: Harness) -> None:
         "Error: Runtime exited with error: signal: killed"
     )
     assert time.monotonic() - started < 10
+
+
+def test_runtime_paths_under_tmp_are_bound_back_over_the_private_tmp(tmp_path) -> None:
+    """A checkout below /tmp (CI clones often are) must stay visible to the runtime: the
+    private /tmp is mounted first, what a runtime needs from under it is bound back."""
+    from sendoff.executor import sandbox
+
+    if shutil.which("bwrap") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("bwrap is missing under CI")
+        pytest.skip("bwrap is not installed")
+    bootstrap = tmp_path / "checkout" / "bootstrap"
+    bootstrap.mkdir(parents=True)
+    hidden_data = tmp_path / "data"
+    hidden_data.mkdir()
+    argv = sandbox.bwrap_argv(
+        argv=("true",), code_dir=tmp_path, task_root="/var/task", hidden=[hidden_data],
+        exposed=[str(bootstrap)], tmp_mb=64, uid=None,
+    )  # fmt: skip
+    tmpfs_at = argv.index("/tmp", argv.index("--tmpfs"))
+    bound = [i for i, a in enumerate(argv) if a == "--ro-bind" and argv[i + 1] == str(bootstrap)]
+    assert bound and bound[0] > tmpfs_at
+    assert str(hidden_data) not in argv  # already out of sight under the private /tmp

@@ -233,8 +233,14 @@ def bwrap_argv(
     bwrap = bwrap_path()
     assert bwrap is not None
     out = [bwrap, *_namespace_flags(), *_root_binds()]
-    hidden_dirs: list[str] = []
+    # The private /tmp first: what a runtime needs from under it (sendoff checked out or
+    # installed below /tmp, as CI clones often are) is bound back like anything hidden.
+    size = ["--size", str(tmp_mb * 1024 * 1024)] if _TMPFS_SIZE else []
+    out += ["--perms", "1777", *size, "--tmpfs", "/tmp"]
+    hidden_dirs: list[str] = ["/tmp"]
     for path in hidden:
+        if str(path).startswith("/tmp/"):
+            continue  # already out of sight under the private /tmp
         if path.is_dir():
             out += ["--tmpfs", str(path)]
             hidden_dirs.append(str(path))
@@ -243,14 +249,13 @@ def bwrap_argv(
     for shown in sorted(set(exposed)):
         inside = [d for d in hidden_dirs if shown.startswith(d.rstrip("/") + "/")]
         if inside and os.path.exists(shown):
+            base = max(inside, key=len)  # the innermost hidden directory is on top
             # bwrap would create the missing parents 0700: create them searchable.
-            parents = Path(shown).relative_to(inside[0]).parents
+            parents = Path(shown).relative_to(base).parents
             for parent in reversed(parents[:-1]):
-                out += ["--perms", "0755", "--dir", str(Path(inside[0]) / parent)]
+                out += ["--perms", "0755", "--dir", str(Path(base) / parent)]
             out += ["--ro-bind", shown, shown]
     out += ["--proc", "/proc", "--dev", "/dev"]
-    size = ["--size", str(tmp_mb * 1024 * 1024)] if _TMPFS_SIZE else []
-    out += ["--perms", "1777", *size, "--tmpfs", "/tmp"]
     out += ["--ro-bind", str(code_dir), task_root, "--chdir", task_root]
     out += ["--remount-ro", "/", "--hostname", "localhost"]
     out += ["--"]
