@@ -117,6 +117,7 @@ class FunctionsApi:
             timeout_s=check_range(body.get("Timeout", 3), "timeout", 1, 900),
             memory_mb=check_range(body.get("MemorySize", 128), "memorySize", 128, 10240),
             environment=check_environment(body.get("Environment")),
+            environment_set=_sets_variables(body.get("Environment")),
             description=_description(body.get("Description", "")),
             dead_letter_target=check_dead_letter_config(body.get("DeadLetterConfig")),
             architectures=tuple(body.get("Architectures") or ("x86_64",)),
@@ -131,9 +132,11 @@ class FunctionsApi:
             shown = await self.registry.publish(
                 scope, name, description=None, code_sha256=None, revision_id=None
             )
-        return json_response(
-            function_configuration(scope, shown), status=201, request_id=ctx.request_id
-        )
+        shape = function_configuration(scope, shown)
+        # AWS: CreateFunction(Publish=True) answers Version "1" with the *unqualified* ARN
+        # (test_lambda_api TestLambdaVersions::test_publish_version_on_create, create_response)
+        shape["FunctionArn"] = scope.arn(name)
+        return json_response(shape, status=201, request_id=ctx.request_id)
 
     async def list(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:
         limit = query_int(request, "MaxItems", 50, low=1, high=10000)
@@ -154,6 +157,7 @@ class FunctionsApi:
         shape = get_function(
             resolved.scope, resolved.state, config,
             code_url=self.code_url(ctx, config.code_sha256),
+            qualified_latest=_names_latest(request),
         )  # fmt: skip
         if resolved.alias is None and resolved.qualifier != LATEST:
             shape["Configuration"]["FunctionArn"] = resolved.qualified_arn
@@ -163,9 +167,10 @@ class FunctionsApi:
         resolved = await self.registry.resolve(
             scope, request.path_params["name"], request.query_params.get("Qualifier")
         )
-        return json_response(
-            function_configuration(resolved.scope, resolved.config), request_id=ctx.request_id
+        shape = function_configuration(
+            resolved.scope, resolved.config, qualified_latest=_names_latest(request)
         )
+        return json_response(shape, request_id=ctx.request_id)
 
     async def delete(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:
         scope, ref = self.registry.parse(
@@ -223,6 +228,7 @@ class FunctionsApi:
             changes["memory_mb"] = check_range(body["MemorySize"], "memorySize", 128, 10240)
         if "Environment" in body:
             changes["environment"] = check_environment(body["Environment"])
+            changes["environment_set"] = _sets_variables(body["Environment"])
         if "Description" in body:
             changes["description"] = _description(body["Description"])
         if "DeadLetterConfig" in body:
@@ -304,6 +310,17 @@ class FunctionsApi:
         scope, ref = self.registry.parse(scope, request.path_params["name"])
         state = await self.registry.load(scope, ref.name)
         return json_response({"RecursiveLoop": state.recursive_loop}, request_id=ctx.request_id)
+
+
+def _names_latest(request: Request) -> bool:
+    """Whether the caller named `$LATEST` (as Qualifier or at the end of the name/ARN)."""
+    name = request.path_params["name"]
+    return request.query_params.get("Qualifier") == LATEST or name.endswith(":" + LATEST)
+
+
+def _sets_variables(env: Any) -> bool:
+    """An Environment with a Variables map, even an empty one, is shown back by AWS."""
+    return isinstance(env, dict) and isinstance(env.get("Variables"), dict)
 
 
 def _description(value: Any) -> str:

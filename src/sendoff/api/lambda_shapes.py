@@ -9,8 +9,14 @@ from sendoff.model.clock import iso_lambda
 from sendoff.model.function import AliasConfig, FunctionConfig
 
 
-def function_configuration(scope: Scope, config: FunctionConfig) -> dict[str, Any]:
-    qualifier = None if config.version == "$LATEST" else config.version
+def function_configuration(
+    scope: Scope, config: FunctionConfig, *, qualified_latest: bool = False
+) -> dict[str, Any]:
+    """A version's configuration. $LATEST's ARN is unqualified unless the caller named
+    `$LATEST` (AWS answers `…:function:NAME:$LATEST` to GetFunction/GetFunctionConfiguration
+    with that qualifier and in ListVersionsByFunction)."""
+    latest = config.version == "$LATEST"
+    qualifier = ("$LATEST" if qualified_latest else None) if latest else config.version
     shape: dict[str, Any] = {
         "FunctionName": config.name,
         "FunctionArn": scope.arn(config.name, qualifier),
@@ -37,7 +43,7 @@ def function_configuration(scope: Scope, config: FunctionConfig) -> dict[str, An
         },
         "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{config.name}"},
     }
-    if config.environment:
+    if config.environment or config.environment_set:
         shape["Environment"] = {"Variables": dict(config.environment)}
     if config.dead_letter_target:
         shape["DeadLetterConfig"] = {"TargetArn": config.dead_letter_target}
@@ -45,10 +51,15 @@ def function_configuration(scope: Scope, config: FunctionConfig) -> dict[str, An
 
 
 def get_function(
-    scope: Scope, state: FunctionState, config: FunctionConfig, *, code_url: str
+    scope: Scope,
+    state: FunctionState,
+    config: FunctionConfig,
+    *,
+    code_url: str,
+    qualified_latest: bool = False,
 ) -> dict[str, Any]:
     shape: dict[str, Any] = {
-        "Configuration": function_configuration(scope, config),
+        "Configuration": function_configuration(scope, config, qualified_latest=qualified_latest),
         "Code": {"RepositoryType": "S3", "Location": code_url},
     }
     if state.tags:

@@ -65,10 +65,7 @@ class VersionsApi:
         chunk, next_marker = _page(versions, request)
         shapes = []
         for config in chunk:
-            shape = function_configuration(scope, config)
-            if config.version == "$LATEST":
-                shape["FunctionArn"] = scope.arn(config.name, "$LATEST")
-            shapes.append(shape)
+            shapes.append(function_configuration(scope, config, qualified_latest=True))
         body: dict[str, Any] = {"Versions": shapes}
         if next_marker:
             body["NextMarker"] = next_marker

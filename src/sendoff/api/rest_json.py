@@ -37,7 +37,8 @@ def error_response(error: LambdaError, *, request_id: str) -> Response:
     if isinstance(error, TooManyRequests):
         if error.reason:
             body["Reason"] = error.reason
-        headers["Retry-After"] = "1"
+        if error.retry_after is not None:
+            headers["Retry-After"] = str(error.retry_after)
     return Response(
         json.dumps(body).encode(),
         status_code=error.status,

@@ -8,7 +8,7 @@ LambdaError (SendoffError)
 ├── InvalidRequestContent     400 InvalidRequestContentException
 ├── UnsupportedMediaType      415 UnsupportedMediaTypeException
 ├── RequestTooLarge           413 RequestEntityTooLargeException
-├── TooManyRequests           429 TooManyRequestsException    (+ Reason, Retry-After)
+├── TooManyRequests           429 TooManyRequestsException    (+ Reason, maybe Retry-After)
 ├── RecursiveInvocation       400 RecursiveInvocationException
 └── ServiceFailure            500 ServiceException
 """
@@ -74,9 +74,15 @@ class TooManyRequests(LambdaError):
     status = 429
     message_key = "message"
 
-    def __init__(self, message: str = "Rate Exceeded.", *, reason: str = "") -> None:
+    def __init__(
+        self, message: str = "Rate Exceeded.", *, reason: str = "", retry_after: int | None = None
+    ) -> None:
+        """`retry_after` becomes a Retry-After header (botocore: `retryAfterSeconds`). AWS's
+        reserved-concurrency throttle has none (test_lambda TestLambdaConcurrency recordings),
+        so only sendoff's own executor-capacity throttle sets it."""
         super().__init__(message)
         self.reason = reason
+        self.retry_after = retry_after
 
 
 class RecursiveInvocation(LambdaError):

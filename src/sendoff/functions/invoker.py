@@ -130,7 +130,7 @@ class Invoker:
             )
         except Throttled as exc:
             self.metrics.throttles.labels(name, resource).inc()
-            raise TooManyRequests("Rate Exceeded.", reason=exc.reason) from exc
+            raise TooManyRequests("Rate Exceeded.", reason=exc.reason, retry_after=1) from exc
         except PackageError as exc:  # a sync caller sees it; an async event retries it
             raise InvalidZipFile(f"Lambda could not unzip the deployment package: {exc}") from exc
         self.metrics.invocations.labels(name, resource).inc()

@@ -22,6 +22,9 @@ class FunctionConfig:
     timeout_s: int = 3
     memory_mb: int = 128
     environment: dict[str, str] = field(default_factory=dict)
+    # AWS shows `"Environment": {"Variables": {}}` for a function given an (even empty)
+    # variable map and no Environment at all for one never given one: the map alone can't tell.
+    environment_set: bool = False
     description: str = ""
     dead_letter_target: str | None = None
     last_modified: float = 0.0
