@@ -27,6 +27,7 @@ from sendoff.services.sqs import attributes as attrs
 from sendoff.services.sqs.arrivals import Arrivals
 from sendoff.services.sqs.envelope import (
     DEDUP_WINDOW_S,
+    NO_DEDUP,
     OutgoingMessage,
     ReceivedMessage,
     SentMessage,
@@ -224,10 +225,16 @@ class QueueService:
         its place in the result). Stored messages are durable when this returns.
 
         ``batch``: a SendMessageBatch, which AWS refuses as a whole (400, not an entry
-        failure) when it sends to a FIFO queue an entry without MessageGroupId."""
+        failure) when it sends to a FIFO queue an entry without MessageGroupId, or without
+        a deduplication id the queue cannot compute (both recorded from AWS)."""
         queue = await self.registry.require(ref)
-        if batch and queue.is_fifo and any(not m.group_id for m in messages):
-            raise InvalidParameterValue("The request must contain the parameter MessageGroupId.")
+        if batch and queue.is_fifo:
+            if any(not m.group_id for m in messages):
+                raise InvalidParameterValue(
+                    "The request must contain the parameter MessageGroupId."
+                )
+            if not queue.content_based_dedup and any(m.dedup_id is None for m in messages):
+                raise InvalidParameterValue(NO_DEDUP)
         if len(messages) > 1:
             total = sum(message_size(m.body, {}) for m in messages)
             if total > MAX_BATCH_BYTES:
