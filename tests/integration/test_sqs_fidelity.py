@@ -71,7 +71,8 @@ def test_oversized_message(sqs: Any) -> None:
     url = standard(sqs, MaximumMessageSize="1024")
     assert_refused(
         lambda: sqs.send_message(QueueUrl=url, MessageBody="x" * 1025),
-        *invalid("One or more parameters are invalid. Reason: Message must be shorter than 1024 bytes."),
+        *invalid("One or more parameters are invalid."
+                 " Reason: Message must be shorter than 1024 bytes."),
     )  # fmt: skip
 
 
@@ -139,9 +140,7 @@ def test_fifo_send_without_deduplication(sqs: Any) -> None:
         {"Id": "b", "MessageBody": "m", "MessageGroupId": "g"},
     ]
     # in a batch AWS refuses the whole request (test_send_batch_missing_deduplication_id...)
-    assert_refused(
-        lambda: sqs.send_message_batch(QueueUrl=url, Entries=entries), *invalid(message)
-    )
+    assert_refused(lambda: sqs.send_message_batch(QueueUrl=url, Entries=entries), *invalid(message))
 
 
 # ---- item 2: MissingParameter ----
@@ -218,11 +217,13 @@ def test_second_purge_within_the_window(sqs: Any) -> None:
 @pytest.mark.parametrize("operation", ["create", "set"])
 def test_kms_and_sqs_managed_sse_together(sqs: Any, operation: str) -> None:
     both = {"KmsMasterKeyId": "testKeyId", "SqsManagedSseEnabled": "true"}
-    if operation == "create":
-        call: Callable[[], Any] = lambda: sqs.create_queue(QueueName=unique(), Attributes=both)
-    else:
-        url = standard(sqs)
-        call = lambda: sqs.set_queue_attributes(QueueUrl=url, Attributes=both)  # noqa: E731
+    url = standard(sqs)
+
+    def call() -> Any:
+        if operation == "create":
+            return sqs.create_queue(QueueName=unique(), Attributes=both)
+        return sqs.set_queue_attributes(QueueUrl=url, Attributes=both)
+
     assert_refused(
         call,
         "InvalidAttributeName",

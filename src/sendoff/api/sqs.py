@@ -386,9 +386,7 @@ class SqsApi:
 
     async def send_message_batch(self, call: Call) -> dict[str, Any]:
         async def send(messages: list[OutgoingMessage]) -> list[SentMessage | QueueError]:
-            return await self.queues.send_batch(
-                ref, messages, sender_id=call.sender_id, batch=True
-            )
+            return await self.queues.send_batch(ref, messages, sender_id=call.sender_id, batch=True)
 
         ref = call.queue()
         return await _batch(call, "SendMessageBatchRequestEntry", _outgoing, send, _sent)
