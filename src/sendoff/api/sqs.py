@@ -347,7 +347,7 @@ class SqsApi:
         return {}
 
     async def purge_queue(self, call: Call) -> dict[str, Any]:
-        await self.queues.purge(call.queue())
+        await self.queues.purge(call.queue(), rate_limited=True)
         return {}
 
     async def tag_queue(self, call: Call) -> dict[str, Any]:
