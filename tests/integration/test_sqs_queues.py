@@ -167,7 +167,9 @@ def test_wire_error_shape(server: ServerProcess) -> None:
         },
     )
     assert missing.status_code == 400
-    assert missing.json()["__type"] == "com.amazonaws.sqs#MissingParameter"
+    # AWS's JSON name for MissingParameter (recorded for an empty MessageBody)
+    assert missing.json()["__type"] == "com.amazonaws.sqs#MissingRequiredParameterException"
+    assert missing.headers["x-amzn-query-error"] == "MissingParameter;Sender"
     assert "QueueName" in missing.json()["message"]
 
 

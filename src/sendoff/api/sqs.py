@@ -2,10 +2,11 @@
 
 Each handler parses its parameters once (types, required members, batch envelopes), calls
 :class:`~sendoff.services.sqs.QueueService` and renders the result. Domain errors become
-wire errors in :func:`error_response` only: status 400 and
-``{"__type": "com.amazonaws.sqs#<Code>", "message": ...}``, plus the ``awsQueryCompatible``
-header ``x-amzn-query-error: <query code>;Sender`` that SDKs use to report the historical
-Query-protocol codes (``AWS.SimpleQueueService.NonExistentQueue``...).
+wire errors in :func:`error_response` only: the error's status (400 but for 403
+``PurgeQueueInProgress``) and ``{"__type": "com.amazonaws.sqs#<JSON code>", "message": ...}``,
+plus the ``awsQueryCompatible`` header ``x-amzn-query-error: <query code>;Sender``. botocore
+reports the header's code as ``Error.Code`` (the historical Query-protocol code,
+``AWS.SimpleQueueService.NonExistentQueue``...) and ``__type``'s as ``Error.QueryErrorCode``.
 
 Long polls watch the connection: if the client goes away, the wait is abandoned instead
 of leasing messages nobody will read.
@@ -75,6 +76,14 @@ QUERY_CODES = {
     "BatchEntryIdsNotDistinct": "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
     "InvalidBatchEntryId": "AWS.SimpleQueueService.InvalidBatchEntryId",
     "BatchRequestTooLong": "AWS.SimpleQueueService.BatchRequestTooLong",
+    "PurgeQueueInProgress": "AWS.SimpleQueueService.PurgeQueueInProgress",
+}
+# The JSON ``__type`` of each error whose JSON name differs from the sendoff code (default:
+# the same name). Recorded from AWS (LocalStack's tests/aws/services/sqs/test_sqs.snapshot.json:
+# every InvalidParameterValue and MissingParameter has these QueryErrorCodes).
+JSON_TYPES = {
+    "InvalidParameterValue": "InvalidParameterValueException",
+    "MissingParameter": "MissingRequiredParameterException",
 }
 
 
@@ -96,10 +105,11 @@ def json_response(
 def error_response(error: QueueError, *, request_id: str) -> Response:
     """The one place queue-service errors become SQS wire errors."""
     fault = "Sender" if error.sender_fault else "Receiver"
+    json_type = JSON_TYPES.get(error.code, error.code)
     return json_response(
-        {"__type": f"{TYPE_PREFIX}{error.code}", "message": error.message},
+        {"__type": f"{TYPE_PREFIX}{json_type}", "message": error.message},
         request_id=request_id,
-        status=400,
+        status=error.status,
         headers={"x-amzn-query-error": f"{QUERY_CODES.get(error.code, error.code)};{fault}"},
     )
 
@@ -337,7 +347,7 @@ class SqsApi:
         return {}
 
     async def purge_queue(self, call: Call) -> dict[str, Any]:
-        await self.queues.purge(call.queue())
+        await self.queues.purge(call.queue(), rate_limited=True)
         return {}
 
     async def tag_queue(self, call: Call) -> dict[str, Any]:
@@ -376,7 +386,7 @@ class SqsApi:
 
     async def send_message_batch(self, call: Call) -> dict[str, Any]:
         async def send(messages: list[OutgoingMessage]) -> list[SentMessage | QueueError]:
-            return await self.queues.send_batch(ref, messages, sender_id=call.sender_id)
+            return await self.queues.send_batch(ref, messages, sender_id=call.sender_id, batch=True)
 
         ref = call.queue()
         return await _batch(call, "SendMessageBatchRequestEntry", _outgoing, send, _sent)

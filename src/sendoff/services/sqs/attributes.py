@@ -65,17 +65,26 @@ def normalize(attributes: Mapping[str, str], *, fifo: bool, creating: bool) -> d
     """
     out: dict[str, str] = {}
     for name, raw in attributes.items():
+        if name in FIFO_ONLY and not fifo and name in CHOICES:
+            # AWS's wording for these two (ContentBasedDeduplication: "Unknown Attribute")
+            raise InvalidAttributeName(
+                f"You can specify the {name} only when FifoQueue is set to true."
+            )
         if name not in SETTABLE or (name in FIFO_ONLY and not fifo):
             raise InvalidAttributeName(f"Unknown Attribute {name}.")
-        if name == "FifoQueue" and not creating:
+        if name == "FifoQueue" and (not creating or str(raw).lower() == "false"):
+            # a standard queue is created without FifoQueue: AWS refuses even "false"
             raise InvalidAttributeName(f"Unknown Attribute {name}.")
         if not isinstance(raw, str):
             raise InvalidAttributeValue(f"Invalid value for the parameter {name}.")
         out[name] = _value(name, raw)
     if out.get("FifoQueue", "true" if fifo else "false") != ("true" if fifo else "false"):
         raise InvalidAttributeValue("Invalid value for the parameter FifoQueue.")
-    if not fifo:
-        out.pop("FifoQueue", None)
+    if out.get("KmsMasterKeyId") and out.get("SqsManagedSseEnabled") == "true":
+        raise InvalidAttributeName(
+            "You can use one type of server-side encryption (SSE) at one time."
+            " You can either enable KMS SSE or SQS SSE."
+        )
     return out
 
 

@@ -70,6 +70,12 @@ def sequence_number(seq: int) -> str:
     return f"{seq:020d}"
 
 
+NO_DEDUP = (
+    "The queue should either have ContentBasedDeduplication enabled or"
+    " MessageDeduplicationId provided explicitly"
+)
+
+
 def prepare(
     queue: Queue, message: OutgoingMessage, *, now: float, sender_id: str
 ) -> tuple[QueuedMessage, SentMessage]:
@@ -97,10 +103,7 @@ def prepare(
         elif queue.content_based_dedup:
             wire_dedup = hashlib.sha256(message.body.encode()).hexdigest()
         else:
-            raise InvalidParameterValue(
-                "The queue should either have ContentBasedDeduplication enabled or"
-                " MessageDeduplicationId provided explicitly"
-            )
+            raise InvalidParameterValue(NO_DEDUP)
         dedup_key = f"{group_id}\x1f{wire_dedup}" if queue.dedup_per_group else wire_dedup
     else:
         if message.dedup_id is not None:

@@ -12,6 +12,7 @@ QueueError (SendoffError)           a request the queue service refuses; ``code`
 ├── ReceiptHandleIsInvalid          a receipt handle that this queue never issued
 ├── MessageNotInflight              visibility change of a message nobody holds
 ├── UnsupportedOperation            an operation sendoff does not implement
+├── PurgeQueueInProgress            a second PurgeQueue within the purge interval (403)
 └── batch envelope errors           EmptyBatchRequest, TooManyEntriesInBatchRequest,
                                     BatchEntryIdsNotDistinct, InvalidBatchEntryId,
                                     BatchRequestTooLong
@@ -25,10 +26,12 @@ from sendoff.errors import SendoffError
 
 
 class QueueError(SendoffError):
-    """A request the queue service refuses. ``sender_fault`` is False for server faults."""
+    """A request the queue service refuses. ``sender_fault`` is False for server faults;
+    ``status`` is the HTTP status AWS answers it with."""
 
     code = "InvalidParameterValue"
     sender_fault = True
+    status = 400
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -85,6 +88,16 @@ class MessageNotInflight(QueueError):
 
 class UnsupportedOperation(QueueError):
     code = "UnsupportedOperation"
+
+
+class PurgeQueueInProgress(QueueError):
+    """AWS answers 403 (recorded: LocalStack's test_successive_purge_calls_fail)."""
+
+    code = "PurgeQueueInProgress"
+    status = 403
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Only one PurgeQueue operation on {name} is allowed every 60 seconds.")
 
 
 class EmptyBatchRequest(QueueError):

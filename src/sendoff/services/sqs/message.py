@@ -25,6 +25,7 @@ from sendoff.services.sqs.errors import (
     InvalidAttributeName,
     InvalidMessageContents,
     InvalidParameterValue,
+    MissingParameter,
 )
 
 MAX_ATTRIBUTES = 10
@@ -55,7 +56,7 @@ SYSTEM_ATTRIBUTE_NAMES = frozenset(
 
 def check_body(body: str) -> None:
     if body == "":
-        raise InvalidParameterValue("The request must contain the parameter MessageBody.")
+        raise MissingParameter("MessageBody")
     bad = _INVALID_CHARS.search(body)
     if bad is not None:
         raise InvalidMessageContents(

@@ -27,6 +27,7 @@ from sendoff.services.sqs import attributes as attrs
 from sendoff.services.sqs.arrivals import Arrivals
 from sendoff.services.sqs.envelope import (
     DEDUP_WINDOW_S,
+    NO_DEDUP,
     OutgoingMessage,
     ReceivedMessage,
     SentMessage,
@@ -38,6 +39,7 @@ from sendoff.services.sqs.errors import (
     BatchRequestTooLong,
     InvalidParameterValue,
     MessageNotInflight,
+    PurgeQueueInProgress,
     QueueError,
     QueueNotFound,
     ReceiptHandleIsInvalid,
@@ -54,6 +56,7 @@ log = logging.getLogger("sendoff.sqs")
 MAX_BATCH_BYTES = 1_048_576
 MAX_VISIBILITY_S = 43_200
 MAX_WAIT_S = 20
+PURGE_INTERVAL_S = 60.0  # one PurgeQueue per queue per minute, as AWS
 
 
 def _check_range(value: int, name: str, low: int, high: int, reason: str) -> None:
@@ -73,6 +76,7 @@ class QueueService:
         clock: Clock = system_clock,
         poll_s: float = 0.5,
         sweep_interval_s: float = 60.0,
+        purge_interval_s: float = PURGE_INTERVAL_S,
     ) -> None:
         self.store = store
         self.account_id = account_id
@@ -80,6 +84,8 @@ class QueueService:
         self.clock = clock
         self.poll_s = poll_s
         self.sweep_interval_s = sweep_interval_s
+        self.purge_interval_s = purge_interval_s
+        self._purged_at: dict[str, float] = {}  # queue id -> clock() of its last purge
         self.registry = QueueRegistry(store, clock=clock)
         self.arrivals = Arrivals()
         store.add_wakeup_listener(self._on_wakeup)
@@ -147,6 +153,7 @@ class QueueService:
     async def delete_queue(self, ref: QueueRef) -> None:
         queue = await self.registry.delete(ref)
         await self.store.drop_queue_messages(queue.id)
+        self._purged_at.pop(queue.id, None)
         self.arrivals.notify(queue.id)
 
     async def set_queue_attributes(self, ref: QueueRef, attributes: Mapping[str, str]) -> None:
@@ -194,17 +201,43 @@ class QueueService:
     async def dead_letter_sources(self, ref: QueueRef) -> list[Queue]:
         return await self.registry.dead_letter_sources(await self.registry.require(ref))
 
-    async def purge(self, ref: QueueRef) -> int:
+    async def purge(self, ref: QueueRef, *, rate_limited: bool = False) -> int:
+        """Delete every message. AWS allows one purge per queue every 60 s (scaled by the
+        server's time scale), refusing the next with 403 PurgeQueueInProgress; the API
+        edge asks for that check (``rate_limited``), the console's purge button does not
+        (it still starts the window). The window is kept in this process's memory: a
+        restart forgets it."""
         queue = await self.registry.require(ref)
+        now = self.clock()
+        last = self._purged_at.get(queue.id)
+        if rate_limited and last is not None and now - last < self.purge_interval_s:
+            raise PurgeQueueInProgress(queue.name)
+        self._purged_at[queue.id] = now
         return await self.store.purge_messages(queue.id)
 
     # ---- messages ----
     async def send_batch(
-        self, ref: QueueRef, messages: Sequence[OutgoingMessage], *, sender_id: str
+        self,
+        ref: QueueRef,
+        messages: Sequence[OutgoingMessage],
+        *,
+        sender_id: str,
+        batch: bool = False,
     ) -> list[SentMessage | QueueError]:
         """Send messages in order; a message SQS would refuse fails alone (its error is in
-        its place in the result). Stored messages are durable when this returns."""
+        its place in the result). Stored messages are durable when this returns.
+
+        ``batch``: a SendMessageBatch, which AWS refuses as a whole (400, not an entry
+        failure) when it sends to a FIFO queue an entry without MessageGroupId, or without
+        a deduplication id the queue cannot compute (both recorded from AWS)."""
         queue = await self.registry.require(ref)
+        if batch and queue.is_fifo:
+            if any(not m.group_id for m in messages):
+                raise InvalidParameterValue(
+                    "The request must contain the parameter MessageGroupId."
+                )
+            if not queue.content_based_dedup and any(m.dedup_id is None for m in messages):
+                raise InvalidParameterValue(NO_DEDUP)
         if len(messages) > 1:
             total = sum(message_size(m.body, {}) for m in messages)
             if total > MAX_BATCH_BYTES:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sendoff.api.sqs import SqsApi
-from sendoff.services.sqs.service import QueueService
+from sendoff.services.sqs.service import PURGE_INTERVAL_S, QueueService
 from sendoff.services.sqs.transport import SqsTransport
 
 if TYPE_CHECKING:
@@ -15,7 +15,13 @@ if TYPE_CHECKING:
 def install(services: Services) -> None:
     """Register ``services.queues``, the ``AmazonSQS`` JSON target and the ``sqs`` transport."""
     settings = services.settings
-    queues = QueueService(services.store, account_id=settings.account_id, region=settings.region)
+    queues = QueueService(
+        services.store,
+        account_id=settings.account_id,
+        region=settings.region,
+        # the purge window is a delay like the async ones: --time-scale shrinks it for tests
+        purge_interval_s=PURGE_INTERVAL_S * settings.time_scale,
+    )
     services.queues = queues
     api = SqsApi(queues, account_id=settings.account_id, default_region=settings.region)
     services.router.add_json_target("AmazonSQS", api)
