@@ -42,6 +42,9 @@ COMMON_ERRORS: dict[str, frozenset[str]] = {
             "UnknownOperationException",
             "InvalidParameterValue",  # SQS (awsQueryCompatible) common errors
             "MissingParameter",
+            # SQS's JSON __type for the two above (recorded from AWS: its QueryErrorCode)
+            "InvalidParameterValueException",
+            "MissingRequiredParameterException",
             "InvalidParameterCombination",
             "InvalidAction",
             "AccessDeniedException",

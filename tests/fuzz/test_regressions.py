@@ -170,7 +170,7 @@ def test_deep_json_on_lambda(http: httpx.Client, resources: Resources) -> None:
 
 def test_deep_json_on_sqs(http: httpx.Client, resources: Resources) -> None:
     response = sqs(http, "SendMessage", b'{"QueueUrl": ' + DEEP_LIST + b"}")
-    assert json_error(response) == (400, "InvalidParameterValue")
+    assert json_error(response) == (400, "InvalidParameterValueException")
     # a deep body inside a string member is just text to SQS
     body = json.dumps({"QueueUrl": resources.queue_url, "MessageBody": DEEP_LIST.decode()})
     assert sqs(http, "SendMessage", body.encode()).status_code == 200
