@@ -17,6 +17,7 @@ traceback is logged once per job, with its id.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any, Protocol
 
 from sendoff.errors import StoreError
@@ -73,7 +74,7 @@ async def handler_failed(
                 state=EventState.RETRYING,
             )  # fmt: skip
             return
-        job = _with_body(job, body)
+        job = replace(job, body=body)
     except Exception as record_error:
         if is_transient(record_error):  # the store is away: decide nothing now
             log.warning("job %s: could not record its failure (%s)", job.id, record_error)
@@ -99,9 +100,3 @@ async def abandon(store: Store, job: EventRecord, handler: Any, reason: str, *, 
         await store.finish(job.id, token=job.lease_token, state=EventState.FAILED, body=body)
     except Exception:
         log.exception("job %s could not be finished; its lease will expire", job.id)
-
-
-def _with_body(job: EventRecord, body: dict[str, Any]) -> EventRecord:
-    from dataclasses import replace
-
-    return replace(job, body=body)
