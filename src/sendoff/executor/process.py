@@ -32,6 +32,7 @@ class FunctionProcess:
     ) -> None:
         self._popen = popen
         self._signal_codes = signal_codes
+        self._killed = False
         self.kill_tree: Callable[[], None] | None = None
         """Kills what escaped the process group (the environment's cgroup or uid)."""
         self.pid = popen.pid
@@ -99,6 +100,7 @@ class FunctionProcess:
 
     def kill(self) -> None:
         """SIGKILL the whole process tree and group (idempotent)."""
+        self._killed = True
         if self.kill_tree is not None:
             self.kill_tree()  # first: without a cgroup it walks the tree, still intact
         if self._popen.returncode is None:
@@ -120,6 +122,10 @@ class FunctionProcess:
         code = self._popen.returncode
         if code is None:
             return "Runtime exited without providing a reason"
+        if code == 0 and self._killed:
+            # Status 0 after our SIGKILL means the status was lost (Popen reads ECHILD as
+            # 0 when something else reaped the child): the kill is what ended it.
+            return self._describe(-signal.SIGKILL)
         return self._describe(code)
 
     def _describe(self, code: int) -> str:
