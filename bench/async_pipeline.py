@@ -11,6 +11,9 @@ Measures, on a real ``sendoff server`` on the embedded SQLite store, twice: the 
   (``apt-get install wrk``), else by a raw asyncio HTTP/1.1 client;
 * end-to-end/s: from the first request to the last execution record delivered in the
   function's OnSuccess SQS queue (trivial Python handler);
+* server CPU per event (sendoff's own processes, and the function processes apart) and
+  the store's write transactions and rows written per event (SQLite, the server process),
+  over the end-to-end phase, so a regression shows;
 * dispatch latency: from receiving the 202 to the handler starting (p50/p99), one event at
   a time;
 
@@ -39,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +124,46 @@ def cpu_seconds(pid: int) -> float:
     per request is a steadier measure of a server's cost than requests per second."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants now."""
+    pids, index = [pid], 0
+    while index < len(pids):
+        try:
+            children = Path(f"/proc/{pids[index]}/task/{pids[index]}/children").read_text()
+            pids.extend(int(child) for child in children.split())
+        except (OSError, ValueError):
+            pass
+        index += 1
+    return pids
+
+
+def tree_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU so far of the server's processes, split into sendoff's own (the server and its
+    worker processes, in the server's session) and the function environments' (each
+    starts a session of its own)."""
+    totals = {"sendoff": 0.0, "functions": 0.0}
+    session = _stat(pid)[3]
+    for each in process_tree(pid):
+        try:
+            fields = _stat(each)
+        except OSError:
+            continue
+        used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        totals["sendoff" if fields[3] == session else "functions"] += used
+    return totals
+
+
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def store_writes(url: str) -> dict[str, int]:
+    """The server process's store write counters (SQLite: transactions, rows written)."""
+    with urllib.request.urlopen(f"{url}/_sendoff/events/stats", timeout=30) as answer:
+        counts: dict[str, int] = json.load(answer).get("store_writes", {})
+    return counts
 
 
 def accepted_rate(
@@ -239,10 +283,19 @@ def sendoff_figures(
         wait_until(lambda: delivered() == 0, timeout=60, interval=0.05)
 
         events = -(-events // 16) * 16
+        cpu_before = tree_cpu_seconds(server.process.pid)
+        writes_before = store_writes(server.url)
         start = time.perf_counter()
         asyncio.run(raw_blast("127.0.0.1", server.port, invocations, events, key=key))
         wait_until(lambda: delivered() >= events, timeout=600, interval=0.05)
         results["end_to_end_per_s"] = events / (time.perf_counter() - start)
+        cpu_after = tree_cpu_seconds(server.process.pid)
+        writes_after = store_writes(server.url)
+        for part in ("sendoff", "functions"):
+            used = cpu_after[part] - cpu_before[part]
+            results[f"{part}_cpu_us_per_event"] = used / events * 1e6
+        for name, value in writes_after.items():
+            results[f"store_{name}_per_event"] = (value - writes_before.get(name, 0)) / events
         sqs.purge_queue(QueueUrl=queue_url)
 
         latencies = []
@@ -423,6 +476,16 @@ def main() -> None:
     for ours in ("sendoff", "sendoff-wp1"):
         if ours not in rows:
             continue
+        r = rows[ours]
+        if "sendoff_cpu_us_per_event" in r:
+            writes = ", ".join(
+                f"{k.removeprefix('store_').removesuffix('_per_event')} {v:.2f}"
+                for k, v in r.items() if k.startswith("store_")
+            )  # fmt: skip
+            writes = writes or "not counted by this backend"
+            print(f"{ours} per event end to end: sendoff CPU {r['sendoff_cpu_us_per_event']:.0f}"
+                  f" us, function processes {r['functions_cpu_us_per_event']:.0f} us;"
+                  f" store writes (API process): {writes}")  # fmt: skip
         for peer in ("celery", "rq"):
             if peer in rows:
                 print(

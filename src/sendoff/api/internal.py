@@ -172,9 +172,16 @@ class InternalApi:
         )
 
     async def stats(self, request: Request) -> Response:
-        """Job counts by state (invocations and deliveries together)."""
+        """Job counts by state (invocations and deliveries together), and what this
+        process has written to the store (``store_writes``, for benchmarks)."""
         counts = {s.value: await self.store.count_events(states=[s]) for s in EventState}
-        return JSONResponse({"states": counts, "total": sum(counts.values())})
+        return JSONResponse(
+            {
+                "states": counts,
+                "total": sum(counts.values()),
+                "store_writes": self.store.write_counts(),
+            }
+        )
 
     async def event(self, request: Request) -> Response:
         event = await self.store.get_event(request.path_params["id"])

@@ -92,6 +92,11 @@ class Store(MessageStore, ABC):
     async def close(self) -> None:
         """Release resources."""
 
+    def write_counts(self) -> dict[str, int]:
+        """What this process has written so far, for benchmarks: SQLite counts
+        ``transactions`` and ``rows_written``; other backends count nothing (empty)."""
+        return {}
+
     def add_wakeup_listener(self, callback: Callable[[str], None]) -> None:
         """Hear about work made by *other processes*: ``"jobs"`` when jobs were enqueued
         (or made due), ``"messages/<queue id>"`` when messages arrived in a queue.

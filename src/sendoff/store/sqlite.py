@@ -51,6 +51,9 @@ class SqliteStore(SqliteRetention, SqliteMessages, Store):
             self._watcher = DataVersionWatcher(self.db.data_version, self.wakeup_listeners)
             self._watcher.start()
 
+    def write_counts(self) -> dict[str, int]:
+        return self.db.write_counts()
+
     async def close(self) -> None:
         if self._watcher is not None:
             await self._watcher.stop()

@@ -43,6 +43,8 @@ class SqliteDatabase:
             path, isolation_level=None, check_same_thread=False, timeout=30.0
         )
         self.lock = threading.RLock()
+        self.transactions = 0
+        """Write transactions committed by this process (bench/async_pipeline.py)."""
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA busy_timeout=30000")
@@ -86,6 +88,11 @@ class SqliteDatabase:
                 self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
+            self.transactions += 1
+
+    def write_counts(self) -> dict[str, int]:
+        """Transactions committed and rows written through this connection so far."""
+        return {"transactions": self.transactions, "rows_written": self.conn.total_changes}
 
     def data_version(self) -> int:
         """Changes whenever another connection (another process) commits to the file."""
