@@ -22,6 +22,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 _KIB = 1024
+_KEPT_OPEN = 8
+"""Descendants whose /proc files stay open between measurements (a sandbox's wrappers and
+the runtime fit; a function's own forks beyond that are opened at each measurement)."""
 
 
 class FunctionProcess:
@@ -45,6 +48,11 @@ class FunctionProcess:
         # with pread, which costs one system call instead of open, read and close.
         self._status_fd = _open_proc(f"/proc/{self.pid}/status")
         self._children_fd = _open_proc(f"/proc/{self.pid}/task/{self.pid}/children")
+        # The same for each descendant seen (a sandbox's wrappers, the runtime, what the
+        # function forked): kept open while the descendant lives, so measuring after each
+        # invocation reads without opening; a descriptor of /proc/<pid> keeps naming that
+        # process (reads fail once it is gone), never a later one with the same pid.
+        self._descendants: dict[int, tuple[int, int]] = {}
 
     @classmethod
     def spawn(
@@ -154,11 +162,37 @@ class FunctionProcess:
             return 0
         total = _field_kib(_pread(self._status_fd), field)
         pids = _pids(_pread(self._children_fd))
+        seen: set[int] = set()
         index = 0
         while index < len(pids) and len(pids) < 256:
-            total += _status_kib(pids[index], field)
-            pids.extend(_children(pids[index]))
+            pid = pids[index]
             index += 1
+            if pid in seen:
+                continue
+            seen.add(pid)
+            known = self._descendants.get(pid)
+            status = _pread(known[0]) if known is not None else b""
+            fds = known
+            if fds is None or not status:  # new, or gone and its pid taken by a newer one
+                if fds is not None:
+                    _close_all(self._descendants.pop(pid))
+                fds = (
+                    _open_proc(f"/proc/{pid}/status"),
+                    _open_proc(f"/proc/{pid}/task/{pid}/children"),
+                )
+                status = _pread(fds[0])
+                if len(self._descendants) < _KEPT_OPEN:
+                    self._descendants[pid] = fds
+                else:  # a function that forks many: read them, keep no descriptors
+                    children = _pread(fds[1])
+                    _close_all(fds)
+                    total += _field_kib(status, field)
+                    pids.extend(_pids(children))
+                    continue
+            total += _field_kib(status, field)
+            pids.extend(_pids(_pread(fds[1])))
+        for gone in self._descendants.keys() - seen:
+            _close_all(self._descendants.pop(gone))
         return total
 
     def _on_exit(self) -> None:
@@ -178,10 +212,11 @@ class FunctionProcess:
             self._loop.remove_reader(self._pidfd)
             os.close(self._pidfd)
             self._pidfd = -1
-        for fd in (self._status_fd, self._children_fd):
-            if fd >= 0:
-                os.close(fd)
+        _close_all((self._status_fd, self._children_fd))
         self._status_fd = self._children_fd = -1
+        for fds in self._descendants.values():
+            _close_all(fds)
+        self._descendants.clear()
         if not self.exited.done():
             self.exited.set_result(code)
 
@@ -191,6 +226,12 @@ def _open_proc(path: str) -> int:
         return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return -1
+
+
+def _close_all(fds: tuple[int, ...]) -> None:
+    for fd in fds:
+        if fd >= 0:
+            os.close(fd)
 
 
 def _pread(fd: int) -> bytes:
@@ -217,20 +258,4 @@ def _pids(text: bytes) -> list[int]:
     try:
         return [int(child) for child in text.split()]
     except ValueError:
-        return []
-
-
-def _status_kib(pid: int, field: bytes) -> int:
-    try:
-        with open(f"/proc/{pid}/status", "rb") as status:
-            return _field_kib(status.read(), field)
-    except OSError:
-        return 0
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children", "rb") as children:
-            return _pids(children.read())
-    except OSError:
         return []
