@@ -24,12 +24,13 @@ from typing import Any, Protocol
 from sendoff.errors import SendoffError
 from sendoff.model.clock import Clock, system_clock
 from sendoff.model.ids import ordered_id
+from sendoff.model.policy import DELIVERY_MAX_AGE_S, Action, delivery_decision
 from sendoff.store import EventRecord, Store
 from sendoff.store.base import EventState
 
 log = logging.getLogger("sendoff.delivery")
 
-DEFAULT_MAX_AGE_S = 3600.0
+DEFAULT_MAX_AGE_S = DELIVERY_MAX_AGE_S
 
 
 class DeliveryError(SendoffError):
@@ -54,11 +55,6 @@ class Delivered:
 
     result: dict[str, Any]
     at: float
-
-
-def backoff_s(failures: int) -> float:
-    """1, 2, 4, ... seconds, capped at 5 minutes."""
-    return float(min(2 ** max(failures - 1, 0), 300))
 
 
 class Deliveries:
@@ -250,13 +246,17 @@ class Deliveries:
         now = self.clock()
         body = job.body
         body["failures"].append({"at": now, "error": error})
-        delay = backoff_s(len(body["failures"])) * self.time_scale
-        expired = now + delay - job.enqueued_at > self.max_age_s * self.time_scale
-        if retryable and not expired:
+        decision = delivery_decision(
+            failures=len(body["failures"]),
+            age_s=(now - job.enqueued_at) / self.time_scale,
+            retryable=retryable,
+            max_age_s=self.max_age_s,
+        )
+        if decision.action is Action.RETRY:
             await self.store.reschedule(
                 job.id,
                 token=job.lease_token,
-                due_at=now + delay,
+                due_at=now + decision.delay_s * self.time_scale,
                 body=body,
                 state=EventState.RETRYING,
             )

@@ -18,7 +18,7 @@ from sendoff.functions.validation import check_range
 from sendoff.model.arn import parse_arn, parse_function_name
 from sendoff.model.clock import Clock, system_clock
 from sendoff.model.function import LATEST
-from sendoff.scheduler.policy import RetryPolicy
+from sendoff.model.policy import RetryPolicy
 
 DESTINATION_PATTERN = (
     r"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:"

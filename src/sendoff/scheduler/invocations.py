@@ -31,7 +31,7 @@ from sendoff.model.clock import Clock, system_clock
 from sendoff.model.ids import ordered_id
 from sendoff.model.records import AttemptResponse, execution_record
 from sendoff.scheduler.loop import Scheduler
-from sendoff.scheduler.policy import (
+from sendoff.model.policy import (
     Action,
     Condition,
     Decision,

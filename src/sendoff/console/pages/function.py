@@ -16,7 +16,7 @@ from sendoff.functions.errors import LambdaError
 from sendoff.functions.event_config import ConfigInput
 from sendoff.functions.validation import check_dead_letter_config, check_range
 from sendoff.model.function import LATEST
-from sendoff.scheduler.policy import RetryPolicy
+from sendoff.model.policy import RetryPolicy
 
 DLQ_TYPES = (("", "None"), ("sqs", "Amazon SQS queue"), ("sns", "Amazon SNS topic"))
 ASYNC_FIELDS = {"maximumRetryAttempts": "retries", "maximumEventAgeInSeconds": "age",

@@ -1,7 +1,9 @@
-"""The retry and event-age policy of asynchronous invocation, as pure functions.
+"""The retry and event-age policies of asynchronous invocation and of the delivery
+outbox, as pure functions (tests/unit/test_policy.py holds their tables).
 
 Everything here works in *AWS seconds* (unscaled): callers divide real elapsed time by
-the time scale before asking, and multiply the returned delay by it afterwards.
+the time scale before asking, and multiply the returned delay by it afterwards. This is
+the model layer: the scheduler, the outbox, event configs and the console all read it.
 
 Facts reproduced (see shared/spec/lambda-async-facts.md §2):
 
@@ -13,6 +15,11 @@ Facts reproduced (see shared/spec/lambda-async-facts.md §2):
 * MaximumEventAgeInSeconds (default 6 h) looks ahead: when the next retry would start
   past the age limit, the event fails at once with EventAgeExceeded;
 * reserved concurrency 0 fails the event at once with ZeroReservedConcurrency.
+
+Deliveries (``delivery/outbox.py``: records to destinations, SNS fan-out...) are sendoff's
+own: a retryable failure is retried after 1, 2, 4... seconds, capped at 5 minutes, while
+the retry would start within the delivery's maximum age (1 hour by default); a permanent
+failure (a refusal, a missing target) fails at once.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ DEFAULT_MAX_RETRY_ATTEMPTS = 2
 DEFAULT_MAX_EVENT_AGE_S = 21_600
 FUNCTION_RETRY_BASE_S = 60.0
 THROTTLE_BACKOFF_MAX_S = 300.0
+DELIVERY_MAX_AGE_S = 3600.0
+DELIVERY_BACKOFF_MAX_S = 300.0
 
 
 class Outcome(enum.Enum):
@@ -97,4 +106,23 @@ def after_attempt(
         delay = min(2.0**system_retries, THROTTLE_BACKOFF_MAX_S)
     if math.ceil(age_s) + delay > policy.max_event_age_s:
         return Decision(action=Action.FAIL, condition=Condition.EVENT_AGE_EXCEEDED)
+    return Decision(action=Action.RETRY, delay_s=delay)
+
+
+def delivery_backoff_s(failures: int) -> float:
+    """The wait after the ``failures``-th failed delivery: 1, 2, 4, ... s, at most 5 min."""
+    return min(2.0 ** max(failures - 1, 0), DELIVERY_BACKOFF_MAX_S)
+
+
+def delivery_decision(
+    *, failures: int, age_s: float, retryable: bool, max_age_s: float = DELIVERY_MAX_AGE_S
+) -> Decision:
+    """What to do after a failed delivery attempt (``failures`` counts it): retry after
+    the backoff while that stays within ``max_age_s`` of the delivery's creation, else
+    fail; a permanent failure fails at once."""
+    if not retryable:
+        return Decision(action=Action.FAIL)
+    delay = delivery_backoff_s(failures)
+    if age_s + delay > max_age_s:
+        return Decision(action=Action.FAIL)
     return Decision(action=Action.RETRY, delay_s=delay)
