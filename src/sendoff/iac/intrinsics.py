@@ -449,25 +449,10 @@ def _collect(value: Any, conditions: Mapping[str, bool] | None, found: set[str])
             found.add(value["Ref"])
         return
     if function == "Fn::GetAtt":
-        args = value[function]
-        if isinstance(args, str):
-            args = args.split(".", 1)
-        if isinstance(args, list) and args and isinstance(args[0], str):
-            found.add(args[0])
-        if isinstance(args, list) and len(args) > 1:
-            _collect(args[1], conditions, found)
+        _collect_get_att(value[function], conditions, found)
         return
     if function == "Fn::Sub":
-        args = value[function]
-        template, variables = (args, {}) if isinstance(args, str) else [*args, None, None][:2]
-        if isinstance(variables, dict):
-            _collect(list(variables.values()), conditions, found)
-        else:
-            variables = {}
-        if isinstance(template, str):
-            for name in sub_variables(template):
-                if name not in variables:
-                    found.add(name.split(".", 1)[0] if "." in name else name)
+        _collect_sub(value[function], conditions, found)
         return
     if function == "Fn::If" and conditions is not None:
         args = value[function]
@@ -480,3 +465,24 @@ def _collect(value: Any, conditions: Mapping[str, bool] | None, found: set[str])
     elif isinstance(value, list):
         for item in value:
             _collect(item, conditions, found)
+
+
+def _collect_get_att(args: Any, conditions: Mapping[str, bool] | None, found: set[str]) -> None:
+    if isinstance(args, str):
+        args = args.split(".", 1)
+    if isinstance(args, list) and args and isinstance(args[0], str):
+        found.add(args[0])
+    if isinstance(args, list) and len(args) > 1:
+        _collect(args[1], conditions, found)
+
+
+def _collect_sub(args: Any, conditions: Mapping[str, bool] | None, found: set[str]) -> None:
+    template, variables = (args, {}) if isinstance(args, str) else [*args, None, None][:2]
+    if isinstance(variables, dict):
+        _collect(list(variables.values()), conditions, found)
+    else:
+        variables = {}
+    if isinstance(template, str):
+        for name in sub_variables(template):
+            if name not in variables:
+                found.add(name.split(".", 1)[0] if "." in name else name)

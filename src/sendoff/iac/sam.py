@@ -343,42 +343,52 @@ class _Function:
         if not isinstance(event, dict) or not isinstance(event.get("Properties", {}), dict):
             raise self.fail(where, "an event needs Type and Properties")
         kind, props = event.get("Type"), event.get("Properties") or {}
-        event_id = f"{self.id}{name}"
         if kind not in EVENT_TYPES:
             raise self.fail(
                 (*where, "Type"),
                 f"event type {kind!r} is not supported by sendoff "
                 f"(supported: {', '.join(EVENT_TYPES)})",
             )
+        event_id = f"{self.id}{name}"
         permission = {"Action": "lambda:InvokeFunction", "FunctionName": invoke_name}
         if kind == "SNS":
-            if "Topic" not in props:
-                raise self.fail((*where, "Properties", "Topic"), "required property is missing")
-            if props.get("SqsSubscription"):
-                raise self.fail(
-                    (*where, "Properties", "SqsSubscription"),
-                    "SNS events through an SQS queue are not supported by sendoff",
-                )
-            sub = {"Endpoint": target, "Protocol": "lambda", "TopicArn": props["Topic"]}
-            for key in ("FilterPolicy", "FilterPolicyScope", "Region", "RedrivePolicy"):
-                if key in props:
-                    sub[key] = props[key]
-            self.add(event_id, "AWS::SNS::Subscription", sub)
-            self.add(
-                f"{event_id}Permission",
-                "AWS::Lambda::Permission",
-                {**permission, "Principal": "sns.amazonaws.com", "SourceArn": props["Topic"]},
-            )
-            return
-        rule: JSON = {}
-        if kind == "Schedule":
-            if "Schedule" not in props:
-                raise self.fail((*where, "Properties", "Schedule"), "required property is missing")
-            rule["ScheduleExpression"] = props["Schedule"]
+            self._sns_event(where, event_id, props, target)
+            principal, source_arn = "sns.amazonaws.com", props["Topic"]
         else:
-            if "Pattern" not in props:
-                raise self.fail((*where, "Properties", "Pattern"), "required property is missing")
-            rule["EventPattern"] = props["Pattern"]
+            self._rule_event(where, event_id, kind, props, target)
+            principal, source_arn = "events.amazonaws.com", {"Fn::GetAtt": [event_id, "Arn"]}
+        self.add(
+            f"{event_id}Permission",
+            "AWS::Lambda::Permission",
+            {**permission, "Principal": principal, "SourceArn": source_arn},
+        )
+
+    def _sns_event(
+        self, where: tuple[str | int, ...], event_id: str, props: JSON, target: Any
+    ) -> None:
+        if "Topic" not in props:
+            raise self.fail((*where, "Properties", "Topic"), "required property is missing")
+        if props.get("SqsSubscription"):
+            raise self.fail(
+                (*where, "Properties", "SqsSubscription"),
+                "SNS events through an SQS queue are not supported by sendoff",
+            )
+        sub = {"Endpoint": target, "Protocol": "lambda", "TopicArn": props["Topic"]}
+        for key in ("FilterPolicy", "FilterPolicyScope", "Region", "RedrivePolicy"):
+            if key in props:
+                sub[key] = props[key]
+        self.add(event_id, "AWS::SNS::Subscription", sub)
+
+    def _rule_event(
+        self, where: tuple[str | int, ...], event_id: str, kind: str, props: JSON, target: Any
+    ) -> None:
+        """A Schedule or EventBridgeRule/CloudWatchEvent event: a rule targeting the function."""
+        rule: JSON = {}
+        needed, key = ("Schedule", "ScheduleExpression") if kind == "Schedule" else (
+            "Pattern", "EventPattern")  # fmt: skip
+        if needed not in props:
+            raise self.fail((*where, "Properties", needed), "required property is missing")
+        rule[key] = props[needed]
         for source, dest in (
             ("EventBusName", "EventBusName"),
             ("RuleName", "Name"),
@@ -391,6 +401,12 @@ class _Function:
         if "Enabled" in props and "State" not in props:
             enabled = props["Enabled"]
             rule["State"] = "ENABLED" if enabled in (True, "true", "True") else "DISABLED"
+        rule["Targets"] = [self._rule_target(where, event_id, props, target)]
+        self.add(event_id, "AWS::Events::Rule", rule)
+
+    def _rule_target(
+        self, where: tuple[str | int, ...], event_id: str, props: JSON, target: Any
+    ) -> JSON:
         target_id = (props.get("Target") or {}).get("Id") or f"{event_id}LambdaTarget"
         rule_target: JSON = {"Arn": target, "Id": target_id}
         for key in ("Input", "InputPath", "InputTransformer", "RetryPolicy"):
@@ -404,17 +420,7 @@ class _Function:
                     "give Arn (sendoff does not create the queue)",
                 )
             rule_target["DeadLetterConfig"] = {"Arn": dlq["Arn"]}
-        rule["Targets"] = [rule_target]
-        self.add(event_id, "AWS::Events::Rule", rule)
-        self.add(
-            f"{event_id}Permission",
-            "AWS::Lambda::Permission",
-            {
-                **permission,
-                "Principal": "events.amazonaws.com",
-                "SourceArn": {"Fn::GetAtt": [event_id, "Arn"]},
-            },
-        )
+        return rule_target
 
     def _role(self) -> None:
         p = self.props

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,12 +232,32 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> JSON:
 
 def check_structure(template: Template) -> list[Problem]:
     """Every structural problem of a template, in document order."""
-    body = template.body
     problems: list[Problem] = []
 
     def bad(path: Path, message: str) -> None:
         problems.append(Problem(path=path, message=message))
 
+    _check_sections(template, bad)
+    resources = template.body.get("Resources")
+    if not isinstance(resources, dict) or not resources:
+        bad(("Resources",), "a template needs a Resources section with at least one resource")
+        return problems
+    _check_logical_ids(template, bad)
+    for logical_id, resource in resources.items():
+        _check_resource(template, ("Resources", str(logical_id)), resource, bad)
+    _check_parameters_and_outputs(template, bad)
+    for transform in template.transforms:
+        if transform != SERVERLESS_TRANSFORM:
+            bad(("Transform",), f"unsupported transform {transform!r} (sendoff supports "
+                f"{SERVERLESS_TRANSFORM} only)")  # fmt: skip
+    return problems
+
+
+Report = Callable[[Path, str], None]
+
+
+def _check_sections(template: Template, bad: Report) -> None:
+    body = template.body
     for key in body:
         if key not in SECTIONS:
             bad((key,), f"unknown top-level section {key!r}")
@@ -246,37 +266,40 @@ def check_structure(template: Template) -> list[Problem]:
     for name in ("Parameters", "Mappings", "Conditions", "Outputs", "Globals", "Rules"):
         if name in body and not isinstance(body[name], dict):
             bad((name,), "must be a mapping")
-    resources = body.get("Resources")
-    if not isinstance(resources, dict) or not resources:
-        bad(("Resources",), "a template needs a Resources section with at least one resource")
-        return problems
+
+
+def _check_logical_ids(template: Template, bad: Report) -> None:
     for section in ("Parameters", "Resources", "Outputs", "Conditions", "Mappings"):
         for logical_id in template.body.get(section) or {}:
             if not isinstance(logical_id, str) or not LOGICAL_ID.match(logical_id):
                 bad((section, str(logical_id)), "logical ids must be alphanumeric (A-Za-z0-9)")
-    for logical_id, resource in resources.items():
-        path: Path = ("Resources", str(logical_id))
-        if not isinstance(resource, dict):
-            bad(path, "a resource must be a mapping with a Type")
-            continue
-        kind = resource.get("Type")
-        if not isinstance(kind, str) or not kind:
-            bad((*path, "Type"), "every resource needs a Type")
-        for key in resource:
-            if key not in RESOURCE_KEYS:
-                bad((*path, key), f"unknown resource attribute {key!r}")
-        if "Properties" in resource and not isinstance(resource["Properties"], dict | None):
-            bad((*path, "Properties"), "must be a mapping")
-        depends = resource.get("DependsOn", [])
-        names = [depends] if isinstance(depends, str) else depends
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            bad((*path, "DependsOn"), "must be a logical id or a list of logical ids")
-        policy = resource.get("DeletionPolicy", "Delete")
-        if policy not in DELETION_POLICIES:
-            bad((*path, "DeletionPolicy"), f"must be one of {sorted(DELETION_POLICIES)}")
-        condition = resource.get("Condition")
-        if condition is not None and condition not in template.conditions:
-            bad((*path, "Condition"), f"unknown condition {condition!r}")
+
+
+def _check_resource(template: Template, path: Path, resource: Any, bad: Report) -> None:
+    if not isinstance(resource, dict):
+        bad(path, "a resource must be a mapping with a Type")
+        return
+    kind = resource.get("Type")
+    if not isinstance(kind, str) or not kind:
+        bad((*path, "Type"), "every resource needs a Type")
+    for key in resource:
+        if key not in RESOURCE_KEYS:
+            bad((*path, key), f"unknown resource attribute {key!r}")
+    if "Properties" in resource and not isinstance(resource["Properties"], dict | None):
+        bad((*path, "Properties"), "must be a mapping")
+    depends = resource.get("DependsOn", [])
+    names = [depends] if isinstance(depends, str) else depends
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        bad((*path, "DependsOn"), "must be a logical id or a list of logical ids")
+    policy = resource.get("DeletionPolicy", "Delete")
+    if policy not in DELETION_POLICIES:
+        bad((*path, "DeletionPolicy"), f"must be one of {sorted(DELETION_POLICIES)}")
+    condition = resource.get("Condition")
+    if condition is not None and condition not in template.conditions:
+        bad((*path, "Condition"), f"unknown condition {condition!r}")
+
+
+def _check_parameters_and_outputs(template: Template, bad: Report) -> None:
     for name, parameter in template.parameters.items():
         if not isinstance(parameter, dict) or "Type" not in parameter:
             bad(("Parameters", name, "Type"), "every parameter needs a Type")
@@ -285,11 +308,6 @@ def check_structure(template: Template) -> list[Problem]:
             bad(("Outputs", name, "Value"), "every output needs a Value")
         elif (cond := output.get("Condition")) is not None and cond not in template.conditions:
             bad(("Outputs", name, "Condition"), f"unknown condition {cond!r}")
-    for transform in template.transforms:
-        if transform != SERVERLESS_TRANSFORM:
-            bad(("Transform",), f"unsupported transform {transform!r} (sendoff supports "
-                f"{SERVERLESS_TRANSFORM} only)")  # fmt: skip
-    return problems
 
 
 def depends_on(resource: JSON) -> list[str]:

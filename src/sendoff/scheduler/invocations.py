@@ -29,8 +29,6 @@ from sendoff.metrics import Metrics
 from sendoff.model import lineage
 from sendoff.model.clock import Clock, system_clock
 from sendoff.model.ids import ordered_id
-from sendoff.model.records import AttemptResponse, execution_record
-from sendoff.scheduler.loop import Scheduler
 from sendoff.model.policy import (
     Action,
     Condition,
@@ -40,6 +38,8 @@ from sendoff.model.policy import (
     after_attempt,
     before_attempt,
 )
+from sendoff.model.records import AttemptResponse, execution_record
+from sendoff.scheduler.loop import Scheduler
 from sendoff.store import EventRecord, Store
 from sendoff.store.base import EventState
 

@@ -11,7 +11,7 @@ Values not known before deployment (``Unknown``) are checked when they are.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -166,60 +166,91 @@ def _check_value(
 ) -> Any:
     if isinstance(value, Unknown) or prop.kind == "any":
         return value
-
-    def bad(message: str) -> Any:
-        problems.append(Problem(path=path, message=message))
-        return value
-
-    if prop.kind == "integer":
-        number = _as_int(value)
-        if number is None:
-            return bad(f"must be an integer, not {value!r}")
-        if prop.low is not None and number < prop.low:
-            return bad(f"{number} is less than the minimum {prop.low}")
-        if prop.high is not None and number > prop.high:
-            return bad(f"{number} is greater than the maximum {prop.high}")
-        return number
-    if prop.kind == "boolean":
-        if isinstance(value, bool):
+    scalar = _SCALARS.get(prop.kind)
+    if scalar is not None:
+        checked, error = scalar(prop, value)
+    elif prop.kind in ("map", "list"):
+        expected, noun = (dict, "mapping") if prop.kind == "map" else (list, "list")
+        if not isinstance(value, expected):
+            checked, error = value, f"must be a {noun}, not {type(value).__name__}"
+        elif prop.fields is None:
             return value
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        return bad(f"must be true or false, not {value!r}")
-    if prop.kind == "string":
-        if isinstance(value, bool | dict | list):
-            return bad(f"must be a string, not {type(value).__name__}")
-        text = str(value)
-        if prop.choices and text not in prop.choices:
-            return bad(f"{text!r} is not one of {list(prop.choices)}")
-        if prop.max_len is not None and len(text) > prop.max_len:
-            return bad(f"must be at most {prop.max_len} characters")
-        if prop.pattern and not re.fullmatch(prop.pattern, text):
-            return bad(f"{text!r} does not match {prop.pattern}")
-        return text
-    if prop.kind == "json":
-        if not isinstance(value, dict | str):
-            return bad("must be a mapping or a JSON string")
-        return value
-    if prop.kind == "map":
-        if not isinstance(value, dict):
-            return bad(f"must be a mapping, not {type(value).__name__}")
-        if prop.fields is not None:
+        elif isinstance(value, dict):
             return _check_fields(prop.fields, value, path, problems, warnings, tn)
+        else:
+            return _check_items(prop.fields, value, path, problems, warnings, tn)
+    else:
         return value
-    if prop.kind == "list":
-        if not isinstance(value, list):
-            return bad(f"must be a list, not {type(value).__name__}")
-        if prop.fields is not None:
-            items = []
-            for i, item in enumerate(value):
-                if not isinstance(item, dict):
-                    problems.append(Problem(path=(*path, i), message="must be a mapping"))
-                    continue
-                items.append(_check_fields(prop.fields, item, (*path, i), problems, warnings, tn))
-            return items
-        return value
-    return value
+    if error is not None:
+        problems.append(Problem(path=path, message=error))
+    return checked
+
+
+def _check_items(
+    fields: Mapping[str, Prop],
+    items: list[Any],
+    path: Path,
+    problems: list[Problem],
+    warnings: list[str],
+    tn: str,
+) -> list[Any]:
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            problems.append(Problem(path=(*path, i), message="must be a mapping"))
+            continue
+        out.append(_check_fields(fields, item, (*path, i), problems, warnings, tn))
+    return out
+
+
+Checked = tuple[Any, str | None]
+"""A property value as used (or as given, when wrong) and what is wrong with it."""
+
+
+def _integer(prop: Prop, value: Any) -> Checked:
+    number = _as_int(value)
+    if number is None:
+        return value, f"must be an integer, not {value!r}"
+    if prop.low is not None and number < prop.low:
+        return value, f"{number} is less than the minimum {prop.low}"
+    if prop.high is not None and number > prop.high:
+        return value, f"{number} is greater than the maximum {prop.high}"
+    return number, None
+
+
+def _boolean(prop: Prop, value: Any) -> Checked:
+    if isinstance(value, bool):
+        return value, None
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true", None
+    return value, f"must be true or false, not {value!r}"
+
+
+def _string(prop: Prop, value: Any) -> Checked:
+    if isinstance(value, bool | dict | list):
+        return value, f"must be a string, not {type(value).__name__}"
+    text = str(value)
+    if prop.choices and text not in prop.choices:
+        return value, f"{text!r} is not one of {list(prop.choices)}"
+    if prop.max_len is not None and len(text) > prop.max_len:
+        return value, f"must be at most {prop.max_len} characters"
+    if prop.pattern and not re.fullmatch(prop.pattern, text):
+        return value, f"{text!r} does not match {prop.pattern}"
+    return text, None
+
+
+def _json(prop: Prop, value: Any) -> Checked:
+    if not isinstance(value, dict | str):
+        return value, "must be a mapping or a JSON string"
+    return value, None
+
+
+_SCALARS: dict[str, Callable[[Prop, Any], Checked]] = {
+    "integer": _integer,
+    "boolean": _boolean,
+    "string": _string,
+    "json": _json,
+}
 
 
 def _as_int(value: Any) -> int | None:
