@@ -77,14 +77,15 @@ class ResourcePolicyAccess:
 
     async def guard(self, scheme: str, target: str, source: dict[str, Any]) -> str | None:
         """Refuse an SNS or EventBridge delivery the function's policy does not allow."""
-        if scheme != "lambda":
-            return None
-        if source.get("service") == "sns":
+        # the outbox schemes of services.sns.jobs.SCHEME_LAMBDA and
+        # services.events.targets.LAMBDA_SCHEME; Lambda's own destinations ("lambda") are
+        # the execution role's business (services.iam.permissions)
+        if scheme == "sns-lambda":
             service, source_arn = "sns.amazonaws.com", str(source.get("topic_arn") or "")
-        elif source.get("kind") == "events-target":
+        elif scheme == "lambda-event":
             service, source_arn = "events.amazonaws.com", str(source.get("rule_arn") or "")
         else:
-            return None  # destinations and dead-letter targets: the execution role's job
+            return None
         ref = parse_function_name(target)
         if ref is None or ref.account_id is None or ref.region is None:
             return None  # not a function ARN: the transport reports it
