@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sendoff.functions.errors import InvalidParameterValue
-from sendoff.functions.policy_eval import AccessRequest, allows
+from sendoff.functions.policy_eval import AccessRequest, allows, glob_match
 from sendoff.functions.policy_statement import (
     BAD_PRINCIPAL,
     PermissionInput,
@@ -156,3 +156,36 @@ def test_evaluation(
     statements: list[dict[str, Any]], request_: AccessRequest, expected: bool
 ) -> None:
     assert allows(statements, request_) is expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value", "expected"),
+    [
+        ("", "", True),
+        ("*", "", True),
+        ("*", "anything:at/all", True),
+        ("a?c", "abc", True),
+        ("a?c", "ac", False),
+        ("arn:aws:sns:*:111111111111:*", TOPIC, True),
+        ("arn:aws:sns:*:222222222222:*", TOPIC, False),
+        ("*t", TOPIC, True),
+        ("*x*", TOPIC, False),
+        ("a*b*c", "aXbYc", True),
+        ("a*b*c", "aXbY", False),
+        ("ab", "abc", False),
+        ("abc*", "ab", False),
+    ],
+)
+def test_glob_match(pattern: str, value: str, expected: bool) -> None:
+    assert glob_match(pattern, value) is expected
+
+
+def test_a_pathological_pattern_does_not_backtrack_for_ever() -> None:
+    # as a regular expression (a.*a.*...b) this takes longer than the universe has left
+    assert glob_match("*a" * 40 + "b", "a" * 2000) is False
+    statement_ = statement("*", condition={"ArnLike": {"AWS:SourceArn": "*a" * 40 + "b"}})
+    request = AccessRequest(
+        action="lambda:InvokeFunction", resource=FN, service="sns.amazonaws.com",
+        source_arn="arn:aws:sns:us-east-1:111111111111:" + "a" * 200,
+    )  # fmt: skip
+    assert allows([statement_], request) is False

@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 JSON = dict[str, Any]
@@ -146,10 +145,29 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 
 def _any(patterns: Sequence[str], value: str, *, fold: bool) -> bool:
-    return any(_pattern(p, fold).fullmatch(value) is not None for p in patterns)
+    if fold:
+        value = value.lower()
+    return any(glob_match(p.lower() if fold else p, value) for p in patterns)
 
 
-@lru_cache(maxsize=4096)
-def _pattern(pattern: str, fold: bool) -> re.Pattern[str]:
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile("".join(parts), (re.IGNORECASE | re.DOTALL) if fold else re.DOTALL)
+def glob_match(pattern: str, value: str) -> bool:
+    """``*`` any run of characters, ``?`` one, in time O(len(pattern) * len(value)) at
+    worst: no regular expression, so a statement someone wrote (``a*a*a*a*...b``) cannot
+    make a delivery backtrack for ever."""
+    p = v = 0
+    star = -1  # the last * seen in the pattern, and where in value it started matching
+    resume = 0
+    while v < len(value):
+        if p < len(pattern) and pattern[p] == "*":
+            star, resume = p, v
+            p += 1
+        elif p < len(pattern) and pattern[p] in ("?", value[v]):
+            p += 1
+            v += 1
+        elif star >= 0:
+            p = star + 1
+            resume += 1
+            v = resume
+        else:
+            return False
+    return all(c == "*" for c in pattern[p:])
