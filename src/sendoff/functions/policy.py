@@ -48,7 +48,7 @@ WRONG_REVISION = (
     "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API"
     " to retrieve the latest Revision Id"
 )
-_ATTEMPTS = 5
+_ATTEMPTS = 10
 
 
 class PolicyLengthExceeded(LambdaError):
