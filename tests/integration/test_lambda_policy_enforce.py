@@ -14,8 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from tests.support.functions import create_python, unique
@@ -93,6 +97,15 @@ def receive(sqs: Any, url: str, what: str) -> list[dict[str, Any]]:
     return messages
 
 
+def httpx_invoke_as(srv: ServerProcess, key: dict[str, str], fn_arn: str) -> httpx.Response:
+    """A signed Invoke sent by hand, to see the error body as the wire carries it."""
+    url = f"{srv.url}/2015-03-31/functions/{fn_arn}/invocations"
+    request = AWSRequest(method="POST", url=url, data=b"{}")
+    credentials = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+    SigV4Auth(credentials, "lambda", "us-east-1").add_auth(request)
+    return httpx.post(url, content=b"{}", headers=dict(request.headers.items()), timeout=30)
+
+
 def denial(who: str, resource: str) -> str:
     return (
         f"User: {who} is not authorized to perform: lambda:InvokeFunction on resource:"
@@ -134,7 +147,7 @@ def test_sns_delivers_only_what_the_policy_allows(srv: ServerProcess, keys: Any)
     # only the allowed message ever reached the function
     assert [json.loads(m["Body"])["Records"][0]["Sns"]["Message"] for m in delivered] == ["allowed"]
     attributes = sns.get_topic_attributes(TopicArn=topic)["Attributes"]
-    assert attributes.get("NumberOfNotificationsFailed", "2") == "2"
+    assert attributes["NumberOfNotificationsFailed"] == "2"
 
 
 def test_eventbridge_needs_the_rule_in_the_policy(srv: ServerProcess, keys: Any) -> None:
@@ -181,6 +194,9 @@ def test_another_account_invokes_only_when_granted(srv: ServerProcess, keys: Any
         return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"]["Message"]
 
     assert refused() == (403, "AccessDeniedException", denial(bob, fn_arn))
+    raw = httpx_invoke_as(srv, keys["b"], fn_arn)
+    assert raw.status_code == 403 and raw.headers["x-amzn-errortype"] == "AccessDeniedException"
+    assert raw.json() == {"Message": denial(bob, fn_arn)}  # no "Type", as recorded
     assert refused(InvocationType="DryRun")[1] == "AccessDeniedException"
     assert refused(InvocationType="Event")[1] == "AccessDeniedException"
     # nor may bob grant himself access

@@ -36,9 +36,13 @@ INVOKE = "lambda:InvokeFunction"
 
 
 class AccessDenied(LambdaError):
+    """403, ``{"Message": ...}`` with no ``Type`` (AWS's, recorded for a function ARN in
+    another account: test_lambda_api.snapshot.json, ``function_arn_other_account_exc``)."""
+
     code = "AccessDeniedException"
     status = 403
     message_key = "Message"
+    typed = False
 
 
 def denial(who: str, resource: str) -> str:
