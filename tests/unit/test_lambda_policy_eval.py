@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 from typing import Any
 
 import pytest
@@ -189,3 +191,15 @@ def test_a_pathological_pattern_does_not_backtrack_for_ever() -> None:
         source_arn="arn:aws:sns:us-east-1:111111111111:" + "a" * 200,
     )  # fmt: skip
     assert allows([statement_], request) is False
+
+
+def test_glob_match_agrees_with_a_regular_expression_on_small_cases() -> None:
+    rng = random.Random(7)
+    for _ in range(5000):
+        pattern = "".join(rng.choice("ab*?") for _ in range(rng.randint(0, 7)))
+        value = "".join(rng.choice("ab") for _ in range(rng.randint(0, 8)))
+        regex = "".join(".*" if c == "*" else "." if c == "?" else c for c in pattern)
+        assert glob_match(pattern, value) is (re.fullmatch(regex, value) is not None), (
+            pattern,
+            value,
+        )

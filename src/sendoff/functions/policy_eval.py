@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 JSON = dict[str, Any]
@@ -54,8 +55,9 @@ class AccessRequest:
 
 def allows(statements: Iterable[JSON], request: AccessRequest) -> bool:
     allowed = False
+    context = request.context()
     for statement in statements:
-        if not isinstance(statement, dict) or not _matches(statement, request):
+        if not isinstance(statement, dict) or not _matches(statement, request, context):
             continue
         if statement.get("Effect") == "Deny":
             return False
@@ -64,12 +66,12 @@ def allows(statements: Iterable[JSON], request: AccessRequest) -> bool:
     return allowed
 
 
-def _matches(statement: JSON, request: AccessRequest) -> bool:
+def _matches(statement: JSON, request: AccessRequest, context: dict[str, str]) -> bool:
     return (
         _principal_matches(statement.get("Principal"), request)
         and _any(_strings(statement.get("Action")), request.action, fold=True)
         and _any(_strings(statement.get("Resource")), request.resource, fold=False)
-        and _conditions_hold(statement.get("Condition"), request.context())
+        and _conditions_hold(statement.get("Condition"), context)
     )
 
 
@@ -151,23 +153,50 @@ def _any(patterns: Sequence[str], value: str, *, fold: bool) -> bool:
 
 
 def glob_match(pattern: str, value: str) -> bool:
-    """``*`` any run of characters, ``?`` one, in time O(len(pattern) * len(value)) at
-    worst: no regular expression, so a statement someone wrote (``a*a*a*a*...b``) cannot
-    make a delivery backtrack for ever."""
-    p = v = 0
-    star = -1  # the last * seen in the pattern, and where in value it started matching
-    resume = 0
-    while v < len(value):
-        if p < len(pattern) and pattern[p] == "*":
-            star, resume = p, v
-            p += 1
-        elif p < len(pattern) and pattern[p] in ("?", value[v]):
-            p += 1
-            v += 1
-        elif star >= 0:
-            p = star + 1
-            resume += 1
-            v = resume
-        else:
+    """``*`` any run of characters, ``?`` one. The pattern is split at its stars into
+    fixed-length pieces: the first must start the value, the last end it, and each middle
+    piece is found leftmost after the one before (which is exact for such patterns). No
+    regular expression ever backtracks over a star, so a statement someone wrote
+    (``*a*a*a*...b``) costs at most pattern length times value length, in C."""
+    if "*" not in pattern and "?" not in pattern:
+        return pattern == value
+    first, middle, last = _pieces(pattern)
+    if last is None:  # no star: one piece, the whole value
+        return len(value) == len(first) and _piece_at(first, value, 0)
+    end = len(value) - len(last)
+    if end < len(first) or not _piece_at(first, value, 0) or not _piece_at(last, value, end):
+        return False
+    position = len(first)
+    for piece in middle:
+        found = _find(piece, value, position, end)
+        if found < 0:
             return False
-    return all(c == "*" for c in pattern[p:])
+        position = found + len(piece)
+    return True
+
+
+@lru_cache(maxsize=4096)
+def _pieces(pattern: str) -> tuple[str, tuple[str, ...], str | None]:
+    parts = pattern.split("*")
+    if len(parts) == 1:
+        return parts[0], (), None
+    return parts[0], tuple(p for p in parts[1:-1] if p), parts[-1]
+
+
+def _piece_at(piece: str, value: str, start: int) -> bool:
+    if "?" not in piece:
+        return value.startswith(piece, start)
+    return _piece_re(piece).match(value, start) is not None
+
+
+def _find(piece: str, value: str, start: int, end: int) -> int:
+    if "?" not in piece:
+        return value.find(piece, start, end)
+    match = _piece_re(piece).search(value, start, end)
+    return -1 if match is None else match.start()
+
+
+@lru_cache(maxsize=4096)
+def _piece_re(piece: str) -> re.Pattern[str]:
+    """A star-free piece: literal characters and ``?`` (any one), so no backtracking."""
+    return re.compile("".join("." if c == "?" else re.escape(c) for c in piece), re.DOTALL)
