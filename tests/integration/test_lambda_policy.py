@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import client_for
 from tests.support.cli import aws
 from tests.support.functions import create_python, unique
 
@@ -329,8 +330,6 @@ def test_deleting_a_function_deletes_its_policy(lambda_client: Any) -> None:
 
 def test_aws_cli_add_permission_get_policy_remove_permission(server: Any) -> None:
     url = server.url
-    from tests.conftest import client_for
-
     name = create_python(client_for(url, "lambda"))["FunctionName"]
     added = aws(
         url, "lambda", "add-permission", "--function-name", name,
