@@ -20,6 +20,7 @@ from sendoff.api.lambda_common import LambdaEdge
 from sendoff.api.lambda_event_config import EventConfigApi
 from sendoff.api.lambda_functions import FunctionsApi
 from sendoff.api.lambda_invoke import InvokeApi
+from sendoff.api.lambda_policy import PolicyApi
 from sendoff.api.lambda_versions import VersionsApi
 from sendoff.api.protocols import ProtocolRouter
 from sendoff.auth.gate import Authenticator, AuthGate
@@ -141,6 +142,7 @@ def build_services(settings: Settings) -> Services:
     services.routes += invoke_api.routes()
     services.fast_routes += invoke_api.fast_routes()
     services.routes += EventConfigApi(edge, configs).routes()
+    services.routes += PolicyApi(edge, registry).routes()
     services.routes += InternalApi(
         store, metrics, scheduler.wake, executor.stats,
         account_id=settings.account_id, default_region=settings.region,

@@ -87,7 +87,8 @@ LAMBDA_OPERATIONS = (
     "ListVersionsByFunction", "CreateAlias", "ListAliases", "GetAlias", "UpdateAlias",
     "DeleteAlias", "PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig",
     "GetFunctionEventInvokeConfig", "DeleteFunctionEventInvokeConfig",
-    "ListFunctionEventInvokeConfigs", "Invoke", "InvokeAsync",
+    "ListFunctionEventInvokeConfigs", "Invoke", "InvokeAsync", "AddPermission",
+    "RemovePermission", "GetPolicy",
 )  # fmt: skip
 
 

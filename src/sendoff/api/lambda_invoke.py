@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sendoff.api.context import RequestContext
+from sendoff.api.context import CALLER_KEY, RequestContext
 from sendoff.api.json_shapes import NotJson, parse_json
 from sendoff.api.lambda_common import LambdaEdge
 from sendoff.api.rest_json import empty_response, json_response
@@ -110,6 +110,7 @@ class InvokeApi:
             request.query_params.get("Qualifier"),
             latest_in_errors=True,
         )
+        await self._check_caller(request, ctx, resolved)
         if invocation_type == "DryRun":
             return empty_response(status=204, request_id=ctx.request_id)
         if invocation_type == "Event":
@@ -151,7 +152,26 @@ class InvokeApi:
             )
         payload = parse_payload(raw)
         resolved = await self.registry.resolve(scope, request.path_params["name"])
+        await self._check_caller(request, ctx, resolved)
         if self.acceptor is None:
             raise InvalidParameterValue("InvokeAsync needs the async pipeline (no workers).")
         await self.acceptor.accept_legacy(resolved, request_id=ctx.request_id, payload=payload)
         return json_response({"Status": 202}, status=202, request_id=ctx.request_id)
+
+    async def _check_caller(
+        self, request: Request, ctx: RequestContext, resolved: Resolved
+    ) -> None:
+        """Under --iam enforce, a caller from another account needs the function's resource
+        policy to allow it (functions.policy_access)."""
+        check = self.registry.invoke_check
+        if check is None or resolved.scope.account_id == ctx.account_id:
+            return
+        caller = request.scope.get(CALLER_KEY)
+        await check.check_caller(
+            caller_arn=caller.arn if caller is not None else f"arn:aws:iam::{ctx.account_id}:root",
+            caller_account=ctx.account_id,
+            scope_account=resolved.scope.account_id,
+            region=resolved.scope.region,
+            name=resolved.config.name,
+            qualifier=resolved.qualifier,
+        )

@@ -30,10 +30,11 @@ def empty_response(*, status: int, request_id: str) -> Response:
 
 def error_response(error: LambdaError, *, request_id: str) -> Response:
     """The one place Lambda domain errors become wire errors."""
-    body: dict[str, Any] = {"Type": "User", error.message_key: error.message}
+    body: dict[str, Any] = {"Type": "Service" if error.status >= 500 else "User"}
+    if not error.typed:
+        body = {}
+    body[error.message_key] = error.message
     headers = {"x-amzn-RequestId": request_id, "X-Amzn-ErrorType": error.code}
-    if error.status >= 500:
-        body["Type"] = "Service"
     if isinstance(error, TooManyRequests):
         if error.reason:
             body["Reason"] = error.reason

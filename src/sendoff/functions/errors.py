@@ -22,6 +22,7 @@ class LambdaError(SendoffError):
     code = "ServiceException"
     status = 500
     message_key = "Message"
+    typed = True  # the body carries "Type": "User" (or "Service" for 5xx)
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

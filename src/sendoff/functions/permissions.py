@@ -64,3 +64,14 @@ async def check_dead_letter(check: ExecutionRoleCheck | None, role: str, arn: st
             "The provided execution role does not have permissions to call"
             f" {operation} on {service.upper()}"
         )
+
+
+class InvokeCheck(Protocol):
+    """Under ``--iam enforce``: may a caller from another account invoke this function?
+    Raises :class:`sendoff.functions.errors.LambdaError` (AccessDeniedException) if not
+    (``functions.policy_access``). ``qualifier`` is ``$LATEST`` for an unqualified call."""
+
+    async def check_caller(
+        self, *, caller_arn: str, caller_account: str, scope_account: str, region: str,
+        name: str, qualifier: str,
+    ) -> None: ...  # fmt: skip

@@ -3,6 +3,8 @@
 Keys: ``function``  ``ACCOUNT/REGION/NAME``
       ``version``   ``ACCOUNT/REGION/NAME/00000001``   (zero-padded so scans come in order)
       ``alias``     ``ACCOUNT/REGION/NAME/ALIAS``
+A function's other documents (``event-invoke-config``, ``function-policy``) are keyed
+``ACCOUNT/REGION/NAME/QUALIFIER`` and deleted with the function, version or alias.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sendoff.functions.errors import (
     ResourceConflict,
     ResourceNotFound,
 )
-from sendoff.functions.permissions import ExecutionRoleCheck
+from sendoff.functions.permissions import ExecutionRoleCheck, InvokeCheck
 from sendoff.model.arn import ALIAS_RE, FunctionRef, function_arn, parse_function_name
 from sendoff.model.clock import Clock, system_clock
 from sendoff.model.function import LATEST, AliasConfig, FunctionConfig
@@ -111,6 +113,9 @@ class FunctionRegistry:
         # checks the execution role's permissions (functions.permissions); set by the IAM
         # wiring under --iam enforce, None otherwise
         self.role_check: ExecutionRoleCheck | None = None
+        # checks a caller from another account against the function's resource policy
+        # (functions.policy_access); set by the IAM wiring under --iam enforce
+        self.invoke_check: InvokeCheck | None = None
 
     # ---- naming ----
     def parse(
@@ -190,7 +195,7 @@ class FunctionRegistry:
                 raise InvalidParameterValue(
                     "$LATEST version cannot be deleted without deleting the function."
                 )
-            for kind in ("version", "alias", "event-invoke-config"):
+            for kind in ("version", "alias", "event-invoke-config", "function-policy"):
                 for doc in await self.store.scan(kind, f"{scope.prefix}/{name}/"):
                     await self.docs.delete(kind, doc.key)
             await self.docs.delete("function", f"{scope.prefix}/{name}")
@@ -205,6 +210,7 @@ class FunctionRegistry:
                     f" [{alias.name}]"
                 )
         await self.docs.delete("version", _version_key(scope, name, qualifier))
+        await self.docs.delete("function-policy", f"{scope.prefix}/{name}/{qualifier}")
         del state
 
     async def code_in_use(self, code_sha256: str) -> bool:
@@ -355,6 +361,7 @@ class FunctionRegistry:
         await self.load(scope, name)
         await self.docs.delete("alias", f"{scope.prefix}/{name}/{alias}")
         await self.docs.delete("event-invoke-config", f"{scope.prefix}/{name}/{alias}")
+        await self.docs.delete("function-policy", f"{scope.prefix}/{name}/{alias}")
 
     # ---- resolution ----
     async def resolve(

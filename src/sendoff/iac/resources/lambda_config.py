@@ -1,7 +1,10 @@
-"""AWS::Lambda::EventInvokeConfig (through the Lambda API) and ::Permission (stored only).
+"""AWS::Lambda::EventInvokeConfig and ::Permission, through the Lambda API.
 
 An EventInvokeConfig is keyed by function and qualifier (both create-only, facts §9.1);
 an update replaces the whole configuration, as PutFunctionEventInvokeConfig does.
+A Permission is one statement of the function's resource policy (AddPermission), its
+statement id the resource's physical name; deleting it (or the stack) removes the
+statement. A qualified FunctionName (an alias or version ARN) adds it to that one's policy.
 """
 
 from __future__ import annotations
@@ -10,12 +13,10 @@ from typing import Any, ClassVar
 
 from sendoff.iac.errors import Path, Problem
 from sendoff.iac.resources.base import (
-    IGNORED,
     Applied,
     Cloud,
     Prop,
     ResourceType,
-    StoredOnly,
     already_exists,
     integer,
     is_not_found,
@@ -95,8 +96,8 @@ class EventInvokeConfig(ResourceType):
                 raise
 
 
-class Permission(StoredOnly):
-    """Kept in the stack: sendoff does not check resource policies."""
+class Permission(ResourceType):
+    """A statement in the function's resource-based policy (``functions.policy``)."""
 
     type_name = "AWS::Lambda::Permission"
     schema: ClassVar[dict[str, Prop]] = {
@@ -106,7 +107,38 @@ class Permission(StoredOnly):
         "SourceArn": string(create_only=True),
         "SourceAccount": string(create_only=True),
         "EventSourceToken": string(create_only=True),
-        "FunctionUrlAuthType": string(create_only=True),
+        "FunctionUrlAuthType": string(create_only=True, choices=("NONE", "AWS_IAM")),
         "PrincipalOrgID": string(create_only=True),
-        "InvokedViaFunctionUrl": IGNORED,
+        "InvokedViaFunctionUrl": Prop(kind="boolean", create_only=True),
     }
+    _OPTIONAL = ("SourceArn", "SourceAccount", "EventSourceToken", "FunctionUrlAuthType",
+                 "PrincipalOrgID", "InvokedViaFunctionUrl")  # fmt: skip
+
+    def _add(self, cloud: Cloud, statement_id: str, props: JSON) -> None:
+        params: JSON = {
+            "FunctionName": props["FunctionName"],
+            "StatementId": statement_id,
+            "Action": props["Action"],
+            "Principal": props["Principal"],
+        }
+        params.update({key: props[key] for key in self._OPTIONAL if key in props})
+        cloud.client("lambda").add_permission(**params)
+
+    def create(self, cloud: Cloud, logical_id: str, props: JSON) -> Applied:
+        statement_id = cloud.physical_name(logical_id, max_len=64)
+        self._add(cloud, statement_id, props)
+        return Applied(physical_id=statement_id, ref=statement_id)
+
+    def update(self, cloud: Cloud, current: ResourceState, props: JSON) -> Applied:
+        self.delete(cloud, current)  # only Action can change in place: same statement id
+        self._add(cloud, current.physical_id, props)
+        return Applied(physical_id=current.physical_id, ref=current.ref)
+
+    def delete(self, cloud: Cloud, current: ResourceState) -> None:
+        try:
+            cloud.client("lambda").remove_permission(
+                FunctionName=current.properties["FunctionName"], StatementId=current.physical_id
+            )
+        except Exception as exc:
+            if not is_not_found(exc):
+                raise

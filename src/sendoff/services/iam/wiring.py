@@ -1,6 +1,7 @@
 """Wire IAM into the server: the query endpoint (always, so templates and tools can manage
 roles), and under ``--iam enforce`` the execution-role checks of destinations and
-dead-letter targets, at configuration time and at delivery."""
+dead-letter targets, at configuration time and at delivery, and the functions' resource
+policies for SNS and EventBridge deliveries and callers from other accounts."""
 
 from __future__ import annotations
 
@@ -21,6 +22,12 @@ def install(services: Services) -> None:
     api = IamApi(roles, account_id=settings.account_id, default_region=settings.region)
     services.router.add_query_service("iam", api.actions, api.endpoint)
     if settings.iam == "enforce":
+        from sendoff.functions.policy import FunctionPolicies
+        from sendoff.functions.policy_access import ResourcePolicyAccess
+
         permissions = RolePermissions(roles)
         services.registry.role_check = permissions
         services.deliveries.add_guard(permissions.guard)
+        access = ResourcePolicyAccess(FunctionPolicies(services.registry))
+        services.registry.invoke_check = access
+        services.deliveries.add_guard(access.guard)
