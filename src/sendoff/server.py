@@ -129,6 +129,7 @@ def build_services(settings: Settings) -> Services:
     deliveries.register("lambda", lambda_async)
     deliveries.on_failed(_count_delivery_failure(metrics))
     edge = LambdaEdge(account_id=settings.account_id, default_region=settings.region)
+    edge.resource_policies = lambda: registry.invoke_check is not None
     forget_code = code_remover(settings.data_dir / "code-cache")
     services.routes += FunctionsApi(
         edge,

@@ -70,16 +70,22 @@ class InvokeApi:
 
     def fast_routes(self) -> list[tuple[str, Callable[[Request], Awaitable[Response]]]]:
         """Invoke, for the app's short way in (path patterns as the routes' below)."""
-        return [("/2015-03-31/functions/(?P<name>[^/]+)/invocations", self.edge.wrap(self.invoke))]
+        return [
+            (
+                "/2015-03-31/functions/(?P<name>[^/]+)/invocations",
+                self.edge.wrap(self.invoke, by_policy=True),
+            )
+        ]
 
     def routes(self) -> list[Route]:
         w = self.edge.wrap
         return [
-            Route("/2015-03-31/functions/{name}/invocations", w(self.invoke), methods=["POST"]),
-            Route("/2014-11-13/functions/{name}/invoke-async/", w(self.invoke_async),
+            Route("/2015-03-31/functions/{name}/invocations", w(self.invoke, by_policy=True),
                   methods=["POST"]),
-            Route("/2014-11-13/functions/{name}/invoke-async", w(self.invoke_async),
-                  methods=["POST"]),
+            Route("/2014-11-13/functions/{name}/invoke-async/",
+                  w(self.invoke_async, by_policy=True), methods=["POST"]),
+            Route("/2014-11-13/functions/{name}/invoke-async",
+                  w(self.invoke_async, by_policy=True), methods=["POST"]),
         ]  # fmt: skip
 
     async def invoke(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:

@@ -42,9 +42,9 @@ class PolicyApi:
         w = self.edge.wrap
         path = "/2015-03-31/functions/{name}/policy"
         return [
-            Route(path, w(self.add), methods=["POST"]),
-            Route(path, w(self.get), methods=["GET"]),
-            Route(f"{path}/{{sid}}", w(self.remove), methods=["DELETE"]),
+            Route(path, w(self.add, by_policy=True), methods=["POST"]),
+            Route(path, w(self.get, by_policy=True), methods=["GET"]),
+            Route(f"{path}/{{sid}}", w(self.remove, by_policy=True), methods=["DELETE"]),
         ]
 
     def _target(

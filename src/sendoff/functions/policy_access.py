@@ -79,6 +79,25 @@ class ResourcePolicyAccess:
         if not await self._allows(scope, name, qualifier, request):
             raise AccessDenied(denial(caller_arn, resource))
 
+    async def destination_allowed(
+        self, target: str, source: dict[str, Any], origin: str
+    ) -> str | None:
+        """Whether a function of account `origin` may send its record (destination,
+        dead-letter) to the function `target` of another account: its policy must grant
+        the sender's execution role or account. None if so, else why not."""
+        ref = parse_function_name(target)
+        if ref is None or ref.account_id is None or ref.region is None:
+            return None  # not a function ARN: the transport reports it
+        scope = Scope(account_id=ref.account_id, region=ref.region)
+        resource = scope.arn(ref.name, ref.qualifier)
+        who = str(source.get("role") or f"arn:aws:iam::{origin}:root")
+        request = AccessRequest(
+            action=INVOKE, resource=resource, principal_arn=who, principal_account=origin
+        )
+        if await self._allows(scope, ref.name, ref.qualifier or LATEST, request):
+            return None
+        return f"AccessDeniedException: {denial(who, resource)}"
+
     async def guard(self, scheme: str, target: str, source: dict[str, Any]) -> str | None:
         """Refuse an SNS or EventBridge delivery the function's policy does not allow."""
         # the outbox schemes of services.sns.jobs.SCHEME_LAMBDA and

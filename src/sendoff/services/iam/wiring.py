@@ -1,7 +1,8 @@
 """Wire IAM into the server: the query endpoint (always, so templates and tools can manage
 roles), and under ``--iam enforce`` the execution-role checks of destinations and
 dead-letter targets, at configuration time and at delivery, and the functions' resource
-policies for SNS and EventBridge deliveries and callers from other accounts."""
+policies for SNS and EventBridge deliveries and callers from other accounts; with
+authentication on, the account boundary on every delivery (``account_boundary``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def install(services: Services) -> None:
     services.extra_health["iam"] = settings.iam
     api = IamApi(roles, account_id=settings.account_id, default_region=settings.region)
     services.router.add_query_service("iam", api.actions, api.endpoint)
+    access = None
     if settings.iam == "enforce":
         from sendoff.functions.policy import FunctionPolicies
         from sendoff.functions.policy_access import ResourcePolicyAccess
@@ -31,3 +33,7 @@ def install(services: Services) -> None:
         access = ResourcePolicyAccess(FunctionPolicies(services.registry))
         services.registry.invoke_check = access
         services.deliveries.add_guard(access.guard)
+    if settings.resolved_auth != "none":
+        from sendoff.services.iam.account_boundary import AccountBoundary
+
+        services.deliveries.add_guard(AccountBoundary(access).guard)
