@@ -151,7 +151,7 @@ def _delivery(proc: ServerProcess, key: dict[str, str], request_id: str) -> dict
 
 
 def test_a_destination_in_another_account_is_refused(srv: Any) -> None:
-    proc, keys, iam = srv
+    proc, keys, _ = srv
     a_sqs, b_lambda = client(proc, "sqs", keys["a"]), client(proc, "lambda", keys["b"])
     queue = a_sqs.create_queue(QueueName=unique("a-inbox"))["QueueUrl"]
     queue_arn = a_sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
