@@ -16,7 +16,12 @@ VALUES = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false'
 
 CASES: list[tuple[str, str, int, int]] = [
     # AWS
-    ("this is valid json but not a dict", f"Unrecognized token 'this': was expecting {VALUES}", 1, 5),
+    (
+        "this is valid json but not a dict",
+        f"Unrecognized token 'this': was expecting {VALUES}",
+        1,
+        5,
+    ),
     ('{"not": closed mark"', f"Unrecognized token 'closed': was expecting {VALUES}", 1, 15),
     ("invalid-json", f"Unrecognized token 'invalid': was expecting {VALUES}", 1, 8),
     (
@@ -51,10 +56,19 @@ CASES: list[tuple[str, str, int, int]] = [
         2,
         2,
     ),
-    ('{"a": [1,]}', f"Unexpected character (']' (code 93)): expected a valid value {VALUES}", 1, 10),
+    (
+        '{"a": [1,]}',
+        f"Unexpected character (']' (code 93)): expected a valid value {VALUES}",
+        1,
+        10,
+    ),
     ('{"a": "x', "Unexpected end-of-input: was expecting closing quote for a string value", 1, 9),
-    ('{"a": [NaN]}', "Non-standard token 'NaN': enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS`"
-     " to allow", 1, 11),  # fmt: skip
+    (
+        '{"a": [NaN]}',
+        "Non-standard token 'NaN': enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to allow",
+        1,
+        11,
+    ),
     ('{"a": [01]}', "Invalid numeric value: Leading zeroes not allowed", 1, 9),
     ("", "No content to map due to end-of-input", 1, 1),
 ]

@@ -194,9 +194,7 @@ class _Scanner:
                     i += 6
                     continue
                 if escape not in '"\\/bfnrt':
-                    raise _Fault(
-                        f"Unrecognized character escape {_char(escape)}", i + 1
-                    )
+                    raise _Fault(f"Unrecognized character escape {_char(escape)}", i + 1)
                 i += 2
                 continue
             if ord(ch) < 32:
@@ -287,6 +285,15 @@ def jackson_error(text: str) -> JsonFault | None:
     except RecursionError:
         return None
     return None
+
+
+def jackson_reason(text: str) -> str:
+    """SNS's wording of a JSON fault: Jackson's reason and location, source redacted
+    (``Unexpected character ('i' (code 105)): ... at [Source: REDACTED ...]``)."""
+    fault = jackson_error(text)
+    if fault is None:
+        return "Unexpected character: not a single JSON value"
+    return fault.located(REDACTED_SOURCE)
 
 
 def first_token_end(text: str) -> tuple[int, int]:

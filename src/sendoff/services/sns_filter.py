@@ -30,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Final, Literal
 
 from sendoff.services.events_pattern import Dialect, PatternError, compile_tree, load_json
+from sendoff.services.json_errors import jackson_reason
 from sendoff.services.pattern_match import PatternNode, match_tree
 
 FilterPolicyScope = Literal["MessageAttributes", "MessageBody"]
@@ -192,8 +193,9 @@ def compile_filter_policy(
     if isinstance(policy, str | bytes):
         try:
             decoded = load_json(policy)
-        except (ValueError, RecursionError) as exc:
-            raise InvalidFilterPolicy(f"failed to parse JSON. {exc}") from None
+        except (ValueError, RecursionError):
+            text = policy.decode(errors="replace") if isinstance(policy, bytes) else policy
+            raise InvalidFilterPolicy(f"failed to parse JSON. {jackson_reason(text)}") from None
     else:
         decoded = policy
     if not isinstance(decoded, Mapping):

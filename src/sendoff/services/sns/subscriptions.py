@@ -29,6 +29,7 @@ from sendoff.services.sns.errors import InvalidParameter, subscription_not_found
 from sendoff.services.sns.fanout import Publisher
 from sendoff.services.sns.jobs import confirmation_job
 from sendoff.services.sns.model import (
+    AUTHENTICATED_ON_SUBSCRIBE,
     NEEDS_CONFIRMATION,
     PENDING_ARN,
     Protocol,
@@ -55,8 +56,9 @@ def validate_endpoint(protocol: Protocol, endpoint: str | None, topic: Topic) ->
         if not _SQS_ARN_RE.match(endpoint):
             raise InvalidParameter("SQS endpoint ARN")
         if endpoint.endswith(".fifo") and not topic.fifo:
-            raise InvalidParameter(
-                "Invalid SQS endpoint ARN: a standard topic can not deliver to a FIFO queue"
+            raise InvalidParameter(  # AWS-recorded, "Invalid parameter: " twice
+                "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to "
+                "standard SNS topics"
             )
     elif topic.fifo:
         raise InvalidParameter(
@@ -98,8 +100,10 @@ class Subscriptions:
         attributes: Mapping[str, str] | None = None,
         *,
         return_arn: bool = False,
+        principal: str = "",
     ) -> str:
-        """Subscribe; the ARN, or "pending confirmation" for an unconfirmed endpoint."""
+        """Subscribe; the ARN, or "pending confirmation" for an unconfirmed endpoint.
+        ``principal`` is the caller's ARN (``SubscriptionPrincipal``)."""
         topic = await self._topic(scope, topic_arn)
         try:
             proto = Protocol(protocol)
@@ -108,7 +112,10 @@ class Subscriptions:
                 f"Amazon SNS does not support this protocol string: {protocol}"
             ) from None
         endpoint = validate_endpoint(proto, endpoint, topic)
-        attrs = validate_subscription_attributes(attributes or {}, protocol=proto)
+        try:
+            attrs = validate_subscription_attributes(attributes or {}, protocol=proto)
+        except InvalidParameter as exc:  # Subscribe words them "Attributes Reason: ..."
+            raise InvalidParameter(f"Attributes Reason: {exc.detail}") from None
         for existing in await self.repo.subscriptions_of(topic.name):
             if existing.protocol is proto and existing.endpoint == endpoint:
                 if attributes and any(existing.attributes.get(k) != v for k, v in attrs.items()):
@@ -128,6 +135,9 @@ class Subscriptions:
             token=secrets.token_hex(64) if pending else None,
             attributes=attrs,
             created_at=self.clock(),
+            # confirmed by the owner's own signed Subscribe (as AWS reports sqs/lambda)
+            confirmation_authenticated=proto in AUTHENTICATED_ON_SUBSCRIBE,
+            principal=principal,
         )
         await self.repo.put_subscription(sub)
         if pending:
