@@ -31,8 +31,8 @@ Matching semantics (per the EventBridge user guide, "Content filtering in event 
 * Keys are paths joined with dots, as in Ruler, which flattens both sides to
   ``detail.state.status``: the pattern ``{"detail": {"state": {"status": [..]}}}`` matches
   an event key spelled ``"state.status"``, and a pattern key ``"state.status"`` matches a
-  nested event (recorded from AWS: ``dot_joining_*``). SNS filter policies do not do this
-  (a message attribute name may contain dots).
+  nested event (recorded from AWS: ``dot_joining_*``). SNS filter policies do the same
+  (recorded for MessageBody policies).
 
 Wildcard complexity: AWS refuses some ``wildcard`` operands with "Rule is too complex"
 (Ruler's machine-complexity check, a limit AWS does not publish). sendoff refuses an
@@ -119,6 +119,9 @@ class Dialect:
     numeric_limit_text: str
     decimal_places: int
     dotted_keys: bool = False  # "a.b" in a pattern or event is the path a -> b
+    # SNS's Ruler words any non-string anything-but operand "<op> match pattern must be a
+    # string"; EventBridge's refuses bools, null and objects as a bad anything-but value
+    anything_but_operand_message: bool = False
 
 
 EVENTBRIDGE: Final = Dialect(
@@ -398,6 +401,8 @@ class _Compiler:
             op, inner = next(iter(value.items()))
             if op not in self.d.anything_but_operators:
                 raise _fail(f"Unsupported anything-but pattern: {op}")
+            if self.d.anything_but_operand_message and not isinstance(inner, str):
+                raise _fail(f"{op} match pattern must be a string")
             if not isinstance(inner, str | list | tuple) and not _is_number(inner):
                 raise _fail("Value of anything-but must be an array or single string/number value.")
             items = list(inner) if isinstance(inner, list | tuple) else [inner]
