@@ -194,3 +194,55 @@ def test_unclosed_array_is_an_unexpected_end_of_input(events: Any) -> None:
         " for ARRAY"
     )
     assert message.endswith("line: 1, column: 16]")
+
+
+# ---- input transformers (issue 18, "also compare") ----
+def test_input_transformers_as_aws_delivers_them(events: Any, server: ServerProcess) -> None:
+    """AWS-recorded (test_events_inputs.snapshot.json): <aws.events.event> spells
+    detailType; a missing path is "" in a JSON template; a JSON template that renders
+    invalid JSON (an object inside quotes) delivers nothing."""
+    sqs = client_for(server.url, "sqs")
+    queues = {}
+    for name in ("event", "missing", "broken"):
+        url = sqs.create_queue(QueueName=f"in-{name}-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        queues[name] = (url, arn)
+    source = f"inputs.{uuid.uuid4().hex[:8]}"
+    rule = f"inputs-{uuid.uuid4().hex[:8]}"
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": [source]}))
+    paths = {"command": "$.detail.notinmessage", "payload": "$.detail.payload"}
+    templates = {
+        "event": '{"originalEvent": <aws.events.event>}',
+        "missing": '{"command": <command>}',
+        "broken": '{"payload": "<payload>"}',
+    }
+    events.put_targets(
+        Rule=rule,
+        Targets=[
+            {
+                "Id": name,
+                "Arn": queues[name][1],
+                "InputTransformer": {"InputPathsMap": paths, "InputTemplate": templates[name]},
+            }
+            for name in templates
+        ],
+    )
+    detail = {"command": "update-account", "payload": {"acc_id": "0a787ecb-4015"}}
+    events.put_events(
+        Entries=[{"Source": source, "DetailType": "core.cmd", "Detail": json.dumps(detail)}]
+    )
+
+    def body(name: str) -> Any:
+        got = sqs.receive_message(QueueUrl=queues[name][0], WaitTimeSeconds=10)
+        return json.loads(got["Messages"][0]["Body"])
+
+    original = body("event")["originalEvent"]
+    assert list(original) == [
+        "id", "account", "detailType", "time", "source", "region", "resources", "version",
+    ]  # fmt: skip
+    assert original["detailType"] == "core.cmd"
+    assert body("missing") == {"command": ""}
+    nothing = sqs.receive_message(QueueUrl=queues["broken"][0], WaitTimeSeconds=1)
+    assert nothing.get("Messages", []) == []
