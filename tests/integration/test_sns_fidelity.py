@@ -277,6 +277,18 @@ def test_links_have_awss_shape_and_work(
     assert "<Message>Invalid parameter: Topic</Message>" in broken.text
     wrong = httpx.get(f"{server.url}/?Action=ConfirmSubscription&TopicArn={topic}&Token=abc123")
     assert "<Message>Invalid parameter: Token</Message>" in wrong.text
+    other_region = topic.replace(":us-east-1:", ":eu-central-1:")
+    elsewhere = httpx.get(
+        f"{server.url}/?Action=ConfirmSubscription&TopicArn={other_region}&Token={token}"
+    )
+    assert "<Message>Invalid parameter: Topic</Message>" in elsewhere.text
+    # AWS-recorded: a topic ARN naming no topic, in the right region, still confirms by token
+    nonexistent = topic[:-1] + ("a" if topic[-1] != "a" else "b")
+    anyway = httpx.get(
+        f"{server.url}/?Action=ConfirmSubscription&TopicArn={nonexistent}&Token={token}"
+    )
+    assert anyway.status_code == 200
+    assert f"<SubscriptionArn>{sub}</SubscriptionArn>" in anyway.text
 
     # AuthenticateOnUnsubscribe counts only on a signed request, never on the link
     confirmed = httpx.get(confirmation["SubscribeURL"] + "&AuthenticateOnUnsubscribe=true")

@@ -75,6 +75,13 @@ def validate_endpoint(protocol: Protocol, endpoint: str | None, topic: Topic) ->
     return endpoint
 
 
+def _with_token(subs: list[Subscription], token: str) -> Subscription | None:
+    for sub in subs:
+        if sub.token is not None and secrets.compare_digest(sub.token.encode(), token.encode()):
+            return sub
+    return None
+
+
 class Subscriptions:
     def __init__(
         self,
@@ -148,15 +155,38 @@ class Subscriptions:
     async def confirm(
         self, scope: Scope, topic_arn: str, token: str, *, authenticated: bool = False
     ) -> str:
-        topic = await self._topic(scope, topic_arn)
-        for sub in await self.repo.subscriptions_of(topic.name):
-            if sub.token is not None and secrets.compare_digest(sub.token.encode(), token.encode()):
-                await self.repo.update_subscription(
-                    sub.name,
-                    lambda s: s.evolve(pending=False, confirmation_authenticated=authenticated),
-                )
-                return sub.arn
-        raise InvalidParameter("Token")
+        """Confirm by token. As AWS records it, the token decides, not the topic name: a
+        valid token under a topic ARN that names no topic still confirms its subscription
+        in that region, and a token of another region is ``Invalid parameter: Topic``."""
+        name = topic_in_scope(topic_arn, scope)
+        topic = await self.repo.get_topic(name)
+        subs = await self.repo.subscriptions_of(name) if topic is not None else []
+        sub = _with_token(subs, token)
+        if sub is None and topic is None:
+            sub = _with_token(await self._account_subscriptions(scope), token)
+            if sub is None:
+                raise topic_not_found()
+            if sub.name.topic.scope != scope:
+                raise InvalidParameter("Topic")
+        if sub is None:
+            raise InvalidParameter("Token")
+        if sub.pending or (authenticated and not sub.confirmation_authenticated):
+            # confirming again may require authentication to unsubscribe, never drop it
+            await self.repo.update_subscription(
+                sub.name,
+                lambda s: s.evolve(
+                    pending=False,
+                    confirmation_authenticated=s.confirmation_authenticated or authenticated,
+                ),
+            )
+        return sub.arn
+
+    async def _account_subscriptions(self, scope: Scope) -> list[Subscription]:
+        """Every subscription of the scope's account, all regions (a rare error path)."""
+        out: list[Subscription] = []
+        for topic in await self.repo.all_topics(scope.account_id):
+            out.extend(await self.repo.subscriptions_of(topic.name))
+        return out
 
     async def unsubscribe(self, scope: Scope, subscription_arn: str) -> None:
         name = self._name(scope, subscription_arn)
