@@ -91,10 +91,12 @@ class _Scanner:
     def eof(self, what: str) -> _Fault:
         return _Fault(f"Unexpected end-of-input{what}", len(self.text))
 
-    def value(self, context: str) -> None:
+    def value(self, container: tuple[str, int] | None = None) -> None:
+        """One JSON value; ``container`` is the enclosing (kind, start index), named in
+        the end-of-input message (built only then: building it per value is quadratic)."""
         ch = self.peek()
         if not ch:
-            raise self.eof(context)
+            raise self.unclosed(*container) if container else self.eof("")
         if ch == "{":
             self.object()
         elif ch == "[":
@@ -215,25 +217,25 @@ class _Scanner:
         while True:
             ch = self.peek()
             if not ch:
-                raise self.eof(f": expected close marker for OBJECT {self.marker(start)}")
+                raise self.unclosed("OBJECT", start)
             if ch != '"':
                 raise _unexpected(ch, self.i, "was expecting double-quote to start field name")
             self.string()
             ch = self.peek()
             if ch != ":":
                 if not ch:
-                    raise self.eof(f": expected close marker for OBJECT {self.marker(start)}")
+                    raise self.unclosed("OBJECT", start)
                 raise _unexpected(
                     ch, self.i, "was expecting a colon to separate field name and value"
                 )
             self.i += 1
-            self.value(f": expected close marker for OBJECT {self.marker(start)}")
+            self.value(("OBJECT", start))
             ch = self.peek()
             if ch == "}":
                 self.i += 1
                 return
             if not ch:
-                raise self.eof(f": expected close marker for OBJECT {self.marker(start)}")
+                raise self.unclosed("OBJECT", start)
             if ch != ",":
                 raise _unexpected(ch, self.i, "was expecting comma to separate Object entries")
             self.i += 1
@@ -245,22 +247,22 @@ class _Scanner:
             self.i += 1
             return
         while True:
-            self.value(f": expected close marker for ARRAY {self.marker(start)}")
+            self.value(("ARRAY", start))
             ch = self.peek()
             if ch == "]":
                 self.i += 1
                 return
             if not ch:
-                raise self.eof(f": expected close marker for ARRAY {self.marker(start)}")
+                raise self.unclosed("ARRAY", start)
             if ch != ",":
                 raise _unexpected(ch, self.i, "was expecting comma to separate Array entries")
             self.i += 1
 
-    def marker(self, index: int) -> str:
-        line, column = _line_column(self.text, index)
-        return (
-            f"(start marker at [Source: {source_location(self.text)}; "
-            f"line: {line}, column: {column}])"
+    def unclosed(self, kind: str, start: int) -> _Fault:
+        line, column = _line_column(self.text, start)
+        return self.eof(
+            f": expected close marker for {kind} (start marker at [Source: "
+            f"{source_location(self.text)}; line: {line}, column: {column}])"
         )
 
 
@@ -278,7 +280,7 @@ def jackson_error(text: str) -> JsonFault | None:
     try:
         if not scanner.peek():
             return JsonFault(reason="No content to map due to end-of-input", line=1, column=1)
-        scanner.value("")
+        scanner.value()
     except _Fault as fault:
         line, column = _line_column(text, fault.index)
         return JsonFault(reason=fault.reason, line=line, column=column)
@@ -304,7 +306,7 @@ def first_token_end(text: str) -> tuple[int, int]:
     index = scanner.i + 1
     if ch and ch not in "[{":
         try:
-            scanner.value("")
+            scanner.value()
             index = scanner.i
         except (_Fault, RecursionError):
             pass
