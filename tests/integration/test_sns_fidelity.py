@@ -317,6 +317,21 @@ def test_links_have_awss_shape_and_work(
     assert f"<UnsubscribeResponse {XMLNS}>" in unsubscribed.text
     assert subscriptions_of(sns, topic) == []
 
+    # AWS's final UnsubscribeConfirmation; its SubscribeURL restores the subscription
+    (farewell,) = wait_until(lambda: receiver.of_type("UnsubscribeConfirmation"))
+    assert farewell["Message"] == (
+        f"You have chosen to deactivate subscription {sub}.\nTo cancel this operation and"
+        " restore the subscription, visit the SubscribeURL included in this message."
+    )
+    assert farewell["TopicArn"] == topic and farewell["Token"] != token
+    assert farewell["SubscribeURL"] == (
+        f"{server.url}/?Action=ConfirmSubscription&TopicArn={topic}&Token={farewell['Token']}"
+    )
+    restored = httpx.get(farewell["SubscribeURL"])
+    assert f"<SubscriptionArn>{sub}</SubscriptionArn>" in restored.text
+    assert subscriptions_of(sns, topic) == [sub]
+    assert httpx.get(farewell["SubscribeURL"]).status_code == 200  # idempotent, as AWS
+
 
 def test_unsubscribe_link_needs_a_signature_for_an_authenticated_subscription(
     sns: Any, sqs: Any, server: ServerProcess

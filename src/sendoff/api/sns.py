@@ -203,7 +203,8 @@ class SnsApi:
           only on a signed request).
         * Unsubscribe: refused for a subscription whose ``ConfirmationWasAuthenticated``
           is true (sqs and lambda ones, and any confirmed with AuthenticateOnUnsubscribe):
-          AWS then requires a signed Unsubscribe from the topic or subscription owner.
+          AWS then requires a signed Unsubscribe from the topic or subscription owner. An
+          HTTP/S endpoint unsubscribed this way gets AWS's final UnsubscribeConfirmation.
 
         The browser guard runs first, so a page on another site cannot follow either link
         (``Sec-Fetch-Site: cross-site`` or a foreign ``Origin`` is refused with 403)."""
@@ -233,6 +234,8 @@ class SnsApi:
                         "This subscription requires AWS authentication to unsubscribe: "
                         "call Unsubscribe with a signed request"
                     )
+                await self.service.subscriptions.unsubscribe(topic_scope, arn, by_link=True)
+                return xml_response(action, None, ctx.request_id)
         except SnsError as exc:
             return error_response(exc, ctx.request_id)
         return await self._dispatch(action, form, topic_scope, ctx.request_id)

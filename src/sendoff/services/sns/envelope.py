@@ -130,6 +130,7 @@ def confirmation(
     timestamp: float,
     links: Links,
     kind: str = SUBSCRIPTION_CONFIRMATION,
+    subscription_arn: str = "",
 ) -> dict[str, Any]:
     """The SubscriptionConfirmation (or UnsubscribeConfirmation) message for HTTP/S."""
     if kind == SUBSCRIPTION_CONFIRMATION:
@@ -137,9 +138,9 @@ def confirmation(
             f"You have chosen to subscribe to the topic {topic_arn}.\n"
             "To confirm the subscription, visit the SubscribeURL included in this message."
         )
-    else:
+    else:  # AWS-recorded wording
         text = (
-            f"You have chosen to deactivate subscription to the topic {topic_arn}.\n"
+            f"You have chosen to deactivate subscription {subscription_arn}.\n"
             "To cancel this operation and restore the subscription, visit the SubscribeURL "
             "included in this message."
         )

@@ -22,6 +22,7 @@ TOPIC = "sns-topic"
 SUBSCRIPTION = "sns-subscription"
 DEDUP = "sns-dedup"
 ATTEMPT = "sns-attempt"
+UNSUBSCRIBED = "sns-unsubscribed"  # http/https subscriptions removed by their link, restorable
 
 TOPIC_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 FIFO_TOPIC_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,251}\.fifo$")

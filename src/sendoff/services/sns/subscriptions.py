@@ -27,7 +27,7 @@ from sendoff.services.sns.attributes import (
 from sendoff.services.sns.envelope import Links
 from sendoff.services.sns.errors import InvalidParameter, subscription_not_found, topic_not_found
 from sendoff.services.sns.fanout import Publisher
-from sendoff.services.sns.jobs import confirmation_job
+from sendoff.services.sns.jobs import confirmation_job, unsubscribe_confirmation_job
 from sendoff.services.sns.model import (
     AUTHENTICATED_ON_SUBSCRIBE,
     NEEDS_CONFIRMATION,
@@ -162,6 +162,10 @@ class Subscriptions:
         topic = await self.repo.get_topic(name)
         subs = await self.repo.subscriptions_of(name) if topic is not None else []
         sub = _with_token(subs, token)
+        if sub is None and topic is not None:  # an UnsubscribeConfirmation's token restores
+            removed = _with_token(await self.repo.unsubscribed_of(name), token)
+            if removed is not None and await self.repo.restore_unsubscribed(removed):
+                return removed.arn
         if sub is None and topic is None:
             sub = _with_token(await self._account_subscriptions(scope), token)
             if sub is None:
@@ -188,13 +192,24 @@ class Subscriptions:
             out.extend(await self.repo.subscriptions_of(topic.name))
         return out
 
-    async def unsubscribe(self, scope: Scope, subscription_arn: str) -> None:
+    async def unsubscribe(
+        self, scope: Scope, subscription_arn: str, *, by_link: bool = False
+    ) -> None:
+        """Remove a subscription. ``by_link`` (an unsigned UnsubscribeURL): an HTTP/S
+        endpoint then gets AWS's final UnsubscribeConfirmation, whose token restores it."""
         name = self._name(scope, subscription_arn)
+        sub = await self.repo.get_subscription(name) if by_link else None
         if not await self.repo.delete_subscription(name):
             raise subscription_not_found()
-        await self.repo.update_topic(
+        topic = await self.repo.update_topic(
             name.topic, lambda t: t.evolve(subscriptions_deleted=t.subscriptions_deleted + 1)
         )
+        if sub is not None and topic is not None and sub.protocol in NEEDS_CONFIRMATION:
+            removed = sub.evolve(token=secrets.token_hex(64))
+            await self.repo.put_unsubscribed(removed)
+            await self.publisher.submit(
+                unsubscribe_confirmation_job(removed, topic, links=self.links, now=self.clock())
+            )
 
     async def get(self, scope: Scope, subscription_arn: str) -> Subscription:
         sub = await self.repo.get_subscription(self._name(scope, subscription_arn))
