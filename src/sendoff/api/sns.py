@@ -238,6 +238,9 @@ class SnsApi:
                 return xml_response(action, None, ctx.request_id)
         except SnsError as exc:
             return error_response(exc, ctx.request_id)
+        except Exception:
+            log.exception("unhandled error in the SNS %s link", action)
+            return error_response(SnsError("Internal Error"), ctx.request_id)
         return await self._dispatch(action, form, topic_scope, ctx.request_id)
 
     async def summary(self, request: Request) -> Response:
