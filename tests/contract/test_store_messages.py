@@ -226,6 +226,23 @@ async def test_ordered_receive_returns_a_group_in_order(store: Store) -> None:
     ]
 
 
+async def test_ordered_receive_hands_back_an_earlier_message_before_a_later_in_flight_one(
+    store: Store,
+) -> None:
+    # AWS-recorded (test_fifo_group_visibility_extends_with_change_message_visibility):
+    # foo, bar, baz received; bar's visibility extended; foo and baz time out: foo comes
+    # back, baz waits behind the in-flight bar
+    await put(store, "f", msg("foo", group="g"), msg("bar", group="g"), msg("baz", group="g"))
+    got = await receive(store, "f", visibility_s=1, ordered=True)
+    assert [m.id for m in got] == ["foo", "bar", "baz"]
+    bar = got[1]
+    await store.change_visibility(
+        "f", [VisibilityChange(seq=bar.seq, receipt=bar.receipt or "", visible_at=T0 + 4)],
+        now=T0,
+    )  # fmt: skip
+    assert [m.id for m in await receive(store, "f", now=T0 + 2, ordered=True)] == ["foo"]
+
+
 async def test_ordered_receive_waits_for_an_earlier_delayed_message(store: Store) -> None:
     await put(store, "f", msg("a1", group="a", delay=10), msg("a2", group="a"))
     assert await receive(store, "f", ordered=True) == []

@@ -257,3 +257,32 @@ def test_fifo_only_attribute_on_a_standard_queue(
         "InvalidAttributeName",
         message,
     )
+
+
+# ---- FIFO group ordering (issue 18, "also compare") ----
+@pytest.mark.parametrize(("extended", "expected"), [(0, []), (1, ["foo"]), (2, ["foo", "bar"])])
+def test_fifo_group_visibility_extends_with_change_message_visibility(
+    sqs: Any, extended: int, expected: list[str]
+) -> None:
+    """AWS-recorded: after three messages of one group are received and one of them gets a
+    longer visibility, the ones before it come back when theirs runs out; the ones after it
+    wait."""
+    url = fifo(sqs, VisibilityTimeout="1")
+    for body in ("foo", "bar", "baz"):
+        sqs.send_message(
+            QueueUrl=url, MessageBody=body, MessageGroupId="1", MessageDeduplicationId=body
+        )
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=5)["Messages"]
+    assert [m["Body"] for m in got] == ["foo", "bar", "baz"]
+    sqs.change_message_visibility(
+        QueueUrl=url, ReceiptHandle=got[extended]["ReceiptHandle"], VisibilityTimeout=30
+    )
+    if not expected:  # the whole group waits behind foo: nothing comes back meanwhile
+        again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=5, WaitTimeSeconds=2)
+        assert again.get("Messages", []) == []
+        return
+    again = wait_until(
+        lambda: sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=5).get("Messages"),
+        message="the earlier messages to come back",
+    )
+    assert [m["Body"] for m in again] == expected

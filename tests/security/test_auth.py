@@ -317,6 +317,25 @@ def test_missing_and_incomplete_signatures(server: ServerProcess) -> None:
     assert "requires 'Signature' parameter" in partial.text
 
 
+def test_only_unsigned_sns_links_skip_the_signature(server: ServerProcess, keys: Any) -> None:
+    """GET /?Action=Unsubscribe|ConfirmSubscription is AWS's SubscribeURL/UnsubscribeURL:
+    open, like /_sendoff/sns. Nothing else at / is, and a link carrying presigning
+    parameters or an Authorization header is checked like any call."""
+    sns = client(server, "sns", keys["a"])
+    topic = sns.create_topic(Name=unique("t"))["TopicArn"]
+    sub = f"{topic}:00000000-0000-0000-0000-000000000000"
+    link = f"{server.url}/?Action=Unsubscribe&SubscriptionArn={sub}"
+    opened = httpx.get(link)  # reaches SNS: links serve the server's own account only
+    assert opened.status_code == 404 and "<Code>NotFound</Code>" in opened.text
+    for closed in (
+        httpx.get(f"{server.url}/?Action=ListTopics"),
+        httpx.get(link + "&X-Amz-Credential=AKIAAAAAAAAAAAAAAAAA%2F20260101%2Fus-east-1%2Fsns"),
+        httpx.get(link, headers={"Authorization": "AWS4-HMAC-SHA256 Credential=x"}),
+    ):
+        assert closed.status_code in (400, 403), closed.text
+        assert "<Code>NotFound</Code>" not in closed.text
+
+
 def presign_sts(
     server: ServerProcess,
     key: dict[str, str],

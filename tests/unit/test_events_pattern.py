@@ -447,7 +447,11 @@ MIXED = (
 
 # (id, pattern, reason)
 INVALID_CASES: list[tuple[str, Any, str]] = [
-    ("not-object", '["not", "a", "dict"]', "Filter is not an object"),
+    (
+        "not-object",
+        '["not", "a", "dict"]',
+        'Filter is not an object\n at [Source: (String)"["not", "a", "dict"]"; line: 1, column: 2]',
+    ),
     ("not-object-mapping", 42, "Filter is not an object"),
     ("empty-object", {}, "Empty objects are not allowed"),
     ("empty-nested-object", {"detail": {}}, "Empty objects are not allowed"),

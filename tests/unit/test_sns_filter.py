@@ -103,7 +103,6 @@ ATTRIBUTE_CASES: list[tuple[str, Any, Any, bool]] = [
     ("anything-but-list", {"event": [{"anything-but": ["order_cancelled"]}]}, ATTRS, True),
     ("anything-but-hit", {"event": [{"anything-but": "order_placed"}]}, ATTRS, False),
     ("anything-but-prefix", {"event": [{"anything-but": {"prefix": "order_"}}]}, ATTRS, False),
-    ("anything-but-suffix", {"event": [{"anything-but": {"suffix": "_x"}}]}, ATTRS, True),
     ("anything-but-number", {"price_usd": [{"anything-but": [100, 500]}]}, ATTRS, True),
     (
         "anything-but-number-hit",
@@ -346,6 +345,25 @@ INVALID_CASES: list[tuple[str, Any, str, str]] = [
         "MessageBody",
         "Invalid parameter: FilterPolicy: Filter policy is too complex",
     ),
+    # AWS-recorded (test_sns_filter_policy.snapshot.json)
+    (
+        "anything-but-suffix",
+        {"key": [{"anything-but": {"suffix": "test"}}]},
+        "MessageAttributes",
+        "Invalid parameter: FilterPolicy: Unsupported anything-but pattern: suffix",
+    ),
+    (
+        "anything-but-prefix-not-a-string",
+        {"key": [{"anything-but": {"prefix": False}}]},
+        "MessageAttributes",
+        "Invalid parameter: FilterPolicy: prefix match pattern must be a string",
+    ),
+    (
+        "operator-object-not-a-list",
+        {"key": {"suffix": "value"}},
+        "MessageAttributes",
+        'Invalid parameter: FilterPolicy: "suffix" must be an object or an array',
+    ),
     (
         "bad-scope",
         {"a": ["x"]},
@@ -403,3 +421,28 @@ def test_policy_is_frozen() -> None:
     assert isinstance(policy, FilterPolicy)
     with pytest.raises(dataclasses.FrozenInstanceError):
         policy.scope = "MessageBody"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("policy", "body", "expected"),
+    [
+        # AWS-recorded: test_filter_policy_on_message_body_dot_attribute
+        ({"object.nested": ["string.value"]}, {"object": {"nested": "string.value"}}, True),
+        ({"object.nested": ["string.value"]}, {"object.nested": "string.value"}, True),
+        ({"object.nested": ["string.value"]}, {"object": {"nested": "test-auto"}}, False),
+        ({"object.nested.test": ["v"]}, {"object": {"nested": {"test": "v"}}}, True),
+        ({"object.nested.test": ["v"]}, {"object.nested.test": "v"}, True),
+        ({"object.nested.test": ["v"]}, {"object.nested": {"test": "v"}}, True),
+        ({"object.nested.test": ["v"]}, {"object": {"nested.test": "v"}}, True),
+        ({"object.nested.test": ["v"]}, {"object": {"nested": {"test": "x"}}}, False),
+    ],
+)
+def test_body_keys_join_with_dots(policy: Any, body: Any, expected: bool) -> None:
+    compiled = compile_filter_policy(policy, "MessageBody")
+    assert compiled.matches_body(body) is expected
+
+
+def test_dotted_attribute_names_still_match() -> None:
+    compiled = compile_filter_policy({"a.b": ["x"]}, "MessageAttributes")
+    assert compiled.matches_attributes({"a.b": {"DataType": "String", "StringValue": "x"}})
+    assert not compiled.matches_attributes({"a.b": {"DataType": "String", "StringValue": "y"}})

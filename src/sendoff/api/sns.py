@@ -5,9 +5,10 @@ Requests are ``POST /`` with ``Action=...`` and flattened parameters
 responses are ``<{Action}Response><{Action}Result>...`` documents as botocore's query parser
 reads them. Domain errors become ``<ErrorResponse>`` here, in one place.
 
-Also served: the SubscribeURL/UnsubscribeURL links SNS puts in messages
-(``GET /_sendoff/sns?Action=ConfirmSubscription|Unsubscribe&...``) and a JSON summary for
-the CLI (``GET /_sendoff/sns/topics``).
+Also served: the SubscribeURL/UnsubscribeURL links SNS puts in messages, at AWS's own
+address (an unsigned ``GET /?Action=ConfirmSubscription&TopicArn=..&Token=..`` or
+``GET /?Action=Unsubscribe&SubscriptionArn=..``; the older ``/_sendoff/sns?...`` form still
+works), and a JSON summary for the CLI (``GET /_sendoff/sns/topics``).
 """
 
 from __future__ import annotations
@@ -20,11 +21,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sendoff.api.context import request_context
+from sendoff.api.context import CALLER_KEY, request_context
 from sendoff.api.query_xml import el, query_error, query_response
+from sendoff.auth.gate import is_sns_link
 from sendoff.services.sns import TopicService
-from sendoff.services.sns.errors import InvalidParameter, NotFound, SnsError
-from sendoff.services.sns.model import Scope, Subscription, parse_topic_arn
+from sendoff.services.sns.errors import AuthorizationError, InvalidParameter, NotFound, SnsError
+from sendoff.services.sns.model import (
+    Scope,
+    Subscription,
+    parse_subscription_arn,
+    parse_topic_arn,
+)
 from sendoff.services.sns.service import BatchEntry
 
 log = logging.getLogger("sendoff.api.sns")
@@ -39,6 +46,7 @@ class Form:
     def __init__(self, values: dict[str, str]) -> None:
         self.values = values
         self.trace_header: str | None = None  # X-Amzn-Trace-Id: recursion lineage
+        self.principal = ""  # the caller's ARN; empty for an unsigned link
 
     def get(self, name: str) -> str | None:
         return self.values.get(name)
@@ -167,36 +175,72 @@ class SnsApi:
         ]
 
     async def endpoint(self, request: Request) -> Response:
+        if (
+            request.method == "GET"
+            and "authorization" not in request.headers
+            and is_sns_link(request.scope.get("query_string", b""))
+        ):
+            return await self.link(request)
         ctx = request_context(
             request, account_id=self.account_id, default_region=self.default_region
         )
         body = (await request.body()).decode(errors="replace")
-        form = Form(dict(parse_qsl(body, keep_blank_values=True)))
+        values = dict(request.query_params) if request.method == "GET" else {}
+        values.update(parse_qsl(body, keep_blank_values=True))
+        form = Form(values)
         form.trace_header = request.headers.get("x-amzn-trace-id")
         action = form.get("Action") or request.query_params.get("Action") or ""
         scope = Scope(account_id=ctx.account_id, region=ctx.region)
+        caller = request.scope.get(CALLER_KEY)
+        form.principal = caller.arn if caller is not None else f"arn:aws:iam::{ctx.account_id}:root"
         return await self._dispatch(action, form, scope, ctx.request_id)
 
     async def link(self, request: Request) -> Response:
-        """The SubscribeURL / UnsubscribeURL links (no signature: the token is the secret)."""
+        """A SubscribeURL / UnsubscribeURL link: unsigned, as on AWS, so the secret is in
+        the link (the 128-hex-digit token, or the subscription id in the ARN).
+
+        * ConfirmSubscription: ``AuthenticateOnUnsubscribe`` is ignored (AWS honours it
+          only on a signed request).
+        * Unsubscribe: refused for a subscription whose ``ConfirmationWasAuthenticated``
+          is true (sqs and lambda ones, and any confirmed with AuthenticateOnUnsubscribe):
+          AWS then requires a signed Unsubscribe from the topic or subscription owner. An
+          HTTP/S endpoint unsubscribed this way gets AWS's final UnsubscribeConfirmation.
+
+        The browser guard runs first, so a page on another site cannot follow either link
+        (``Sec-Fetch-Site: cross-site`` or a foreign ``Origin`` is refused with 403)."""
         ctx = request_context(
             request, account_id=self.account_id, default_region=self.default_region
         )
         form = Form(dict(request.query_params))
         action = form.get("Action") or ""
-        if action not in ("ConfirmSubscription", "Unsubscribe"):
-            return error_response(
-                InvalidAction(f"Could not find operation {action}"), ctx.request_id
-            )
-        arn = form.get("TopicArn") or form.get("SubscriptionArn") or ""
         try:
-            topic_scope = parse_topic_arn(
-                arn.rsplit(":", 1)[0] if action == "Unsubscribe" else arn
-            ).scope
+            if action == "ConfirmSubscription":
+                form.values.pop("AuthenticateOnUnsubscribe", None)
+                try:
+                    topic_scope = parse_topic_arn(form.get("TopicArn") or "").scope
+                except SnsError:
+                    raise InvalidParameter("Topic") from None
+            elif action == "Unsubscribe":
+                arn = form.get("SubscriptionArn") or ""
+                topic_scope = parse_subscription_arn(arn).topic.scope
+            else:
+                raise InvalidAction(f"Could not find operation {action or '(none)'}")
+            if topic_scope.account_id != self.account_id:
+                raise NotFound("Topic does not exist")
+            if action == "Unsubscribe":
+                sub = await self.service.subscriptions.get(topic_scope, arn)
+                if sub.confirmation_authenticated:
+                    raise AuthorizationError(
+                        "This subscription requires AWS authentication to unsubscribe: "
+                        "call Unsubscribe with a signed request"
+                    )
+                await self.service.subscriptions.unsubscribe(topic_scope, arn, by_link=True)
+                return xml_response(action, None, ctx.request_id)
         except SnsError as exc:
             return error_response(exc, ctx.request_id)
-        if topic_scope.account_id != self.account_id:
-            return error_response(NotFound("Topic does not exist"), ctx.request_id)
+        except Exception:
+            log.exception("unhandled error in the SNS %s link", action)
+            return error_response(SnsError("Internal Error"), ctx.request_id)
         return await self._dispatch(action, form, topic_scope, ctx.request_id)
 
     async def summary(self, request: Request) -> Response:
@@ -255,6 +299,7 @@ class SnsApi:
             form.get("Endpoint"),
             form.attribute_map("Attributes"),
             return_arn=form.flag("ReturnSubscriptionArn"),
+            principal=form.principal,
         )
         return el("SubscriptionArn", arn)
 

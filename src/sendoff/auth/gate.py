@@ -5,7 +5,9 @@ Under ``--auth sigv4`` every route needs a valid SigV4 signature except:
 * ``/_sendoff/health`` (open, for load balancers);
 * ``/console`` (its own sign-in: :mod:`sendoff.console.signin`);
 * ``/_sendoff/code/<token>`` (the token is a signed, expiring URL: :mod:`sendoff.auth.urls`);
-* ``GET /_sendoff/sns`` (SNS SubscribeURL/UnsubscribeURL links: the token is the secret);
+* ``GET /_sendoff/sns`` and an unsigned ``GET /?Action=ConfirmSubscription|Unsubscribe``
+  (SNS SubscribeURL/UnsubscribeURL links, as AWS serves them: the token or the
+  subscription's id is the secret; see :meth:`sendoff.api.sns.SnsApi.link`);
 * ``/metrics`` (``Authorization: Bearer <--metrics-token>``).
 
 The verified caller goes into ``scope["sendoff.caller"]``; ``api.context.request_context``
@@ -18,6 +20,7 @@ import hmac
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qs
 
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope
@@ -140,12 +143,26 @@ class Authenticator:
         return caller if hmac.compare_digest(expected.encode(), secret.strip().encode()) else None
 
 
-def _open_path(method: str, path: str) -> bool:
+def _open_path(method: str, path: str, query: bytes = b"", signed: bool = False) -> bool:
     if path == "/_sendoff/health" or path.startswith("/_sendoff/code/"):
         return True
     if path == "/console" or path.startswith("/console/"):
         return True
-    return method == "GET" and path == "/_sendoff/sns"
+    if method != "GET":
+        return False
+    return path == "/_sendoff/sns" or (path == "/" and not signed and is_sns_link(query))
+
+
+_LINK_ACTIONS = frozenset({"ConfirmSubscription", "Unsubscribe"})
+
+
+def is_sns_link(query: bytes) -> bool:
+    """Whether a query string is an SNS SubscribeURL/UnsubscribeURL link
+    (``Action=ConfirmSubscription`` or ``Action=Unsubscribe``, no presigning)."""
+    params = parse_qs(query.decode("latin-1"))
+    if "X-Amz-Signature" in params or "X-Amz-Credential" in params:
+        return False
+    return params.get("Action", [""])[0] in _LINK_ACTIONS
 
 
 class AuthGate:
@@ -158,9 +175,10 @@ class AuthGate:
 
     async def admit(self, scope: Scope, receive: Receive) -> tuple[Response | None, Receive]:
         path: str = scope["path"]
-        if _open_path(scope["method"], path):
-            return None, receive
         raw_headers = scope["headers"]  # ASGI: lower-case names
+        signed = any(key == b"authorization" for key, _ in raw_headers)
+        if _open_path(scope["method"], path, scope.get("query_string", b""), signed):
+            return None, receive
         if path == "/metrics":
             bearer = dict(raw_headers).get(b"authorization")
             return self._metrics(bearer.decode("latin-1") if bearer else None), receive

@@ -28,11 +28,22 @@ Matching semantics (per the EventBridge user guide, "Content filtering in event 
   ``numeric`` only matches numbers within +/-5e9. Exact IP strings also match other
   spellings of the same address.
 
-Known deliberate gaps: keys with dots are not joined (``{"a.b": ..}`` is not ``{"a": {"b"}}``).
-That Ruler quirk is one AWS says not to rely on. Nor does this module reject wildcard
-patterns for "complexity" as AWS does above a limit it does not publish; instead a wildcard
-is matched in time linear in the value (:class:`~sendoff.services.pattern_match.Wildcard`),
-so no pattern can stall the server.
+* Keys are paths joined with dots, as in Ruler, which flattens both sides to
+  ``detail.state.status``: the pattern ``{"detail": {"state": {"status": [..]}}}`` matches
+  an event key spelled ``"state.status"``, and a pattern key ``"state.status"`` matches a
+  nested event (recorded from AWS: ``dot_joining_*``). SNS filter policies do the same
+  (recorded for MessageBody policies).
+
+Wildcard complexity: AWS refuses some ``wildcard`` operands with "Rule is too complex"
+(Ruler's machine-complexity check, a limit AWS does not publish). sendoff refuses an
+operand with more than five ``*`` (as moto and LocalStack do): that rejects the recorded
+``*:*:*:*:*:event-bus/*`` and accepts every other recorded pattern. A wildcard is matched
+in time linear in the value anyway (:class:`~sendoff.services.pattern_match.Wildcard`), so
+the limit is for fidelity, not safety.
+
+Malformed JSON is reported with Jackson's wording and location
+(:mod:`sendoff.services.json_errors`), as AWS reports it. Validation reasons are Ruler's,
+without the `` at [Source: ...]`` location AWS appends to them.
 
 ``compile_tree``, ``Dialect`` and ``PatternError`` (here) with the tree and ``match_tree``
 (in :mod:`sendoff.services.pattern_match`) form the shared core that
@@ -49,6 +60,7 @@ from decimal import Decimal
 from typing import Final
 
 from sendoff.errors import SendoffError
+from sendoff.services.json_errors import first_token_end, jackson_error, source_location
 from sendoff.services.pattern_match import (
     _IPV4,
     _IPV6,
@@ -106,6 +118,10 @@ class Dialect:
     numeric_limit: Decimal
     numeric_limit_text: str
     decimal_places: int
+    dotted_keys: bool = False  # "a.b" in a pattern or event is the path a -> b
+    # SNS's Ruler words any non-string anything-but operand "<op> match pattern must be a
+    # string"; EventBridge's refuses bools, null and objects as a bad anything-but value
+    anything_but_operand_message: bool = False
 
 
 EVENTBRIDGE: Final = Dialect(
@@ -118,6 +134,12 @@ EVENTBRIDGE: Final = Dialect(
     numeric_limit=Decimal("5E9"),
     numeric_limit_text="5.0E9",
     decimal_places=6,
+    dotted_keys=True,
+)
+_MAX_WILDCARDS: Final = 5
+_TOO_COMPLEX: Final = (
+    "Rule is too complex - try using fewer wildcard characters or fewer repeating "
+    "character sequences after a wildcard character"
 )
 
 
@@ -164,6 +186,8 @@ def _wildcard(text: str) -> Wildcard:
             piece.append(char)
         i += 1
     pieces.append("".join(piece))
+    if len(pieces) - 1 > _MAX_WILDCARDS:
+        raise _fail(_TOO_COMPLEX)
     return Wildcard(pieces=tuple(pieces))
 
 
@@ -208,7 +232,7 @@ class _Compiler:
     def node(self, obj: Mapping[str, object], *, in_or: bool) -> PatternNode:
         if not obj:
             raise _fail("Empty objects are not allowed")
-        fields: dict[str, PatternNode | PatternLeaf] = {}
+        fields: list[tuple[str, PatternNode | PatternLeaf]] = []
         any_of: list[tuple[PatternNode, ...]] = []
         for key, value in obj.items():
             if key == _OR:
@@ -216,13 +240,22 @@ class _Compiler:
                 continue
             if in_or and key in _RESERVED_IN_OR:
                 raise _fail(f"{key} is Ruler reserved fieldName which cannot be used inside $or.")
+            child: PatternNode | PatternLeaf
             if isinstance(value, Mapping):
-                fields[key] = self.node(value, in_or=in_or)
+                child = self.node(value, in_or=in_or)
             elif isinstance(value, list | tuple):
-                fields[key] = self.leaf(value)
+                child = self.leaf(value)
             else:
                 raise _fail(f'"{key}" must be an object or an array')
-        return PatternNode(fields=tuple(fields.items()), any_of=tuple(any_of))
+            path = key.split(".") if self.d.dotted_keys else [key]
+            if len(path) > 1 and all(path):
+                for name in reversed(path[1:]):  # "a.b.c": a -> b -> c
+                    child = PatternNode(fields=((name, child),), dotted_keys=True)
+                key = path[0]
+            fields.append((key, child))
+        return PatternNode(
+            fields=tuple(fields), any_of=tuple(any_of), dotted_keys=self.d.dotted_keys
+        )
 
     def alternatives(self, value: object) -> tuple[PatternNode, ...]:
         if not isinstance(value, list | tuple):
@@ -368,6 +401,8 @@ class _Compiler:
             op, inner = next(iter(value.items()))
             if op not in self.d.anything_but_operators:
                 raise _fail(f"Unsupported anything-but pattern: {op}")
+            if self.d.anything_but_operand_message and not isinstance(inner, str):
+                raise _fail(f"{op} match pattern must be a string")
             if not isinstance(inner, str | list | tuple) and not _is_number(inner):
                 raise _fail("Value of anything-but must be an array or single string/number value.")
             items = list(inner) if isinstance(inner, list | tuple) else [inner]
@@ -438,15 +473,23 @@ class EventPattern:
 
 def compile_pattern(pattern: str | bytes | Mapping[str, object]) -> EventPattern:
     """Validate an event pattern (JSON text or decoded object) and compile it."""
+    text: str | None = None
     if isinstance(pattern, str | bytes):
+        text = pattern.decode(errors="replace") if isinstance(pattern, bytes) else pattern
         try:
-            pattern_obj = load_json(pattern)
+            pattern_obj = load_json(text)
         except (ValueError, RecursionError) as exc:
-            raise InvalidEventPattern(str(exc)) from None
+            fault = jackson_error(text)
+            reason = fault.located(source_location(text)) if fault is not None else str(exc)
+            raise InvalidEventPattern(reason) from None
     else:
         pattern_obj = pattern
     if not isinstance(pattern_obj, Mapping):
-        raise InvalidEventPattern("Filter is not an object")
+        reason = "Filter is not an object"
+        if text is not None:
+            line, column = first_token_end(text)
+            reason += f"\n at [Source: {source_location(text)}; line: {line}, column: {column}]"
+        raise InvalidEventPattern(reason)
     try:
         return EventPattern(root=compile_tree(pattern_obj, EVENTBRIDGE))
     except PatternError as exc:

@@ -200,6 +200,9 @@ class PatternNode:
 
     fields: tuple[tuple[str, PatternNode | PatternLeaf], ...]
     any_of: tuple[tuple[PatternNode, ...], ...] = ()
+    dotted_keys: bool = False
+    """EventBridge: an event key ``"a.b"`` also counts as the path a -> b (Ruler joins
+    every path with dots). Pattern keys were split when compiled."""
 
 
 def match_tree(node: PatternNode, value: object) -> bool:
@@ -216,7 +219,23 @@ def match_tree(node: PatternNode, value: object) -> bool:
 def _match_mapping(node: PatternNode, event: Mapping[str, object]) -> bool:
     for key, child in node.fields:
         sub = event.get(key, _MISSING)
+        if node.dotted_keys and isinstance(child, PatternNode):
+            sub = _with_dotted(event, key, sub)
         ok = child.test(sub) if isinstance(child, PatternLeaf) else match_tree(child, sub)
         if not ok:
             return False
     return all(any(_match_mapping(alt, event) for alt in group) for group in node.any_of)
+
+
+def _with_dotted(event: Mapping[str, object], key: str, sub: object) -> object:
+    """``sub`` (the event's value at ``key``), with the event's ``"key.rest"`` entries
+    added as ``rest``: the object a pattern node at ``key`` sees. Unchanged when the
+    event spells no key that way (the usual case: one pass over the keys, no copy)."""
+    start = key + "."
+    dotted = {k[len(start) :]: v for k, v in event.items() if k.startswith(start)}
+    if not dotted or not (sub is _MISSING or isinstance(sub, Mapping)):
+        return sub
+    merged: dict[str, object] = dict(sub) if isinstance(sub, Mapping) else {}
+    for rest, value in dotted.items():
+        merged[rest] = [merged[rest], value] if rest in merged else value
+    return merged

@@ -6,10 +6,15 @@ An SNS filter policy uses the EventBridge pattern syntax with a smaller operator
 So this module reuses ``sendoff.services.events_pattern`` for parsing, validation and
 matching. It supplies only what SNS does differently:
 
-* the dialect. SNS has no ``wildcard``. ``anything-but`` takes only lists, single values,
-  ``prefix`` and ``suffix``. ``prefix``/``suffix`` take plain strings. Numbers must lie
+* the dialect. SNS has no ``wildcard``. ``anything-but`` takes only lists, single values
+  and ``prefix`` (AWS refuses ``suffix`` there: ``Unsupported anything-but pattern:
+  suffix``), and a non-string ``prefix`` operand is ``prefix match pattern must be a
+  string``. ``prefix``/``suffix`` take plain strings. Numbers must lie
   within +/-1e9 and have at most 5 decimal places.
-* the scope. ``MessageAttributes`` policies must be flat. ``MessageBody`` policies may nest.
+* the scope. ``MessageAttributes`` policies must be flat. ``MessageBody`` policies may nest,
+  and keys join with dots as in EventBridge: ``{"object.nested": [..]}`` matches
+  ``{"object": {"nested": ..}}`` and ``{"object.nested": ..}`` (AWS-recorded). An attribute
+  named ``a.b`` still matches a policy key ``a.b``.
 * the policy limits: at most 5 leaf keys and at most 150 value combinations, counted the
   way the SNS guide describes.
 * the decoding of message attributes into JSON values. ``String`` becomes a string.
@@ -30,6 +35,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Final, Literal
 
 from sendoff.services.events_pattern import Dialect, PatternError, compile_tree, load_json
+from sendoff.services.json_errors import jackson_reason
 from sendoff.services.pattern_match import PatternNode, match_tree
 
 FilterPolicyScope = Literal["MessageAttributes", "MessageBody"]
@@ -38,11 +44,13 @@ SNS: Final = Dialect(
     operators=frozenset(
         {"prefix", "suffix", "equals-ignore-case", "anything-but", "numeric", "exists", "cidr"}
     ),
-    anything_but_operators=frozenset({"prefix", "suffix"}),
+    anything_but_operators=frozenset({"prefix"}),  # AWS-recorded: suffix is refused
     affix_ignore_case=False,
     numeric_limit=Decimal("1E9"),
     numeric_limit_text="1.0E9",
     decimal_places=5,
+    anything_but_operand_message=True,
+    dotted_keys=True,  # AWS-recorded for MessageBody; harmless for flat attributes
 )
 MAX_KEYS: Final = 5
 MAX_COMBINATIONS: Final = 150
@@ -192,19 +200,20 @@ def compile_filter_policy(
     if isinstance(policy, str | bytes):
         try:
             decoded = load_json(policy)
-        except (ValueError, RecursionError) as exc:
-            raise InvalidFilterPolicy(f"failed to parse JSON. {exc}") from None
+        except (ValueError, RecursionError):
+            text = policy.decode(errors="replace") if isinstance(policy, bytes) else policy
+            raise InvalidFilterPolicy(f"failed to parse JSON. {jackson_reason(text)}") from None
     else:
         decoded = policy
     if not isinstance(decoded, Mapping):
         raise InvalidFilterPolicy("Filter is not an object")
     if not decoded:
         return FilterPolicy(scope=scope, root=None)
-    _check_scope(decoded, scope)
-    try:
+    try:  # Ruler's checks come first (AWS: {"key": {"suffix": "v"}} is a Ruler error)
         root = compile_tree(decoded, SNS)
     except PatternError as exc:
         raise InvalidFilterPolicy(exc.reason) from None
+    _check_scope(decoded, scope)
     if len(_leaf_keys(decoded)) > MAX_KEYS:
         raise InvalidFilterPolicy(f"Filter policy can not have more than {MAX_KEYS} keys")
     if _combinations(decoded) > MAX_COMBINATIONS:

@@ -203,10 +203,10 @@ def _visible(live: Iterable[QueuedMessage], now: float) -> list[QueuedMessage]:
 
 
 def _ordered_candidates(live: list[QueuedMessage], now: float) -> list[QueuedMessage]:
-    """Visible messages in seq order, skipping groups that are blocked: a group with a
-    message in flight, or with an earlier message that is not visible yet (delayed).
-    Messages without a group are never blocked."""
-    blocked = {m.group_id for m in live if m.visible_at > now and m.receipt is not None}
+    """Visible messages in seq order, each unless an earlier message of its group is not
+    visible (in flight or delayed): an earlier message back from flight is delivered while
+    a later one is still in flight, as on AWS. Messages without a group are never blocked."""
+    blocked: set[str] = set()
     out = []
     for message in live:  # seq order
         group = message.group_id

@@ -9,8 +9,10 @@ store knows nothing of ARNs, attributes or the wire; it keeps messages and answe
   again; the result names the original instead (FIFO exactly-once sends).
 * ``receive_messages``: lease up to ``limit`` visible messages for ``visibility_s``: each
   gets a fresh receipt token, its receive count goes up and it becomes invisible. With
-  ``ordered=True`` (FIFO) a message group is blocked while one of its messages is in flight
-  or an earlier one is not yet visible, so each group is delivered strictly in order.
+  ``ordered=True`` (FIFO) a message is held back while an earlier message of its group is
+  invisible (in flight or delayed), so each group is delivered in order; an earlier
+  message whose visibility ran out comes back even while a later one is in flight (AWS
+  records this for ChangeMessageVisibility).
   With a :class:`DeadLetterTarget`, every deliverable message already received
   ``max_receive_count`` times is moved to the dead-letter queue in the same transaction
   instead of being returned (it keeps its id and receive count, and becomes visible there).

@@ -9,8 +9,8 @@ consumers (tasks or processes) never lease the same message, and a redrive to th
 dead-letter queue is an insert and a delete that commit together. Each receive call hands
 out one fresh receipt token; a lease is ``(seq, token)``.
 
-FIFO receives ask SQL for visible messages whose group has no blocking row (in flight, or
-earlier and not yet visible); ``messages_group`` holds only a few such rows per group, so
+FIFO receives ask SQL for visible messages with no earlier invisible row (in flight or
+delayed) in their group; ``messages_group`` holds only a few such rows per group, so
 the check stays cheap however long the backlog is.
 """
 
@@ -47,7 +47,7 @@ _ORDERED_CANDIDATES = (
     "SELECT m.seq FROM messages m WHERE m.queue_id = :q AND m.visible_at <= :now"
     " AND m.sent_at > :cut AND m.receive_count >= :min AND NOT EXISTS ("
     "  SELECT 1 FROM messages b WHERE b.queue_id = :q AND b.group_id = m.group_id"
-    "  AND b.visible_at > :now AND b.sent_at > :cut AND (b.seq < m.seq OR b.receipt IS NOT NULL)"
+    "  AND b.visible_at > :now AND b.sent_at > :cut AND b.seq < m.seq"
     ") ORDER BY m.seq LIMIT :limit"
 )
 

@@ -392,9 +392,19 @@ class EventBusService:
                 event=event, rule_arn=arn, rule_name=rule.name, ingestion_time=ingestion_time
             )
             for target in rule.targets:
+                text = render_input(target, delivered)
+                if text is None:  # as AWS: an input template that renders to invalid JSON
+                    log.warning(
+                        "rule %s target %s: the input template does not render to JSON for"
+                        " event %s; nothing delivered",
+                        rule.name,
+                        target.id,
+                        event["id"],
+                    )
+                    continue
                 job = delivery_for(
                     target,
-                    text=render_input(target, delivered),
+                    text=text,
                     event=event,
                     trace_header=trace_header,
                     hops=hops,

@@ -6,15 +6,24 @@ Input transformer rules (EventBridge user guide, "Transforming target input"):
 * ``InputPathsMap`` names variables (JSONPath into the event); ``InputTemplate`` uses them
   as ``<name>``, alongside the predefined ``<aws.events.rule-arn>``,
   ``<aws.events.rule-name>``, ``<aws.events.event.ingestion-time>``, ``<aws.events.event>``
-  (the event without ``detail``) and ``<aws.events.event.json>`` (the whole event).
+  (the event without ``detail``, AWS-recorded as ``id, account, detailType, time, source,
+  region, resources, version``: note ``detailType``) and ``<aws.events.event.json>`` (the
+  whole event).
 * A template starting with ``{`` or ``[`` is a JSON template. There, a placeholder outside
   quotes is replaced by the value as JSON (strings get quotes: ``{"s": <state>}`` gives
   ``{"s": "RUNNING"}``); a placeholder inside quotes is replaced by the bare value, not
   escaped (``"id <id>"`` gives ``"id i-123"``).
 * Any other template is text (including a quoted string like ``"<a> is <b>"``): every
   placeholder is replaced by the bare value, and the text is sent as is, quotes included.
-* Bare objects and arrays inside strings lose their quotes (``{key1: value1}``), as AWS does.
-* A path that matches nothing gives an empty string, or ``null`` where JSON is expected.
+* In a text template, objects and arrays lose their quotes (``{key1:value1}``, ``[A,B]``),
+  as AWS does.
+* A JSON template must render to JSON. An object or array placed inside quotes
+  (``{"p": "<payload>"}``), or a value whose characters break the string, does not, and
+  AWS then delivers nothing to that target, silently (recorded from AWS:
+  test_input_transformer_nested_keys_replacement_not_valid): :func:`render_input` answers
+  None.
+* A path that matches nothing gives an empty string, ``""`` where JSON is expected
+  (AWS-recorded: ``{"command": <command>}`` with no such field gives ``{"command": ""}``).
 """
 
 from __future__ import annotations
@@ -41,6 +50,17 @@ PREDEFINED: Final = frozenset(
 _PLACEHOLDER: Final = re.compile(r"<([A-Za-z0-9_.\-]+)>")
 _PATH_KEY: Final = re.compile(r"[A-Za-z0-9_\-]+")
 MAX_PATHS: Final = 100
+# <aws.events.event>: (name in the template's output, key in the event), in AWS's order
+_EVENT_FIELDS: Final = (
+    ("id", "id"),
+    ("account", "account"),
+    ("detailType", "detail-type"),
+    ("time", "time"),
+    ("source", "source"),
+    ("region", "region"),
+    ("resources", "resources"),
+    ("version", "version"),
+)
 
 
 def compact(value: object) -> str:
@@ -133,8 +153,9 @@ def _validate_transformer(target: Target) -> None:
 # --------------------------------------------------------------------------- rendering
 
 
-def render_input(target: Target, delivered: Delivered) -> str:
-    """The text the target receives for one matched event."""
+def render_input(target: Target, delivered: Delivered) -> str | None:
+    """The text the target receives for one matched event; None when an input template
+    renders to invalid JSON (AWS then skips the target)."""
     if target.input is not None:
         return target.input
     if target.input_path is not None:
@@ -146,9 +167,14 @@ def render_input(target: Target, delivered: Delivered) -> str:
             for name, path in target.input_transformer.paths.items()
         }
         variables.update(_predefined(delivered))
-        return _render_template(
-            target.input_transformer.template, lambda name: variables.get(name, MISSING)
-        )
+        template = target.input_transformer.template
+        text = _render_template(template, lambda name: variables.get(name, MISSING))
+        if _is_json_template(template):
+            try:
+                json.loads(text)
+            except (ValueError, RecursionError):
+                return None
+        return text
     return compact(delivered.event)
 
 
@@ -158,7 +184,7 @@ def _predefined(delivered: Delivered) -> dict[str, object]:
         "aws.events.rule-arn": delivered.rule_arn,
         "aws.events.rule-name": delivered.rule_name,
         "aws.events.event.ingestion-time": delivered.ingestion_time,
-        "aws.events.event": {k: v for k, v in event.items() if k != "detail"},
+        "aws.events.event": {name: event[key] for name, key in _EVENT_FIELDS if key in event},
         "aws.events.event.json": dict(event),
     }
 
@@ -178,8 +204,12 @@ def _render_template(template: str, lookup: Callable[[str], object]) -> str:
             match = _PLACEHOLDER.match(template, pos)
             if match is not None:
                 value = lookup(match.group(1))
-                bare = in_string or not json_mode
-                out.append(_bare(value) if bare else _as_json(value))
+                if not json_mode:
+                    out.append(_bare(value))
+                elif in_string:  # as is: an object or array here breaks the JSON
+                    out.append(_inside_string(value))
+                else:
+                    out.append(_as_json(value))
                 pos = match.end()
                 continue
         if char == "\\" and in_string:
@@ -203,5 +233,11 @@ def _bare(value: object) -> str:
     return compact(value)
 
 
+def _inside_string(value: object) -> str:
+    if value is MISSING:
+        return ""
+    return value if isinstance(value, str) else compact(value)
+
+
 def _as_json(value: object) -> str:
-    return "null" if value is MISSING else compact(value)
+    return '""' if value is MISSING else compact(value)

@@ -7,10 +7,12 @@ Attribute values are strings on the wire; validated values are stored normalized
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, cast
 
+from sendoff.services.json_errors import jackson_reason
 from sendoff.services.sns.errors import InvalidParameter
 from sendoff.services.sns.model import RAW_CAPABLE, Protocol, Subscription, Topic
 from sendoff.services.sns_filter import (
@@ -30,6 +32,7 @@ DEFAULT_HTTP_RETRY: dict[str, Any] = {
     "backoffFunction": "linear",
 }
 DEFAULT_CONTENT_TYPE = "text/plain; charset=UTF-8"
+_ARN_RE = re.compile(r"^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$")  # six elements, AWS's minimum
 
 _FEEDBACK = {
     f"{endpoint}{kind}"
@@ -158,8 +161,6 @@ def render_topic_attributes(topic: Topic, *, confirmed: int, pending: int) -> di
         "EffectiveDeliveryPolicy": json.dumps(
             {"http": topic_http_policy(topic)}, separators=(",", ":")
         ),
-        # sendoff's visible delivery-failure count (AWS has it as a CloudWatch metric)
-        "NumberOfNotificationsFailed": str(topic.notifications_failed),
     }
     out.update(topic.attributes)
     return out
@@ -184,6 +185,8 @@ def set_subscription_attribute(
     if name not in SUBSCRIPTION_SETTABLE:
         raise InvalidParameter("AttributeName")
     if name == "RawMessageDelivery":
+        if value.strip().lower() not in ("true", "false"):
+            raise InvalidParameter(f"{name}: Invalid value [{value}]. Must be true or false.")
         value = _boolean(name, value)
         if value == "true" and protocol not in RAW_CAPABLE:
             raise InvalidParameter(
@@ -235,8 +238,16 @@ def subscription_filter(sub: Subscription) -> FilterPolicy | None:
 
 def redrive_target(value: str) -> str:
     """The dead-letter queue ARN of a RedrivePolicy."""
+    try:
+        json.loads(value)
+    except (ValueError, RecursionError):  # AWS-recorded: Jackson's reason and location
+        raise InvalidParameter(
+            f"RedrivePolicy: failed to parse JSON. {jackson_reason(value)}"
+        ) from None
     policy = _loads(value)
     target = policy.get("deadLetterTargetArn")
+    if isinstance(target, str) and not _ARN_RE.match(target):
+        raise InvalidParameter("RedrivePolicy: deadLetterTargetArn is an invalid arn")
     if not isinstance(target, str) or not target.startswith("arn:aws:sqs:"):
         raise InvalidParameter("RedrivePolicy: deadLetterTargetArn is not a valid SQS queue ARN")
     return target
@@ -271,7 +282,7 @@ def render_subscription_attributes(sub: Subscription, topic: Topic | None) -> di
         "PendingConfirmation": _bool_text(sub.pending),
         "ConfirmationWasAuthenticated": _bool_text(sub.confirmation_authenticated),
         "RawMessageDelivery": "false",
-        "NumberOfNotificationsFailed": str(sub.notifications_failed),
+        "SubscriptionPrincipal": sub.principal or f"arn:aws:iam::{sub.owner}:root",
     }
     if topic is not None and sub.protocol in (Protocol.HTTP, Protocol.HTTPS):
         out["EffectiveDeliveryPolicy"] = json.dumps(

@@ -12,7 +12,6 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from sendoff.model.clock import iso_millis_z
 
@@ -24,7 +23,11 @@ DEFAULT_EMAIL_SUBJECT = "AWS Notification Message"
 
 @dataclass(frozen=True, kw_only=True)
 class Links:
-    """The URLs sendoff puts in envelopes; all served by sendoff itself."""
+    """The URLs sendoff puts in envelopes; all served by sendoff itself.
+
+    SubscribeURL and UnsubscribeURL have AWS's shape, ARNs unencoded:
+    ``<endpoint>/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:...`` (an ARN holds only
+    ``[A-Za-z0-9_.:-]`` and the token is hex, so nothing needs escaping)."""
 
     endpoint_url: str
 
@@ -33,12 +36,12 @@ class Links:
         return f"{self.endpoint_url.rstrip('/')}/_sendoff/sns"
 
     def subscribe(self, topic_arn: str, token: str) -> str:
-        query = urlencode({"Action": "ConfirmSubscription", "TopicArn": topic_arn, "Token": token})
-        return f"{self.base}?{query}"
+        root = self.endpoint_url.rstrip("/")
+        return f"{root}/?Action=ConfirmSubscription&TopicArn={topic_arn}&Token={token}"
 
     def unsubscribe(self, subscription_arn: str) -> str:
-        query = urlencode({"Action": "Unsubscribe", "SubscriptionArn": subscription_arn})
-        return f"{self.base}?{query}"
+        root = self.endpoint_url.rstrip("/")
+        return f"{root}/?Action=Unsubscribe&SubscriptionArn={subscription_arn}"
 
     @property
     def signing_cert(self) -> str:
@@ -127,6 +130,7 @@ def confirmation(
     timestamp: float,
     links: Links,
     kind: str = SUBSCRIPTION_CONFIRMATION,
+    subscription_arn: str = "",
 ) -> dict[str, Any]:
     """The SubscriptionConfirmation (or UnsubscribeConfirmation) message for HTTP/S."""
     if kind == SUBSCRIPTION_CONFIRMATION:
@@ -134,9 +138,9 @@ def confirmation(
             f"You have chosen to subscribe to the topic {topic_arn}.\n"
             "To confirm the subscription, visit the SubscribeURL included in this message."
         )
-    else:
+    else:  # AWS-recorded wording
         text = (
-            f"You have chosen to deactivate subscription to the topic {topic_arn}.\n"
+            f"You have chosen to deactivate subscription {subscription_arn}.\n"
             "To cancel this operation and restore the subscription, visit the SubscribeURL "
             "included in this message."
         )

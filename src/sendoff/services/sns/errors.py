@@ -50,6 +50,7 @@ class InvalidParameter(SnsError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(f"Invalid parameter: {detail}")
+        self.detail = detail
 
 
 class InvalidParameterValue(SnsError):
@@ -87,6 +88,14 @@ class InvalidBatchEntryId(BatchError):
 
 class BatchRequestTooLong(BatchError):
     code = "BatchRequestTooLong"
+
+
+def too_few_arn_elements(field_name: str, arn: str) -> InvalidParameter:
+    """AWS's answer to an ARN with fewer than six ``:``-separated elements."""
+    count = len(arn.split(":"))
+    return InvalidParameter(
+        f"{field_name} Reason: An ARN must have at least 6 elements, not {count}"
+    )
 
 
 def topic_not_found() -> NotFound:

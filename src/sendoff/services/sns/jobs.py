@@ -26,6 +26,7 @@ from typing import Any
 from sendoff.services.sns.attributes import redrive_target, subscription_http_policy
 from sendoff.services.sns.envelope import (
     DEFAULT_EMAIL_SUBJECT,
+    UNSUBSCRIBE_CONFIRMATION,
     Links,
     Notification,
     confirmation,
@@ -116,6 +117,33 @@ def confirmation_job(sub: Subscription, topic: Topic, *, links: Links, now: floa
         message_id=message_id, topic_arn=topic.name.arn, token=sub.token, timestamp=now, links=links
     )
     headers = _http_headers("SubscriptionConfirmation", message_id, topic.name.arn, sub, topic)
+    source = {
+        "service": "sns",
+        "topic_arn": topic.name.arn,
+        "subscription_arn": sub.arn,
+        "message_id": message_id,
+        "confirmation": True,
+    }
+    return _http_job(sub, topic, _dumps(body), headers, source)
+
+
+def unsubscribe_confirmation_job(
+    sub: Subscription, topic: Topic, *, links: Links, now: float
+) -> Job:
+    """The final UnsubscribeConfirmation POST after an unsigned unsubscribe of an HTTP/S
+    subscription; its Token and SubscribeURL restore the subscription."""
+    assert sub.token is not None
+    message_id = str(uuid.uuid4())
+    body = confirmation(
+        message_id=message_id,
+        topic_arn=topic.name.arn,
+        token=sub.token,
+        timestamp=now,
+        links=links,
+        kind=UNSUBSCRIBE_CONFIRMATION,
+        subscription_arn=sub.arn,
+    )
+    headers = _http_headers(UNSUBSCRIBE_CONFIRMATION, message_id, topic.name.arn, sub, topic)
     source = {
         "service": "sns",
         "topic_arn": topic.name.arn,

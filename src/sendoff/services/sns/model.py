@@ -16,12 +16,13 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sendoff.services.sns.errors import InvalidParameter
+from sendoff.services.sns.errors import InvalidParameter, too_few_arn_elements
 
 TOPIC = "sns-topic"
 SUBSCRIPTION = "sns-subscription"
 DEDUP = "sns-dedup"
 ATTEMPT = "sns-attempt"
+UNSUBSCRIBED = "sns-unsubscribed"  # http/https subscriptions removed by their link, restorable
 
 TOPIC_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 FIFO_TOPIC_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,251}\.fifo$")
@@ -40,6 +41,9 @@ class Protocol(enum.StrEnum):
 
 RAW_CAPABLE = frozenset({Protocol.SQS, Protocol.HTTP, Protocol.HTTPS})
 NEEDS_CONFIRMATION = frozenset({Protocol.HTTP, Protocol.HTTPS})
+# confirmed by the (signed) Subscribe itself: ConfirmationWasAuthenticated "true", so the
+# unauthenticated UnsubscribeURL cannot remove them (AWS records "true" for sqs and lambda)
+AUTHENTICATED_ON_SUBSCRIBE = frozenset({Protocol.SQS, Protocol.LAMBDA})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +74,8 @@ class TopicName:
 
 def parse_topic_arn(arn: str, *, field_name: str = "TopicArn") -> TopicName:
     parts = arn.split(":")
+    if len(parts) < 6:
+        raise too_few_arn_elements(field_name, arn)
     if len(parts) != 6 or parts[:3] != ["arn", "aws", "sns"] or not parts[3] or not parts[4]:
         raise InvalidParameter(field_name)
     name = parts[5]
@@ -95,6 +101,11 @@ class SubscriptionName:
 
 
 def parse_subscription_arn(arn: str) -> SubscriptionName:
+    count = len(arn.split(":"))
+    if count < 6:
+        raise too_few_arn_elements("SubscriptionArn", arn)
+    if count == 6:  # a topic's ARN, or a subscription's without its id
+        raise InvalidParameter("SubscriptionId")
     topic_arn, _, sub_id = arn.rpartition(":")
     if not sub_id or not re.match(r"^[A-Za-z0-9-]{1,64}$", sub_id):
         raise InvalidParameter("SubscriptionArn")
@@ -156,6 +167,7 @@ class Subscription:
     created_at: float = 0.0
     confirmation_authenticated: bool = False
     notifications_failed: int = 0
+    principal: str = ""  # SubscriptionPrincipal: the ARN of the caller who subscribed
 
     @property
     def arn(self) -> str:
@@ -186,6 +198,7 @@ class Subscription:
             "created_at": self.created_at,
             "confirmation_authenticated": self.confirmation_authenticated,
             "notifications_failed": self.notifications_failed,
+            "principal": self.principal,
         }
 
     @classmethod
@@ -202,6 +215,7 @@ class Subscription:
             created_at=float(value.get("created_at", 0.0)),
             confirmation_authenticated=bool(value.get("confirmation_authenticated", False)),
             notifications_failed=int(value.get("notifications_failed", 0)),
+            principal=str(value.get("principal", "")),
         )
 
     def evolve(self, **changes: Any) -> Subscription:

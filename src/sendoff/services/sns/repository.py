@@ -15,6 +15,7 @@ from sendoff.services.sns.model import (
     DEDUP,
     SUBSCRIPTION,
     TOPIC,
+    UNSUBSCRIBED,
     Scope,
     Subscription,
     SubscriptionName,
@@ -66,6 +67,8 @@ class SnsRepository:
     async def delete_topic(self, name: TopicName) -> None:
         for sub in await self.subscriptions_of(name):
             await self.store.delete(SUBSCRIPTION, sub.name.key)
+        for sub in await self.unsubscribed_of(name):
+            await self.store.delete(UNSUBSCRIBED, sub.name.key)
         await self.store.delete(TOPIC, name.key)
 
     async def list_topics(self, scope: Scope, *, after: str | None, limit: int) -> list[Topic]:
@@ -102,6 +105,21 @@ class SnsRepository:
 
     async def delete_subscription(self, name: SubscriptionName) -> bool:
         return await self.store.delete(SUBSCRIPTION, name.key)
+
+    # ---- subscriptions removed by their UnsubscribeURL (restorable by token) ----
+    async def put_unsubscribed(self, sub: Subscription) -> None:
+        await self.store.put(UNSUBSCRIBED, sub.name.key, sub.to_json())
+
+    async def unsubscribed_of(self, topic: TopicName) -> list[Subscription]:
+        docs = await self.store.scan(UNSUBSCRIBED, f"{topic.key}/")
+        return [Subscription.from_json(topic.scope, doc.value) for doc in docs]
+
+    async def restore_unsubscribed(self, sub: Subscription) -> bool:
+        """Bring a removed subscription back (once: the tombstone goes)."""
+        if not await self.store.delete(UNSUBSCRIBED, sub.name.key):
+            return False
+        await self.put_subscription(sub)
+        return True
 
     async def subscriptions_of(self, topic: TopicName) -> list[Subscription]:
         docs = await self.store.scan(SUBSCRIPTION, f"{topic.key}/")

@@ -27,8 +27,9 @@ from sendoff.services.sns.attributes import (
 from sendoff.services.sns.envelope import Links
 from sendoff.services.sns.errors import InvalidParameter, subscription_not_found, topic_not_found
 from sendoff.services.sns.fanout import Publisher
-from sendoff.services.sns.jobs import confirmation_job
+from sendoff.services.sns.jobs import confirmation_job, unsubscribe_confirmation_job
 from sendoff.services.sns.model import (
+    AUTHENTICATED_ON_SUBSCRIBE,
     NEEDS_CONFIRMATION,
     PENDING_ARN,
     Protocol,
@@ -55,8 +56,9 @@ def validate_endpoint(protocol: Protocol, endpoint: str | None, topic: Topic) ->
         if not _SQS_ARN_RE.match(endpoint):
             raise InvalidParameter("SQS endpoint ARN")
         if endpoint.endswith(".fifo") and not topic.fifo:
-            raise InvalidParameter(
-                "Invalid SQS endpoint ARN: a standard topic can not deliver to a FIFO queue"
+            raise InvalidParameter(  # AWS-recorded, "Invalid parameter: " twice
+                "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to "
+                "standard SNS topics"
             )
     elif topic.fifo:
         raise InvalidParameter(
@@ -71,6 +73,13 @@ def validate_endpoint(protocol: Protocol, endpoint: str | None, topic: Topic) ->
     elif not _EMAIL_RE.match(endpoint):
         raise InvalidParameter("Email address")
     return endpoint
+
+
+def _with_token(subs: list[Subscription], token: str) -> Subscription | None:
+    for sub in subs:
+        if sub.token is not None and secrets.compare_digest(sub.token.encode(), token.encode()):
+            return sub
+    return None
 
 
 class Subscriptions:
@@ -98,8 +107,10 @@ class Subscriptions:
         attributes: Mapping[str, str] | None = None,
         *,
         return_arn: bool = False,
+        principal: str = "",
     ) -> str:
-        """Subscribe; the ARN, or "pending confirmation" for an unconfirmed endpoint."""
+        """Subscribe; the ARN, or "pending confirmation" for an unconfirmed endpoint.
+        ``principal`` is the caller's ARN (``SubscriptionPrincipal``)."""
         topic = await self._topic(scope, topic_arn)
         try:
             proto = Protocol(protocol)
@@ -108,7 +119,10 @@ class Subscriptions:
                 f"Amazon SNS does not support this protocol string: {protocol}"
             ) from None
         endpoint = validate_endpoint(proto, endpoint, topic)
-        attrs = validate_subscription_attributes(attributes or {}, protocol=proto)
+        try:
+            attrs = validate_subscription_attributes(attributes or {}, protocol=proto)
+        except InvalidParameter as exc:  # Subscribe words them "Attributes Reason: ..."
+            raise InvalidParameter(f"Attributes Reason: {exc.detail}") from None
         for existing in await self.repo.subscriptions_of(topic.name):
             if existing.protocol is proto and existing.endpoint == endpoint:
                 if attributes and any(existing.attributes.get(k) != v for k, v in attrs.items()):
@@ -128,6 +142,9 @@ class Subscriptions:
             token=secrets.token_hex(64) if pending else None,
             attributes=attrs,
             created_at=self.clock(),
+            # confirmed by the owner's own signed Subscribe (as AWS reports sqs/lambda)
+            confirmation_authenticated=proto in AUTHENTICATED_ON_SUBSCRIBE,
+            principal=principal,
         )
         await self.repo.put_subscription(sub)
         if pending:
@@ -138,23 +155,61 @@ class Subscriptions:
     async def confirm(
         self, scope: Scope, topic_arn: str, token: str, *, authenticated: bool = False
     ) -> str:
-        topic = await self._topic(scope, topic_arn)
-        for sub in await self.repo.subscriptions_of(topic.name):
-            if sub.token is not None and secrets.compare_digest(sub.token.encode(), token.encode()):
-                await self.repo.update_subscription(
-                    sub.name,
-                    lambda s: s.evolve(pending=False, confirmation_authenticated=authenticated),
-                )
-                return sub.arn
-        raise InvalidParameter("Token")
+        """Confirm by token. As AWS records it, the token decides, not the topic name: a
+        valid token under a topic ARN that names no topic still confirms its subscription
+        in that region, and a token of another region is ``Invalid parameter: Topic``."""
+        name = topic_in_scope(topic_arn, scope)
+        topic = await self.repo.get_topic(name)
+        subs = await self.repo.subscriptions_of(name) if topic is not None else []
+        sub = _with_token(subs, token)
+        if sub is None and topic is not None:  # an UnsubscribeConfirmation's token restores
+            removed = _with_token(await self.repo.unsubscribed_of(name), token)
+            if removed is not None and await self.repo.restore_unsubscribed(removed):
+                return removed.arn
+        if sub is None and topic is None:
+            sub = _with_token(await self._account_subscriptions(scope), token)
+            if sub is None:
+                raise topic_not_found()
+            if sub.name.topic.scope != scope:
+                raise InvalidParameter("Topic")
+        if sub is None:
+            raise InvalidParameter("Token")
+        if sub.pending or (authenticated and not sub.confirmation_authenticated):
+            # confirming again may require authentication to unsubscribe, never drop it
+            await self.repo.update_subscription(
+                sub.name,
+                lambda s: s.evolve(
+                    pending=False,
+                    confirmation_authenticated=s.confirmation_authenticated or authenticated,
+                ),
+            )
+        return sub.arn
 
-    async def unsubscribe(self, scope: Scope, subscription_arn: str) -> None:
+    async def _account_subscriptions(self, scope: Scope) -> list[Subscription]:
+        """Every subscription of the scope's account, all regions (a rare error path)."""
+        out: list[Subscription] = []
+        for topic in await self.repo.all_topics(scope.account_id):
+            out.extend(await self.repo.subscriptions_of(topic.name))
+        return out
+
+    async def unsubscribe(
+        self, scope: Scope, subscription_arn: str, *, by_link: bool = False
+    ) -> None:
+        """Remove a subscription. ``by_link`` (an unsigned UnsubscribeURL): an HTTP/S
+        endpoint then gets AWS's final UnsubscribeConfirmation, whose token restores it."""
         name = self._name(scope, subscription_arn)
+        sub = await self.repo.get_subscription(name) if by_link else None
         if not await self.repo.delete_subscription(name):
             raise subscription_not_found()
-        await self.repo.update_topic(
+        topic = await self.repo.update_topic(
             name.topic, lambda t: t.evolve(subscriptions_deleted=t.subscriptions_deleted + 1)
         )
+        if sub is not None and topic is not None and sub.protocol in NEEDS_CONFIRMATION:
+            removed = sub.evolve(token=secrets.token_hex(64))
+            await self.repo.put_unsubscribed(removed)
+            await self.publisher.submit(
+                unsubscribe_confirmation_job(removed, topic, links=self.links, now=self.clock())
+            )
 
     async def get(self, scope: Scope, subscription_arn: str) -> Subscription:
         sub = await self.repo.get_subscription(self._name(scope, subscription_arn))

@@ -2,9 +2,10 @@
 -- Receive: redrive exhausted messages, then lease up to `limit` deliverable ones.
 --
 -- A message is deliverable when it is visible (vis <= now) and unexpired (sent > cut). With
--- ordered (FIFO) delivery it must also not be blocked: its group has no message in flight
--- and no earlier unexpired message that is not yet visible (delayed). Candidates come in
--- seq order when ordered, else by (visible_at, seq).
+-- ordered (FIFO) delivery it must also not be blocked: no earlier unexpired message of its
+-- group is invisible (in flight or delayed). An earlier message whose visibility ran out
+-- is deliverable while a later one is still in flight, as on AWS. Candidates come in seq
+-- order when ordered, else by (visible_at, seq).
 --
 -- Keys: P:msgseq, P:msg:<seq>, P:queue:<q>:{vis,seq,sent,fresh,rc} of this queue and of
 --       the dead-letter queue (lib_messages.lua)
@@ -31,16 +32,15 @@ local dlq, max_rc, source, restamp = ARGV[9], tonumber(ARGV[10]), ARGV[11], ARGV
 local k = queue_keys(q)
 local CHUNK = 200
 
--- FIFO blocking: groups with a message in flight, and the first delayed seq per group
-local in_flight, first_delayed = {}, {}
+-- FIFO blocking: the first invisible (in flight or delayed) seq per group; seqs are
+-- zero-padded, so they compare as strings
+local first_invisible = {}
 if ordered then
     for _, seq in ipairs(redis.call('ZRANGEBYSCORE', k.vis, '(' .. now_text, '+inf')) do
-        local f = redis.call('HMGET', message_key(seq), 'gid', 'sent', 'rcpt')
+        local f = redis.call('HMGET', message_key(seq), 'gid', 'sent')
         if f[1] and tonumber(f[2]) > cut then
-            if f[3] then
-                in_flight[f[1]] = true
-            elseif not first_delayed[f[1]] or seq < first_delayed[f[1]] then
-                first_delayed[f[1]] = seq
+            if not first_invisible[f[1]] or seq < first_invisible[f[1]] then
+                first_invisible[f[1]] = seq
             end
         end
     end
@@ -50,7 +50,7 @@ local function unblocked(seq, gid)
     if not ordered or not gid then
         return true
     end
-    return not in_flight[gid] and not (first_delayed[gid] and first_delayed[gid] < seq)
+    return not (first_invisible[gid] and first_invisible[gid] < seq)
 end
 
 -- redrive: every deliverable message already received max_rc times moves to the DLQ

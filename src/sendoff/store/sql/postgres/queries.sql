@@ -234,8 +234,9 @@ ORDER BY visible_at, seq LIMIT %(limit)s
 FOR UPDATE SKIP LOCKED;
 
 -- name: message_candidates_ordered
--- FIFO: visible messages whose group has no blocking row (in flight, or earlier and not
--- yet visible), in seq order. Callers hold the queue's receive lock, so one FIFO receive
+-- FIFO: visible messages with no earlier invisible row (in flight or delayed) in their
+-- group, in seq order (an earlier message back from flight is delivered while a later one
+-- is still in flight, as on AWS). Callers hold the queue's receive lock, so one FIFO receive
 -- at a time decides which groups are blocked.
 SELECT m.seq FROM messages AS m
 WHERE m.queue_id = %(q)s AND m.visible_at <= %(now)s AND m.sent_at > %(cut)s
@@ -243,7 +244,7 @@ WHERE m.queue_id = %(q)s AND m.visible_at <= %(now)s AND m.sent_at > %(cut)s
   AND NOT EXISTS (
     SELECT 1 FROM messages AS b
     WHERE b.queue_id = %(q)s AND b.group_id = m.group_id AND b.visible_at > %(now)s
-      AND b.sent_at > %(cut)s AND (b.seq < m.seq OR b.receipt IS NOT NULL)
+      AND b.sent_at > %(cut)s AND b.seq < m.seq
   )
 ORDER BY m.seq LIMIT %(limit)s
 FOR UPDATE OF m SKIP LOCKED;
