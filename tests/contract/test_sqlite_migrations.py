@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sendoff.store.sqlite_db import SqliteDatabase, _split, migrations
+from sendoff.store.sqlite.db import SqliteDatabase, _split, migrations
 
 
 def test_migrations_are_numbered_without_gaps() -> None:

@@ -41,7 +41,7 @@ def open_store(url: str) -> Store:
         return PostgresStore(url)
     if scheme in ("redis", "rediss"):
         try:
-            from sendoff.store.redis_store import RedisStore
+            from sendoff.store.redis import RedisStore
         except ModuleNotFoundError as exc:
             if exc.name is None or exc.name.partition(".")[0] != "redis":
                 raise

@@ -11,7 +11,7 @@
   by re-running its batch with a savepoint per write.
 
 Wake-ups are sent with :meth:`PostgresDatabase.notify` inside the writing transaction and
-heard by :class:`sendoff.store.postgres_listen.Listener`.
+heard by :class:`sendoff.store.postgres.wakeups.Listener`.
 
 Locks: a write may name advisory locks (``"put:<queue>"``, ``"logs:<group>"``...); a batch
 takes all of its writes' locks at its start, in sorted order, before touching any row, so
@@ -54,7 +54,7 @@ APPLICATION_NAME = "sendoff"
 def migrations() -> list[tuple[int, str, str]]:
     """(number, name, sql) of every packaged migration, in order."""
     found = []
-    for entry in resources.files("sendoff.store.sql.postgres").iterdir():
+    for entry in resources.files("sendoff.store.postgres.sql").iterdir():
         match = MIGRATION_NAME.match(entry.name)
         if match:
             found.append((int(match.group(1)), entry.name, entry.read_text()))
@@ -64,7 +64,7 @@ def migrations() -> list[tuple[int, str, str]]:
 
 def load_queries() -> dict[str, str]:
     """The named queries of ``queries.sql`` (``-- name: x`` starts query x)."""
-    text = resources.files("sendoff.store.sql.postgres").joinpath("queries.sql").read_text()
+    text = resources.files("sendoff.store.postgres.sql").joinpath("queries.sql").read_text()
     queries: dict[str, str] = {}
     name = None
     lines: list[str] = []

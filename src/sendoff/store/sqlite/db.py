@@ -26,7 +26,7 @@ MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 def migrations() -> list[tuple[int, str, str]]:
     """(number, name, sql) of every packaged migration, in order."""
     found = []
-    for entry in resources.files("sendoff.store.sql.sqlite").iterdir():
+    for entry in resources.files("sendoff.store.sqlite.sql").iterdir():
         match = MIGRATION_NAME.match(entry.name)
         if match:
             found.append((int(match.group(1)), entry.name, entry.read_text()))

@@ -1,4 +1,4 @@
-"""SQLite message queues (schema in ``sql/sqlite/0002_messages.sql``).
+"""SQLite message queues (schema in ``sql/0002_messages.sql``).
 
 Sends and deletes go through the store's group commit (:class:`WriteBatcher`: writes of
 one event-loop tick share a transaction, each in its own savepoint, and return once
@@ -32,7 +32,7 @@ from sendoff.store.messages import (
     Received,
     VisibilityChange,
 )
-from sendoff.store.sqlite_db import SqliteDatabase, WriteBatcher
+from sendoff.store.sqlite.db import SqliteDatabase, WriteBatcher
 
 _COLUMNS = (
     "seq, id, body, meta, group_id, dedup_id, sent_at, visible_at, receipt, receive_count,"

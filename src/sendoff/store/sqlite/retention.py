@@ -1,5 +1,5 @@
 """SQLite retention: prune finished history in small transactions (schema in
-``sql/sqlite/0005_retention.sql``).
+``sql/0005_retention.sql``).
 
 Each prune call is one short ``BEGIN IMMEDIATE`` transaction of at most ``limit`` rows, so
 the accept path (the store's group commit) waits for one batch at most; the pruning task
@@ -21,7 +21,7 @@ import sqlite3
 from pathlib import Path
 
 from sendoff.store.base import RetentionStats
-from sendoff.store.sqlite_db import SqliteDatabase
+from sendoff.store.sqlite.db import SqliteDatabase
 
 _OLDEST_FINISHED = (
     "SELECT rowid FROM events WHERE finished_at IS NOT NULL ORDER BY finished_at LIMIT ?"

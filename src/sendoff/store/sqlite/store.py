@@ -1,4 +1,4 @@
-"""SQLite backend: the embedded default. See :mod:`sendoff.store.sqlite_db` for durability."""
+"""SQLite backend: the embedded default. See :mod:`sendoff.store.sqlite.db` for durability."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Any
 from sendoff.errors import ConflictError
 from sendoff.store import jsontext
 from sendoff.store.base import JSON, Doc, EventRecord, EventState, LogEvent, Store
-from sendoff.store.sqlite_db import SqliteDatabase, WriteBatcher
-from sendoff.store.sqlite_messages import SqliteMessages
-from sendoff.store.sqlite_retention import SqliteRetention
-from sendoff.store.sqlite_watch import DataVersionWatcher
+from sendoff.store.sqlite.db import SqliteDatabase, WriteBatcher
+from sendoff.store.sqlite.messages import SqliteMessages
+from sendoff.store.sqlite.retention import SqliteRetention
+from sendoff.store.sqlite.wakeups import DataVersionWatcher
 
 _EVENT_COLUMNS = (
     "id, function_key, state, due_at, enqueued_at, body, lease_owner, lease_expires_at, lease_token"
