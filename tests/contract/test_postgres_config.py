@@ -10,7 +10,7 @@ from psycopg.conninfo import conninfo_to_dict
 from sendoff.errors import ConfigError, StoreError
 from sendoff.store import open_store
 from sendoff.store.postgres import PostgresStore
-from sendoff.store.postgres_db import PostgresUrl
+from sendoff.store.postgres.db import PostgresUrl
 
 
 def test_schema_and_pool_size_are_ours_the_rest_goes_to_libpq() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 
 from sendoff.store.postgres import PostgresStore
-from sendoff.store.postgres_db import PostgresDatabase, migrations
+from sendoff.store.postgres.db import PostgresDatabase, migrations
 from tests.contract.conftest import unavailable
 from tests.support.backend_postgres import admin, fresh_schema, schema_url
 

@@ -11,8 +11,8 @@ import pytest
 
 from sendoff.store.base import EventRecord, EventState
 from sendoff.store.messages import MessageCounts, QueuedMessage
-from sendoff.store.redis_connection import RedisConnection, despite_cancel
-from sendoff.store.redis_store import RedisStore
+from sendoff.store.redis import RedisStore
+from sendoff.store.redis.connection import RedisConnection, despite_cancel
 from tests.contract.conftest import unavailable
 from tests.support.backend_redis import fresh_prefix
 

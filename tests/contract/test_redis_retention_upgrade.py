@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from sendoff.store.base import EventRecord, EventState
-from sendoff.store.redis_store import RedisStore
+from sendoff.store.redis import RedisStore
 from tests.contract.conftest import unavailable
 from tests.support.backend_redis import admin, fresh_prefix
 

@@ -12,8 +12,8 @@ from sendoff.errors import ConfigError, ConflictError
 from sendoff.store import open_store
 from sendoff.store.base import EventRecord, EventState
 from sendoff.store.messages import QueuedMessage
-from sendoff.store.redis_connection import split_url
-from sendoff.store.redis_store import RedisStore
+from sendoff.store.redis import RedisStore
+from sendoff.store.redis.connection import split_url
 from tests.contract.conftest import unavailable
 from tests.support.backend_redis import admin, fresh_prefix
 

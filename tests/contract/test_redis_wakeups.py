@@ -9,7 +9,7 @@ import pytest
 
 from sendoff.store.base import EventRecord, EventState
 from sendoff.store.messages import DeadLetterTarget, QueuedMessage
-from sendoff.store.redis_store import RedisStore
+from sendoff.store.redis import RedisStore
 from tests.contract.conftest import unavailable
 from tests.support.backend_redis import admin, fresh_prefix
 

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from sendoff.store.redis_store import RedisStore
+from sendoff.store.redis import RedisStore
 
 DEFAULT_URL = "redis://127.0.0.1:6379/14"
 

@@ -5,7 +5,9 @@
 ``postgresql://...``     many processes on many hosts share one database (extra ``postgres``)
 ``redis://host/0?prefix=sendoff``  the same, on Redis (extra ``redis``; ``rediss://`` for TLS)
 
-Backends other than memory and SQLite are imported lazily, so their drivers are optional.
+Each backend is a subpackage with the same file names (``store.py``, ``messages.py``,
+``retention.py``, ``db.py``/``connection.py``, ``wakeups.py``, its SQL or Lua beside them);
+backends other than memory and SQLite are imported lazily, so their drivers are optional.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def open_store(url: str) -> Store:
         return PostgresStore(url)
     if scheme in ("redis", "rediss"):
         try:
-            from sendoff.store.redis_store import RedisStore
+            from sendoff.store.redis import RedisStore
         except ModuleNotFoundError as exc:
             if exc.name is None or exc.name.partition(".")[0] != "redis":
                 raise

@@ -103,7 +103,7 @@ class Store(MessageStore, ABC):
 
         Backends that can notify across processes (PostgreSQL LISTEN/NOTIFY, Redis pub/sub)
         call every listener from the event loop. SQLite only knows that another process
-        committed something (``sqlite_watch``): it calls ``"jobs"`` and ``"messages/*"``
+        committed something (``sqlite/wakeups.py``): it calls ``"jobs"`` and ``"messages/*"``
         (some queue). Memory never calls; callers fall back to their poll interval."""
         self.wakeup_listeners().append(callback)
 

@@ -1,10 +1,10 @@
 """Redis backend: every sendoff process on every host can share one Redis.
 
-Each multi-step operation is one Lua script (``store/lua/``), so it is atomic with respect
+Each multi-step operation is one Lua script (``lua/``), so it is atomic with respect
 to every other client: two workers never lease the same event, a CAS never loses a write.
 Key schema and durability: docs/store-redis.md. URL, clients and scripts:
-:mod:`sendoff.store.redis_connection`; cross-process wake-ups (pub/sub):
-:mod:`sendoff.store.redis_wakeups`; message queues: :mod:`sendoff.store.redis_messages`.
+:mod:`sendoff.store.redis.connection`; cross-process wake-ups (pub/sub):
+:mod:`sendoff.store.redis.wakeups`; message queues: :mod:`sendoff.store.redis.messages`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from redis.exceptions import RedisError
 
 from sendoff.errors import ConflictError, StoreError
 from sendoff.store.base import JSON, Doc, EventRecord, EventState, LogEvent, Store
-from sendoff.store.redis_connection import RedisConnection, despite_cancel
-from sendoff.store.redis_messages import RedisMessages
-from sendoff.store.redis_retention import RedisRetention
+from sendoff.store.redis.connection import RedisConnection, despite_cancel
+from sendoff.store.redis.messages import RedisMessages
+from sendoff.store.redis.retention import RedisRetention
 
 _LIST_BUDGET = 1000  # ids examined per event_list call
 _LOG_PAGE = 500

@@ -1,5 +1,5 @@
 """SQLite retention: prune finished history in small transactions (schema in
-``sql/sqlite/0005_retention.sql``).
+``sql/0005_retention.sql``).
 
 Each prune call is one short ``BEGIN IMMEDIATE`` transaction of at most ``limit`` rows, so
 the accept path (the store's group commit) waits for one batch at most; the pruning task
@@ -21,11 +21,7 @@ import sqlite3
 from pathlib import Path
 
 from sendoff.store.base import RetentionStats
-from sendoff.store.sqlite_db import SqliteDatabase
-
-_OLDEST_FINISHED = (
-    "SELECT rowid FROM events WHERE finished_at IS NOT NULL ORDER BY finished_at LIMIT ?"
-)
+from sendoff.store.sqlite.db import Q, SqliteDatabase
 
 
 class SqliteRetention:
@@ -35,20 +31,13 @@ class SqliteRetention:
         self, *, finished_before: float, keep_max: int | None = None, limit: int = 500
     ) -> int:
         with self.db.write() as conn:
-            deleted = conn.execute(
-                "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events"
-                " WHERE finished_at < ? ORDER BY finished_at LIMIT ?)",
-                (finished_before, limit),
-            ).rowcount
+            params = {"before": finished_before, "limit": limit}
+            deleted = conn.execute(Q["event_prune_finished"], params).rowcount
             if keep_max is not None and deleted < limit:
-                terminal = conn.execute(
-                    "SELECT COUNT(*) FROM events WHERE finished_at IS NOT NULL"
-                ).fetchone()[0]
+                terminal = conn.execute(Q["event_count_finished"]).fetchone()[0]
                 excess = min(terminal - keep_max, limit - deleted)
                 if excess > 0:
-                    deleted += conn.execute(
-                        f"DELETE FROM events WHERE rowid IN ({_OLDEST_FINISHED})", (excess,)
-                    ).rowcount
+                    deleted += conn.execute(Q["event_prune_oldest"], {"limit": excess}).rowcount
         return int(deleted)
 
     async def prune_logs(
@@ -56,7 +45,7 @@ class SqliteRetention:
     ) -> int:
         deleted = 0
         with self.db.read() as conn:
-            groups = conn.execute("SELECT grp, bytes FROM log_groups ORDER BY grp").fetchall()
+            groups = conn.execute(Q["log_groups"]).fetchall()
         for group, size in groups:
             if deleted >= limit:
                 break
@@ -85,11 +74,7 @@ def _cut(
     limit: int,
 ) -> int | None:
     """The seq up to which a group's oldest lines are too old or over the cap, if any."""
-    rows = conn.execute(
-        "SELECT seq, ts_ms, length(CAST(message AS BLOB)) FROM logs WHERE grp = ?"
-        " ORDER BY seq LIMIT ?",
-        (group, limit),
-    ).fetchall()
+    rows = conn.execute(Q["log_oldest"], {"grp": group, "limit": limit}).fetchall()
     cut_seq, freed = None, 0
     for seq, ts_ms, nbytes in rows:
         over = max_bytes is not None and size - freed > max_bytes
@@ -102,26 +87,16 @@ def _cut(
 def _delete_through(conn: sqlite3.Connection, group: str, cut_seq: int) -> int:
     """Delete a group's lines up to ``cut_seq`` and take their bytes off its count (the
     bytes of the rows actually deleted: another process may have pruned some already)."""
-    sizes = conn.execute(
-        "DELETE FROM logs WHERE grp = ? AND seq <= ? RETURNING length(CAST(message AS BLOB))",
-        (group, cut_seq),
-    ).fetchall()
-    conn.execute(
-        "UPDATE log_groups SET bytes = bytes - ? WHERE grp = ?", (sum(n for (n,) in sizes), group)
-    )
-    conn.execute(
-        "DELETE FROM log_groups WHERE grp = ? AND NOT EXISTS (SELECT 1 FROM logs WHERE grp = ?)",
-        (group, group),
-    )
+    sizes = conn.execute(Q["log_prune"], {"grp": group, "seq": cut_seq}).fetchall()
+    conn.execute(Q["log_group_subtract"], {"grp": group, "bytes": sum(n for (n,) in sizes)})
+    conn.execute(Q["log_group_drop_if_empty"], {"grp": group})
     return len(sizes)
 
 
 def _stats(conn: sqlite3.Connection) -> RetentionStats:
-    events = conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-    oldest = conn.execute(
-        "SELECT MIN(finished_at) FROM events WHERE finished_at IS NOT NULL"
-    ).fetchone()[0]
-    log_bytes = conn.execute("SELECT COALESCE(SUM(bytes), 0) FROM log_groups").fetchone()[0]
+    events = conn.execute(Q["event_count"]).fetchone()[0]
+    oldest = conn.execute(Q["retention_oldest_finished"]).fetchone()[0]
+    log_bytes = conn.execute(Q["retention_log_bytes"]).fetchone()[0]
     return RetentionStats(events=int(events), oldest_finished_at=oldest, log_bytes=int(log_bytes))
 
 

@@ -11,7 +11,7 @@
   by re-running its batch with a savepoint per write.
 
 Wake-ups are sent with :meth:`PostgresDatabase.notify` inside the writing transaction and
-heard by :class:`sendoff.store.postgres_listen.Listener`.
+heard by :class:`sendoff.store.postgres.wakeups.Listener`.
 
 Locks: a write may name advisory locks (``"put:<queue>"``, ``"logs:<group>"``...); a batch
 takes all of its writes' locks at its start, in sorted order, before touching any row, so
@@ -27,7 +27,6 @@ import select
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -37,6 +36,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
 from sendoff.errors import ConfigError, StoreError
+from sendoff.store import sqlfiles
 
 T = TypeVar("T")
 Conn = psycopg.AsyncConnection[Any]
@@ -44,7 +44,6 @@ Params = Mapping[str, Any]
 
 log = logging.getLogger("sendoff.store.postgres")
 
-MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 MIGRATION_LOCK = 0x5E4D_0FF0_0000_0001  # pg_advisory_xact_lock key of migrations
 DEFAULT_POOL_MAX = 10
@@ -53,32 +52,10 @@ APPLICATION_NAME = "sendoff"
 
 def migrations() -> list[tuple[int, str, str]]:
     """(number, name, sql) of every packaged migration, in order."""
-    found = []
-    for entry in resources.files("sendoff.store.sql.postgres").iterdir():
-        match = MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text()))
-    found.sort()
-    return found
+    return sqlfiles.migrations("sendoff.store.postgres.sql")
 
 
-def load_queries() -> dict[str, str]:
-    """The named queries of ``queries.sql`` (``-- name: x`` starts query x)."""
-    text = resources.files("sendoff.store.sql.postgres").joinpath("queries.sql").read_text()
-    queries: dict[str, str] = {}
-    name = None
-    lines: list[str] = []
-    for line in [*text.splitlines(), "-- name: <end>"]:
-        if line.startswith("-- name:"):
-            if name is not None:
-                queries[name] = "\n".join(lines).strip().rstrip(";")
-            name, lines = line.split(":", 1)[1].strip(), []
-        elif name is not None and not line.lstrip().startswith("--"):
-            lines.append(line)
-    return queries
-
-
-Q = load_queries()
+Q = sqlfiles.queries("sendoff.store.postgres.sql")
 
 
 def lock_key(name: str) -> int:

@@ -22,7 +22,7 @@ from sendoff.store.base import (
     RetentionStats,
     Store,
 )
-from sendoff.store.memory_messages import MemoryMessages
+from sendoff.store.memory.messages import MemoryMessages
 
 
 class MemoryStore(MemoryMessages, Store):

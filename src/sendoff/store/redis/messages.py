@@ -1,4 +1,4 @@
-"""Redis message queues (key schema in ``store/lua/lib_messages.lua``).
+"""Redis message queues (key schema in ``lua/lib_messages.lua``).
 
 Every operation is one Lua script, so it is atomic with respect to every other client:
 two consumers (tasks, processes or hosts) never lease the same message, and a redrive to
@@ -28,7 +28,7 @@ from sendoff.store.messages import (
     Received,
     VisibilityChange,
 )
-from sendoff.store.redis_connection import RedisConnection, despite_cancel
+from sendoff.store.redis.connection import RedisConnection, despite_cancel
 
 _OUTCOMES = {0: ChangeOutcome.NOT_FOUND, 1: ChangeOutcome.NOT_IN_FLIGHT, 2: ChangeOutcome.CHANGED}
 

@@ -1,5 +1,8 @@
 """The SQLite connection shared by the SQLite store's parts: WAL, one writer, migrations.
 
+The schema is the numbered migrations in ``sql/``, applied in one transaction at open;
+every query of the store is in ``sql/queries.sql``, by name (:data:`Q`).
+
 Each statement runs synchronously on the caller's thread under a lock. SQLite calls on a
 local file take microseconds, far less than a thread hop, so the event loop calls them
 directly. ``synchronous=NORMAL`` in WAL mode keeps every committed transaction across a
@@ -9,29 +12,24 @@ process crash (SIGKILL); only an OS crash or power loss can drop the last ones.
 from __future__ import annotations
 
 import asyncio
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-T = TypeVar("T")
+from sendoff.store import sqlfiles
 
-MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+T = TypeVar("T")
 
 
 def migrations() -> list[tuple[int, str, str]]:
     """(number, name, sql) of every packaged migration, in order."""
-    found = []
-    for entry in resources.files("sendoff.store.sql.sqlite").iterdir():
-        match = MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text()))
-    found.sort()
-    return found
+    return sqlfiles.migrations("sendoff.store.sqlite.sql")
+
+
+Q = sqlfiles.queries("sendoff.store.sqlite.sql")
 
 
 class SqliteDatabase:
@@ -58,7 +56,8 @@ class SqliteDatabase:
         # polled queue's messages stay in memory instead of being read back with pread.
         self.conn.execute("PRAGMA cache_size=-32768")
 
-    def migrate(self) -> list[str]:
+    def migrate(self, *, upto: int | None = None) -> list[str]:
+        """Apply the packaged migrations not yet applied (up to number ``upto``)."""
         applied: list[str] = []
         with self.write() as conn:
             conn.execute(
@@ -67,7 +66,7 @@ class SqliteDatabase:
             )
             done = {row[0] for row in conn.execute("SELECT number FROM schema_migrations")}
             for number, name, sql in migrations():
-                if number in done:
+                if number in done or (upto is not None and number > upto):
                     continue
                 for statement in _split(sql):
                     conn.execute(statement)

@@ -13,7 +13,7 @@ statement.
 from __future__ import annotations
 
 from sendoff.store.base import RetentionStats
-from sendoff.store.postgres_db import PostgresDatabase, Q, lock
+from sendoff.store.postgres.db import PostgresDatabase, Q, lock
 
 
 class PostgresRetention:

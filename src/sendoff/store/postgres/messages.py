@@ -1,4 +1,4 @@
-"""PostgreSQL message queues (schema in ``sql/postgres/0002_messages.sql``).
+"""PostgreSQL message queues (schema in ``sql/0002_messages.sql``).
 
 Sends and deletes go through the store's group commit (:class:`WriteBatcher`). A FIFO
 send (group or deduplication id) holds the queue's ``put:`` advisory lock, so the seqs of
@@ -32,7 +32,7 @@ from sendoff.store.messages import (
     Received,
     VisibilityChange,
 )
-from sendoff.store.postgres_db import Conn, PostgresDatabase, Q, Result, WriteBatcher, lock
+from sendoff.store.postgres.db import Conn, PostgresDatabase, Q, Result, WriteBatcher, lock
 
 
 def _message(row: Sequence[Any]) -> QueuedMessage:

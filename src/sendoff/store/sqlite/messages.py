@@ -1,4 +1,4 @@
-"""SQLite message queues (schema in ``sql/sqlite/0002_messages.sql``).
+"""SQLite message queues (schema in ``sql/0002_messages.sql``).
 
 Sends and deletes go through the store's group commit (:class:`WriteBatcher`: writes of
 one event-loop tick share a transaction, each in its own savepoint, and return once
@@ -16,6 +16,7 @@ the check stays cheap however long the backlog is.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -32,24 +33,7 @@ from sendoff.store.messages import (
     Received,
     VisibilityChange,
 )
-from sendoff.store.sqlite_db import SqliteDatabase, WriteBatcher
-
-_COLUMNS = (
-    "seq, id, body, meta, group_id, dedup_id, sent_at, visible_at, receipt, receive_count,"
-    " first_received_at, dead_letter_source"
-)
-
-_STANDARD_CANDIDATES = (
-    "SELECT seq FROM messages WHERE queue_id = :q AND visible_at <= :now AND sent_at > :cut"
-    " AND receive_count >= :min ORDER BY visible_at, seq LIMIT :limit"
-)
-_ORDERED_CANDIDATES = (
-    "SELECT m.seq FROM messages m WHERE m.queue_id = :q AND m.visible_at <= :now"
-    " AND m.sent_at > :cut AND m.receive_count >= :min AND NOT EXISTS ("
-    "  SELECT 1 FROM messages b WHERE b.queue_id = :q AND b.group_id = m.group_id"
-    "  AND b.visible_at > :now AND b.sent_at > :cut AND b.seq < m.seq"
-    ") ORDER BY m.seq LIMIT :limit"
-)
+from sendoff.store.sqlite.db import Q, SqliteDatabase, WriteBatcher
 
 
 def _message(row: Sequence[Any]) -> QueuedMessage:
@@ -85,34 +69,24 @@ class SqliteMessages(MessageStore):
         dedup_window_s: float,
     ) -> list[PutResult]:
         rows = [
-            (m.id, m.body, jsontext.dumps(m.meta), m.group_id, m.dedup_id,
-             m.sent_at, m.visible_at)
+            (m.id, m.dedup_id,
+             {"q": queue_id, "id": m.id, "body": m.body, "meta": jsontext.dumps(m.meta),
+              "group_id": m.group_id, "dedup_id": m.dedup_id, "sent_at": m.sent_at,
+              "visible_at": m.visible_at, "now": now, "expires": now + dedup_window_s})
             for m in messages
         ]  # fmt: skip
 
         def op(conn: sqlite3.Connection) -> list[PutResult]:
             out = []
-            for mid, body, meta, group_id, dedup_id, sent_at, visible_at in rows:
+            for mid, dedup_id, params in rows:
                 if dedup_id is not None:
-                    hit = conn.execute(
-                        "SELECT message_id, seq FROM message_dedup"
-                        " WHERE queue_id = ? AND dedup_id = ? AND expires_at > ?",
-                        (queue_id, dedup_id, now),
-                    ).fetchone()
+                    hit = conn.execute(Q["message_dedup_hit"], params).fetchone()
                     if hit is not None:
                         out.append(PutResult(id=hit[0], seq=hit[1], duplicate=True))
                         continue
-                seq = conn.execute(
-                    "INSERT INTO messages (queue_id, id, body, meta, group_id, dedup_id, sent_at,"
-                    " visible_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-                    (queue_id, mid, body, meta, group_id, dedup_id, sent_at, visible_at),
-                ).fetchone()[0]
+                seq = conn.execute(Q["message_insert"], params).fetchone()[0]
                 if dedup_id is not None:
-                    conn.execute(
-                        "INSERT OR REPLACE INTO message_dedup"
-                        " (queue_id, dedup_id, message_id, seq, expires_at) VALUES (?, ?, ?, ?, ?)",
-                        (queue_id, dedup_id, mid, seq, now + dedup_window_s),
-                    )
+                    conn.execute(Q["message_dedup_put"], {**params, "seq": seq})
                 out.append(PutResult(id=mid, seq=seq))
             return out
 
@@ -122,11 +96,8 @@ class SqliteMessages(MessageStore):
         self, queue_id: str, *, now: float, sent_after: float, limit: int
     ) -> list[QueuedMessage]:
         with self.db.read() as conn:
-            rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM messages WHERE queue_id = ? AND visible_at <= ?"
-                " AND sent_at > ? ORDER BY visible_at, seq LIMIT ?",
-                (queue_id, now, sent_after, limit),
-            ).fetchall()
+            params = {"q": queue_id, "now": now, "cut": sent_after, "limit": limit}
+            rows = conn.execute(Q["message_peek"], params).fetchall()
         return [_message(r) for r in rows]
 
     async def receive_messages(
@@ -158,14 +129,9 @@ class SqliteMessages(MessageStore):
             leased = self._candidates(conn, queue_id, now, sent_after, ordered=ordered, limit=limit)
             if not leased:
                 return Received(messages=[], moved=moved)
-            marks = ", ".join("?" for _ in leased)
-            found = conn.execute(
-                "UPDATE messages SET visible_at = ?, receipt = ?,"
-                " receive_count = receive_count + 1,"
-                f" first_received_at = COALESCE(first_received_at, ?) WHERE seq IN ({marks})"
-                f" RETURNING {_COLUMNS}",
-                (now + visibility_s, receipt, now, *leased),
-            ).fetchall()
+            params = {"visible_at": now + visibility_s, "receipt": receipt, "now": now,
+                      "seqs": json.dumps(leased)}  # fmt: skip
+            found = conn.execute(Q["message_lease"], params).fetchall()
         by_seq = {row[0]: _message(row) for row in found}
         return Received(messages=[by_seq[s] for s in leased], moved=moved)
 
@@ -188,32 +154,24 @@ class SqliteMessages(MessageStore):
             "limit": limit,
             "min": min_receive_count,
         }
-        sql = _ORDERED_CANDIDATES if ordered else _STANDARD_CANDIDATES
-        return [row[0] for row in conn.execute(sql, params)]
+        query = Q["message_candidates_ordered" if ordered else "message_candidates"]
+        return [row[0] for row in conn.execute(query, params)]
 
     def _move(
         self, conn: sqlite3.Connection, seq: int, target: DeadLetterTarget, now: float
     ) -> None:
-        conn.execute(
-            "INSERT INTO messages (queue_id, id, body, meta, group_id, dedup_id, sent_at,"
-            " visible_at, receipt, receive_count, first_received_at, dead_letter_source)"
-            " SELECT ?, id, body, meta, group_id, dedup_id,"
-            " CASE WHEN ? THEN ? ELSE sent_at END, ?, NULL, receive_count, first_received_at, ?"
-            " FROM messages WHERE seq = ?",
-            (target.queue_id, target.restamp, now, now, target.source, seq),
-        )
-        conn.execute("DELETE FROM messages WHERE seq = ?", (seq,))
+        params = {"target": target.queue_id, "restamp": target.restamp, "now": now,
+                  "source": target.source, "seq": seq}  # fmt: skip
+        conn.execute(Q["message_move"], params)
+        conn.execute(Q["message_remove"], params)
 
     async def delete_messages(
         self, queue_id: str, handles: Sequence[tuple[int, str]]
     ) -> list[bool]:
         def op(conn: sqlite3.Connection) -> list[bool]:
+            query = Q["message_delete"]
             return [
-                conn.execute(
-                    "DELETE FROM messages WHERE seq = ? AND queue_id = ? AND receipt = ?",
-                    (seq, queue_id, receipt),
-                ).rowcount
-                > 0
+                conn.execute(query, {"seq": seq, "q": queue_id, "receipt": receipt}).rowcount > 0
                 for seq, receipt in handles
             ]
 
@@ -225,60 +183,43 @@ class SqliteMessages(MessageStore):
         out = []
         with self.db.write() as conn:
             for change in changes:
-                row = conn.execute(
-                    "SELECT visible_at FROM messages"
-                    " WHERE seq = ? AND queue_id = ? AND receipt = ?",
-                    (change.seq, queue_id, change.receipt),
-                ).fetchone()
+                params = {"seq": change.seq, "q": queue_id, "receipt": change.receipt,
+                          "visible_at": change.visible_at}  # fmt: skip
+                row = conn.execute(Q["message_leased_until"], params).fetchone()
                 if row is None:
                     out.append(ChangeOutcome.NOT_FOUND)
                 elif row[0] <= now:
                     out.append(ChangeOutcome.NOT_IN_FLIGHT)
                 else:
-                    conn.execute(
-                        "UPDATE messages SET visible_at = ? WHERE seq = ?",
-                        (change.visible_at, change.seq),
-                    )
+                    conn.execute(Q["message_visibility"], params)
                     out.append(ChangeOutcome.CHANGED)
         return out
 
     async def purge_messages(self, queue_id: str) -> int:
         with self.db.write() as conn:
-            return conn.execute("DELETE FROM messages WHERE queue_id = ?", (queue_id,)).rowcount
+            return conn.execute(Q["message_purge"], {"q": queue_id}).rowcount
 
     async def drop_queue_messages(self, queue_id: str) -> None:
         with self.db.write() as conn:
-            conn.execute("DELETE FROM messages WHERE queue_id = ?", (queue_id,))
-            conn.execute("DELETE FROM message_dedup WHERE queue_id = ?", (queue_id,))
+            conn.execute(Q["message_purge"], {"q": queue_id})
+            conn.execute(Q["message_dedup_drop"], {"q": queue_id})
 
     async def expire_messages(self, queue_id: str, *, sent_after: float, now: float) -> int:
+        params = {"q": queue_id, "cut": sent_after, "now": now}
         with self.db.write() as conn:
-            deleted = conn.execute(
-                "DELETE FROM messages WHERE queue_id = ? AND sent_at <= ?", (queue_id, sent_after)
-            ).rowcount
-            conn.execute(
-                "DELETE FROM message_dedup WHERE queue_id = ? AND expires_at <= ?", (queue_id, now)
-            )
+            deleted = conn.execute(Q["message_expire"], params).rowcount
+            conn.execute(Q["message_dedup_expire"], params)
         return int(deleted)
 
     async def count_messages(
         self, queue_id: str, *, now: float, sent_after: float
     ) -> MessageCounts:
         with self.db.read() as conn:
-            row = conn.execute(
-                "SELECT"
-                " COALESCE(SUM(visible_at <= :now), 0),"
-                " COALESCE(SUM(visible_at > :now AND receipt IS NOT NULL), 0),"
-                " COALESCE(SUM(visible_at > :now AND receipt IS NULL), 0)"
-                " FROM messages WHERE queue_id = :q AND sent_at > :cut",
-                {"q": queue_id, "now": now, "cut": sent_after},
-            ).fetchone()
+            params = {"q": queue_id, "now": now, "cut": sent_after}
+            row = conn.execute(Q["message_counts"], params).fetchone()
         return MessageCounts(visible=row[0], in_flight=row[1], delayed=row[2])
 
     async def next_visible_at(self, queue_id: str, *, now: float) -> float | None:
         with self.db.read() as conn:
-            row = conn.execute(
-                "SELECT MIN(visible_at) FROM messages WHERE queue_id = ? AND visible_at > ?",
-                (queue_id, now),
-            ).fetchone()
+            row = conn.execute(Q["message_next_visible"], {"q": queue_id, "now": now}).fetchone()
         return None if row is None or row[0] is None else float(row[0])

@@ -1,10 +1,10 @@
 """PostgreSQL backend: many sendoff processes on many hosts share one database.
 
 ``postgresql://user@host:5432/db?schema=sendoff`` (see docs/store-postgres.md). Queries
-live in ``sql/postgres/queries.sql``, the schema in its numbered migrations, the plumbing
-(pool, group commit, migrations) in :mod:`sendoff.store.postgres_db`, the wake-up
-listener in :mod:`sendoff.store.postgres_listen`, message queues in
-:mod:`sendoff.store.postgres_messages`.
+live in ``sql/queries.sql``, the schema in its numbered migrations, the plumbing
+(pool, group commit, migrations) in :mod:`sendoff.store.postgres.db`, the wake-up
+listener in :mod:`sendoff.store.postgres.wakeups`, message queues in
+:mod:`sendoff.store.postgres.messages`.
 
 * Documents and job bodies are JSONB; blobs are BYTEA.
 * ``lease`` is one ``UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED)``: workers in any
@@ -35,10 +35,10 @@ from sendoff.store.base import (
     LogEvent,
     Store,
 )
-from sendoff.store.postgres_db import Conn, PostgresDatabase, Q, Result, WriteBatcher
-from sendoff.store.postgres_listen import Listener
-from sendoff.store.postgres_messages import PostgresMessages
-from sendoff.store.postgres_retention import PostgresRetention
+from sendoff.store.postgres.db import Conn, PostgresDatabase, Q, Result, WriteBatcher
+from sendoff.store.postgres.messages import PostgresMessages
+from sendoff.store.postgres.retention import PostgresRetention
+from sendoff.store.postgres.wakeups import Listener
 
 log = logging.getLogger("sendoff.store.postgres")
 

@@ -3,9 +3,9 @@
 A store URL is a redis-py URL plus one option of ours, ``prefix`` (default ``sendoff``):
 ``redis://host:6379/0?prefix=sendoff`` or ``rediss://...`` for TLS. Every key the store
 writes starts with ``<prefix>:``, so several sendoff installations can share one database.
-The key schema is in docs/store-redis.md and at the top of each script in ``store/lua/``.
+The key schema is in docs/store-redis.md and at the top of each script in ``lua/``.
 
-Wake-ups (PUBLISH on ``<prefix>:wakeups``): :mod:`sendoff.store.redis_wakeups`.
+Wake-ups (PUBLISH on ``<prefix>:wakeups``): :mod:`sendoff.store.redis.wakeups`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from sendoff.errors import ConfigError
-from sendoff.store import lua
-from sendoff.store.redis_wakeups import Listeners, WakeupRelay
+from sendoff.store.redis import lua
+from sendoff.store.redis.wakeups import Listeners, WakeupRelay
 
 log = logging.getLogger(__name__)
 

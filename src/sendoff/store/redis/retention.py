@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 
 from sendoff.store.base import RetentionStats
-from sendoff.store.redis_connection import RedisConnection
+from sendoff.store.redis.connection import RedisConnection
 
 
 def _opt(value: object) -> str:

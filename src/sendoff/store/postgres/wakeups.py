@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from sendoff.store.postgres_db import APPLICATION_NAME
+from sendoff.store.postgres.db import APPLICATION_NAME
 
 log = logging.getLogger("sendoff.store.postgres")
 
