@@ -73,6 +73,7 @@ class Services:
     topics: Any = None  # sendoff.services.sns: TopicService
     buses: Any = None  # sendoff.services.events: EventBusService
     lambda_async: AsyncInvocations | None = None  # accepts and runs Event invokes
+    event_sources: Any = None  # sendoff.sources.pollers.Pollers (worker role)
     startup_hooks: list[Any] = field(default_factory=list)
     shutdown_hooks: list[Any] = field(default_factory=list)
 
@@ -154,6 +155,9 @@ def build_services(settings: Settings) -> Services:
     from sendoff.services.sqs.wiring import install as install_sqs
 
     install_sqs(services)
+    from sendoff.sources.wiring import install as install_event_sources
+
+    services.event_sources = install_event_sources(services, edge)
     install_sns(services)
     install_events(services)
     install_iam(services)
@@ -236,12 +240,14 @@ def build_asgi(services: Services) -> Starlette:
         await _hint_without_keys(services)
         if services.settings.workers > 0:
             services.scheduler.start()
+            services.event_sources.start()
         children.start()
         log.info("sendoff ready on %s (store %s)", services.settings.endpoint_url,
                  services.settings.display_store_url)  # fmt: skip
 
     async def shutdown() -> None:
         await children.stop()
+        await services.event_sources.stop()
         await services.scheduler.stop()
         for hook in services.shutdown_hooks:
             await hook()
@@ -334,6 +340,7 @@ def work(settings: Settings) -> None:
         for hook in services.startup_hooks:
             await hook()
         services.scheduler.start()
+        services.event_sources.start()
         log.info("sendoff worker %s started (store %s)", services.scheduler.owner,
                  settings.display_store_url)  # fmt: skip
 
@@ -346,6 +353,7 @@ def work(settings: Settings) -> None:
         reporter = asyncio.create_task(report_busy())
         await stop.wait()
         reporter.cancel()
+        await services.event_sources.stop()
         await services.scheduler.stop()
         for hook in services.shutdown_hooks:
             await hook()
