@@ -21,6 +21,7 @@ from tests.support.functions import create_python, unique
 from tests.support.server import ServerProcess
 
 NOT_FOUND = "The resource you requested does not exist."
+ESM_ARN = "arn:aws:lambda:us-east-1:000000000000:event-source-mapping"
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,7 @@ def test_lifecycle_states_and_shape(lambda_client: Any, sqs: Any, function: str)
         "State": "Creating",
         "StateTransitionReason": "USER_INITIATED",
         "FunctionResponseTypes": [],
-        "EventSourceMappingArn": f"arn:aws:lambda:us-east-1:000000000000:event-source-mapping:{uuid}",
+        "EventSourceMappingArn": f"{ESM_ARN}:{uuid}",
     }
     got = lambda_client.get_event_source_mapping(UUID=uuid)
     assert got["State"] == "Enabled"
