@@ -13,6 +13,7 @@ EventInvokeConfig                         ``FEventInvokeConfig`` (Qualifier: ali
                                           ``FEventInvokeConfigOnSuccessQueue`` / ``...Topic``
 DeadLetterQueue: {Type, TargetArn}        ``DeadLetterConfig`` on ``F``
 Events.E (SNS)                            ``FE`` AWS::SNS::Subscription, ``FEPermission``
+Events.E (SQS)                            ``FE`` AWS::Lambda::EventSourceMapping
 Events.E (EventBridgeRule, Schedule, ...)  ``FE`` AWS::Events::Rule, ``FEPermission``
 ========================================  ============================================
 
@@ -72,7 +73,9 @@ HANDLED = {
 }  # fmt: skip
 KNOWN = frozenset(PASSED) | frozenset(HANDLED)
 GLOBAL_KEYS = KNOWN - {"FunctionName", "Events", "AutoPublishCodeSha256"}
-EVENT_TYPES = ("SNS", "EventBridgeRule", "CloudWatchEvent", "Schedule")
+EVENT_TYPES = ("SNS", "SQS", "EventBridgeRule", "CloudWatchEvent", "Schedule")
+SQS_EVENT_KEYS = ("BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes",
+                  "ScalingConfig", "FilterCriteria", "Enabled")  # fmt: skip
 REFERABLE = ("Alias", "Version", "DestinationQueue", "DestinationTopic")
 RESOURCE_ATTRIBUTES = (
     "Condition",
@@ -350,6 +353,9 @@ class _Function:
                 f"(supported: {', '.join(EVENT_TYPES)})",
             )
         event_id = f"{self.id}{name}"
+        if kind == "SQS":
+            self._sqs_event(where, event_id, props, invoke_name)
+            return
         permission = {"Action": "lambda:InvokeFunction", "FunctionName": invoke_name}
         if kind == "SNS":
             self._sns_event(where, event_id, props, target)
@@ -362,6 +368,19 @@ class _Function:
             "AWS::Lambda::Permission",
             {**permission, "Principal": principal, "SourceArn": source_arn},
         )
+
+    def _sqs_event(
+        self, where: tuple[str | int, ...], event_id: str, props: JSON, invoke_name: Any
+    ) -> None:
+        """An SQS event: a mapping from the queue to the function (or its alias); no
+        permission, as SAM adds the queue-polling policy to the role instead."""
+        if "Queue" not in props:
+            raise self.fail((*where, "Properties", "Queue"), "required property is missing")
+        mapping: JSON = {"EventSourceArn": props["Queue"], "FunctionName": invoke_name}
+        for key in SQS_EVENT_KEYS:
+            if key in props:
+                mapping[key] = props[key]
+        self.add(event_id, "AWS::Lambda::EventSourceMapping", mapping)
 
     def _sns_event(
         self, where: tuple[str | int, ...], event_id: str, props: JSON, target: Any

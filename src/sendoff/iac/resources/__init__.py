@@ -10,6 +10,7 @@ from sendoff.iac.resources.events import EventBus, Rule
 from sendoff.iac.resources.iam import CdkMetadata, ManagedPolicy, Policy, Role
 from sendoff.iac.resources.lambda_ import Alias, Function, Version
 from sendoff.iac.resources.lambda_config import EventInvokeConfig, Permission
+from sendoff.iac.resources.lambda_esm import EventSourceMapping
 from sendoff.iac.resources.sns import Subscription, Topic, TopicPolicy
 from sendoff.iac.resources.sqs import Queue, QueuePolicy
 
@@ -18,7 +19,7 @@ __all__ = ["RESOURCE_TYPES", "Applied", "Cloud", "Prop", "ResourceType", "Stored
 RESOURCE_TYPES: dict[str, ResourceType] = {
     t.type_name: t
     for t in (
-        Function(), Version(), Alias(), EventInvokeConfig(), Permission(),
+        Function(), Version(), Alias(), EventInvokeConfig(), Permission(), EventSourceMapping(),
         Queue(), QueuePolicy(), Topic(), Subscription(), TopicPolicy(),
         EventBus(), Rule(), Role(), Policy(), ManagedPolicy(), CdkMetadata(),
     )
