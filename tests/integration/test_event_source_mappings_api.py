@@ -218,6 +218,17 @@ def test_create_errors(lambda_client: Any, raw_lambda: Any, sqs: Any, function: 
           " 'functionResponseTypes' failed to satisfy constraint: Member must satisfy"
           " constraint: [Member must satisfy enum value set: [ReportBatchItemFailures]]")),
     ]  # fmt: skip
+    west = client_for(raw_lambda.meta.endpoint_url, "sqs", region="us-west-2")
+    west_url = west.create_queue(QueueName=unique("west"))["QueueUrl"]
+    west_arn = west.get_queue_attributes(QueueUrl=west_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    no_queue = cases[2][1]
+    cases += [
+        ({"EventSourceArn": west_arn}, no_queue),  # a mapping and its queue share a region
+        ({"EventSourceArn": arn, "FunctionName": "arn:aws:lambda:us-east-1:111111111111:function:"
+          + function}, (400, bad, "Function does not exist")),  # another account's function
+    ]  # fmt: skip
     for extra, expected in cases:
         params = {"FunctionName": function, **extra}
         assert error_of(create, **params) == expected, extra

@@ -55,19 +55,19 @@ class Mappings:
 
     async def _function(self, scope: Scope, name: str) -> tuple[str, str, str | None]:
         """The FunctionArn a mapping shows, the function's name and the qualifier."""
-        try:
-            fn_scope, ref = self.registry.parse(scope, name)
-        except InvalidParameterValue:
-            raise
+        fn_scope, ref = self.registry.parse(scope, name)
+        if fn_scope != scope:  # accounts are disjoint; a mapping stays in its region
+            raise InvalidParameterValue("Function does not exist")
         try:
             resolved = await self.registry.resolve(fn_scope, name)
         except ResourceNotFound:
             raise InvalidParameterValue("Function does not exist") from None
         return fn_scope.arn(ref.name, ref.qualifier), resolved.config.name, ref.qualifier
 
-    async def _queue_is_fifo(self, arn: str) -> bool:
+    async def _queue_is_fifo(self, scope: Scope, arn: str) -> bool:
         queue = await self.queues.get_queue(arn)
-        if queue is None:
+        if queue is None or (queue.account_id, queue.region) != (scope.account_id, scope.region):
+            # another account's queue is as good as missing (accounts are disjoint)
             raise InvalidParameterValue(NO_QUEUE)
         return bool(queue.is_fifo)
 
@@ -95,7 +95,7 @@ class Mappings:
         check_sqs_rules(mapping, given, fifo=fifo)
         arn, name, qualifier = await self._function(scope, given.function_name)
         mapping = replace(mapping, function_arn=arn, function_name=name, qualifier=qualifier)
-        await self._queue_is_fifo(given.event_source_arn)
+        await self._queue_is_fifo(scope, given.event_source_arn)
         for other in await self.in_scope(scope):
             if other.event_source_arn == mapping.event_source_arn and other.function_arn == arn:
                 raise ResourceConflict(
