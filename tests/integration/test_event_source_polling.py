@@ -355,3 +355,28 @@ def test_metrics(server: ServerProcess, lambda_client: Any, sqs: Any) -> None:
     assert value("InvokedEventCount") == 1
     assert value("FilteredOutEventCount") == 1
     assert value("ApproximateAgeOfOldestMessage") >= 0
+
+
+def test_console_shows_and_toggles_the_trigger(
+    server: ServerProcess, lambda_client: Any, sqs: Any
+) -> None:
+    url, arn, _ = make_queue(sqs)
+    fn = consumer(lambda_client)
+    uuid = lambda_client.create_event_source_mapping(FunctionName=fn, EventSourceArn=arn)["UUID"]
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": "seen"}))
+    wait_until(lambda: counts(sqs, url) == (0, 0), timeout=30, message="the queue empty")
+    page = f"{server.url}/console/functions/{fn}"
+    queue = arn.rsplit(":", 1)[1]
+
+    def shows(*needles: str) -> bool:
+        text = httpx.get(page, timeout=10).text
+        return all(n in text for n in needles)
+
+    wait_until(lambda: shows(queue, "Last processing result: OK", f"{uuid}/disable"), timeout=10,
+               message="the trigger on the Overview")  # fmt: skip
+    posted = httpx.post(
+        f"{page}/triggers/{uuid}/disable", headers={"Origin": server.url}, timeout=10
+    )
+    assert posted.status_code in (200, 303), posted.text
+    assert lambda_client.get_event_source_mapping(UUID=uuid)["State"] == "Disabled"
+    assert shows(queue, f"{uuid}/enable", "batch size 10, Disabled")

@@ -3,8 +3,9 @@
 * :func:`describe_arn` names what an ARN points at and where its console page is.
 * :func:`destination_choices` lists existing queues, topics, functions and buses that
   can receive execution records (the "Destination" picker).
-* :func:`triggers_of` finds what invokes a function: SNS subscriptions and EventBridge
-  rule targets naming it.
+* :func:`triggers_of` finds what invokes a function: SNS subscriptions, EventBridge
+  rule targets naming it, and event source mappings (SQS queues) with their state and
+  last processing result.
 * :func:`exists` tells whether an ARN names a resource sendoff hosts (for warnings).
 """
 
@@ -42,10 +43,13 @@ class ResourceLink:
 
 @dataclass(frozen=True, kw_only=True)
 class Trigger:
-    kind: str  # "SNS topic" | "EventBridge rule"
+    kind: str  # "SNS topic" | "EventBridge rule" | "SQS queue"
     name: str
     detail: str
     url: str
+    mapping: str | None = None  # an event source mapping's UUID (it can be toggled)
+    enabled: bool = True
+    last_result: str | None = None
 
 
 def describe_arn(arn: str, *, account_id: str, region: str) -> ResourceLink:
@@ -134,6 +138,17 @@ async def triggers_of(console: Console, function_name: str) -> list[Trigger]:
                         ),
                         url=f"/console/buses/{quote(bus.name, safe='')}#rule-{rule.name}",
                     ))  # fmt: skip
+    pollers = s.event_sources
+    if pollers is not None:
+        for mapping in await pollers.mappings.in_scope(console.scope, function_name=function_name):
+            queue = mapping.event_source_arn.rsplit(":", 1)[-1]
+            result, _ = await pollers.mappings.last_result(mapping)
+            found.append(Trigger(
+                kind="SQS queue", name=queue,
+                detail=f"batch size {mapping.batch_size}, {mapping.state}",
+                url=f"/console/queues/{quote(queue, safe='')}",
+                mapping=mapping.uuid, enabled=mapping.enabled, last_result=result,
+            ))  # fmt: skip
     return found
 
 

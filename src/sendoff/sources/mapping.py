@@ -25,6 +25,8 @@ from typing import Any
 from sendoff.functions.errors import InvalidParameterValue, InvalidRequestContent, validation_error
 
 DOC_KIND = "event-source-mapping"
+STATUS_KIND = "event-source-mapping-status"  # {"result": str, "at": epoch s}, same key
+NO_RECORDS = "No records processed"
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
 DEFAULT_BATCH_SIZE = 10
 MAX_BATCH_SIZE = 10_000

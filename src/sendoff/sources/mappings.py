@@ -17,6 +17,8 @@ from sendoff.functions.registry import FunctionRegistry, Scope
 from sendoff.model.clock import Clock, system_clock
 from sendoff.sources.mapping import (
     DOC_KIND,
+    NO_RECORDS,
+    STATUS_KIND,
     EventSourceMapping,
     MappingInput,
     State,
@@ -138,8 +140,17 @@ class Mappings:
     async def delete(self, scope: Scope, uuid: str) -> EventSourceMapping:
         mapping = await self.get(scope, uuid)
         await self.store.delete(DOC_KIND, mapping.key)
+        await self.store.delete(STATUS_KIND, mapping.key)
         self._changed()
         return mapping
+
+    async def last_result(self, mapping: EventSourceMapping) -> tuple[str, float | None]:
+        """What the pollers last reported (the console's "Last processing result") and
+        since when: "OK", "PROBLEM: ..." or "No records processed"."""
+        doc = await self.store.get(STATUS_KIND, mapping.key)
+        if doc is None:
+            return NO_RECORDS, None
+        return str(doc.value.get("result", NO_RECORDS)), doc.value.get("at")
 
     async def in_scope(
         self,

@@ -32,7 +32,7 @@ from sendoff.model import lineage
 from sendoff.services.sqs.errors import QueueError
 from sendoff.services.sqs.model import QueueRef, parse_queue_arn
 from sendoff.sources.batch import PAYLOAD_LIMIT, filter_view, record_size, sqs_record, to_delete
-from sendoff.sources.mapping import EventSourceMapping, compile_filter
+from sendoff.sources.mapping import STATUS_KIND, EventSourceMapping, compile_filter
 from sendoff.sources.metrics import SourceMetrics
 from sendoff.store import Store
 
@@ -64,6 +64,7 @@ class MappingRunner:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._carry: dict[int, list[dict[str, Any]]] = {}
+        self._last_result: str | None = None
 
     def start(self, pollers: int) -> None:
         for index in range(pollers):
@@ -153,6 +154,19 @@ class MappingRunner:
                 break
         return records
 
+    async def _report(self, result: str) -> None:
+        """Keep the last processing result in the store when it changes (the console
+        shows it); a failure to write it never stops polling."""
+        if result == self._last_result:
+            return
+        self._last_result = result
+        try:
+            await self.deps.store.put(
+                STATUS_KIND, self.mapping.key, {"result": result, "at": time.time()}
+            )
+        except Exception:
+            log.exception("event source mapping %s: could not save its status", self.mapping.uuid)
+
     async def _one_batch(self, index: int) -> bool:
         """Gather and process one batch; True when the poller should back off."""
         if self.queue_ref is None:
@@ -194,6 +208,7 @@ class MappingRunner:
         except ResourceNotFound:
             log.warning("event source mapping %s: function %s not found", mapping.uuid,
                         mapping.function_arn)  # fmt: skip
+            await self._report("PROBLEM: Function not found")
             return True
         trace = self._trace(records, resolved)
         if trace is None:
@@ -208,17 +223,20 @@ class MappingRunner:
         except TooManyRequests:
             m.throttled.labels(*self.labels).inc(len(records))
             await self._release(records)
+            await self._report("PROBLEM: Function call throttled")
             return True
         except (LambdaError, OSError, LookupError) as exc:
             log.warning("event source mapping %s: invoking %s failed: %s", mapping.uuid,
                         mapping.function_arn, exc)  # fmt: skip
             m.failed.labels(*self.labels).inc(len(records))
             m.failed_batches.labels(*self.labels).inc()
+            await self._report("PROBLEM: Function call failed")
             return True
         m.invoked.labels(*self.labels).inc(len(records))
         if result.function_error:
             m.failed.labels(*self.labels).inc(len(records))
             m.failed_batches.labels(*self.labels).inc()
+            await self._report("PROBLEM: Function call failed")
             return False
         done = to_delete(
             records,
@@ -230,6 +248,7 @@ class MappingRunner:
             m.failed.labels(*self.labels).inc(len(records) - len(done))
             m.failed_batches.labels(*self.labels).inc()
         await self._delete(done)
+        await self._report("OK")
         return False
 
     async def _release(self, records: Sequence[Mapping[str, Any]]) -> None:

@@ -33,7 +33,28 @@ class FunctionOverview:
             Route("/functions/{name}", page(self.overview), methods=["GET"]),
             Route("/functions/{name}/async-config", page(self.edit_async), methods=["GET"]),
             Route("/functions/{name}/async-config", page(self.save_async), methods=["POST"]),
-        ]
+            Route("/functions/{name}/triggers/{uuid}/{action:str}", page(self.toggle_trigger),
+                  methods=["POST"]),
+        ]  # fmt: skip
+
+    async def toggle_trigger(self, request: Request) -> Response:
+        """Enable or disable an event source mapping (UpdateEventSourceMapping)."""
+        from sendoff.sources.mapping import MappingInput
+
+        c = self.console
+        head = await function_head(c, request, "")
+        action = request.path_params["action"]
+        pollers = c.services.event_sources
+        if action not in ("enable", "disable") or pollers is None:
+            return redirect(head.url, "Nothing to do.")
+        mapping = await pollers.mappings.get(c.scope, request.path_params["uuid"])
+        if mapping.function_name != head.name:
+            return redirect(head.url, "That trigger belongs to another function.")
+        await pollers.mappings.update(
+            c.scope, mapping.uuid, MappingInput(enabled=action == "enable")
+        )
+        done = "enabled" if action == "enable" else "disabled"
+        return redirect(head.url, f"The trigger from {mapping.event_source_arn} was {done}.")
 
     async def overview(self, request: Request) -> Response:
         c = self.console
