@@ -64,6 +64,10 @@ def test_async_failure_to_queue_to_consumer(server: ServerProcess, tmp_path: Pat
     assert json.loads(dead["Body"])["requestPayload"] == {"order": "poison"}
     assert len(handled(server.url, out["ConsumerFunction"])) == 3
 
+    again = deploy(server.url, app / "template.yaml", "--stack-name", "sam-sqs-chain",
+                   "--parameter-overrides", "BatchSize=3")  # fmt: skip
+    assert again["outputs"]["Mapping"] == out["Mapping"]  # updated in place
+    assert lam.get_event_source_mapping(UUID=out["Mapping"])["BatchSize"] == 3
     done = sendoff(server.url, "stacks", "delete", "sam-sqs-chain")
     assert done.returncode == 0, done.stderr
     assert lam.list_event_source_mappings(FunctionName=out["ConsumerFunction"])[
