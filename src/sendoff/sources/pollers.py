@@ -7,7 +7,9 @@ AWS runs many pollers: the queue's leases keep them from taking the same message
 
 Pollers per mapping and process: ``ScalingConfig.MaximumConcurrency`` when set (its limit
 is also enforced across processes through the store's concurrency slots), else
-``default_pollers``; never more than the function's reserved concurrency.
+``default_pollers``; never more than the function's reserved concurrency, nor than
+``max_pollers`` (the process's ``--concurrency``: a mapping asking for 1,000 does not start
+1,000 tasks in every process; more processes give more).
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ class Pollers:
                 await asyncio.wait_for(self._changed.wait(), self.refresh_s)
 
     async def _pollers_for(self, mapping: EventSourceMapping) -> int:
-        count = mapping.max_concurrency or self.deps.default_pollers
+        count = min(mapping.max_concurrency or self.deps.default_pollers, self.deps.max_pollers)
         scope = Scope(account_id=mapping.account_id, region=mapping.region)
         try:
             state = await self.deps.registry.load(scope, mapping.function_name)

@@ -52,6 +52,7 @@ class Deps:
     metrics: Metrics
     source_metrics: SourceMetrics
     default_pollers: int
+    max_pollers: int  # per mapping and process: the process's --concurrency
 
 
 class MappingRunner:

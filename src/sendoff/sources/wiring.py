@@ -31,5 +31,6 @@ def install(services: Services, edge: LambdaEdge) -> Pollers:
         metrics=services.metrics,
         source_metrics=SourceMetrics(services.metrics),
         default_pollers=DEFAULT_POLLERS,
+        max_pollers=services.settings.concurrency,
     )
     return Pollers(mappings, deps)
