@@ -162,3 +162,45 @@ def test_sigkill_of_the_worker_mid_batch_loses_nothing(worker_server: ServerProc
     assert set(seen) == set(range(total))
     duplicates = sum(count - 1 for count in seen.values())
     print(f"\nSIGKILL mid-batch: nothing lost, {duplicates} duplicate deliveries")
+
+
+def test_maximum_concurrency_holds_across_worker_processes(tmp_path: Path) -> None:
+    """Two worker processes each run the mapping's pollers; ScalingConfig's limit is shared
+    through the store's slots, so no more than 2 batches ever run at once."""
+    server = start_server(
+        tmp_path / "srv", "--time-scale", "0.01", "--workers", "0", "--worker-processes", "2"
+    )
+    try:
+        lam, sqs = client_for(server.url, "lambda"), client_for(server.url, "sqs")
+        source = HANDLER.replace(
+            'print("OK " + json.dumps(ok))',
+            'print("OK " + json.dumps(ok)); print("SPAN " + json.dumps([start, time.time()]))',
+        )
+        source = source.replace("    ok, failures = [], []", "    ok, failures = [], []\n"
+                                "    start = time.time()")  # fmt: skip
+        fn = create_python(lam, source=source,
+                           Environment={"Variables": {"SLEEP": "0.3", "FAIL_EVERY": "0"}})[
+            "FunctionName"
+        ]  # fmt: skip
+        queue, arn, _ = make_queues(sqs, visibility_s=30, dlq_after=None)
+        lam.create_event_source_mapping(
+            FunctionName=fn, EventSourceArn=arn, BatchSize=1,
+            ScalingConfig={"MaximumConcurrency": 2},
+        )  # fmt: skip
+        send_all(sqs, queue, 20)
+        wait_until(lambda: empty(sqs, queue), timeout=120, interval=0.2, message="drained")
+        assert set(processed(server.url, fn)) == set(range(20))
+        spans = [
+            json.loads(e["message"][5:])
+            for e in httpx.get(f"{server.url}/_sendoff/logs/{fn}", params={"limit": 10000},
+                               timeout=10).json()["events"]
+            if e["message"].startswith("SPAN ")
+        ]  # fmt: skip
+        points = sorted([(s, 1) for s, _ in spans] + [(e, -1) for _, e in spans])
+        running = most = 0
+        for _, step in points:
+            running += step
+            most = max(most, running)
+        assert 1 <= most <= 2
+    finally:
+        server.stop()
