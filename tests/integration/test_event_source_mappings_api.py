@@ -258,6 +258,25 @@ def test_uuid_errors_and_update_rules(lambda_client: Any, sqs: Any, function: st
         lambda_client.update_event_source_mapping,
     ):
         assert error_of(call, UUID=unknown) == (404, "ResourceNotFoundException", NOT_FOUND)
+    # test_event_source_mapping_exceptions, as recorded: the order of the checks
+    somequeue = "arn:aws:sqs:us-east-1:111111111111:somequeue"
+    for params, message in (
+        ({}, "Unrecognized event source."),
+        ({"EventSourceArn": somequeue}, "Function does not exist"),
+        ({"EventSourceArn": somequeue, "DestinationConfig": {"OnSuccess": {
+            "Destination": "arn:aws:sqs:us-east-1:111111111111:someotherqueue"}}},
+         "Unsupported DestinationConfig parameter for given event source mapping type."),
+    ):  # fmt: skip
+        assert error_of(
+            lambda_client.create_event_source_mapping, FunctionName="doesnotexist", **params
+        ) == (400, "InvalidParameterValueException", message)
+    # list does not care whether its filters exist
+    assert lambda_client.list_event_source_mappings(FunctionName="doesnotexist")[
+        "EventSourceMappings"
+    ] == []  # fmt: skip
+    assert lambda_client.list_event_source_mappings(EventSourceArn=somequeue)[
+        "EventSourceMappings"
+    ] == []  # fmt: skip
     uuid = lambda_client.create_event_source_mapping(
         FunctionName=function, EventSourceArn=new_queue(sqs)
     )["UUID"]
