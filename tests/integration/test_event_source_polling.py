@@ -21,7 +21,7 @@ from tests.support.functions import create_python, unique
 from tests.support.server import ServerProcess, wait_until
 
 HANDLER = r"""
-import json, time
+import json, os, time
 
 def _body(record):
     try:
@@ -36,6 +36,7 @@ def handler(event, context):
     bodies = [_body(r) for r in records]
     if any(b.get("echo") for b in bodies):
         print("EVENT " + json.dumps(event))
+        print("TRACE " + json.dumps(os.environ.get("_X_AMZN_TRACE_ID", "")))
     if any(b.get("raise") for b in bodies):
         raise Exception("boom")
     if any(b.get("malformed") for b in bodies):
@@ -380,3 +381,42 @@ def test_console_shows_and_toggles_the_trigger(
     assert posted.status_code in (200, 303), posted.text
     assert lambda_client.get_event_source_mapping(UUID=uuid)["State"] == "Disabled"
     assert shows(queue, f"{uuid}/enable", "batch size 10, Disabled")
+
+
+def test_lineage_flows_and_a_loop_is_stopped(
+    server: ServerProcess, lambda_client: Any, sqs: Any
+) -> None:
+    """A message's AWSTraceHeader carries the recursion lineage: the invocation runs with
+    it counted once more; past 16 the batch is dropped, not run (RecursiveLoop Terminate)."""
+    import hashlib
+
+    url, arn, _ = make_queue(sqs)
+    fn = consumer(lambda_client)
+    fn_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{fn}"
+    mine = hashlib.sha256(fn_arn.encode()).hexdigest()[:8]
+    uuid = lambda_client.create_event_source_mapping(
+        FunctionName=fn, EventSourceArn=arn, BatchSize=1
+    )["UUID"]
+
+    def send(count: int, ident: str) -> None:
+        header = f"Root=1-5e1b4151-5ac6c58f5b5d1f8e3c2a9b7d;Lineage=1:{mine}:{count}"
+        sqs.send_message(
+            QueueUrl=url, MessageBody=json.dumps({"id": ident, "echo": True}),
+            MessageSystemAttributes={
+                "AWSTraceHeader": {"DataType": "String", "StringValue": header}
+            },
+        )  # fmt: skip
+
+    send(16, "looping")
+    wait_until(lambda: counts(sqs, url) == (0, 0), timeout=30, message="the loop dropped")
+    send(3, "fine")
+    (event,) = wait_until(lambda: lines(server, fn, "EVENT"), timeout=30, message="the event")
+    assert json.loads(event["Records"][0]["body"])["id"] == "fine"
+    assert [d["id"] for d in lines(server, fn, "DONE")] == ["fine"]
+    (trace,) = lines(server, fn, "TRACE")
+    assert "Root=1-5e1b4151-5ac6c58f5b5d1f8e3c2a9b7d" in trace
+    assert f"Lineage=1:{mine}:4" in trace  # counted once more for this invocation
+    metrics = httpx.get(f"{server.url}/metrics", timeout=5).text
+    assert f'DroppedEventCount_total{{event_source_mapping="{uuid}",function_name="{fn}"}} 1.0' in (
+        metrics
+    )
