@@ -288,6 +288,12 @@ def test_uuid_errors_and_update_rules(lambda_client: Any, sqs: Any, function: st
     other = create_python(lambda_client)["FunctionName"]
     moved = lambda_client.update_event_source_mapping(UUID=uuid, FunctionName=other)
     assert moved["FunctionArn"].endswith(f":function:{other}")
+    queue = moved["EventSourceArn"]
+    second = lambda_client.create_event_source_mapping(FunctionName=function, EventSourceArn=queue)
+    status, code, _ = error_of(
+        lambda_client.update_event_source_mapping, UUID=second["UUID"], FunctionName=other
+    )
+    assert (status, code) == (409, "ResourceConflictException")
     assert error_of(
         lambda_client.update_event_source_mapping, UUID=uuid, FunctionName="missing-fn"
     ) == (400, "InvalidParameterValueException", "Function does not exist")

@@ -98,16 +98,24 @@ class Mappings:
         arn, name, qualifier = await self._function(scope, given.function_name)
         mapping = replace(mapping, function_arn=arn, function_name=name, qualifier=qualifier)
         await self._queue_is_fifo(scope, given.event_source_arn)
-        for other in await self.in_scope(scope):
-            if other.event_source_arn == mapping.event_source_arn and other.function_arn == arn:
-                raise ResourceConflict(
-                    f'An event source mapping with SQS arn (" {other.event_source_arn} ") and'
-                    f' function (" {name} ") already exists. Please update or delete the'
-                    f" existing mapping with UUID {other.uuid}"
-                )
+        await self._check_unique(scope, mapping)
         await self.store.put(DOC_KIND, mapping.key, mapping.to_doc(), expect=0)
         self._changed()
         return mapping
+
+    async def _check_unique(self, scope: Scope, mapping: EventSourceMapping) -> None:
+        """One mapping per queue and (qualified) function."""
+        for other in await self.in_scope(scope):
+            if (
+                other.uuid != mapping.uuid
+                and other.event_source_arn == mapping.event_source_arn
+                and other.function_arn == mapping.function_arn
+            ):
+                raise ResourceConflict(
+                    f'An event source mapping with SQS arn (" {other.event_source_arn} ") and'
+                    f' function (" {mapping.function_name} ") already exists. Please update or'
+                    f" delete the existing mapping with UUID {other.uuid}"
+                )
 
     async def get(self, scope: Scope, uuid: str) -> EventSourceMapping:
         doc = await self.store.get(DOC_KIND, f"{scope.prefix}/{uuid}")
@@ -129,6 +137,7 @@ class Mappings:
         if given.function_name:
             arn, name, qualifier = await self._function(scope, given.function_name)
             mapping = replace(mapping, function_arn=arn, function_name=name, qualifier=qualifier)
+            await self._check_unique(scope, mapping)
         await self.store.put(DOC_KIND, mapping.key, mapping.to_doc(), expect=doc.revision)
         self._changed()
         if given.enabled is True and not old.enabled:
