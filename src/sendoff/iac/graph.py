@@ -18,8 +18,7 @@ from typing import Any
 from sendoff.iac.errors import Problem, TemplateError
 from sendoff.iac.intrinsics import PSEUDO_PARAMETERS, references
 from sendoff.iac.template import depends_on
-
-JSON = dict[str, Any]
+from sendoff.model.json_types import JSON
 
 # resource type -> (name property, ARN service, prefix of the name in the ARN's resource part)
 NAMED_TYPES: dict[str, tuple[str, str, str]] = {

@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sendoff.store.base import JSON, Doc, Store
+from sendoff.model.json_types import JSON
+from sendoff.store.base import Doc, Store
 
 T = TypeVar("T")
 

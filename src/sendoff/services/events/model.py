@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sendoff.model.json_types import JSON
+
 DEFAULT_BUS = "default"
 MAX_TARGETS_PER_RULE = 5
-
-JSON = dict[str, Any]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-JSON = dict[str, Any]
+from sendoff.model.json_types import JSON
+
 V = "2012-10-17"
 
 
