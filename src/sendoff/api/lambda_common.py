@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from sendoff.api.context import RequestContext, request_context
 from sendoff.api.json_shapes import NotJson, parse_json
+from sendoff.api.lambda_names import other_region
 from sendoff.api.rest_json import error_response
 from sendoff.functions.errors import InvalidRequestContent, LambdaError, ServiceFailure
 from sendoff.functions.registry import Scope
@@ -32,6 +33,9 @@ class LambdaEdge:
             )
             scope = Scope(account_id=ctx.account_id, region=ctx.region)
             try:
+                name = request.path_params.get("name")
+                if name and (wrong := other_region(name, scope.region)) is not None:
+                    raise wrong
                 return await handler(request, ctx, scope)
             except LambdaError as exc:
                 return error_response(exc, request_id=ctx.request_id)

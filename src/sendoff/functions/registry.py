@@ -7,8 +7,10 @@ Keys: ``function``  ``ACCOUNT/REGION/NAME``
 
 from __future__ import annotations
 
+import contextlib
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -18,6 +20,16 @@ from sendoff.functions.errors import (
     PreconditionFailed,
     ResourceConflict,
     ResourceNotFound,
+)
+from sendoff.functions.lifecycle import (
+    ACTIVE,
+    IN_PROGRESS,
+    PENDING,
+    SUCCESSFUL,
+    Transitions,
+    check_can_change,
+    finished,
+    settled,
 )
 from sendoff.functions.permissions import ExecutionRoleCheck
 from sendoff.model.arn import ALIAS_RE, FunctionRef, function_arn, parse_function_name
@@ -111,6 +123,13 @@ class FunctionRegistry:
         # checks the execution role's permissions (functions.permissions); set by the IAM
         # wiring under --iam enforce, None otherwise
         self.role_check: ExecutionRoleCheck | None = None
+        # the Pending -> Active / InProgress -> Successful transitions (functions.lifecycle);
+        # None: changes take effect at once (functions are Active from the start)
+        self.transitions: Transitions | None = None
+
+    def enable_transitions(self, prepare: Callable[[str], Awaitable[object]]) -> Transitions:
+        self.transitions = Transitions(self, prepare)
+        return self.transitions
 
     # ---- naming ----
     def parse(
@@ -159,7 +178,12 @@ class FunctionRegistry:
     ) -> FunctionState:
         await self.store.put_blob(config.code_sha256, code)
         config = replace(config, last_modified=self.clock(), revision_id=new_revision_id())
-        return await self.save(scope, FunctionState(latest=config, tags=tags))
+        if self.transitions is not None:
+            config = replace(config, state=PENDING, last_update="")
+        state = await self.save(scope, FunctionState(latest=config, tags=tags))
+        if self.transitions is not None:
+            self.transitions.begin(scope, state.latest)
+        return state
 
     async def update_latest(
         self,
@@ -172,12 +196,66 @@ class FunctionRegistry:
     ) -> FunctionState:
         state = await self.load(scope, name)
         _check_revision(state.latest.revision_id, revision_id)
+        check_can_change(scope.arn(name), state.latest)
         if code is not None:
             await self.store.put_blob(changes["code_sha256"], code)
         latest = replace(
             state.latest, **changes, last_modified=self.clock(), revision_id=new_revision_id()
         )
-        return await self.save(scope, replace(state, latest=latest))
+        if self.transitions is not None:
+            latest = replace(latest, last_update=IN_PROGRESS)
+        state = await self.save(scope, replace(state, latest=latest))
+        if self.transitions is not None:
+            self.transitions.begin(scope, state.latest)
+        return state
+
+    async def settle(
+        self, scope: Scope, name: str, revision_id: str, *, failure: str | None = None
+    ) -> None:
+        """End the transition $LATEST at `revision_id` is in (a newer change has its own),
+        and that of the versions published from it meanwhile (first, so that a caller who
+        sees $LATEST settled finds its versions settled too)."""
+        for attempt in range(10):
+            self.docs.forget("function", f"{scope.prefix}/{name}")
+            try:
+                state = await self.load(scope, name)
+            except ResourceNotFound:
+                return  # deleted meanwhile
+            latest = state.latest
+            if latest.revision_id != revision_id or settled(latest):
+                return
+            if attempt == 0:
+                await self._settle_versions(scope, name, latest.code_sha256, failure)
+            try:
+                await self.save(
+                    scope, replace(state, latest=finished(latest, failure, new_revision_id()))
+                )
+                return
+            except ResourceConflict:
+                continue  # a settings change raced this one: read again
+
+    async def _settle_versions(
+        self, scope: Scope, name: str, code_sha256: str, failure: str | None
+    ) -> None:
+        for doc in await self.store.scan("version", f"{scope.prefix}/{name}/"):
+            version = FunctionConfig.from_json(doc.value)
+            if version.state != PENDING or version.code_sha256 != code_sha256:
+                continue
+            done = finished(version, failure, new_revision_id())
+            with contextlib.suppress(ConflictError):
+                await self.docs.put("version", doc.key, done.to_json(), expect=doc.revision)
+
+    def nudge(self, scope: Scope, latest: FunctionConfig) -> None:
+        """Restart the transition of a $LATEST left unsettled for long (functions.lifecycle)."""
+        if self.transitions is not None:
+            self.transitions.nudge(scope, latest)
+
+    async def refresh(self, scope: Scope, name: str, qualifier: str | None) -> None:
+        """Forget the cached documents behind `name[:qualifier]` (another process may have
+        settled them since they were read)."""
+        self.docs.forget("function", f"{scope.prefix}/{name}")
+        if qualifier is not None and qualifier.isdigit():
+            self.docs.forget("version", _version_key(scope, name, qualifier))
 
     async def set_function_settings(self, scope: Scope, name: str, **changes: Any) -> FunctionState:
         state = await self.load(scope, name)
@@ -278,6 +356,7 @@ class FunctionRegistry:
         description: str | None,
         code_sha256: str | None,
         revision_id: str | None,
+        during_update: bool = False,
     ) -> FunctionConfig:
         state = await self.load(scope, name)
         latest = state.latest
@@ -288,18 +367,26 @@ class FunctionRegistry:
                 f" $LATEST ({latest.code_sha256})."
                 " Please try again with the CodeSHA256 in $LATEST."
             )
+        if not during_update:
+            check_can_change(scope.arn(name), latest)
         versions = await self.store.scan("version", f"{scope.prefix}/{name}/")
         if versions:
             last = FunctionConfig.from_json(versions[-1].value)
             if _same_settings(last, latest):
                 return last
         number = str(state.next_version)
+        # a version published by UpdateFunctionCode(Publish=True) is Pending until the code
+        # is prepared (test_lambda_api TestLambdaVersions::test_publish_with_update)
+        ready = settled(latest)
         published = replace(
             latest,
             version=number,
             description=latest.description if description is None else description,
             last_modified=self.clock(),
             revision_id=new_revision_id(),
+            state=ACTIVE if ready else PENDING,
+            last_update=SUCCESSFUL if ready else "",
+            state_reason="",
         )
         await self.save(scope, replace(state, next_version=state.next_version + 1))
         await self.docs.put(
@@ -417,7 +504,10 @@ def _version_key(scope: Scope, name: str, version: str) -> str:
 
 
 def _same_settings(a: FunctionConfig, b: FunctionConfig) -> bool:
-    ignore = {"version", "last_modified", "revision_id", "description"}
+    ignore = {
+        "version", "last_modified", "revision_id", "description",
+        "state", "last_update", "state_reason",
+    }  # fmt: skip
     ja, jb = a.to_json(), b.to_json()
     return all(ja[k] == jb[k] for k in ja if k not in ignore)
 
@@ -437,6 +527,6 @@ def _bad_name(value: str) -> InvalidParameterValue:
         value,
         "functionName",
         "Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?"
-        r"([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)"
-        r"(:(\$LATEST|[a-zA-Z0-9-_]+))?",
+        r"((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?"
+        r"([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?",
     )
