@@ -126,13 +126,16 @@ class FunctionsApi:
         )
         await check_dead_letter(self.registry.role_check, config.role, config.dead_letter_target)
         tags = body.get("Tags") or {}
-        state = await self.registry.create(scope, config, data, tags=tags)
+        state = await self.registry.create(scope, config, data, tags=tags, start=False)
         shown = state.latest
-        if body.get("Publish"):
-            shown = await self.registry.publish(
-                scope, name, description=None, code_sha256=None, revision_id=None,
-                during_update=True,
-            )  # fmt: skip
+        try:
+            if body.get("Publish"):
+                shown = await self.registry.publish(
+                    scope, name, description=None, code_sha256=None, revision_id=None,
+                    during_update=True,
+                )  # fmt: skip
+        finally:
+            self.registry.start(scope, state.latest)
         shape = function_configuration(scope, shown)
         # AWS: CreateFunction(Publish=True) answers Version "1" with the *unqualified* ARN
         # (test_lambda_api TestLambdaVersions::test_publish_version_on_create, create_response)
@@ -200,17 +203,20 @@ class FunctionsApi:
         changes = {"code_sha256": sha, "code_size": len(data)}
         previous = (await self.registry.load(scope, ref.name)).latest.code_sha256
         state = await self.registry.update_latest(
-            scope, ref.name, changes, code=data, revision_id=body.get("RevisionId")
+            scope, ref.name, changes, code=data, revision_id=body.get("RevisionId"), start=False
         )
-        await self.on_change(scope.arn(ref.name))
-        if previous != sha:
-            await self._forget_unused({previous})
         shown = state.latest
-        if body.get("Publish"):
-            shown = await self.registry.publish(
-                scope, ref.name, description=None, code_sha256=None, revision_id=None,
-                during_update=True,
-            )  # fmt: skip
+        try:
+            await self.on_change(scope.arn(ref.name))
+            if previous != sha:
+                await self._forget_unused({previous})
+            if body.get("Publish"):
+                shown = await self.registry.publish(
+                    scope, ref.name, description=None, code_sha256=None, revision_id=None,
+                    during_update=True,
+                )  # fmt: skip
+        finally:
+            self.registry.start(scope, state.latest)
         return json_response(function_configuration(scope, shown), request_id=ctx.request_id)
 
     async def update_config(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:

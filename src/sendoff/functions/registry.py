@@ -174,16 +174,30 @@ class FunctionRegistry:
         return replace(state, revision=doc.revision)
 
     async def create(
-        self, scope: Scope, config: FunctionConfig, code: bytes, *, tags: dict[str, str]
+        self,
+        scope: Scope,
+        config: FunctionConfig,
+        code: bytes,
+        *,
+        tags: dict[str, str],
+        start: bool = True,
     ) -> FunctionState:
+        """Save a new function; with transitions on, it is Pending and its preparation
+        starts now, or, with ``start=False``, when the caller calls :meth:`start` (after
+        publishing a version from it, so that the preparation settles that version too)."""
         await self.store.put_blob(config.code_sha256, code)
         config = replace(config, last_modified=self.clock(), revision_id=new_revision_id())
         if self.transitions is not None:
             config = replace(config, state=PENDING, last_update="")
         state = await self.save(scope, FunctionState(latest=config, tags=tags))
-        if self.transitions is not None:
-            self.transitions.begin(scope, state.latest)
+        if start:
+            self.start(scope, state.latest)
         return state
+
+    def start(self, scope: Scope, latest: FunctionConfig) -> None:
+        """Start preparing what a create or update saved (functions.lifecycle)."""
+        if self.transitions is not None and not settled(latest):
+            self.transitions.begin(scope, latest)
 
     async def update_latest(
         self,
@@ -193,8 +207,9 @@ class FunctionRegistry:
         *,
         code: bytes | None = None,
         revision_id: str | None = None,
+        start: bool = True,
     ) -> FunctionState:
-        state = await self.load(scope, name)
+        state = await self._load_for_change(scope, name)
         _check_revision(state.latest.revision_id, revision_id)
         check_can_change(scope.arn(name), state.latest)
         if code is not None:
@@ -205,9 +220,18 @@ class FunctionRegistry:
         if self.transitions is not None:
             latest = replace(latest, last_update=IN_PROGRESS)
         state = await self.save(scope, replace(state, latest=latest))
-        if self.transitions is not None:
-            self.transitions.begin(scope, state.latest)
+        if start:
+            self.start(scope, state.latest)
         return state
+
+    async def _load_for_change(self, scope: Scope, name: str) -> FunctionState:
+        """The function as a change must see it: an unsettled state may be a cached copy
+        another process has settled since, so that one is read again from the store."""
+        state = await self.load(scope, name)
+        if settled(state.latest):
+            return state
+        self.docs.forget("function", f"{scope.prefix}/{name}")
+        return await self.load(scope, name)
 
     async def settle(
         self, scope: Scope, name: str, revision_id: str, *, failure: str | None = None
@@ -215,7 +239,7 @@ class FunctionRegistry:
         """End the transition $LATEST at `revision_id` is in (a newer change has its own),
         and that of the versions published from it meanwhile (first, so that a caller who
         sees $LATEST settled finds its versions settled too)."""
-        for attempt in range(10):
+        for _ in range(10):
             self.docs.forget("function", f"{scope.prefix}/{name}")
             try:
                 state = await self.load(scope, name)
@@ -224,8 +248,7 @@ class FunctionRegistry:
             latest = state.latest
             if latest.revision_id != revision_id or settled(latest):
                 return
-            if attempt == 0:
-                await self._settle_versions(scope, name, latest.code_sha256, failure)
+            await self._settle_versions(scope, name, latest.code_sha256, failure)
             try:
                 await self.save(
                     scope, replace(state, latest=finished(latest, failure, new_revision_id()))
@@ -358,7 +381,7 @@ class FunctionRegistry:
         revision_id: str | None,
         during_update: bool = False,
     ) -> FunctionConfig:
-        state = await self.load(scope, name)
+        state = await (self.load if during_update else self._load_for_change)(scope, name)
         latest = state.latest
         _check_revision(latest.revision_id, revision_id)
         if code_sha256 is not None and code_sha256 != latest.code_sha256:
