@@ -273,6 +273,10 @@ def test_zip_bomb_is_refused_at_upload_without_writing_it(server: ServerProcess,
 def test_lying_sizes_are_stopped_while_unpacking(server: ServerProcess, lam: Any) -> None:
     liar = bomb_zip(300 * (1 << 20), lie_to=1000)
     name = create(lam, liar)  # the central directory claims ~1 KB: accepted
+    # unpacking it in the background (Pending -> ...) stopped at the limit: Failed
+    config = lam.get_function_configuration(FunctionName=name)
+    assert (config["State"], config["StateReasonCode"]) == ("Failed", "InvalidZipFileException")
+    assert config["StateReason"].startswith("could not unpack the deployment package: ")
     with pytest.raises(botocore.exceptions.ClientError) as info:
         invoke(lam, name)
     error = info.value.response

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from sendoff.executor.codecache import PackageError
 from sendoff.functions.errors import ResourceConflict
 from sendoff.model.function import FunctionConfig
 
@@ -83,7 +84,10 @@ def state_fields(config: FunctionConfig) -> dict[str, str]:
     if config.state == PENDING:
         fields.update(StateReason=CREATING_REASON, StateReasonCode=CREATING_CODE)
     elif config.state == FAILED:
-        fields.update(StateReason=config.state_reason, StateReasonCode=FAILED_CODE)
+        fields.update(
+            StateReason=config.state_reason,
+            StateReasonCode=config.state_reason_code or FAILED_CODE,
+        )
     if config.last_update == IN_PROGRESS:
         fields.update(
             LastUpdateStatus=IN_PROGRESS,
@@ -94,14 +98,18 @@ def state_fields(config: FunctionConfig) -> dict[str, str]:
         fields.update(
             LastUpdateStatus=FAILED,
             LastUpdateStatusReason=config.state_reason,
-            LastUpdateStatusReasonCode=FAILED_CODE,
+            LastUpdateStatusReasonCode=config.state_reason_code or FAILED_CODE,
         )
     elif config.last_update:
         fields["LastUpdateStatus"] = config.last_update
     return fields
 
 
-def finished(config: FunctionConfig, failure: str | None, revision_id: str) -> FunctionConfig:
+Failure = tuple[str, str]
+"""Why a preparation failed: (reason, reason code)."""
+
+
+def finished(config: FunctionConfig, failure: Failure | None, revision_id: str) -> FunctionConfig:
     """`config` at the end of the transition it is in (a new RevisionId, as on AWS)."""
     state = config.state
     if state == PENDING:
@@ -110,7 +118,8 @@ def finished(config: FunctionConfig, failure: str | None, revision_id: str) -> F
         config,
         state=state,
         last_update=SUCCESSFUL if failure is None else FAILED,
-        state_reason=failure or "",
+        state_reason=failure[0] if failure else "",
+        state_reason_code=failure[1] if failure else "",
         revision_id=revision_id,
     )
 
@@ -148,12 +157,17 @@ class Transitions:
             self.begin(scope, config)
 
     async def _run(self, scope: Scope, config: FunctionConfig) -> None:
-        failure: str | None = None
+        failure: Failure | None = None
         try:
             await self.prepare(config.code_sha256)
         except Exception as exc:
             log.warning("preparing %s failed: %s", scope.arn(config.name), exc)
-            failure = f"The function could not be prepared: {exc}"
+            # a package's own fault is the caller's to see; anything else (a full disk, the
+            # store) may name server paths, so it stays in the server's log
+            if isinstance(exc, PackageError):
+                failure = (str(exc), "InvalidZipFileException")
+            else:
+                failure = ("The function could not be prepared (see the server log).", FAILED_CODE)
         try:
             await self.registry.settle(scope, config.name, config.revision_id, failure=failure)
         except Exception:

@@ -26,6 +26,7 @@ from sendoff.functions.lifecycle import (
     IN_PROGRESS,
     PENDING,
     SUCCESSFUL,
+    Failure,
     Transitions,
     check_can_change,
     finished,
@@ -234,7 +235,7 @@ class FunctionRegistry:
         return await self.load(scope, name)
 
     async def settle(
-        self, scope: Scope, name: str, revision_id: str, *, failure: str | None = None
+        self, scope: Scope, name: str, revision_id: str, *, failure: Failure | None = None
     ) -> None:
         """End the transition $LATEST at `revision_id` is in (a newer change has its own),
         and that of the versions published from it meanwhile (first, so that a caller who
@@ -258,7 +259,7 @@ class FunctionRegistry:
                 continue  # a settings change raced this one: read again
 
     async def _settle_versions(
-        self, scope: Scope, name: str, code_sha256: str, failure: str | None
+        self, scope: Scope, name: str, code_sha256: str, failure: Failure | None
     ) -> None:
         for doc in await self.store.scan("version", f"{scope.prefix}/{name}/"):
             version = FunctionConfig.from_json(doc.value)
@@ -410,6 +411,7 @@ class FunctionRegistry:
             state=ACTIVE if ready else PENDING,
             last_update=SUCCESSFUL if ready else "",
             state_reason="",
+            state_reason_code="",
         )
         await self.save(scope, replace(state, next_version=state.next_version + 1))
         await self.docs.put(
@@ -529,7 +531,7 @@ def _version_key(scope: Scope, name: str, version: str) -> str:
 def _same_settings(a: FunctionConfig, b: FunctionConfig) -> bool:
     ignore = {
         "version", "last_modified", "revision_id", "description",
-        "state", "last_update", "state_reason",
+        "state", "last_update", "state_reason", "state_reason_code",
     }  # fmt: skip
     ja, jb = a.to_json(), b.to_json()
     return all(ja[k] == jb[k] for k in ja if k not in ignore)

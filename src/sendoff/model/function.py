@@ -39,6 +39,7 @@ class FunctionConfig:
     state: str = "Active"
     last_update: str = "Successful"
     state_reason: str = ""  # why a preparation failed
+    state_reason_code: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
