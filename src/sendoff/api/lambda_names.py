@@ -28,7 +28,6 @@ INVOKE_NAME_PATTERN = (
 )
 INVOKE_QUALIFIER_PATTERN = r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"
 _NAME_RE = re.compile(INVOKE_NAME_PATTERN)
-_ARN_REGION = re.compile(r"^arn:[^:]*:lambda:([^:]+):")
 
 
 class _InvokeShape(Shape):
@@ -37,11 +36,14 @@ class _InvokeShape(Shape):
 
 def other_region(name: str, region: str) -> ResourceNotFound | None:
     """The error for a function ARN of another region than the endpoint's, or None."""
-    match = _ARN_REGION.match(name)
-    if match is None or match.group(1) == region:
+    match = _NAME_RE.fullmatch(name) if name.startswith("arn:") else None
+    if match is None or match.group(1) is None or match.group(3) is None:
+        return None  # not an ARN the model accepts: the operation's own checks answer
+    named = match.group(3).rstrip(":")
+    if named == region:
         return None
     return ResourceNotFound(
-        f"Functions from '{match.group(1)}' are not reachable in this region ('{region}')"
+        f"Functions from '{named}' are not reachable in this region ('{region}')"
     )
 
 
