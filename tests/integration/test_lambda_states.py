@@ -21,6 +21,7 @@ import botocore.exceptions
 import pytest
 
 from tests.conftest import client_for
+from tests.support.backend_postgres import fresh_schema, schema_url
 from tests.support.backend_redis import fresh_prefix, prefix_url
 from tests.support.cli import aws
 from tests.support.functions import ROLE, create_python, unique, wait_active, wait_updated
@@ -181,13 +182,18 @@ def test_aws_cli_waits_for_function_active_v2(server: Any, tmp_path: Path) -> No
     assert got["State"] == "Active" and got["LastUpdateStatus"] == "Successful"
 
 
-def test_states_are_shared_by_api_processes_on_one_store(tmp_path: Path) -> None:
-    """Two servers on one Redis store: a function created on one becomes Active on the
-    other, and an update made on the second settles for the first."""
+@pytest.mark.parametrize("backend", ["redis", "postgres"])
+def test_states_are_shared_by_api_processes_on_one_store(tmp_path: Path, backend: str) -> None:
+    """Two servers on one Redis/PostgreSQL store: a function created on one becomes Active
+    on the other, and an update made on the second settles for the first."""
 
     async def run() -> None:
-        async with fresh_prefix(pytest.skip) as prefix:
-            await asyncio.to_thread(_two_servers, tmp_path, prefix_url(prefix))
+        if backend == "redis":
+            async with fresh_prefix(pytest.skip) as prefix:
+                await asyncio.to_thread(_two_servers, tmp_path, prefix_url(prefix))
+        else:
+            async with fresh_schema(pytest.skip) as schema:
+                await asyncio.to_thread(_two_servers, tmp_path, schema_url(schema))
 
     asyncio.run(run())
 
