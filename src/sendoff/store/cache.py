@@ -67,6 +67,11 @@ class DocCache:
         self._decoded[(kind, key)] = (doc, value)
         return value
 
+    def forget(self, kind: str, key: str) -> None:
+        """Drop one cached document: the next read goes to the store (a change another
+        process made must be seen now, not within ``ttl_s``)."""
+        self._entries.pop((kind, key), None)
+
     async def put(self, kind: str, key: str, value: JSON, *, expect: int | None = None) -> Doc:
         self._entries.pop((kind, key), None)
         doc = await self.store.put(kind, key, value, expect=expect)
