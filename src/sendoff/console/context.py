@@ -158,9 +158,7 @@ class Console:
                 if exc.not_found:
                     return self._error(request, 404, "Not found", message, "/console/functions")
                 log.warning("console: %s %s failed: %s", request.method, request.url.path, exc)
-                return self._error(
-                    request, 400, "That did not work", f"{exc.code}: {message}", ""
-                )
+                return self._error(request, 400, "That did not work", f"{exc.code}: {message}", "")
             except Exception as exc:
                 log.exception("console: %s %s crashed", request.method, request.url.path)
                 return self._error(

@@ -26,8 +26,8 @@ from sendoff.iac.resources.base import (
     tags_dict,
 )
 from sendoff.iac.state import ResourceState
+from sendoff.model.json_types import JSON
 
-JSON = dict[str, Any]
 ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
 FUNCTION_NAME = r"[a-zA-Z0-9-_]{1,64}"
 # configuration properties -> how they are sent (UpdateFunctionConfiguration's names)
