@@ -49,6 +49,12 @@ EVENT_PAYLOAD_LIMIT = 1_048_576
 ZERO_CONCURRENCY_MESSAGE = (
     "Function not invoked. Function isconfigured with zero reserved concurrent executions"
 )
+# AWS's own description of RecursiveInvocationException (botocore's model); what a DLQ
+# message of a loop-stopped event carries on AWS is not recorded (facts §7.2).
+RECURSION_MESSAGE = (
+    "Lambda has detected your function being invoked in a recursive loop with other"
+    " Amazon Web Services resources and stopped your function's invocation."
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -421,6 +427,8 @@ def _dead_letter_error(
 ) -> tuple[str | None, str]:
     if condition is Condition.ZERO_RESERVED_CONCURRENCY:
         return None, ZERO_CONCURRENCY_MESSAGE
+    if condition is Condition.RECURSIVE_INVOCATION:
+        return None, RECURSION_MESSAGE
     if last is not None:
         _, message = _error_fields(last["payload"].encode())
         return "200", message or ""
