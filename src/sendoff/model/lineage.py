@@ -3,6 +3,12 @@
 A trace header looks like ``Root=1-...;Parent=...;Sampled=0;Lineage=1:a87bd80c:3``; the
 Lineage field lists ``1:<hash>:<count>`` entries joined by ``|``, one per function in the
 chain, where hash identifies the function and count how often the chain invoked it.
+
+Every path that starts an invocation stamps once, in ``AsyncInvocations.accept``: the
+count of the invoked function goes up by one, and retries reuse the stamped header.
+Other paths only carry the header on: SDK calls from inside a function (botocore sends
+``_X_AMZN_TRACE_ID`` as ``X-Amzn-Trace-Id``, percent-encoding the ``|`` between entries),
+SNS fan-out, EventBridge rules and targets, and destinations.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
+from urllib.parse import unquote
 
 from sendoff.model.ids import random_hex
 
@@ -27,7 +34,7 @@ def new_root() -> str:
 
 def _fields(header: str | None) -> dict[str, str]:
     out: dict[str, str] = {}
-    for part in (header or "").split(";"):
+    for part in unquote(header or "").split(";"):
         key, sep, value = part.strip().partition("=")
         if sep:
             out[key] = value
