@@ -44,6 +44,21 @@ def handler(event, context):
     return "retried"
 """
 
+# Invokes itself synchronously and answers how deep the chain went and what stopped it.
+SYNC_SELF_INVOKER = """
+import json, boto3
+from botocore.config import Config
+def handler(event, context):
+    depth = event.get("depth", 0) + 1
+    client = boto3.client("lambda", config=Config(retries={"max_attempts": 1}))
+    try:
+        answer = client.invoke(FunctionName=context.function_name,
+                               Payload=json.dumps({"depth": depth}))
+    except client.exceptions.RecursiveInvocationException as error:
+        return {"depth": depth, "stopped": error.response["Error"]["Code"]}
+    return json.loads(answer["Payload"].read())
+"""
+
 RELAY = """
 import boto3, os
 def handler(event, context):
@@ -295,3 +310,19 @@ def test_allow_lets_a_destination_loop_run_past_16(
     finally:
         sns.unsubscribe(SubscriptionArn=subscription)  # end the loop
     assert all(e["state"] != "failed" for e in _events(server, name))
+
+
+def test_a_synchronous_self_loop_is_refused_at_the_17th_call(
+    lambda_client: Any, server: ServerProcess
+) -> None:
+    name = unique("syncloop")
+    create_python(lambda_client, name, source=SYNC_SELF_INVOKER, Timeout=60)
+    answer = lambda_client.invoke(FunctionName=name, Payload=b"{}")
+    assert json.loads(answer["Payload"].read()) == {
+        "depth": 16,
+        "stopped": "RecursiveInvocationException",
+    }
+    metrics = httpx.get(f"{server.url}/metrics").text
+    assert f'RecursiveInvocationsDropped_total{{function_name="{name}",resource="{name}"}} 1.0' in (
+        metrics
+    )

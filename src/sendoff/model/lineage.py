@@ -21,6 +21,13 @@ from urllib.parse import unquote
 from sendoff.model.ids import random_hex
 
 RECURSION_LIMIT = 16
+# AWS's own description of RecursiveInvocationException (botocore's model): the sync
+# caller's message and a stopped event's DLQ ErrorMessage (AWS's exact texts for both
+# are not recorded, facts §7.2).
+RECURSION_MESSAGE = (
+    "Lambda has detected your function being invoked in a recursive loop with other"
+    " Amazon Web Services resources and stopped your function's invocation."
+)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -64,3 +71,8 @@ def stamp(header: str | None, function_arn: str) -> str:
     fields.setdefault("Sampled", "0")
     fields["Lineage"] = "|".join(f"1:{h}:{c}" for h, c in counts.items())
     return ";".join(f"{k}={v}" for k, v in fields.items())
+
+
+def stops(header: str | None, function_arn: str, recursive_loop: str) -> bool:
+    """Whether an invocation stamped with ``header`` is stopped (RecursiveLoop config)."""
+    return recursive_loop == "Terminate" and count_for(header, function_arn) > RECURSION_LIMIT

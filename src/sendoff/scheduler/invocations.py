@@ -49,12 +49,6 @@ EVENT_PAYLOAD_LIMIT = 1_048_576
 ZERO_CONCURRENCY_MESSAGE = (
     "Function not invoked. Function isconfigured with zero reserved concurrent executions"
 )
-# AWS's own description of RecursiveInvocationException (botocore's model); what a DLQ
-# message of a loop-stopped event carries on AWS is not recorded (facts §7.2).
-RECURSION_MESSAGE = (
-    "Lambda has detected your function being invoked in a recursive loop with other"
-    " Amazon Web Services resources and stopped your function's invocation."
-)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -235,10 +229,8 @@ class AsyncInvocations:
             await self._settle(job, resolved, config_destinations(config), stop, None)
 
     def _recursion_exceeded(self, resolved: Resolved, body: dict[str, Any]) -> bool:
-        if resolved.state.recursive_loop != "Terminate":
-            return False
-        count = lineage.count_for(body.get("trace_header"), resolved.unqualified_arn)
-        return count > lineage.RECURSION_LIMIT
+        trace = body.get("trace_header")
+        return lineage.stops(trace, resolved.unqualified_arn, resolved.state.recursive_loop)
 
     async def _attempt(self, resolved: Resolved, body: dict[str, Any]) -> Attempt:
         started = self.clock()
@@ -428,7 +420,7 @@ def _dead_letter_error(
     if condition is Condition.ZERO_RESERVED_CONCURRENCY:
         return None, ZERO_CONCURRENCY_MESSAGE
     if condition is Condition.RECURSIVE_INVOCATION:
-        return None, RECURSION_MESSAGE
+        return None, lineage.RECURSION_MESSAGE
     if last is not None:
         _, message = _error_fields(last["payload"].encode())
         return "200", message or ""
