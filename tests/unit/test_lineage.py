@@ -35,3 +35,9 @@ def test_entries_survive_botocore_quoting(separator: str) -> None:
     assert lineage.lineage_counts(header) == {a: 7, b: 3}
     assert lineage.count_for(lineage.stamp(header, B), B) == 4
     assert lineage.count_for(lineage.stamp(header, B), A) == 7
+
+
+def test_decoded_controls_do_not_reach_the_header() -> None:
+    stamped = lineage.stamp("Root=1-abc%0D%0AX-Evil:%201;Sampled=0%00", A)
+    assert all("!" <= c <= "~" for c in stamped)
+    assert stamped.startswith("Root=1-abcX-Evil:1;Sampled=0;Lineage=")

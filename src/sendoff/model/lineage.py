@@ -41,7 +41,8 @@ def new_root() -> str:
 
 def _fields(header: str | None) -> dict[str, str]:
     out: dict[str, str] = {}
-    for part in unquote(header or "").split(";"):
+    text = "".join(c for c in unquote(header or "") if "!" <= c <= "~")  # no controls
+    for part in text.split(";"):
         key, sep, value = part.strip().partition("=")
         if sep:
             out[key] = value
