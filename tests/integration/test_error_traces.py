@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -131,3 +132,31 @@ def test_on_failure_record_names_var_task(sandboxed: ServerProcess, kind: str) -
     assert _trace(record["responsePayload"]) == EXPECTED[kind]
     assert str(sandboxed.data_dir) not in body and "sendoff" not in body
 
+
+def test_python_init_error_names_aws_paths(sandboxed: ServerProcess) -> None:
+    """The recorded python3.13 init error: importlib's frames under /var/lang/lib, then the
+    module's under /var/task."""
+    client = client_for(sandboxed.url, "lambda")
+    name = unique("pyinit")
+    client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="handler.handler",
+        Code={"ZipFile": make_zip({"handler.py": 'raise Exception("Runtime startup fails")\n'})},
+        Timeout=10,
+    )
+    raw = client.invoke(FunctionName=name, Payload=b"{}")["Payload"].read().decode()
+    error = json.loads(raw)
+    assert error["errorType"] == "Exception"
+    trace = error["stackTrace"]
+    assert re.match(  # (python3.11 adds a line of carets that 3.13 leaves out)
+        r'  File "/var/lang/lib/python3\.\d+/importlib/__init__\.py", line \d+, in import_module\n'
+        r"    return _bootstrap\._gcd_import\(name\[level:\], package, level\)\n",
+        trace[0],
+    )
+    assert trace[-1] == (
+        '  File "/var/task/handler.py", line 1, in <module>\n'
+        '    raise Exception("Runtime startup fails")\n'
+    )
+    assert str(sandboxed.data_dir) not in raw and "sendoff" not in raw
