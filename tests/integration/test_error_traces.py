@@ -160,3 +160,26 @@ def test_python_init_error_names_aws_paths(sandboxed: ServerProcess) -> None:
         '    raise Exception("Runtime startup fails")\n'
     )
     assert str(sandboxed.data_dir) not in raw and "sendoff" not in raw
+
+
+def test_node_import_error_names_aws_paths(sandboxed: ServerProcess) -> None:
+    """A missing require: the require stack names /var/task and /var/runtime, as on AWS."""
+    client = client_for(sandboxed.url, "lambda")
+    name = unique("nodeinit")
+    client.create_function(
+        FunctionName=name,
+        Runtime="nodejs20.x",
+        Role=ROLE,
+        Handler="index.handler",
+        Code={"ZipFile": make_zip({"index.js": "require('./nope');\n"})},
+        Timeout=10,
+    )
+    raw = client.invoke(FunctionName=name, Payload=b"{}")["Payload"].read().decode()
+    error = json.loads(raw)
+    assert error["errorType"] == "Runtime.ImportModuleError"
+    assert error["errorMessage"] == (
+        "Error: Cannot find module './nope'\n"
+        "Require stack:\n- /var/task/index.js\n- /var/runtime/index.mjs"
+    )
+    assert all("file:///var/runtime/index.mjs:" in line for line in error["trace"][4:])
+    assert str(sandboxed.data_dir) not in raw and "sendoff" not in raw
