@@ -74,6 +74,16 @@ def sandboxed(
         yield server
 
 
+def _wait_active(client: Any, name: str) -> None:
+    """CreateFunction answers Pending; invoking before Active is a ResourceConflict."""
+
+    def active() -> bool:
+        config = client.get_function_configuration(FunctionName=name)
+        return bool(config.get("State", "Active") != "Pending")
+
+    wait_until(active, timeout=30, message=f"{name} to become Active")
+
+
 def _trace(error: dict[str, Any]) -> list[str]:
     return list(error.get("stackTrace") or error.get("trace") or [])
 
@@ -89,6 +99,7 @@ def _create(client: Any, kind: str) -> str:
         Code={"ZipFile": make_zip(files)},
         Timeout=10,
     )
+    _wait_active(client, name)
     return name
 
 
@@ -146,6 +157,7 @@ def test_python_init_error_names_aws_paths(sandboxed: ServerProcess) -> None:
         Code={"ZipFile": make_zip({"handler.py": 'raise Exception("Runtime startup fails")\n'})},
         Timeout=10,
     )
+    _wait_active(client, name)
     raw = client.invoke(FunctionName=name, Payload=b"{}")["Payload"].read().decode()
     error = json.loads(raw)
     assert error["errorType"] == "Exception"
@@ -174,6 +186,7 @@ def test_node_import_error_names_aws_paths(sandboxed: ServerProcess) -> None:
         Code={"ZipFile": make_zip({"index.js": "require('./nope');\n"})},
         Timeout=10,
     )
+    _wait_active(client, name)
     raw = client.invoke(FunctionName=name, Payload=b"{}")["Payload"].read().decode()
     error = json.loads(raw)
     assert error["errorType"] == "Runtime.ImportModuleError"
