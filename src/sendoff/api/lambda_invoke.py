@@ -19,12 +19,14 @@ from sendoff.api.rest_json import empty_response, json_response
 from sendoff.functions.errors import (
     InvalidParameterValue,
     InvalidRequestContent,
+    RecursiveInvocation,
     RequestTooLarge,
     validation_error,
 )
 from sendoff.functions.invoker import Invoker, tail
 from sendoff.functions.lifecycle import ACTIVE, check_can_invoke
 from sendoff.functions.registry import FunctionRegistry, Resolved, Scope
+from sendoff.model import lineage
 
 SYNC_LIMIT = 6_291_456
 ASYNC_LEGACY_LIMIT = 262_144  # InvokeAsync (2014-11-13)
@@ -135,12 +137,20 @@ class InvokeApi:
                 trace_header=request.headers.get("x-amzn-trace-id"),
             )
             return empty_response(status=202, request_id=ctx.request_id)
+        trace = lineage.stamp(request.headers.get("x-amzn-trace-id"), resolved.unqualified_arn)
+        if lineage.stops(trace, resolved.unqualified_arn, resolved.state.recursive_loop):
+            resource = resolved.config.name
+            if resolved.qualifier != "$LATEST":
+                resource = f"{resource}:{resolved.qualifier}"
+            dropped = self.invoker.metrics.recursive_invocations_dropped
+            dropped.labels(resolved.config.name, resource).inc()
+            raise RecursiveInvocation(lineage.RECURSION_MESSAGE)
         result = await self.invoker.run(
             resolved,
             request_id=ctx.request_id,
             payload=payload,
             client_context=request.headers.get("x-amz-client-context"),
-            trace_id=request.headers.get("x-amzn-trace-id"),
+            trace_id=trace,
         )
         headers = {"X-Amz-Executed-Version": resolved.executed_version}
         if result.function_error:
