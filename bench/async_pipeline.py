@@ -50,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import client_for  # noqa: E402
+from tests.support.functions import wait_active  # noqa: E402
 from tests.support.server import start_server, wait_until  # noqa: E402
 from tests.support.zips import make_zip  # noqa: E402
 
@@ -236,6 +237,7 @@ def sendoff_figures(
             Handler="app.handler",
             Code={"ZipFile": make_zip({"app.py": HANDLER})},
         )
+        wait_active(lam, "f")
         path = "/2015-03-31/functions/f/invocations"
         cpu_before = cpu_seconds(server.process.pid)
         rate, client_name, sent = accepted_rate(server.url, server.port, path, events, key)
@@ -265,6 +267,7 @@ def sendoff_figures(
             Handler="app.handler",
             Code={"ZipFile": make_zip({"app.py": HANDLER})},
         )
+        wait_active(lam, "f")
         lam.put_function_event_invoke_config(
             FunctionName="f", DestinationConfig={"OnSuccess": {"Destination": queue_arn}}
         )

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import client_for  # noqa: E402
+from tests.support.functions import wait_active, wait_updated  # noqa: E402
 from tests.support.server import start_server  # noqa: E402
 from tests.support.zips import make_zip  # noqa: E402
 
@@ -93,6 +94,7 @@ def main() -> None:
                 Handler="app.handler",
                 Code={"ZipFile": make_zip(files)},
             )
+            wait_active(lam, name)
         client = RawClient(server.port)
         rows = []
         health = timed(lambda: client.request("GET", "/_sendoff/health"), args.invokes)
@@ -119,6 +121,7 @@ def main() -> None:
                 lam.update_function_configuration(
                     FunctionName=name, Environment={"Variables": {"RUN": str(i)}}
                 )
+                wait_updated(lam, name)
                 start = time.perf_counter()
                 resp = lam.invoke(FunctionName=name, Payload=b"{}", LogType="Tail")
                 client_ms.append((time.perf_counter() - start) * 1000)

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.async_pipeline import HANDLER, ROLE, raw_blast  # noqa: E402
 from tests.conftest import client_for  # noqa: E402
+from tests.support.functions import wait_active  # noqa: E402
 from tests.support.server import start_server, wait_until  # noqa: E402
 
 from sendoff.config.settings import parse_duration  # noqa: E402
@@ -73,6 +74,7 @@ def run(events: int, retention: str, max_seconds: float, extra: tuple[str, ...])
         lam.create_function(FunctionName="f", Runtime="python3.12", Role=ROLE,
                             Handler="app.handler",
                             Code={"ZipFile": _zip()})  # fmt: skip
+        wait_active(lam, "f")
         lam.put_function_event_invoke_config(
             FunctionName="f",
             DestinationConfig={"OnSuccess": {"Destination": arn["Attributes"]["QueueArn"]}},

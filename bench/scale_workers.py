@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from async_pipeline import HANDLER, ROLE, raw_blast  # noqa: E402
 from tests.conftest import client_for  # noqa: E402
+from tests.support.functions import wait_active  # noqa: E402
 from tests.support.server import start_server, wait_until  # noqa: E402
 from tests.support.zips import make_zip  # noqa: E402
 
@@ -84,6 +85,7 @@ def run(kind: str, workers: int, events: int) -> float:
             Handler="app.handler",
             Code={"ZipFile": make_zip({"app.py": HANDLER})},
         )
+        wait_active(lam, "f")
         lam.put_function_event_invoke_config(
             FunctionName="f", DestinationConfig={"OnSuccess": {"Destination": arn}}
         )

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import client_for  # noqa: E402
+from tests.support.functions import wait_active  # noqa: E402
 from tests.support.server import start_server, wait_until  # noqa: E402
 from tests.support.zips import make_zip  # noqa: E402
 
@@ -154,6 +155,7 @@ def main() -> None:
             FunctionName="soak", Runtime="python3.12", Role=ROLE, Handler="app.handler",
             Code={"ZipFile": make_zip({"app.py": HANDLER})},
         )  # fmt: skip
+        wait_active(lam, "soak")
         lam.put_function_event_invoke_config(
             FunctionName="soak", DestinationConfig={"OnFailure": {"Destination": arn}}
         )

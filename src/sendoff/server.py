@@ -84,6 +84,7 @@ def build_services(settings: Settings) -> Services:
     code_urls = CodeUrls(store)
     executor = _build_executor(settings, store, auth)
     registry = FunctionRegistry(store)
+    transitions = registry.enable_transitions(executor.prepare_code)
     metrics = Metrics()
     invoker = Invoker(store, executor, metrics)
     scheduler = Scheduler(store, concurrency=settings.concurrency)
@@ -103,6 +104,7 @@ def build_services(settings: Settings) -> Services:
         code_urls=code_urls,
     )
     services.startup_hooks += [auth.start, code_urls.start]
+    services.shutdown_hooks.append(transitions.close)
 
     async def protect_private_paths() -> None:  # the store has created its files now
         executor.protect_private_paths()

@@ -102,6 +102,8 @@ def test_walkthrough(sendoff: ServerProcess, smtp: tuple[Inbox, int], tmp_path: 
         "--zip-file",
         "fileb://failure.zip",
     )
+    for name in ("event-destinations", "destination-failure"):  # as a script on AWS must
+        aws(sendoff, tmp_path, "lambda", "wait", "function-active-v2", "--function-name", name)
     topic = aws(sendoff, tmp_path, "sns", "create-topic", "--name", "destinations")["TopicArn"]
     queue_url = aws(sendoff, tmp_path, "sqs", "create-queue", "--queue-name", "records")["QueueUrl"]
     queue_arn = aws(

@@ -20,7 +20,7 @@ import boto3
 import pytest
 
 from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS
-from tests.support.functions import ROLE, unique
+from tests.support.functions import ROLE, unique, wait_active
 from tests.support.server import ServerProcess, start_server, wait_until
 from tests.support.zips import make_zip
 
@@ -98,6 +98,7 @@ def test_a_page_elsewhere_cannot_create_or_run_a_function(
     # the refusal above came from the guard, not from a malformed body.
     lam.create_function(**{k: v for k, v in json.loads(create).items() if k != "Code"},
                         Code={"ZipFile": make_zip({"app.py": handler})})  # fmt: skip
+    wait_active(lam, name)
     lam.invoke(FunctionName=name)
     wait_until(marker.exists, message="boto3 invoke ran the function")
 

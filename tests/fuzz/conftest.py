@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import client_for
 from tests.fuzz.oracle import TALLY
 from tests.fuzz.runner import Resources
-from tests.support.functions import ROLE
+from tests.support.functions import ROLE, wait_active
 from tests.support.server import ServerProcess, start_server
 from tests.support.zips import make_zip
 
@@ -51,6 +51,8 @@ def resources(fuzz_server: ServerProcess) -> Iterator[Resources]:
     common = {"Runtime": "python3.12", "Role": ROLE, "Handler": "app.handler", "Timeout": 3}
     for name in ("fuzz-ok", "fuzz-fail", "fuzz-scratch"):
         lam.create_function(FunctionName=name, Code=code, Publish=True, **common)
+    for name in ("fuzz-ok", "fuzz-fail", "fuzz-scratch"):
+        wait_active(lam, name)
     lam.create_alias(FunctionName="fuzz-ok", Name="live", FunctionVersion="1")
     queue = sqs.create_queue(QueueName="fuzz-q")["QueueUrl"]
     fifo = sqs.create_queue(QueueName="fuzz-q.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]

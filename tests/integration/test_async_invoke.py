@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.support.events import function_logs, wait_terminal
-from tests.support.functions import create_python, unique
+from tests.support.functions import create_python, unique, wait_active
 from tests.support.server import wait_until
 
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:"
@@ -142,6 +142,7 @@ def test_non_json_output_is_kept_as_string(lambda_client: Any, server: Any) -> N
         Handler="x",
         Code={"ZipFile": make_zip({"bootstrap": bootstrap}, executable=("bootstrap",))},
     )
+    wait_active(lambda_client, name)
     event = wait_terminal(server.url, event_invoke(lambda_client, name, {}))
     assert event["body"]["outcome"]["record"]["responsePayload"] == "plain text, not json"
 

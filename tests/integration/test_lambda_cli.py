@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.cli import aws, sendoff
-from tests.support.functions import PY_ECHO, ROLE, unique
+from tests.support.functions import PY_ECHO, ROLE, unique, wait_active
 from tests.support.zips import make_zip
 
 
@@ -34,6 +34,8 @@ def test_aws_cli_function_lifecycle(server: Any, tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert created["FunctionName"] == name and created["Version"] == "$LATEST"
+    assert created["State"] == "Pending" and created["StateReasonCode"] == "Creating"
+    aws(url, "lambda", "wait", "function-active-v2", "--function-name", name)
     got = aws(url, "lambda", "get-function", "--function-name", name)
     assert got["Configuration"]["Environment"] == {"Variables": {"GREETING": "hey"}}
     listed = aws(url, "lambda", "list-functions")
@@ -42,6 +44,7 @@ def test_aws_cli_function_lifecycle(server: Any, tmp_path: Path) -> None:
         url, "lambda", "update-function-configuration", "--function-name", name, "--timeout", "20"
     )
     assert conf["Timeout"] == 20
+    aws(url, "lambda", "wait", "function-updated-v2", "--function-name", name)
     aws(
         url,
         "lambda",
@@ -144,6 +147,7 @@ def test_sendoff_cli_functions_invoke_logs(server: Any, lambda_client: Any) -> N
         Handler="app.handler",
         Code={"ZipFile": make_zip({"app.py": PY_ECHO})},
     )
+    wait_active(lambda_client, name)
     listing = sendoff(server.url, "functions", "list")
     assert listing.returncode == 0 and name in listing.stdout
     done = sendoff(server.url, "invoke", name, "--payload", '{"print": "cli-marker"}')
@@ -177,6 +181,7 @@ def test_function_printing_megabytes(lambda_client: Any) -> None:
         Handler="app.handler",
         Code={"ZipFile": make_zip({"app.py": source})},
     )
+    wait_active(lambda_client, name)
     resp = lambda_client.invoke(FunctionName=name, LogType="Tail")
     assert resp["Payload"].read() == b'"done"'
     assert len(resp["LogResult"]) < 8192  # only the tail comes back
@@ -193,6 +198,7 @@ def test_sendoff_cli_json_output(server: Any, lambda_client: Any) -> None:
         Handler="app.handler",
         Code={"ZipFile": make_zip({"app.py": PY_ECHO})},
     )
+    wait_active(lambda_client, name)
     listed = sendoff(server.url, "functions", "list", "--output", "json")
     assert listed.returncode == 0
     assert name in [f["FunctionName"] for f in json.loads(listed.stdout)]

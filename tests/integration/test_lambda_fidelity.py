@@ -12,7 +12,7 @@ import botocore.exceptions
 import httpx
 import pytest
 
-from tests.support.functions import create_python, unique
+from tests.support.functions import create_python, unique, wait_updated
 
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:"
 
@@ -38,6 +38,7 @@ def test_empty_environment_is_shown_everywhere(lambda_client: Any) -> None:
     assert lambda_client.get_function_configuration(FunctionName=name)["Environment"] == empty
     updated = lambda_client.update_function_configuration(FunctionName=name, Timeout=20)
     assert updated["Environment"] == empty
+    wait_updated(lambda_client, name)
     published = lambda_client.publish_version(FunctionName=name)
     assert published["Environment"] == empty
     v1 = lambda_client.get_function(FunctionName=name, Qualifier="1")
@@ -53,6 +54,7 @@ def test_no_environment_is_not_shown(lambda_client: Any) -> None:
     assert "Environment" not in lambda_client.get_function(FunctionName=name)["Configuration"]
     updated = lambda_client.update_function_configuration(FunctionName=name, Timeout=20)
     assert "Environment" not in updated
+    wait_updated(lambda_client, name)
     assert "Environment" not in lambda_client.publish_version(FunctionName=name)
     versions = lambda_client.list_versions_by_function(FunctionName=name)["Versions"]
     assert [("Environment" in v) for v in versions] == [False, False]
@@ -67,6 +69,7 @@ def test_environment_emptied_by_update_stays_shown(lambda_client: Any) -> None:
         FunctionName=name, Environment={"Variables": {"GREETING": "hi"}}
     )
     assert set_vars["Environment"] == {"Variables": {"GREETING": "hi"}}
+    wait_updated(lambda_client, name)
     emptied = lambda_client.update_function_configuration(
         FunctionName=name, Environment={"Variables": {}}
     )

@@ -10,7 +10,7 @@ import botocore.exceptions
 import httpx
 import pytest
 
-from tests.support.functions import PY_ECHO, ROLE, create_python, unique
+from tests.support.functions import PY_ECHO, ROLE, create_python, unique, wait_updated
 from tests.support.zips import make_zip
 
 
@@ -35,7 +35,7 @@ def test_create_function_shape(lambda_client: Any) -> None:
     assert resp["CodeSha256"] == base64.b64encode(hashlib.sha256(code).digest()).decode()
     assert resp["CodeSize"] == len(code)
     assert resp["Version"] == "$LATEST"
-    assert resp["State"] == "Active" and resp["LastUpdateStatus"] == "Successful"
+    assert resp["State"] == "Pending" and "LastUpdateStatus" not in resp
     assert resp["MemorySize"] == 256 and resp["Timeout"] == 10
     assert resp["Environment"] == {"Variables": {"GREETING": "hi"}}
     assert resp["LastModified"].endswith("+0000")
@@ -153,6 +153,7 @@ def test_update_code_and_configuration(lambda_client: Any) -> None:
     assert after["RevisionId"] != before["RevisionId"]
     out = lambda_client.invoke(FunctionName=name)
     assert out["Payload"].read() == b'"v2"'
+    wait_updated(lambda_client, name)
     conf = lambda_client.update_function_configuration(
         FunctionName=name, Timeout=30, Environment={"Variables": {"AA": "1"}}, Description="new"
     )
@@ -185,6 +186,7 @@ def test_versions_and_aliases(lambda_client: Any) -> None:
     lambda_client.update_function_code(
         FunctionName=name, ZipFile=make_zip({"app.py": "def handler(e, c):\n    return 2\n"})
     )
+    wait_updated(lambda_client, name)
     v2 = lambda_client.publish_version(FunctionName=name, Description="second")
     assert v2["Version"] == "2" and v2["Description"] == "second"
     versions = [

@@ -12,7 +12,7 @@ import botocore.exceptions
 import httpx
 import pytest
 
-from tests.support.functions import ROLE, create_python, unique
+from tests.support.functions import ROLE, create_python, unique, wait_active
 from tests.support.zips import make_zip
 
 # The handler of the AWS Lambda Destinations announcement (shared/seed), unchanged.
@@ -151,6 +151,7 @@ def test_node_seed_handler(lambda_client: Any) -> None:
         Handler="index.handler",
         Code={"ZipFile": make_zip({"index.js": SEED_HANDLER})},
     )
+    wait_active(lambda_client, name)
     resp, body = invoke(lambda_client, name, {"Success": True}, LogType="Tail")
     assert "FunctionError" not in resp and body is None
     assert "Success" in base64.b64decode(resp["LogResult"]).decode()
@@ -174,6 +175,7 @@ def test_node_async_esm_handler(lambda_client: Any) -> None:
         Handler="index.handler",
         Code={"ZipFile": make_zip({"index.mjs": source})},
     )
+    wait_active(lambda_client, name)
     resp, body = invoke(lambda_client, name, {"x": 1})
     assert body == {"got": {"x": 1}, "id": resp["ResponseMetadata"]["RequestId"]}
 
@@ -191,6 +193,7 @@ def test_provided_runtime_with_awslambdaric(lambda_client: Any) -> None:
             "ZipFile": make_zip({"bootstrap": bootstrap, "app.py": app}, executable=("bootstrap",))
         },
     )
+    wait_active(lambda_client, name)
     _, body = invoke(lambda_client, name, {"k": "v"})
     assert body == {"ric": {"k": "v"}, "fn": name}
 
@@ -204,6 +207,7 @@ def test_provided_bootstrap_that_exits(lambda_client: Any) -> None:
         Handler="x",
         Code={"ZipFile": make_zip({"bootstrap": "#!/bin/sh\nexit 3\n"}, executable=("bootstrap",))},
     )
+    wait_active(lambda_client, name)
     resp, body = invoke(lambda_client, name, {})
     assert resp["FunctionError"] == "Unhandled"
     assert body["errorType"] == "Runtime.ExitError"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import client_for
-from tests.support.functions import ROLE, unique
+from tests.support.functions import ROLE, unique, wait_active
 from tests.support.server import ServerProcess, start_server
 from tests.support.zips import make_zip
 
@@ -65,6 +65,7 @@ def create(client: Any, files: dict[str, str], runtime: str, **kwargs: Any) -> s
         Timeout=kwargs.pop("Timeout", 10),
         **kwargs,
     )
+    wait_active(client, name)
     return name
 
 

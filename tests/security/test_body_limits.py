@@ -23,7 +23,7 @@ import pytest
 
 from tests.conftest import client_for
 from tests.support.cli import aws
-from tests.support.functions import ROLE, unique
+from tests.support.functions import ROLE, unique, wait_active
 from tests.support.server import ServerProcess, start_server
 from tests.support.zips import make_zip
 
@@ -199,6 +199,7 @@ def test_boto3_gets_awss_413s_and_normal_sizes_work(lam: Any) -> None:
         Code={"ZipFile": make_zip({"app.py": LEN_HANDLER})},
         Timeout=30,
     )
+    wait_active(lam, name)
     too_big = b'"' + b"x" * (6_291_457 - 2) + b'"'
     with pytest.raises(botocore.exceptions.ClientError) as info:
         lam.invoke(FunctionName=name, Payload=too_big)
@@ -257,6 +258,7 @@ def test_aws_cli_creates_a_function_from_a_5_mb_zip(server: ServerProcess, tmp_p
         "--zip-file", f"fileb://{package}",
     )  # fmt: skip
     assert created["CodeSize"] == package.stat().st_size
+    aws(server.url, "lambda", "wait", "function-active-v2", "--function-name", name)
     out = tmp_path / "out.json"
     aws(
         server.url, "lambda", "invoke", "--function-name", name,
@@ -276,6 +278,7 @@ def test_small_chunked_body_still_works(server: ServerProcess, lam: Any) -> None
         Handler="app.handler",
         Code={"ZipFile": make_zip({"app.py": LEN_HANDLER})},
     )
+    wait_active(lam, name)
 
     def body() -> Iterator[bytes]:
         yield b'{"data": "'

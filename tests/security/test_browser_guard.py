@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.support.cli import aws
-from tests.support.functions import ROLE, unique
+from tests.support.functions import ROLE, unique, wait_active
 from tests.support.server import ServerProcess, start_server
 from tests.support.zips import make_zip
 
@@ -103,6 +103,7 @@ def test_cross_site_simple_request_cannot_create_or_invoke(
         FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
         Code={"ZipFile": make_zip({"app.py": _marker_handler(marker)})},
     )  # fmt: skip
+    wait_active(lam, name)
     for invocation_type in ("Event", "RequestResponse"):
         invoked = httpx.post(
             f"{server.url}/2015-03-31/functions/{name}/invocations", content=b"{}",
@@ -152,6 +153,7 @@ def test_dns_rebinding_host_is_refused_everywhere(server: ServerProcess, lam: An
         FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
         Code={"ZipFile": make_zip({"app.py": "def handler(e, c):\n    return 1\n"})},
     )  # fmt: skip
+    wait_active(lam, name)
     # After rebinding, the attacker's page is same-origin: no Origin on GET, and
     # Sec-Fetch-Site: same-origin. Only the Host header gives it away.
     rebound = {"Host": f"evil.example:{server.port}", "Sec-Fetch-Site": "same-origin"}

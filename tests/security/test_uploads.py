@@ -26,7 +26,7 @@ import pytest
 from sendoff.errors import ExecutorError
 from sendoff.executor.codecache import UNZIPPED_LIMIT, unpack
 from tests.conftest import client_for
-from tests.support.functions import ROLE, unique
+from tests.support.functions import ROLE, unique, wait_active, wait_updated
 from tests.support.server import ServerProcess, start_server, wait_until
 from tests.support.zips import make_zip
 
@@ -128,6 +128,7 @@ def create(lam: Any, zip_bytes: bytes, name: str | None = None) -> str:
         Code={"ZipFile": zip_bytes},
         Timeout=10,
     )
+    wait_active(lam, name)
     return name
 
 
@@ -272,6 +273,10 @@ def test_zip_bomb_is_refused_at_upload_without_writing_it(server: ServerProcess,
 def test_lying_sizes_are_stopped_while_unpacking(server: ServerProcess, lam: Any) -> None:
     liar = bomb_zip(300 * (1 << 20), lie_to=1000)
     name = create(lam, liar)  # the central directory claims ~1 KB: accepted
+    # unpacking it in the background (Pending -> ...) stopped at the limit: Failed
+    config = lam.get_function_configuration(FunctionName=name)
+    assert (config["State"], config["StateReasonCode"]) == ("Failed", "InvalidZipFileException")
+    assert config["StateReason"].startswith("could not unpack the deployment package: ")
     with pytest.raises(botocore.exceptions.ClientError) as info:
         invoke(lam, name)
     error = info.value.response
@@ -331,6 +336,7 @@ def test_code_cache_is_deleted_with_the_last_function_using_it(
     assert cache_dir_of(server, v1).is_dir()  # version 1 still uses it
     invoke(lam, fn)
     assert cache_dir_of(server, v2).is_dir()
+    wait_updated(lam, fn)
     lam.update_function_code(FunctionName=fn, ZipFile=v3)
     assert not cache_dir_of(server, v2).exists()  # nothing else used v2
     lam.delete_function(FunctionName=fn, Qualifier="1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from tests.support.server import wait_until
 from tests.support.zips import make_zip
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -29,9 +30,36 @@ def unique(prefix: str = "fn") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+def wait_active(client: Any, name: str, timeout: float = 30.0) -> dict[str, Any]:
+    """Poll until a new function is Active (AWS answers CreateFunction with Pending)."""
+
+    def active() -> dict[str, Any] | None:
+        config = dict(client.get_function_configuration(FunctionName=name))
+        return config if config["State"] != "Pending" else None
+
+    return wait_until(active, timeout=timeout, message=f"{name} to become Active")  # type: ignore[no-any-return]
+
+
+def wait_updated(client: Any, name: str, timeout: float = 30.0) -> dict[str, Any]:
+    """Poll until an update's LastUpdateStatus is no longer InProgress."""
+
+    def updated() -> dict[str, Any] | None:
+        config = dict(client.get_function_configuration(FunctionName=name))
+        return config if config.get("LastUpdateStatus") != "InProgress" else None
+
+    return wait_until(updated, timeout=timeout, message=f"{name} to finish updating")  # type: ignore[no-any-return]
+
+
 def create_python(
-    client: Any, name: str | None = None, source: str = PY_ECHO, **kwargs: Any
+    client: Any,
+    name: str | None = None,
+    source: str = PY_ECHO,
+    *,
+    wait: bool = True,
+    **kwargs: Any,
 ) -> dict[str, Any]:
+    """CreateFunction's answer (State Pending); with `wait`, returns once the function is
+    Active, as callers that invoke it next need."""
     name = name or unique()
     params: dict[str, Any] = {
         "FunctionName": name,
@@ -42,4 +70,7 @@ def create_python(
         "Timeout": 10,
     }
     params.update(kwargs)
-    return dict(client.create_function(**params))
+    created = dict(client.create_function(**params))
+    if wait:
+        wait_active(client, params["FunctionName"])
+    return created

@@ -28,6 +28,7 @@ from sendoff.api.json_shapes import (
     parse_json,
 )
 from sendoff.api.json_shapes import Shape as BaseShape
+from sendoff.model.json_types import JSON
 from sendoff.services.events.envelope import EntryInput
 from sendoff.services.events.errors import EventsError, InternalFailure, ValidationFailed
 from sendoff.services.events.model import (
@@ -61,7 +62,6 @@ OPERATIONS: Final = (
 MIN_TIME_S: Final = -62_135_596_800  # 0001-01-01T00:00:00Z
 MAX_TIME_S: Final = 253_402_300_799  # 9999-12-31T23:59:59Z
 
-JSON = dict[str, Any]
 Operation = Callable[[Scope, JSON], Awaitable[JSON]]
 
 

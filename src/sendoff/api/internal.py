@@ -150,14 +150,25 @@ class InternalApi:
         except ValueError:
             known = ", ".join(s.value for s in EventState)
             raise BadRequest(f"state must be one of {known}") from None
-        rows = await self.store.list_events(
-            function_key_prefix=prefix,
-            states=states,
-            after_id=params.get("after") or None,
-            limit=max(1, min(_int_param(request, "limit", 100), 1000)),
-        )
+        limit = max(1, min(_int_param(request, "limit", 100), 1000))
+        after = params.get("after") or None
         if function and "/" not in function:
-            rows = [e for e in rows if e.body.get("function_name") == function]
+            # A bare name is in no key prefix (every region): filter page by page, so
+            # other functions' events do not push this one's off the page.
+            rows: list[EventRecord] = []
+            while len(rows) < limit:
+                page = await self.store.list_events(
+                    function_key_prefix=prefix, states=states, after_id=after, limit=1000
+                )
+                rows += [e for e in page if e.body.get("function_name") == function]
+                if len(page) < 1000:
+                    break
+                after = page[-1].id
+            rows = rows[:limit]
+        else:
+            rows = await self.store.list_events(
+                function_key_prefix=prefix, states=states, after_id=after, limit=limit
+            )
         kinds = params.getlist("kind")
         if kinds:
             rows = [e for e in rows if e.body.get("kind", "invoke") in kinds]

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-JSON = dict[str, Any]
+from sendoff.model.json_types import JSON
 
 # Jackson's default StreamReadConstraints (the parser behind AWS's JSON front ends) allow
 # 1000 levels. Python's parser gives up (RecursionError) a little before that, and at a

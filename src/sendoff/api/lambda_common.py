@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from sendoff.api.context import CALLER_KEY, RequestContext, request_context
 from sendoff.api.json_shapes import NotJson, parse_json
+from sendoff.api.lambda_names import other_region
 from sendoff.api.rest_json import error_response
 from sendoff.functions.errors import InvalidRequestContent, LambdaError, ServiceFailure
 from sendoff.functions.policy_access import AccessDenied
@@ -45,6 +46,9 @@ class LambdaEdge:
             )
             scope = Scope(account_id=ctx.account_id, region=ctx.region)
             try:
+                name = request.path_params.get("name")
+                if name and (wrong := other_region(name, scope.region)) is not None:
+                    raise wrong
                 if not (by_policy and self.resource_policies()):
                     _own_account_only(request, ctx, operation)
                 return await handler(request, ctx, scope)

@@ -93,8 +93,8 @@ class FunctionsApi:
         if not isinstance(name, str) or not NAME_RE.match(name):
             raise validation_error(
                 name, "functionName", "Member must satisfy regular expression pattern: "
-                "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?"
-                "(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?",
+                "(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-"
+                "\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?",
             )  # fmt: skip
         if body.get("PackageType", "Zip") != "Zip":
             raise InvalidParameterValue("sendoff supports PackageType Zip only.")
@@ -126,12 +126,16 @@ class FunctionsApi:
         )
         await check_dead_letter(self.registry.role_check, config.role, config.dead_letter_target)
         tags = body.get("Tags") or {}
-        state = await self.registry.create(scope, config, data, tags=tags)
+        state = await self.registry.create(scope, config, data, tags=tags, start=False)
         shown = state.latest
-        if body.get("Publish"):
-            shown = await self.registry.publish(
-                scope, name, description=None, code_sha256=None, revision_id=None
-            )
+        try:
+            if body.get("Publish"):
+                shown = await self.registry.publish(
+                    scope, name, description=None, code_sha256=None, revision_id=None,
+                    during_update=True,
+                )  # fmt: skip
+        finally:
+            self.registry.start(scope, state.latest)
         shape = function_configuration(scope, shown)
         # AWS: CreateFunction(Publish=True) answers Version "1" with the *unqualified* ARN
         # (test_lambda_api TestLambdaVersions::test_publish_version_on_create, create_response)
@@ -143,7 +147,7 @@ class FunctionsApi:
         marker = request.query_params.get("Marker") or None
         states, next_marker = await self.registry.list_functions(scope, marker=marker, limit=limit)
         body: dict[str, Any] = {
-            "Functions": [function_configuration(scope, s.latest) for s in states]
+            "Functions": [function_configuration(scope, s.latest, listed=True) for s in states]
         }
         if next_marker:
             body["NextMarker"] = next_marker
@@ -153,6 +157,7 @@ class FunctionsApi:
         resolved = await self.registry.resolve(
             scope, request.path_params["name"], request.query_params.get("Qualifier")
         )
+        self.registry.nudge(resolved.scope, resolved.state.latest)
         config = resolved.config
         shape = get_function(
             resolved.scope, resolved.state, config,
@@ -167,6 +172,7 @@ class FunctionsApi:
         resolved = await self.registry.resolve(
             scope, request.path_params["name"], request.query_params.get("Qualifier")
         )
+        self.registry.nudge(resolved.scope, resolved.state.latest)
         shape = function_configuration(
             resolved.scope, resolved.config, qualified_latest=_names_latest(request)
         )
@@ -197,16 +203,20 @@ class FunctionsApi:
         changes = {"code_sha256": sha, "code_size": len(data)}
         previous = (await self.registry.load(scope, ref.name)).latest.code_sha256
         state = await self.registry.update_latest(
-            scope, ref.name, changes, code=data, revision_id=body.get("RevisionId")
+            scope, ref.name, changes, code=data, revision_id=body.get("RevisionId"), start=False
         )
-        await self.on_change(scope.arn(ref.name))
-        if previous != sha:
-            await self._forget_unused({previous})
         shown = state.latest
-        if body.get("Publish"):
-            shown = await self.registry.publish(
-                scope, ref.name, description=None, code_sha256=None, revision_id=None
-            )
+        try:
+            await self.on_change(scope.arn(ref.name))
+            if previous != sha:
+                await self._forget_unused({previous})
+            if body.get("Publish"):
+                shown = await self.registry.publish(
+                    scope, ref.name, description=None, code_sha256=None, revision_id=None,
+                    during_update=True,
+                )  # fmt: skip
+        finally:
+            self.registry.start(scope, state.latest)
         return json_response(function_configuration(scope, shown), request_id=ctx.request_id)
 
     async def update_config(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:

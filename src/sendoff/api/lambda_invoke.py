@@ -11,17 +11,22 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sendoff.api.context import CALLER_KEY, RequestContext
+from sendoff.api.jackson_errors import invalid_utf8_message
 from sendoff.api.json_shapes import NotJson, parse_json
 from sendoff.api.lambda_common import LambdaEdge
+from sendoff.api.lambda_names import check_invoke_target
 from sendoff.api.rest_json import empty_response, json_response
 from sendoff.functions.errors import (
     InvalidParameterValue,
     InvalidRequestContent,
+    RecursiveInvocation,
     RequestTooLarge,
     validation_error,
 )
 from sendoff.functions.invoker import Invoker, tail
+from sendoff.functions.lifecycle import ACTIVE, check_can_invoke
 from sendoff.functions.registry import FunctionRegistry, Resolved, Scope
+from sendoff.model import lineage
 
 SYNC_LIMIT = 6_291_456
 ASYNC_LEGACY_LIMIT = 262_144  # InvokeAsync (2014-11-13)
@@ -49,8 +54,9 @@ def parse_payload(payload: bytes) -> bytes:
     try:
         parse_json(payload)  # nesting too deep for Python is a NotJson too
     except NotJson as exc:
+        detail = invalid_utf8_message(payload) or str(exc)
         raise InvalidRequestContent(
-            f"Could not parse request body into json: Could not parse payload into json: {exc}"
+            f"Could not parse request body into json: Could not parse payload into json: {detail}"
         ) from exc
     return payload
 
@@ -109,14 +115,13 @@ class InvokeApi:
             raise RequestTooLarge(
                 f"Request must be smaller than {SYNC_LIMIT} bytes for the InvokeFunction operation"
             )
+        name = request.path_params["name"]
+        qualifier = request.query_params.get("Qualifier")
+        check_invoke_target(scope, name, qualifier)
         payload = parse_payload(raw)
-        resolved = await self.registry.resolve(
-            scope,
-            request.path_params["name"],
-            request.query_params.get("Qualifier"),
-            latest_in_errors=True,
-        )
+        resolved = await self.registry.resolve(scope, name, qualifier, latest_in_errors=True)
         await self._check_caller(request, ctx, resolved)
+        resolved = await self._active(resolved, name, qualifier)
         if invocation_type == "DryRun":
             return empty_response(status=204, request_id=ctx.request_id)
         if invocation_type == "Event":
@@ -132,12 +137,20 @@ class InvokeApi:
                 trace_header=request.headers.get("x-amzn-trace-id"),
             )
             return empty_response(status=202, request_id=ctx.request_id)
+        trace = lineage.stamp(request.headers.get("x-amzn-trace-id"), resolved.unqualified_arn)
+        if lineage.stops(trace, resolved.unqualified_arn, resolved.state.recursive_loop):
+            resource = resolved.config.name
+            if resolved.qualifier != "$LATEST":
+                resource = f"{resource}:{resolved.qualifier}"
+            dropped = self.invoker.metrics.recursive_invocations_dropped
+            dropped.labels(resolved.config.name, resource).inc()
+            raise RecursiveInvocation(lineage.RECURSION_MESSAGE)
         result = await self.invoker.run(
             resolved,
             request_id=ctx.request_id,
             payload=payload,
             client_context=request.headers.get("x-amz-client-context"),
-            trace_id=request.headers.get("x-amzn-trace-id"),
+            trace_id=trace,
         )
         headers = {"X-Amz-Executed-Version": resolved.executed_version}
         if result.function_error:
@@ -149,6 +162,19 @@ class InvokeApi:
             result.payload, status_code=200, media_type="application/json", headers=headers
         )
 
+    async def _active(self, resolved: Resolved, name: str, qualifier: str | None) -> Resolved:
+        """`resolved` if it may be invoked; a function not Active here may have become so
+        in another process sharing the store, so it is read again before refusing."""
+        if resolved.config.state == ACTIVE:
+            return resolved
+        await self.registry.refresh(resolved.scope, resolved.config.name, resolved.config.version)
+        resolved = await self.registry.resolve(
+            resolved.scope, name, qualifier, latest_in_errors=True
+        )
+        self.registry.nudge(resolved.scope, resolved.state.latest)
+        check_can_invoke(resolved.config)
+        return resolved
+
     async def invoke_async(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:
         raw = await request.body()
         if len(raw) > ASYNC_LEGACY_LIMIT:
@@ -159,6 +185,7 @@ class InvokeApi:
         payload = parse_payload(raw)
         resolved = await self.registry.resolve(scope, request.path_params["name"])
         await self._check_caller(request, ctx, resolved)
+        resolved = await self._active(resolved, request.path_params["name"], None)
         if self.acceptor is None:
             raise InvalidParameterValue("InvokeAsync needs the async pipeline (no workers).")
         await self.acceptor.accept_legacy(resolved, request_id=ctx.request_id, payload=payload)

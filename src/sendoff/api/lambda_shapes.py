@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sendoff.functions.lifecycle import state_fields
 from sendoff.functions.registry import FunctionState, Scope
 from sendoff.model.clock import iso_lambda
 from sendoff.model.function import AliasConfig, FunctionConfig
 
 
 def function_configuration(
-    scope: Scope, config: FunctionConfig, *, qualified_latest: bool = False
+    scope: Scope, config: FunctionConfig, *, qualified_latest: bool = False, listed: bool = False
 ) -> dict[str, Any]:
     """A version's configuration. $LATEST's ARN is unqualified unless the caller named
     `$LATEST` (AWS answers `…:function:NAME:$LATEST` to GetFunction/GetFunctionConfiguration
@@ -32,8 +33,6 @@ def function_configuration(
         "Version": config.version,
         "TracingConfig": {"Mode": config.tracing_mode},
         "RevisionId": config.revision_id,
-        "State": "Active",
-        "LastUpdateStatus": "Successful",
         "PackageType": config.package_type,
         "Architectures": list(config.architectures),
         "EphemeralStorage": {"Size": config.ephemeral_storage_mb},
@@ -43,6 +42,8 @@ def function_configuration(
         },
         "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{config.name}"},
     }
+    if not listed:  # ListFunctions and ListVersionsByFunction show no state (recorded)
+        shape.update(state_fields(config))
     if config.environment or config.environment_set:
         shape["Environment"] = {"Variables": dict(config.environment)}
     if config.dead_letter_target:

@@ -65,7 +65,7 @@ class VersionsApi:
         chunk, next_marker = _page(versions, request)
         shapes = []
         for config in chunk:
-            shapes.append(function_configuration(scope, config, qualified_latest=True))
+            shapes.append(function_configuration(scope, config, qualified_latest=True, listed=True))
         body: dict[str, Any] = {"Versions": shapes}
         if next_marker:
             body["NextMarker"] = next_marker

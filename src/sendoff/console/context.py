@@ -43,16 +43,13 @@ FIRST_LOAD_WAIT_S = 3.0
 class NotFound(SendoffError):
     """A console page for something that does not exist."""
 
+    code = "NotFound"
+    status = 404
+    not_found = True
+
     def __init__(self, message: str, *, back: str = "/console/functions") -> None:
         super().__init__(message)
-        self.message = message
         self.back = back
-
-
-_NOT_FOUND_CODES = frozenset(
-    {"ResourceNotFoundException", "AWS.SimpleQueueService.NonExistentQueue", "NotFound",
-     "QueueDoesNotExist"}
-)  # fmt: skip
 
 
 @dataclass(kw_only=True)
@@ -157,12 +154,11 @@ class Console:
             except NotFound as exc:
                 return self._error(request, 404, "Not found", exc.message, exc.back)
             except SendoffError as exc:
-                code = getattr(exc, "code", "")
-                message = getattr(exc, "message", str(exc))
-                if code in _NOT_FOUND_CODES:
+                message = exc.message or str(exc)
+                if exc.not_found:
                     return self._error(request, 404, "Not found", message, "/console/functions")
                 log.warning("console: %s %s failed: %s", request.method, request.url.path, exc)
-                return self._error(request, 400, "That did not work", f"{code}: {message}", "")
+                return self._error(request, 400, "That did not work", f"{exc.code}: {message}", "")
             except Exception as exc:
                 log.exception("console: %s %s crashed", request.method, request.url.path)
                 return self._error(

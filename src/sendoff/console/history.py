@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sendoff.metrics import Metrics
+from sendoff.model.arn import parse_function_name
 from sendoff.store import EventRecord
 from sendoff.store.base import EventState
 
@@ -109,11 +110,10 @@ class MinuteSeries:
         if body.get("kind", "invoke") == "deliver":
             source = body.get("source") or {}
             if event.state is EventState.FAILED and source.get("kind") == "destination":
-                arn = str(source.get("function_arn", ""))
-                parts = arn.split(":")
+                ref = parse_function_name(str(source.get("function_arn", "")))
                 failures = body.get("failures") or [{}]
-                if len(parts) > 6:
-                    add(parts[6], "DestinationDeliveryFailures", failures[-1].get("at"))
+                if ref is not None and ref.account_id is not None:
+                    add(ref.name, "DestinationDeliveryFailures", failures[-1].get("at"))
             return
         name = str(body.get("function_name", ""))
         add(name, "AsyncEventsReceived", event.enqueued_at)

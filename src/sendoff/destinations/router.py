@@ -6,6 +6,10 @@
 * EventBridge: source ``lambda``, detail-type ``Lambda Function Invocation Result -
   Success|Failure``, resources ``[bus ARN, qualified function ARN]``, detail = the record.
 
+SQS, SNS, Lambda and EventBridge sends keep the invocation's trace header, so the
+recursion lineage (model/lineage.py) follows the record to whatever the destination
+invokes next: a loop through a destination is stopped like one through an SDK call.
+
 Dead-letter queues get the original event with RequestID, ErrorCode and ErrorMessage
 attributes. Every send goes through the delivery outbox, so it is retried with backoff
 and, if it still fails, counted (DestinationDeliveryFailures / DeadLetterErrors) and kept.
@@ -62,6 +66,8 @@ class DestinationRouter:
                 }
         elif service == "sns":
             payload = {"message": body}
+            if trace_header:  # the topic's subscribers carry the lineage on (facts §7.2)
+                payload["trace_header"] = trace_header
         elif service == "lambda":
             payload = {"payload": body, "trace_header": trace_header}
         elif service == "events":
@@ -71,6 +77,8 @@ class DestinationRouter:
                 "detail": record,
                 "resources": [destination, function_arn],
             }
+            if trace_header:
+                payload["trace_header"] = trace_header
         else:
             payload = {"body": body}
         return await self.deliveries.send(

@@ -77,8 +77,7 @@ class CodeCache:
                 raise
             except Exception as error:
                 raise ExecutorError(f"could not fetch code {code_sha256}: {error}") from error
-            _check_digest(data, code_sha256)
-            await asyncio.to_thread(unpack, data, final)
+            await asyncio.to_thread(_check_and_unpack, data, code_sha256, final)
             future.set_result(final)
             return final
         except asyncio.CancelledError:
@@ -293,6 +292,12 @@ def _hex_digest(code_sha256: str) -> str:
     if len(raw) == 32:
         return raw.hex()
     return hashlib.sha256(code_sha256.encode()).hexdigest()
+
+
+def _check_and_unpack(data: bytes, code_sha256: str, final: Path) -> None:
+    """Both off the event loop: hashing and unpacking tens of MB takes a while."""
+    _check_digest(data, code_sha256)
+    unpack(data, final)
 
 
 def _check_digest(data: bytes, code_sha256: str) -> None:

@@ -62,6 +62,11 @@ class Executor:
         self._reaper_deadline: float | None = None
         self._closed = False
 
+    async def prepare_code(self, code_sha256: str) -> None:
+        """Fetch and unpack a package into the code cache now, before any invoke needs it
+        (what moves a new function from Pending to Active: functions.lifecycle)."""
+        await self._code.directory(code_sha256)
+
     async def invoke(self, spec: FunctionSpec, request: InvokeRequest) -> InvokeResult:
         """Run one invocation; raises `Throttled` when no concurrency is available."""
         if self._closed:

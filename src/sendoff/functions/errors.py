@@ -10,6 +10,8 @@ LambdaError (SendoffError)
 ├── RequestTooLarge           413 RequestEntityTooLargeException
 ├── TooManyRequests           429 TooManyRequestsException    (+ Reason, maybe Retry-After)
 ├── RecursiveInvocation       400 RecursiveInvocationException
+├── InvalidZipFile            502 InvalidZipFileException     (Invoke of a broken package)
+├── PreconditionFailed        412 PreconditionFailedException (a stale RevisionId)
 └── ServiceFailure            500 ServiceException
 """
 
@@ -32,6 +34,7 @@ class LambdaError(SendoffError):
 class ResourceNotFound(LambdaError):
     code = "ResourceNotFoundException"
     status = 404
+    not_found = True
 
 
 class ResourceConflict(LambdaError):

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from sendoff.functions.errors import InvalidParameterValue
+from sendoff.model.arn import arn_service
 
 # destination service -> (IAM action, the operation named in messages)
 DESTINATION_ACTIONS: dict[str, tuple[str, str]] = {
@@ -38,13 +39,8 @@ class ExecutionRoleCheck(Protocol):
         """False only when the role exists and its policies do not allow the action."""
 
 
-def _service(arn: str) -> str:
-    parts = arn.split(":")
-    return parts[2] if len(parts) > 2 else ""
-
-
 async def check_destination(check: ExecutionRoleCheck | None, role: str, arn: str) -> None:
-    known = DESTINATION_ACTIONS.get(_service(arn))
+    known = DESTINATION_ACTIONS.get(arn_service(arn))
     if check is None or known is None:
         return
     action, operation = known
@@ -55,7 +51,7 @@ async def check_destination(check: ExecutionRoleCheck | None, role: str, arn: st
 
 
 async def check_dead_letter(check: ExecutionRoleCheck | None, role: str, arn: str | None) -> None:
-    service = _service(arn or "")
+    service = arn_service(arn or "")
     if check is None or not arn or service not in ("sqs", "sns"):
         return
     action, operation = DESTINATION_ACTIONS[service]

@@ -36,9 +36,8 @@ from sendoff.functions.policy_statement import PermissionInput, build_statement
 from sendoff.functions.registry import FunctionRegistry, Scope, new_revision_id
 from sendoff.model.arn import ALIAS_RE
 from sendoff.model.function import LATEST
+from sendoff.model.json_types import JSON
 from sendoff.store import Doc
-
-JSON = dict[str, Any]
 
 KIND = "function-policy"
 SIZE_LIMIT = 20480

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-JSON = dict[str, Any]
+from sendoff.model.json_types import JSON
 
 _ROOT_RE = re.compile(r"arn:aws[a-zA-Z-]*:iam::(\d{12}):root")
 _SESSION_RE = re.compile(r"arn:(aws[a-zA-Z-]*):sts::(\d{12}):assumed-role/([^/]+)/.+")

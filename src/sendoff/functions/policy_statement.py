@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from sendoff.functions.errors import InvalidParameterValue
-
-JSON = dict[str, Any]
+from sendoff.model.json_types import JSON
 
 BAD_PRINCIPAL = "The provided principal was invalid. Please check the principal and try again."
 _ACCOUNT_RE = re.compile(r"\d{12}")

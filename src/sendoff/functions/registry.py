@@ -9,8 +9,10 @@ A function's other documents (``event-invoke-config``, ``function-policy``) are 
 
 from __future__ import annotations
 
+import contextlib
 import random
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,6 +22,17 @@ from sendoff.functions.errors import (
     PreconditionFailed,
     ResourceConflict,
     ResourceNotFound,
+)
+from sendoff.functions.lifecycle import (
+    ACTIVE,
+    IN_PROGRESS,
+    PENDING,
+    SUCCESSFUL,
+    Failure,
+    Transitions,
+    check_can_change,
+    finished,
+    settled,
 )
 from sendoff.functions.permissions import ExecutionRoleCheck, InvokeCheck
 from sendoff.model.arn import ALIAS_RE, FunctionRef, function_arn, parse_function_name
@@ -116,6 +129,13 @@ class FunctionRegistry:
         # checks a caller from another account against the function's resource policy
         # (functions.policy_access); set by the IAM wiring under --iam enforce
         self.invoke_check: InvokeCheck | None = None
+        # the Pending -> Active / InProgress -> Successful transitions (functions.lifecycle);
+        # None: changes take effect at once (functions are Active from the start)
+        self.transitions: Transitions | None = None
+
+    def enable_transitions(self, prepare: Callable[[str], Awaitable[object]]) -> Transitions:
+        self.transitions = Transitions(self, prepare)
+        return self.transitions
 
     # ---- naming ----
     def parse(
@@ -160,11 +180,30 @@ class FunctionRegistry:
         return replace(state, revision=doc.revision)
 
     async def create(
-        self, scope: Scope, config: FunctionConfig, code: bytes, *, tags: dict[str, str]
+        self,
+        scope: Scope,
+        config: FunctionConfig,
+        code: bytes,
+        *,
+        tags: dict[str, str],
+        start: bool = True,
     ) -> FunctionState:
+        """Save a new function; with transitions on, it is Pending and its preparation
+        starts now, or, with ``start=False``, when the caller calls :meth:`start` (after
+        publishing a version from it, so that the preparation settles that version too)."""
         await self.store.put_blob(config.code_sha256, code)
         config = replace(config, last_modified=self.clock(), revision_id=new_revision_id())
-        return await self.save(scope, FunctionState(latest=config, tags=tags))
+        if self.transitions is not None:
+            config = replace(config, state=PENDING, last_update="")
+        state = await self.save(scope, FunctionState(latest=config, tags=tags))
+        if start:
+            self.start(scope, state.latest)
+        return state
+
+    def start(self, scope: Scope, latest: FunctionConfig) -> None:
+        """Start preparing what a create or update saved (functions.lifecycle)."""
+        if self.transitions is not None and not settled(latest):
+            self.transitions.begin(scope, latest)
 
     async def update_latest(
         self,
@@ -174,15 +213,78 @@ class FunctionRegistry:
         *,
         code: bytes | None = None,
         revision_id: str | None = None,
+        start: bool = True,
     ) -> FunctionState:
-        state = await self.load(scope, name)
+        state = await self._load_for_change(scope, name)
         _check_revision(state.latest.revision_id, revision_id)
+        check_can_change(scope.arn(name), state.latest)
         if code is not None:
             await self.store.put_blob(changes["code_sha256"], code)
         latest = replace(
             state.latest, **changes, last_modified=self.clock(), revision_id=new_revision_id()
         )
-        return await self.save(scope, replace(state, latest=latest))
+        if self.transitions is not None:
+            latest = replace(latest, last_update=IN_PROGRESS)
+        state = await self.save(scope, replace(state, latest=latest))
+        if start:
+            self.start(scope, state.latest)
+        return state
+
+    async def _load_for_change(self, scope: Scope, name: str) -> FunctionState:
+        """The function as a change must see it: an unsettled state may be a cached copy
+        another process has settled since, so that one is read again from the store."""
+        state = await self.load(scope, name)
+        if settled(state.latest):
+            return state
+        self.docs.forget("function", f"{scope.prefix}/{name}")
+        return await self.load(scope, name)
+
+    async def settle(
+        self, scope: Scope, name: str, revision_id: str, *, failure: Failure | None = None
+    ) -> None:
+        """End the transition $LATEST at `revision_id` is in (a newer change has its own),
+        and that of the versions published from it meanwhile (first, so that a caller who
+        sees $LATEST settled finds its versions settled too)."""
+        for _ in range(10):
+            self.docs.forget("function", f"{scope.prefix}/{name}")
+            try:
+                state = await self.load(scope, name)
+            except ResourceNotFound:
+                return  # deleted meanwhile
+            latest = state.latest
+            if latest.revision_id != revision_id or settled(latest):
+                return
+            await self._settle_versions(scope, name, latest.code_sha256, failure)
+            try:
+                await self.save(
+                    scope, replace(state, latest=finished(latest, failure, new_revision_id()))
+                )
+                return
+            except ResourceConflict:
+                continue  # a settings change raced this one: read again
+
+    async def _settle_versions(
+        self, scope: Scope, name: str, code_sha256: str, failure: Failure | None
+    ) -> None:
+        for doc in await self.store.scan("version", f"{scope.prefix}/{name}/"):
+            version = FunctionConfig.from_json(doc.value)
+            if version.state != PENDING or version.code_sha256 != code_sha256:
+                continue
+            done = finished(version, failure, new_revision_id())
+            with contextlib.suppress(ConflictError):
+                await self.docs.put("version", doc.key, done.to_json(), expect=doc.revision)
+
+    def nudge(self, scope: Scope, latest: FunctionConfig) -> None:
+        """Restart the transition of a $LATEST left unsettled for long (functions.lifecycle)."""
+        if self.transitions is not None:
+            self.transitions.nudge(scope, latest)
+
+    async def refresh(self, scope: Scope, name: str, qualifier: str | None) -> None:
+        """Forget the cached documents behind `name[:qualifier]` (another process may have
+        settled them since they were read)."""
+        self.docs.forget("function", f"{scope.prefix}/{name}")
+        if qualifier is not None and qualifier.isdigit():
+            self.docs.forget("version", _version_key(scope, name, qualifier))
 
     async def set_function_settings(self, scope: Scope, name: str, **changes: Any) -> FunctionState:
         state = await self.load(scope, name)
@@ -284,8 +386,9 @@ class FunctionRegistry:
         description: str | None,
         code_sha256: str | None,
         revision_id: str | None,
+        during_update: bool = False,
     ) -> FunctionConfig:
-        state = await self.load(scope, name)
+        state = await (self.load if during_update else self._load_for_change)(scope, name)
         latest = state.latest
         _check_revision(latest.revision_id, revision_id)
         if code_sha256 is not None and code_sha256 != latest.code_sha256:
@@ -294,18 +397,27 @@ class FunctionRegistry:
                 f" $LATEST ({latest.code_sha256})."
                 " Please try again with the CodeSHA256 in $LATEST."
             )
+        if not during_update:
+            check_can_change(scope.arn(name), latest)
         versions = await self.store.scan("version", f"{scope.prefix}/{name}/")
         if versions:
             last = FunctionConfig.from_json(versions[-1].value)
             if _same_settings(last, latest):
                 return last
         number = str(state.next_version)
+        # a version published by UpdateFunctionCode(Publish=True) is Pending until the code
+        # is prepared (test_lambda_api TestLambdaVersions::test_publish_with_update)
+        ready = settled(latest)
         published = replace(
             latest,
             version=number,
             description=latest.description if description is None else description,
             last_modified=self.clock(),
             revision_id=new_revision_id(),
+            state=ACTIVE if ready else PENDING,
+            last_update=SUCCESSFUL if ready else "",
+            state_reason="",
+            state_reason_code="",
         )
         await self.save(scope, replace(state, next_version=state.next_version + 1))
         await self.docs.put(
@@ -424,7 +536,10 @@ def _version_key(scope: Scope, name: str, version: str) -> str:
 
 
 def _same_settings(a: FunctionConfig, b: FunctionConfig) -> bool:
-    ignore = {"version", "last_modified", "revision_id", "description"}
+    ignore = {
+        "version", "last_modified", "revision_id", "description",
+        "state", "last_update", "state_reason", "state_reason_code",
+    }  # fmt: skip
     ja, jb = a.to_json(), b.to_json()
     return all(ja[k] == jb[k] for k in ja if k not in ignore)
 
@@ -444,6 +559,6 @@ def _bad_name(value: str) -> InvalidParameterValue:
         value,
         "functionName",
         "Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?"
-        r"([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)"
-        r"(:(\$LATEST|[a-zA-Z0-9-_]+))?",
+        r"((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?"
+        r"([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?",
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from sendoff.executor.codecache import UNZIPPED_LIMIT, UNZIPPED_MESSAGE
 from sendoff.functions.errors import InvalidParameterValue, RequestTooLarge, validation_error
+from sendoff.model.arn import arn_service
 
 ROLE_RE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 ENV_KEY_RE = re.compile(r"^[a-zA-Z]([a-zA-Z0-9_])+$")
@@ -182,7 +183,7 @@ def check_dead_letter_config(config: Any) -> str | None:
             "Member must satisfy regular expression pattern: "
             "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()",
         )
-    service = target.split(":")[2]
+    service = arn_service(target)
     if service not in ("sqs", "sns"):
         raise InvalidParameterValue(
             f"The provided target ARN {target} is invalid. Only SQS queues and SNS topics are"

@@ -35,8 +35,8 @@ from sendoff.iac.state import (
     StackStatus,
     StackStore,
 )
+from sendoff.model.json_types import JSON
 
-JSON = dict[str, Any]
 STACK_TYPE = "AWS::CloudFormation::Stack"
 REPLACING = "Requested update requires the creation of a new physical resource; hence creating one."
 

@@ -18,8 +18,8 @@ from typing import Any
 from sendoff.iac.errors import Problem, TemplateError
 from sendoff.iac.intrinsics import PSEUDO_PARAMETERS, references
 from sendoff.iac.template import depends_on
-
-JSON = dict[str, Any]
+from sendoff.model.arn import parse_arn
+from sendoff.model.json_types import JSON
 
 # resource type -> (name property, ARN service, prefix of the name in the ARN's resource part)
 NAMED_TYPES: dict[str, tuple[str, str, str]] = {
@@ -44,10 +44,10 @@ class Graph:
 
 def arn_name(arn: str) -> tuple[str, str] | None:
     """``(service, name)`` of an ARN of a Lambda function, queue, topic or event bus."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn":
+    parsed = parse_arn(arn)
+    if parsed is None:
         return None
-    service, resource = parts[2], parts[5]
+    service, resource = parsed.service, parsed.resource
     if service == "lambda" and resource.startswith("function:"):
         return service, resource.split(":")[1]
     if service == "events" and resource.startswith("event-bus/"):

@@ -20,8 +20,6 @@ from typing import Any, Protocol
 
 from sendoff.iac.errors import Path, Problem
 
-JSON = dict[str, Any]
-
 CONDITION_FUNCTIONS = frozenset({"Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not", "Condition"})
 UNSUPPORTED_FUNCTIONS = frozenset({"Fn::Cidr", "Fn::Transform", "Fn::Length", "Fn::ToJsonString"})
 PSEUDO_PARAMETERS = frozenset(

@@ -8,14 +8,12 @@ template's directory). Problems come back as one TemplateError with lines where 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from sendoff.iac.errors import IacError, TemplateError
 from sendoff.iac.package import CodePackager
 from sendoff.iac.sam import transform
 from sendoff.iac.template import Template, check_structure, parse_template
-
-JSON = dict[str, Any]
+from sendoff.model.json_types import JSON
 
 
 def load_template(path: Path, packager: CodePackager | None = None) -> tuple[Template, JSON]:

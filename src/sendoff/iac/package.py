@@ -20,8 +20,8 @@ from typing import Any
 
 from sendoff.iac.errors import Problem
 from sendoff.iac.sam import default_digest
+from sendoff.model.json_types import JSON
 
-JSON = dict[str, Any]
 MARKER = "SendoffLocalCode"
 SKIPPED_DIRS = frozenset({"__pycache__", ".git", ".aws-sam"})
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)

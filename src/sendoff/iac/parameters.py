@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sendoff.iac.errors import Problem, TemplateError
+from sendoff.model.json_types import JSON
 
-JSON = dict[str, Any]
 SSM_PREFIX = "AWS::SSM::Parameter::Value<"
 LIST_TYPES = frozenset({"CommaDelimitedList", "List<Number>", "List<String>"})
 

@@ -31,8 +31,8 @@ from sendoff.iac.resources import RESOURCE_TYPES, ResourceType
 from sendoff.iac.resources.base import check_properties
 from sendoff.iac.state import EMPTY_STATES, ResourceState, Stack
 from sendoff.iac.template import Template, check_structure
+from sendoff.model.json_types import JSON
 
-JSON = dict[str, Any]
 _ARN = re.compile(r"^arn:aws[\w-]*:(?:sqs|sns|lambda|events):([a-z0-9-]*):(\d{12})?:")
 
 

@@ -20,8 +20,8 @@ import httpx
 from sendoff.iac.errors import IacError, StackError
 from sendoff.iac.package import MARKER, CodePackager, inline_filename, zip_source
 from sendoff.iac.state import Stack
+from sendoff.model.json_types import JSON
 
-JSON = dict[str, Any]
 _ALPHABET = string.ascii_uppercase + string.digits
 
 

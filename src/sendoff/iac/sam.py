@@ -33,8 +33,8 @@ from typing import Any
 
 from sendoff.iac.errors import Path, Problem, TemplateError
 from sendoff.iac.intrinsics import function_of
+from sendoff.model.json_types import JSON
 
-JSON = dict[str, Any]
 FUNCTION = "AWS::Serverless::Function"
 DESTINATION_TYPES = ("SQS", "SNS", "EventBridge", "Lambda", "S3")
 AUTO_CREATED = ("SQS", "SNS")

@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 from sendoff.iac.errors import StackError
+from sendoff.model.json_types import JSON
 
-JSON = dict[str, Any]
 MAX_EVENTS = 500
 
 

@@ -19,8 +19,7 @@ from typing import Any
 import yaml
 
 from sendoff.iac.errors import Path, Problem, TemplateError
-
-JSON = dict[str, Any]
+from sendoff.model.json_types import JSON
 
 SERVERLESS_TRANSFORM = "AWS::Serverless-2016-10-31"
 SECTIONS = frozenset(

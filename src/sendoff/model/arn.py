@@ -68,6 +68,12 @@ class Arn:
         )
 
 
+def arn_service(value: str) -> str:
+    """The service of an ARN (``sqs``, ``lambda``...), or "" when it is not one."""
+    arn = parse_arn(value)
+    return arn.service if arn is not None else ""
+
+
 def parse_arn(value: str) -> Arn | None:
     parts = value.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn":

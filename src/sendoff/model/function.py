@@ -33,6 +33,13 @@ class FunctionConfig:
     architectures: tuple[str, ...] = ("x86_64",)
     ephemeral_storage_mb: int = 512
     tracing_mode: str = "PassThrough"
+    # the function lifecycle (sendoff.functions.lifecycle): Pending until the code is
+    # prepared, then Active (or Failed); LastUpdateStatus InProgress during an update, then
+    # Successful (or Failed); "" before the first transition of a new function
+    state: str = "Active"
+    last_update: str = "Successful"
+    state_reason: str = ""  # why a preparation failed
+    state_reason_code: str = ""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

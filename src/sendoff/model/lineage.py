@@ -3,6 +3,12 @@
 A trace header looks like ``Root=1-...;Parent=...;Sampled=0;Lineage=1:a87bd80c:3``; the
 Lineage field lists ``1:<hash>:<count>`` entries joined by ``|``, one per function in the
 chain, where hash identifies the function and count how often the chain invoked it.
+
+Every path that starts an invocation stamps once, in ``AsyncInvocations.accept``: the
+count of the invoked function goes up by one, and retries reuse the stamped header.
+Other paths only carry the header on: SDK calls from inside a function (botocore sends
+``_X_AMZN_TRACE_ID`` as ``X-Amzn-Trace-Id``, percent-encoding the ``|`` between entries),
+SNS fan-out, EventBridge rules and targets, and destinations.
 """
 
 from __future__ import annotations
@@ -10,10 +16,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
+from urllib.parse import unquote
 
 from sendoff.model.ids import random_hex
 
 RECURSION_LIMIT = 16
+# AWS's own description of RecursiveInvocationException (botocore's model): the sync
+# caller's message and a stopped event's DLQ ErrorMessage (AWS's exact texts for both
+# are not recorded, facts §7.2).
+RECURSION_MESSAGE = (
+    "Lambda has detected your function being invoked in a recursive loop with other"
+    " Amazon Web Services resources and stopped your function's invocation."
+)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -27,7 +41,8 @@ def new_root() -> str:
 
 def _fields(header: str | None) -> dict[str, str]:
     out: dict[str, str] = {}
-    for part in (header or "").split(";"):
+    text = "".join(c for c in unquote(header or "") if "!" <= c <= "~")  # no controls
+    for part in text.split(";"):
         key, sep, value = part.strip().partition("=")
         if sep:
             out[key] = value
@@ -57,3 +72,8 @@ def stamp(header: str | None, function_arn: str) -> str:
     fields.setdefault("Sampled", "0")
     fields["Lineage"] = "|".join(f"1:{h}:{c}" for h, c in counts.items())
     return ";".join(f"{k}={v}" for k, v in fields.items())
+
+
+def stops(header: str | None, function_arn: str, recursive_loop: str) -> bool:
+    """Whether an invocation stamped with ``header`` is stopped (RecursiveLoop config)."""
+    return recursive_loop == "Terminate" and count_for(header, function_arn) > RECURSION_LIMIT

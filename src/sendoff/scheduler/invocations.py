@@ -229,10 +229,8 @@ class AsyncInvocations:
             await self._settle(job, resolved, config_destinations(config), stop, None)
 
     def _recursion_exceeded(self, resolved: Resolved, body: dict[str, Any]) -> bool:
-        if resolved.state.recursive_loop != "Terminate":
-            return False
-        count = lineage.count_for(body.get("trace_header"), resolved.unqualified_arn)
-        return count > lineage.RECURSION_LIMIT
+        trace = body.get("trace_header")
+        return lineage.stops(trace, resolved.unqualified_arn, resolved.state.recursive_loop)
 
     async def _attempt(self, resolved: Resolved, body: dict[str, Any]) -> Attempt:
         started = self.clock()
@@ -421,6 +419,8 @@ def _dead_letter_error(
 ) -> tuple[str | None, str]:
     if condition is Condition.ZERO_RESERVED_CONCURRENCY:
         return None, ZERO_CONCURRENCY_MESSAGE
+    if condition is Condition.RECURSIVE_INVOCATION:
+        return None, lineage.RECURSION_MESSAGE
     if last is not None:
         _, message = _error_fields(last["payload"].encode())
         return "200", message or ""

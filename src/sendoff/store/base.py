@@ -25,11 +25,9 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from sendoff.model.json_types import JSON
 from sendoff.store.messages import MessageStore
-
-JSON = dict[str, Any]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sendoff.store.base import JSON, Doc, Store
+from sendoff.model.json_types import JSON
+from sendoff.store.base import Doc, Store
 
 T = TypeVar("T")
 
@@ -65,6 +66,11 @@ class DocCache:
             self._decoded.clear()
         self._decoded[(kind, key)] = (doc, value)
         return value
+
+    def forget(self, kind: str, key: str) -> None:
+        """Drop one cached document: the next read goes to the store (a change another
+        process made must be seen now, not within ``ttl_s``)."""
+        self._entries.pop((kind, key), None)
 
     async def put(self, kind: str, key: str, value: JSON, *, expect: int | None = None) -> Doc:
         self._entries.pop((kind, key), None)

@@ -32,9 +32,8 @@ import enum
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-JSON = dict[str, Any]
+from sendoff.model.json_types import JSON
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,6 +15,7 @@ from sendoff.console.web import Form, read_form, redirect
 from sendoff.functions.errors import LambdaError
 from sendoff.functions.event_config import ConfigInput
 from sendoff.functions.validation import check_dead_letter_config, check_range
+from sendoff.model.arn import arn_service
 from sendoff.model.function import LATEST
 from sendoff.model.policy import RetryPolicy
 
@@ -96,7 +97,7 @@ class FunctionOverview:
                                else defaults.max_retry_attempts),
                 "age": str(config.max_event_age_s if config and config.max_event_age_s is not None
                            else defaults.max_event_age_s),
-                "dlq_type": dlq.split(":")[2] if dlq.count(":") >= 2 else "",
+                "dlq_type": arn_service(dlq),
                 "dlq": dlq,
             })  # fmt: skip
         choices = await destination_choices(c, exclude_function=head.name)
@@ -139,7 +140,7 @@ class FunctionOverview:
                 dlq = check_dead_letter_config({"TargetArn": dlq_arn})
             except LambdaError as exc:
                 form.error("dlq", exc.message)
-            if dlq and dlq.split(":")[2] != dlq_type:
+            if dlq and arn_service(dlq) != dlq_type:
                 form.error("dlq", f"This ARN is not an {dict(DLQ_TYPES)[dlq_type]}: {dlq}")
         if not form.ok:
             return await self._async_form(request, form, status=400)

@@ -10,7 +10,11 @@
 //     and `getRemainingTimeInMillis()`; async / promise handlers post as soon as they
 //     settle; the first completion wins;
 //   * errors are posted as {errorType, errorMessage, trace}; console output is written as
-//     "<ISO time>\t<request id>\t<LEVEL>\t<message>" with newlines turned into "\r".
+//     "<ISO time>\t<request id>\t<LEVEL>\t<message>" with newlines turned into "\r";
+//   * the handler is called as a method of a `Runtime` object from
+//     `handleOnceNonStreaming` / `handleOnceStreaming`, and the traces it reports name the
+//     code at /var/task and this file as /var/runtime/index.mjs, as AWS's do, wherever
+//     sendoff really keeps them.
 // Console lines are written synchronously to fd 1 so everything a handler logged is in
 // the pipe before its response is posted (process.stdout on a pipe is asynchronous).
 
@@ -19,7 +23,7 @@ import http from "node:http";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { Writable } from "node:stream";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import util from "node:util";
 
 const require = createRequire(import.meta.url);
@@ -102,13 +106,66 @@ function isErrorLike(value) {
   );
 }
 
+// ---- AWS's paths in traces ------------------------------------------------------------
+
+const AWS_TASK_ROOT = "/var/task";
+const AWS_RUNTIME_FILE = "/var/runtime/index.mjs";
+// Where AWS's runtime calls the handler (nodejs20.x traces recorded in the wild).
+const AWS_HANDLE_ONCE = { handleOnceNonStreaming: "1173:29", handleOnceStreaming: "1348:26" };
+const OWN_URL = import.meta.url;
+const OWN_PATH = fileURLToPath(import.meta.url);
+let pathPairs = null;
+
+function awsPathPairs() {
+  if (pathPairs) return pathPairs;
+  const roots = new Set();
+  for (const root of [process.env.LAMBDA_TASK_ROOT ?? process.cwd(), process.cwd()]) {
+    roots.add(path.resolve(root));
+    try {
+      roots.add(fs.realpathSync(root));
+    } catch {}
+  }
+  const pairs = [
+    [OWN_URL, `file://${AWS_RUNTIME_FILE}`],
+    [OWN_PATH, AWS_RUNTIME_FILE],
+  ];
+  for (const root of roots) {
+    if (root === AWS_TASK_ROOT || root.length < 2) continue;
+    pairs.push([`${pathToFileURL(root).href}/`, `file://${AWS_TASK_ROOT}/`]);
+    pairs.push([`${root}/`, `${AWS_TASK_ROOT}/`]);
+  }
+  pathPairs = pairs.sort((a, b) => b[0].length - a[0].length);
+  return pathPairs;
+}
+
+function awsPaths(text) {
+  if (typeof text !== "string") return text;
+  for (const [from, to] of awsPathPairs()) text = text.split(from).join(to);
+  return text;
+}
+
+// A stack as AWS's runtime shows it: AWS's paths, ending at the runtime frame that called
+// the handler (AWS's awaits it from its loop: nothing of the loop shows below it).
+function awsTrace(stack) {
+  const out = [];
+  for (const line of String(stack).split("\n")) {
+    const frame = line.match(/^(\s+at (?:async )?Runtime\.(handleOnce\w+)) \(/);
+    if (frame && AWS_HANDLE_ONCE[frame[2]] && line.includes(OWN_URL)) {
+      out.push(`${frame[1]} (file://${AWS_RUNTIME_FILE}:${AWS_HANDLE_ONCE[frame[2]]})`);
+      break;
+    }
+    out.push(awsPaths(line));
+  }
+  return out;
+}
+
 function toRapidResponse(error) {
   try {
     if (util.types.isNativeError(error) || isErrorLike(error)) {
       return {
         errorType: error.name,
-        errorMessage: error.message,
-        trace: error.stack.split("\n"),
+        errorMessage: awsPaths(error.message),
+        trace: awsTrace(error.stack),
       };
     }
     return { errorType: typeof error, errorMessage: String(error), trace: [] };
@@ -124,8 +181,8 @@ function toRapidResponse(error) {
 function formatted(error) {
   const withProperties = (_key, value) => {
     if (!(value instanceof Error)) return value;
-    const shown = { errorType: value.name, errorMessage: value.message, code: value.code, ...value };
-    if (typeof value.stack === "string") shown.stack = value.stack.split("\n");
+    const shown = { errorType: value.name, errorMessage: awsPaths(value.message), code: value.code, ...value };
+    if (typeof value.stack === "string") shown.stack = awsTrace(value.stack);
     return shown;
   };
   try {
@@ -318,7 +375,24 @@ function parseJsonHeader(value) {
   }
 }
 
-function invokeOnce(handler, headers, body) {
+// The handler is called as a method of a Runtime, so its frames read `Runtime.handler`
+// (or `Runtime.exports.handler`) above `Runtime.handleOnceNonStreaming`, as on AWS.
+class Runtime {
+  constructor(handler) {
+    this.handler = handler;
+  }
+
+  handleOnceNonStreaming(event, context, callback) {
+    return this.handler(event, context, callback);
+  }
+
+  handleOnceStreaming(event, stream, context) {
+    return this.handler(event, stream, context);
+  }
+}
+
+function invokeOnce(runtime, headers, body) {
+  const handler = runtime.handler;
   return new Promise((scheduleNext) => {
     const id = headers["lambda-runtime-aws-request-id"];
     const deadline = Number(headers["lambda-runtime-deadline-ms"]);
@@ -409,7 +483,7 @@ function invokeOnce(handler, headers, body) {
         });
         stream.setContentType = () => {};
         const finished = new Promise((resolve) => stream.on("finish", resolve));
-        Promise.resolve(handler(event, stream, context)).then(async () => {
+        Promise.resolve(runtime.handleOnceStreaming(event, stream, context)).then(async () => {
           if (!stream.writableEnded) {
             context.fail(runtimeError("Runtime.InvalidStreamingOperation", "Response stream is not finished."));
             return;
@@ -419,7 +493,7 @@ function invokeOnce(handler, headers, body) {
         }, context.fail);
         return;
       }
-      const result = handler(event, context, callback);
+      const result = runtime.handleOnceNonStreaming(event, context, callback);
       if (result && typeof result.then === "function") {
         result.then(context.succeed, context.fail);
       }
@@ -438,6 +512,7 @@ async function main() {
     await postInitError(error);
     process.exit(1);
   }
+  const runtime = new Runtime(handler);
   for (;;) {
     let next;
     try {
@@ -446,7 +521,7 @@ async function main() {
       gone();
     }
     if (next.status !== 200) process.exit(1);
-    await invokeOnce(handler, next.headers, next.body);
+    await invokeOnce(runtime, next.headers, next.body);
   }
 }
 

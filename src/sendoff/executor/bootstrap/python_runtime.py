@@ -29,6 +29,8 @@ _NBSP = "\u00a0"
 _ASCII_RUNTIMES = {"AWS_Lambda_python3.9", "AWS_Lambda_python3.10", "AWS_Lambda_python3.11"}
 """AWS's runtime escapes non-ASCII characters in responses only before python3.12."""
 _current_request_id = ""
+_path_pairs: list[tuple[str, str]] = []
+"""(sendoff's prefix, AWS's prefix) for traces, longest first: see `aws_paths`."""
 
 
 class Fault(Exception):
@@ -270,7 +272,7 @@ def load_handler(handler: str) -> Callable[[Any, LambdaContext], Any]:
             f"Unable to import module '{module_name}': {error}",
         ) from None
     except SyntaxError as error:
-        trace = [f'  File "{error.filename}" Line {error.lineno}\n    {error.text}']
+        trace = [f'  File "{aws_path(error.filename or "")}" Line {error.lineno}\n    {error.text}']
         raise Fault(
             "Runtime.UserCodeSyntaxError",
             f"Syntax error in module '{module_name}': {error}",
@@ -295,7 +297,33 @@ def error_from_exception(error: BaseException, request_id: str | None) -> dict[s
     frames = traceback.extract_tb(error.__traceback__)
     while frames and frames[0].filename == __file__:
         frames.pop(0)
+    for frame in frames:
+        frame.filename = aws_path(frame.filename)
     return make_error(str(error), type(error).__name__, traceback.format_list(frames), request_id)
+
+
+def aws_paths(task_root: str, extra_paths: list[str]) -> list[tuple[str, str]]:
+    """Where AWS keeps what sendoff keeps elsewhere: the code at /var/task, the runtime's
+    packages (boto3...) at /var/runtime, the standard library at /var/lang/lib/pythonX.Y."""
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    pairs: dict[str, str] = {}
+    for root in (os.path.dirname(os.__file__),):
+        for form in (root, os.path.realpath(root)):
+            pairs[form.rstrip("/") + "/"] = f"/var/lang/lib/{version}/"
+    for path in extra_paths:
+        for form in (path, os.path.realpath(path)):
+            pairs[form.rstrip("/") + "/"] = "/var/runtime/"
+    for form in (task_root, os.path.abspath(task_root), os.path.realpath(task_root)):
+        pairs[form.rstrip("/") + "/"] = "/var/task/"
+    pairs.pop("/", None)
+    return sorted(pairs.items(), key=lambda pair: len(pair[0]), reverse=True)
+
+
+def aws_path(filename: str) -> str:
+    for prefix, aws in _path_pairs:
+        if filename.startswith(prefix):
+            return aws + filename[len(prefix) :]
+    return filename
 
 
 def make_error(
@@ -405,6 +433,7 @@ def prepare_interpreter(task_root: str, extra_paths: list[str]) -> None:
 def main() -> None:
     global _current_request_id
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
+    _path_pairs[:] = aws_paths(task_root, sys.argv[1:])
     prepare_interpreter(task_root, sys.argv[1:])
     if "logging" in sys.modules:
         setup_logging()

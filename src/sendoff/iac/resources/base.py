@@ -18,8 +18,7 @@ from typing import Any, ClassVar, Protocol
 from sendoff.iac.errors import Path, Problem, ResourceFailed
 from sendoff.iac.intrinsics import Unknown
 from sendoff.iac.state import ResourceState
-
-JSON = dict[str, Any]
+from sendoff.model.json_types import JSON
 
 
 @dataclass(frozen=True, kw_only=True)

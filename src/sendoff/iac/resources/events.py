@@ -25,8 +25,8 @@ from sendoff.iac.resources.base import (
     tags_dict,
 )
 from sendoff.iac.state import ResourceState
+from sendoff.model.json_types import JSON
 
-JSON = dict[str, Any]
 NAME = r"[\.\-_A-Za-z0-9]{1,64}"
 TARGET_FIELDS: dict[str, Prop] = {
     "Id": string(required=True, pattern=NAME),

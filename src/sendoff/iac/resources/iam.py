@@ -30,9 +30,7 @@ from sendoff.iac.resources.base import (
     tags_dict,
 )
 from sendoff.iac.state import ResourceState
-
-JSON = dict[str, Any]
-
+from sendoff.model.json_types import JSON
 
 # SAM policy template -> (its parameter, actions, resource with {p} for the parameter),
 # from aws/serverless-application-model samtranslator/policy_templates_data/

@@ -7,6 +7,7 @@ does) or a local directory or zip that :mod:`sendoff.iac.package` turned into
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar
 
 from sendoff.iac.errors import Path, Problem
@@ -25,8 +26,8 @@ from sendoff.iac.resources.base import (
     tags_dict,
 )
 from sendoff.iac.state import ResourceState
+from sendoff.model.json_types import JSON
 
-JSON = dict[str, Any]
 ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
 FUNCTION_NAME = r"[a-zA-Z0-9-_]{1,64}"
 # configuration properties -> how they are sent (UpdateFunctionConfiguration's names)
@@ -122,6 +123,7 @@ class Function(ResourceType):
                 raise already_exists(logical_id, self.type_name, name) from exc
             raise
         try:
+            wait_stable(lam, name)
             self._settings(lam, name, {}, props)
         except Exception:
             lam.delete_function(FunctionName=name)
@@ -135,9 +137,11 @@ class Function(ResourceType):
         config = {k: v for k, v in _config(props, defaults=True).items() if k != "FunctionName"}
         if config != {k: v for k, v in _config(old, defaults=True).items() if k != "FunctionName"}:
             lam.update_function_configuration(FunctionName=name, **config)
+            wait_stable(lam, name)
         if props["Code"] != old.get("Code"):
             code = cloud.code_zip(props["Code"], runtime=props.get("Runtime"))
             lam.update_function_code(FunctionName=name, ZipFile=code)
+            wait_stable(lam, name)
         self._settings(lam, name, old, props)
         arn = lam.get_function_configuration(FunctionName=name)["FunctionArn"]
         return Applied(physical_id=name, ref=name, attributes={"Arn": arn})
@@ -162,6 +166,23 @@ class Function(ResourceType):
         except Exception as exc:
             if not is_not_found(exc):
                 raise
+
+
+def wait_stable(lam: Any, name: str, *, timeout_s: float = 120.0) -> None:
+    """Wait, as CloudFormation does, until a created or updated function has stabilized:
+    no longer Pending, its update no longer InProgress (functions.lifecycle). A function
+    that ends Failed fails the resource."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        config = lam.get_function_configuration(FunctionName=name)
+        if config["State"] == "Failed" or config.get("LastUpdateStatus") == "Failed":
+            reason = config.get("StateReason") or config.get("LastUpdateStatusReason")
+            raise RuntimeError(f"Lambda function {name} failed to stabilize: {reason}")
+        if config["State"] != "Pending" and config.get("LastUpdateStatus") != "InProgress":
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Lambda function {name} did not stabilize in {timeout_s:.0f} s")
+        time.sleep(0.05)  # poll interval; a transition takes milliseconds
 
 
 def check_code(code: JSON, path: Path, runtime: Any) -> list[Problem]:

@@ -9,7 +9,7 @@ statement. A qualified FunctionName (an alias or version ARN) adds it to that on
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from sendoff.iac.errors import Path, Problem
 from sendoff.iac.resources.base import (
@@ -24,8 +24,7 @@ from sendoff.iac.resources.base import (
 )
 from sendoff.iac.resources.lambda_ import function_name_of
 from sendoff.iac.state import ResourceState
-
-JSON = dict[str, Any]
+from sendoff.model.json_types import JSON
 
 _DESTINATION = Prop(kind="map", fields={"Destination": string(required=True, max_len=350)})
 

@@ -24,8 +24,8 @@ from sendoff.iac.resources.base import (
     string,
 )
 from sendoff.iac.state import ResourceState
+from sendoff.model.json_types import JSON
 
-JSON = dict[str, Any]
 TOPIC_NAME = r"[A-Za-z0-9_-]{1,256}|[A-Za-z0-9_-]{1,251}\.fifo"
 SUBSCRIPTION_ATTRIBUTES = (
     "FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy", "DeliveryPolicy",

@@ -26,8 +26,8 @@ from sendoff.iac.resources.base import (
     tags_dict,
 )
 from sendoff.iac.state import ResourceState
+from sendoff.model.json_types import JSON
 
-JSON = dict[str, Any]
 # properties that are queue attributes, with the value SQS uses when one is not set
 ATTRIBUTES: dict[str, str] = {
     "DelaySeconds": "0",

@@ -29,6 +29,7 @@ class EventsError(SendoffError):
 
 class ResourceNotFound(EventsError):
     code = "ResourceNotFoundException"
+    not_found = True
 
 
 class ResourceAlreadyExists(EventsError):

@@ -17,10 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sendoff.model.arn import parse_arn
+from sendoff.model.json_types import JSON
+
 DEFAULT_BUS = "default"
 MAX_TARGETS_PER_RULE = 5
-
-JSON = dict[str, Any]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,10 +113,11 @@ def resolve_bus(scope: Scope, name_or_arn: str | None) -> tuple[Scope, str]:
     if not name_or_arn:
         return scope, DEFAULT_BUS
     if name_or_arn.startswith("arn:"):
-        parts = name_or_arn.split(":", 5)
-        if len(parts) == 6 and parts[2] == "events" and parts[5].startswith("event-bus/"):
-            owner = Scope(account_id=parts[4] or scope.account_id, region=parts[3] or scope.region)
-            return owner, parts[5].removeprefix("event-bus/")
+        arn = parse_arn(name_or_arn)
+        if arn is not None and arn.service == "events" and arn.resource.startswith("event-bus/"):
+            owner = Scope(account_id=arn.account_id or scope.account_id,
+                          region=arn.region or scope.region)  # fmt: skip
+            return owner, arn.resource.removeprefix("event-bus/")
     return scope, name_or_arn
 
 

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final
 
+from sendoff.model.arn import arn_service, parse_arn
 from sendoff.services.events.errors import ValidationFailed
 from sendoff.services.events.model import Target
 from sendoff.services.events.transform import validate_target_input
@@ -39,10 +40,10 @@ class TargetKind(enum.StrEnum):
 
 
 def target_kind(arn: str) -> TargetKind | None:
-    parts = arn.split(":", 5)
-    if len(parts) != 6:
+    parsed = parse_arn(arn)
+    if parsed is None:
         return None
-    service, resource = parts[2], parts[5]
+    service, resource = parsed.service, parsed.resource
     if service == "sqs":
         return TargetKind.SQS
     if service == "sns":
@@ -76,7 +77,7 @@ def check_target(target: Target) -> str | None:
         )
     validate_target_input(target)
     if kind is None:
-        service = target.arn.split(":")[2]
+        service = arn_service(target.arn)
         return (
             f"Target {target.id}: {service} targets are not supported by sendoff "
             "(supported: sqs, sns, lambda functions and event buses)."

@@ -32,6 +32,7 @@ class IamError(SendoffError):
 class NoSuchEntity(IamError):
     code = "NoSuchEntity"
     status = 404
+    not_found = True
     sender_fault = True
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-JSON = dict[str, Any]
+from sendoff.model.arn import parse_arn
+from sendoff.model.json_types import JSON
+
 V = "2012-10-17"
 
 
@@ -134,12 +136,14 @@ MANAGED: dict[str, ManagedPolicy] = {p.arn: p for p in _POLICIES}
 
 def aws_managed(arn: str) -> ManagedPolicy | None:
     """The AWS-managed policy with this ARN (any partition), if sendoff knows it."""
-    parts = arn.split(":", 5)
-    if len(parts) == 6 and parts[0] == "arn" and parts[4] == "aws":
-        return MANAGED.get(f"arn:aws:iam::aws:{parts[5]}")
+    parsed = parse_arn(arn)
+    if parsed is not None and parsed.account_id == "aws":
+        return MANAGED.get(f"arn:aws:iam::aws:{parsed.resource}")
     return None
 
 
 def is_aws_managed(arn: str) -> bool:
-    parts = arn.split(":", 5)
-    return len(parts) == 6 and parts[4] == "aws" and parts[5].startswith("policy/")
+    parsed = parse_arn(arn)
+    return (
+        parsed is not None and parsed.account_id == "aws" and parsed.resource.startswith("policy/")
+    )

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from sendoff.model.arn import parse_arn
+
 ROLE = "iam-role"
 _ID_CHARS = string.ascii_uppercase + string.digits
 
@@ -28,16 +30,16 @@ def new_role_id() -> str:
 
 def parse_role_arn(arn: str) -> tuple[str, str, str] | None:
     """(account, path, name) of ``arn:<partition>:iam::<account>:role<path><name>``."""
-    parts = arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam":
+    parsed = parse_arn(arn)
+    if parsed is None or parsed.service != "iam":
         return None
-    resource = parts[5]
+    resource = parsed.resource
     if not resource.startswith("role/"):
         return None
     path, _, name = resource[len("role") :].rpartition("/")
     if not name:
         return None
-    return parts[4], path + "/", name
+    return parsed.account_id, path + "/", name
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -35,12 +35,14 @@ class NotFound(SnsError):
     code = "NotFound"
     status = 404
     sender_fault = True
+    not_found = True
 
 
 class ResourceNotFound(SnsError):
     code = "ResourceNotFound"
     status = 404
     sender_fault = True
+    not_found = True
 
 
 class InvalidParameter(SnsError):

@@ -16,7 +16,7 @@ from sendoff.model.clock import Clock
 from sendoff.services.sns.attributes import subscription_filter
 from sendoff.services.sns.envelope import Links, Notification
 from sendoff.services.sns.errors import InvalidParameter, topic_not_found
-from sendoff.services.sns.jobs import SCHEME_LAMBDA, Job, notification_job
+from sendoff.services.sns.jobs import SCHEME_LAMBDA, SCHEME_SQS, Job, notification_job
 from sendoff.services.sns.messages import OutgoingMessage
 from sendoff.services.sns.model import Subscription, Topic
 from sendoff.services.sns.repository import SnsRepository
@@ -84,6 +84,10 @@ class Publisher:
             )
             if msg.trace_header and job.scheme == SCHEME_LAMBDA:
                 job.payload["trace_header"] = msg.trace_header
+            elif msg.trace_header and job.scheme == SCHEME_SQS:  # the lineage rides along
+                job.payload["system_attributes"] = {
+                    "AWSTraceHeader": {"DataType": "String", "StringValue": msg.trace_header}
+                }
             await self.submit(job)
         return PublishResult(message_id=message_id, sequence_number=sequence)
 

@@ -41,7 +41,8 @@ class LambdaTransport:
 
 
 class TopicTransport:
-    """Publishes ``{"message", "subject"?, "attributes"?, "group_id"?, "dedup_id"?}``."""
+    """Publishes ``{"message", "subject"?, "attributes"?, "group_id"?, "dedup_id"?,
+    "trace_header"?}`` (the trace header carries the recursion lineage to subscribers)."""
 
     def __init__(self, service: TopicService) -> None:
         self.service = service
@@ -55,6 +56,7 @@ class TopicTransport:
                 attributes=payload.get("attributes"),
                 group_id=payload.get("group_id"),
                 dedup_id=payload.get("dedup_id"),
+                trace_header=payload.get("trace_header"),
             )
         except SnsError as exc:
             raise DeliveryError(

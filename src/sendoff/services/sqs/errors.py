@@ -40,6 +40,7 @@ class QueueError(SendoffError):
 
 class QueueNotFound(QueueError):
     code = "QueueDoesNotExist"
+    not_found = True
 
     def __init__(self, message: str = "The specified queue does not exist.") -> None:
         super().__init__(message)

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from sendoff.errors import ConflictError
+from sendoff.model.json_types import JSON
 from sendoff.store.base import (
-    JSON,
     TERMINAL_STATES,
     Doc,
     EventRecord,

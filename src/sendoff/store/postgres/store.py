@@ -26,8 +26,8 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from sendoff.errors import ConflictError
+from sendoff.model.json_types import JSON
 from sendoff.store.base import (
-    JSON,
     TERMINAL_STATES,
     Doc,
     EventRecord,

@@ -18,7 +18,8 @@ from typing import Any, cast
 from redis.exceptions import RedisError
 
 from sendoff.errors import ConflictError, StoreError
-from sendoff.store.base import JSON, Doc, EventRecord, EventState, LogEvent, Store
+from sendoff.model.json_types import JSON
+from sendoff.store.base import Doc, EventRecord, EventState, LogEvent, Store
 from sendoff.store.redis.connection import RedisConnection, despite_cancel
 from sendoff.store.redis.messages import RedisMessages
 from sendoff.store.redis.retention import RedisRetention

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sendoff.errors import ConflictError
+from sendoff.model.json_types import JSON
 from sendoff.store import jsontext
 from sendoff.store.base import (
-    JSON,
     TERMINAL_STATES,
     Doc,
     EventRecord,
