@@ -268,10 +268,7 @@ class MappingRunner:
              if "AWSTraceHeader" in r["attributes"]), None,
         )  # fmt: skip
         stamped = lineage.stamp(header, resolved.unqualified_arn)
-        if (
-            resolved.state.recursive_loop == "Terminate"
-            and lineage.count_for(stamped, resolved.unqualified_arn) > lineage.RECURSION_LIMIT
-        ):
+        if lineage.stops(stamped, resolved.unqualified_arn, resolved.state.recursive_loop):
             name = resolved.config.name
             self.deps.metrics.recursive_invocations_dropped.labels(name, name).inc()
             return None
