@@ -67,10 +67,12 @@ def sqs(server: ServerProcess) -> Any:
 Made = tuple[str, str, str | None]
 
 
-def make_queue(sqs: Any, *, fifo: bool = False, dlq_after: int | None = None) -> Made:
+def make_queue(
+    sqs: Any, *, fifo: bool = False, dlq_after: int | None = None, visibility_s: int = 1
+) -> Made:
     """(url, arn, dlq url) of a new queue with a 1 s visibility timeout."""
     suffix = ".fifo" if fifo else ""
-    attributes: dict[str, str] = {"VisibilityTimeout": "1"}
+    attributes: dict[str, str] = {"VisibilityTimeout": str(visibility_s)}
     if fifo:
         attributes["FifoQueue"] = "true"
     dlq_url = None
@@ -420,3 +422,37 @@ def test_lineage_flows_and_a_loop_is_stopped(
     assert f'DroppedEventCount_total{{event_source_mapping="{uuid}",function_name="{fn}"}} 1.0' in (
         metrics
     )
+
+
+SQS_LOOP = """
+import os, boto3
+def handler(event, context):
+    for record in event["Records"]:
+        boto3.client("sqs").send_message(QueueUrl=os.environ["QUEUE"], MessageBody="again")
+    print("LOOP")
+"""
+
+
+def test_a_function_feeding_its_own_queue_is_stopped_after_16(
+    server: ServerProcess, lambda_client: Any, sqs: Any
+) -> None:
+    """function -> SendMessage -> queue -> mapping -> function: the SDK's X-Amzn-Trace-Id
+    becomes the message's AWSTraceHeader, so the lineage counts the loop and ends it.
+    (A long visibility timeout: a slow first boto3 import must not redeliver a message.)"""
+    url, arn, _ = make_queue(sqs, visibility_s=60)
+    fn = create_python(lambda_client, source=SQS_LOOP, Environment={"Variables": {"QUEUE": url}})[
+        "FunctionName"
+    ]
+    uuid = lambda_client.create_event_source_mapping(FunctionName=fn, EventSourceArn=arn)["UUID"]
+    sqs.send_message(QueueUrl=url, MessageBody="start")
+
+    def dropped() -> bool:
+        text = httpx.get(f"{server.url}/metrics", timeout=5).text
+        return f'DroppedEventCount_total{{event_source_mapping="{uuid}",function_name="{fn}"}}' in (
+            text
+        )
+
+    wait_until(dropped, timeout=60, message="the loop to be stopped")
+    wait_until(lambda: counts(sqs, url) == (0, 0), timeout=10, message="the queue empty")
+    loops = [line for line in function_logs(server.url, fn).splitlines() if line == "LOOP"]
+    assert len(loops) == 16

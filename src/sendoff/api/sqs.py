@@ -189,7 +189,7 @@ def _max_results(params: dict[str, Any]) -> int | None:
     return max_results
 
 
-def _outgoing(params: dict[str, Any]) -> OutgoingMessage:
+def _outgoing(params: dict[str, Any], trace_header: str | None = None) -> OutgoingMessage:
     return OutgoingMessage(
         body=_required_str(params, "MessageBody"),
         attributes=_map(params, "MessageAttributes"),
@@ -197,6 +197,7 @@ def _outgoing(params: dict[str, Any]) -> OutgoingMessage:
         delay_s=_int(params, "DelaySeconds"),
         group_id=_str(params, "MessageGroupId"),
         dedup_id=_str(params, "MessageDeduplicationId"),
+        trace_header=trace_header,
     )
 
 
@@ -239,6 +240,13 @@ class Call:
     params: dict[str, Any]
     request: Request
     sender_id: str
+
+    @property
+    def trace_header(self) -> str | None:
+        """X-Amzn-Trace-Id (SDKs send a function's _X_AMZN_TRACE_ID): it becomes the
+        message's AWSTraceHeader, carrying the recursion lineage."""
+        value: str | None = self.request.headers.get("x-amzn-trace-id")
+        return value
 
     def queue(self) -> QueueRef:
         ref = parse_queue_url(_required_str(self.params, "QueueUrl"), scope=self.scope)
@@ -378,7 +386,7 @@ class SqsApi:
     async def send_message(self, call: Call) -> dict[str, Any]:
         ref = call.queue()
         (result,) = await self.queues.send_batch(
-            ref, [_outgoing(call.params)], sender_id=call.sender_id
+            ref, [_outgoing(call.params, call.trace_header)], sender_id=call.sender_id
         )
         if isinstance(result, QueueError):
             raise result
@@ -389,7 +397,11 @@ class SqsApi:
             return await self.queues.send_batch(ref, messages, sender_id=call.sender_id, batch=True)
 
         ref = call.queue()
-        return await _batch(call, "SendMessageBatchRequestEntry", _outgoing, send, _sent)
+
+        def outgoing(entry: dict[str, Any]) -> OutgoingMessage:
+            return _outgoing(entry, call.trace_header)
+
+        return await _batch(call, "SendMessageBatchRequestEntry", outgoing, send, _sent)
 
     async def receive_message(self, call: Call) -> dict[str, Any]:
         ref = call.queue()

@@ -43,6 +43,7 @@ class OutgoingMessage:
     delay_s: int | None = None
     group_id: str | None = None
     dedup_id: str | None = None
+    trace_header: str | None = None  # the request's X-Amzn-Trace-Id (lineage), if any
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,8 +117,17 @@ def prepare(
     meta: dict[str, Any] = {"sender": sender_id}
     if attributes:
         meta["attributes"] = attributes
-    if system:
-        meta["system"] = system
+    stored_system = dict(system)
+    if message.trace_header and "AWSTraceHeader" not in stored_system:
+        # a sender's trace header becomes the message's AWSTraceHeader (how the recursion
+        # lineage follows function -> SendMessage -> queue -> mapping -> function); the
+        # reply's digest covers only what the sender gave
+        stored_system["AWSTraceHeader"] = {
+            "DataType": "String",
+            "StringValue": message.trace_header,
+        }
+    if stored_system:
+        meta["system"] = stored_system
     if wire_dedup is not None:
         meta["dedup"] = wire_dedup
     stored = QueuedMessage(
