@@ -129,7 +129,6 @@ def build_services(settings: Settings) -> Services:
     )
     services.lambda_async = lambda_async
     scheduler.register("invoke", lambda_async)
-    deliveries.register("lambda", lambda_async)
     deliveries.on_failed(_count_delivery_failure(metrics))
     edge = LambdaEdge(account_id=settings.account_id, default_region=settings.region)
     edge.resource_policies = lambda: registry.invoke_check is not None
@@ -171,6 +170,9 @@ def build_services(settings: Settings) -> Services:
     from sendoff.iac.wiring import install as install_stacks
 
     install_stacks(services)
+    from sendoff.destinations.registry import install_transports
+
+    install_transports(services, deliveries)  # one per destination kind; fails if one is missing
     from sendoff.console.wiring import install as install_console
 
     install_console(services)

@@ -15,21 +15,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from sendoff.destinations.registry import kind_for, kinds
 from sendoff.functions.errors import ResourceNotFound
-from sendoff.model.arn import parse_arn, parse_function_name
+from sendoff.model.arn import parse_arn
 
 if TYPE_CHECKING:
     from sendoff.console.context import Console
 
-DESTINATION_TYPES: tuple[tuple[str, str], ...] = (
-    ("sqs", "SQS queue"),
-    ("sns", "SNS topic"),
-    ("lambda", "Lambda function"),
-    ("events", "EventBridge event bus"),
-)
+# (service, label) per destination kind, in the picker's order (sendoff.destinations)
+DESTINATION_TYPES: tuple[tuple[str, str], ...] = tuple((k.service, k.label) for k in kinds())
 TYPE_LABELS = dict(DESTINATION_TYPES)
-WITH_ARTICLE = {"sqs": "an SQS queue", "sns": "an SNS topic", "lambda": "a Lambda function",
-                "events": "an EventBridge event bus"}  # fmt: skip
+WITH_ARTICLE = {k.service: k.with_article for k in kinds()}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,19 +56,9 @@ def describe_arn(arn: str, *, account_id: str, region: str) -> ResourceLink:
     service = parsed.service
     name = parsed.resource
     url: str | None = None
-    if service == "sqs":
-        url = f"/console/queues/{quote(name, safe='')}"
-    elif service == "sns":
-        url = f"/console/topics/{quote(name, safe='')}"
-    elif service == "lambda":
-        ref = parse_function_name(arn)
-        name = ref.name if ref else name
-        if ref and ref.qualifier:
-            name = f"{ref.name}:{ref.qualifier}"
-        url = f"/console/functions/{quote(ref.name, safe='')}" if ref else None
-    elif service == "events":
-        name = name.removeprefix("event-bus/")
-        url = f"/console/buses/{quote(name, safe='')}"
+    kind = kind_for(service)
+    if kind is not None:
+        name, url = kind.console_link(arn, parsed)
     return ResourceLink(
         arn=arn, service=service, kind=TYPE_LABELS.get(service, service.upper() or "Unknown"),
         name=name, url=url if local else None,

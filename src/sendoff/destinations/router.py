@@ -1,5 +1,8 @@
 """Send a record to an ARN, at once or through a durable delivery job (facts §5, §6).
 
+The payload is the destination kind's (``sendoff.destinations.kinds``, found through
+``sendoff.destinations.registry``):
+
 * SQS: the record as a compact-JSON message body, with the AWSTraceHeader system attribute;
 * SNS: the record as the Message;
 * Lambda: an asynchronous invoke with the record as payload;
@@ -21,12 +24,12 @@ from typing import Any
 
 from sendoff.delivery import Deliveries
 from sendoff.delivery.outbox import Delivered
+from sendoff.destinations.kind import RecordSend
+from sendoff.destinations.registry import kind_for
 from sendoff.model.arn import parse_arn
 from sendoff.model.records import compact
 from sendoff.store import EventRecord
 
-SUCCESS_DETAIL_TYPE = "Lambda Function Invocation Result - Success"
-FAILURE_DETAIL_TYPE = "Lambda Function Invocation Result - Failure"
 ERROR_MESSAGE_LIMIT = 1024
 
 
@@ -56,31 +59,21 @@ class DestinationRouter:
         }
         if role:
             source["role"] = role  # the execution role the send is made as (IAM guard)
-        body = compact(record)
+        kind = kind_for(service)
         payload: dict[str, Any]
-        if service == "sqs":
-            payload = {"body": body}
-            if trace_header:
-                payload["system_attributes"] = {
-                    "AWSTraceHeader": {"DataType": "String", "StringValue": trace_header}
-                }
-        elif service == "sns":
-            payload = {"message": body}
-            if trace_header:  # the topic's subscribers carry the lineage on (facts §7.2)
-                payload["trace_header"] = trace_header
-        elif service == "lambda":
-            payload = {"payload": body, "trace_header": trace_header}
-        elif service == "events":
-            payload = {
-                "source": "lambda",
-                "detail_type": SUCCESS_DETAIL_TYPE if success else FAILURE_DETAIL_TYPE,
-                "detail": record,
-                "resources": [destination, function_arn],
-            }
-            if trace_header:
-                payload["trace_header"] = trace_header
+        if kind is None:  # a config stored before its kind was removed: the job fails
+            payload = {"body": compact(record)}  # at once ("no transport") and is counted
         else:
-            payload = {"body": body}
+            payload = kind.build_payload(
+                RecordSend(
+                    record=record,
+                    body=compact(record),
+                    success=success,
+                    destination=destination,
+                    function_arn=function_arn,
+                    trace_header=trace_header,
+                )
+            )
         return await self.deliveries.send(
             scheme=service,
             target=destination,
@@ -112,9 +105,10 @@ class DestinationRouter:
             attributes["ErrorCode"] = {"DataType": "Number", "StringValue": error_code}
         message = error_message.encode()[:ERROR_MESSAGE_LIMIT].decode(errors="ignore")
         attributes["ErrorMessage"] = {"DataType": "String", "StringValue": message or " "}
+        kind = kind_for(service)
         payload: dict[str, Any] = (
-            {"message": event_payload, "attributes": attributes}
-            if service == "sns"
+            kind.dead_letter_payload(event_payload, attributes)
+            if kind is not None and kind.dead_letter
             else {"body": event_payload, "attributes": attributes}
         )
         source = {"kind": "dead-letter", "request_id": request_id, "function_arn": function_arn}

@@ -11,11 +11,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from sendoff.destinations.kind import Origin
+from sendoff.destinations.registry import kind_for
 from sendoff.functions.errors import InvalidParameterValue, ResourceNotFound, validation_error
 from sendoff.functions.permissions import check_destination
 from sendoff.functions.registry import FunctionRegistry, Scope
 from sendoff.functions.validation import check_range
-from sendoff.model.arn import parse_arn, parse_function_name
+from sendoff.model.arn import parse_arn
 from sendoff.model.clock import Clock, system_clock
 from sendoff.model.function import LATEST
 from sendoff.model.policy import RetryPolicy
@@ -25,7 +27,6 @@ DESTINATION_PATTERN = (
     r"((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)"
 )
 _DESTINATION_RE = re.compile(f"^(?:{DESTINATION_PATTERN})$")
-SUPPORTED_SERVICES = frozenset({"sqs", "sns", "lambda", "events"})
 NO_SETTINGS = "You must specify at least one of error handling or destination setting."
 
 
@@ -150,6 +151,9 @@ class EventConfigs:
             return False
         return True
 
+    async def _function_exists(self, account_id: str, region: str, name: str, qual: str) -> bool:
+        return await self._target_exists(Scope(account_id=account_id, region=region), name, qual)
+
     async def _check_destinations(
         self,
         scope: Scope,
@@ -158,29 +162,22 @@ class EventConfigs:
         on_success: str | None,
         on_failure: str | None,
     ) -> None:
+        origin = Origin(
+            account_id=scope.account_id,
+            region=scope.region,
+            function_name=name,
+            function_exists=self._function_exists,
+        )
         for arn in (on_success, on_failure):
             if arn is None:
                 continue
             parsed = parse_arn(arn)
-            if parsed is None or parsed.service not in SUPPORTED_SERVICES:
+            kind = kind_for(parsed.service) if parsed is not None else None
+            if kind is None:
                 raise _invalid_config(on_success, on_failure)
-            if parsed.service == "lambda":
-                ref = parse_function_name(arn)
-                if ref is None:
-                    raise InvalidParameterValue(f"The destination ARN {arn} is invalid.")
-                if ref.name == name and (ref.account_id, ref.region) == (
-                    scope.account_id,
-                    scope.region,
-                ):
-                    raise InvalidParameterValue(
-                        "You can't specify the function as a destination for itself."
-                    )
-                dest_scope = Scope(
-                    account_id=ref.account_id or scope.account_id,
-                    region=ref.region or scope.region,
-                )
-                if not await self._target_exists(dest_scope, ref.name, ref.qualifier or LATEST):
-                    raise InvalidParameterValue(f"The destination ARN {arn} is invalid.")
+            problem = await kind.validate_arn(arn, origin)
+            if problem is not None:
+                raise InvalidParameterValue(problem)
         if self.registry.role_check is None:
             return
         role = (await self.registry.resolve(scope, name, qualifier)).config.role

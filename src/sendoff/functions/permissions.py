@@ -22,15 +22,13 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from sendoff.destinations.registry import kinds
 from sendoff.functions.errors import InvalidParameterValue
 from sendoff.model.arn import arn_service
 
-# destination service -> (IAM action, the operation named in messages)
+# destination service -> (IAM action, the operation named in messages), per destination kind
 DESTINATION_ACTIONS: dict[str, tuple[str, str]] = {
-    "sqs": ("sqs:SendMessage", "SendMessage"),
-    "sns": ("sns:Publish", "Publish"),
-    "lambda": ("lambda:InvokeFunction", "InvokeFunction"),
-    "events": ("events:PutEvents", "PutEvents"),
+    kind.service: (kind.iam_action, kind.operation) for kind in kinds()
 }
 
 

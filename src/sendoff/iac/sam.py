@@ -31,13 +31,20 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from sendoff.destinations.registry import kind_for_sam_type, kinds
 from sendoff.iac.errors import Path, Problem, TemplateError
 from sendoff.iac.intrinsics import function_of
 from sendoff.model.json_types import JSON
 
 FUNCTION = "AWS::Serverless::Function"
-DESTINATION_TYPES = ("SQS", "SNS", "EventBridge", "Lambda", "S3")
-AUTO_CREATED = ("SQS", "SNS")
+# The Types SAM knows; each is sendoff's when a destination kind has it (sendoff.destinations)
+SAM_DESTINATION_TYPES = ("SQS", "SNS", "EventBridge", "Lambda", "S3")
+DESTINATION_TYPES = SAM_DESTINATION_TYPES + tuple(
+    k.sam.name for k in kinds() if k.sam.name not in SAM_DESTINATION_TYPES
+)
+AUTO_CREATED = tuple(
+    t for t in DESTINATION_TYPES if (k := kind_for_sam_type(t)) and k.sam.auto_create
+)
 BASIC_EXECUTION = "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
@@ -46,12 +53,7 @@ LAMBDA_TRUST = {
          "Principal": {"Service": ["lambda.amazonaws.com"]}}
     ],
 }  # fmt: skip
-DESTINATION_ACTIONS = {
-    "SQS": "sqs:SendMessage",
-    "SNS": "sns:publish",
-    "EventBridge": "events:PutEvents",
-    "Lambda": "lambda:InvokeFunction",
-}
+DESTINATION_ACTIONS = {k.sam.name: k.sam.action for k in kinds()}
 # SAM property -> AWS::Lambda::Function property (copied as they are)
 PASSED = {
     "FunctionName": "FunctionName", "Handler": "Handler", "Runtime": "Runtime",
@@ -76,7 +78,11 @@ GLOBAL_KEYS = KNOWN - {"FunctionName", "Events", "AutoPublishCodeSha256"}
 EVENT_TYPES = ("SNS", "SQS", "EventBridgeRule", "CloudWatchEvent", "Schedule")
 SQS_EVENT_KEYS = ("BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes",
                   "ScalingConfig", "FilterCriteria", "Enabled")  # fmt: skip
-REFERABLE = ("Alias", "Version", "DestinationQueue", "DestinationTopic")
+REFERABLE = (
+    "Alias",
+    "Version",
+    *(k.sam.auto_create.referable for k in kinds() if k.sam.auto_create),
+)
 RESOURCE_ATTRIBUTES = (
     "Condition",
     "DependsOn",
@@ -314,27 +320,25 @@ class _Function:
                 (*self.path, *where, "Type"),
                 f"'Type: {kind}' must be one of {list(DESTINATION_TYPES)}",
             )
-        if kind == "S3":
+        found = kind_for_sam_type(kind) if kind is not None else None
+        if kind is not None and found is None:
             raise _Invalid(
                 (*self.path, *where, "Type"),
-                "S3 destinations are not supported by sendoff (there is no S3)",
+                f"{kind} destinations are not supported by sendoff (there is no {kind})",
             )
         if destination is None:
-            if kind not in AUTO_CREATED:
+            auto = found.sam.auto_create if found is not None else None
+            if auto is None:
                 raise _Invalid(
                     (*self.path, *where, "Destination"),
                     f"Destination is required if Type is not {list(AUTO_CREATED)}",
                 )
-            if kind == "SQS":
-                created = f"{eic_id}{key}Queue"
-                self.add(created, "AWS::SQS::Queue", {})
-                destination = {"Fn::GetAtt": [created, "Arn"]}
-                self.referable["DestinationQueue"] = created
-            else:
-                created = f"{eic_id}{key}Topic"
-                self.add(created, "AWS::SNS::Topic", {})
-                destination = {"Ref": created}
-                self.referable["DestinationTopic"] = created
+            created = f"{eic_id}{key}{auto.suffix}"
+            self.add(created, auto.resource_type, {})
+            destination = (
+                {"Fn::GetAtt": [created, "Arn"]} if auto.arn_by == "GetAtt" else {"Ref": created}
+            )
+            self.referable[auto.referable] = created
         if kind in DESTINATION_ACTIONS:
             self._policy(
                 f"EventInvokeConfig{key}{kind}Policy", DESTINATION_ACTIONS[kind], destination

@@ -18,7 +18,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sendoff.delivery import DeliveryError
 from sendoff.delivery.outbox import Delivered
 from sendoff.destinations import DestinationRouter
 from sendoff.functions.errors import LambdaError, ResourceNotFound, TooManyRequests
@@ -147,16 +146,6 @@ class AsyncInvocations:
             resolved, request_id=request_id, payload=payload, trace_header=trace_header
         )
         return request_id
-
-    # ---- the "lambda" delivery transport (destinations that are functions) ----
-    async def deliver(self, target: str, payload: dict[str, Any]) -> dict[str, Any] | None:
-        try:
-            request_id = await self.invoke_event(
-                target, payload["payload"].encode(), trace_header=payload.get("trace_header")
-            )
-        except ResourceNotFound as exc:
-            raise DeliveryError(str(exc), retryable=False) from exc
-        return {"request_id": request_id}
 
     # ---- running ----
     async def run(self, job: EventRecord) -> None:

@@ -28,7 +28,7 @@ from sendoff.console.resources import (
 )
 from sendoff.console.web import Form, read_form, redirect
 from sendoff.functions.errors import LambdaError
-from sendoff.functions.event_config import SUPPORTED_SERVICES, ConfigInput, parse_input
+from sendoff.functions.event_config import ConfigInput, parse_input
 from sendoff.model.arn import parse_arn
 from sendoff.model.function import LATEST
 
@@ -157,7 +157,7 @@ class DestinationPages:
             form.error("destination", exc.message)
             return
         parsed = parse_arn(arn)
-        if parsed is not None and parsed.service in SUPPORTED_SERVICES and parsed.service != kind:
+        if parsed is not None and parsed.service in TYPE_LABELS and parsed.service != kind:
             form.error(
                 "destination",
                 f"This ARN names {WITH_ARTICLE[parsed.service]}, but the destination type is"

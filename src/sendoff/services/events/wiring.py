@@ -1,6 +1,7 @@
 """Wire the event-bus service into the server: domain object, JSON 1.1 endpoint, the
-``/_sendoff/buses`` overview, the ``lambda-event`` and ``events`` delivery transports, and
-the failed-delivery hook that counts ``FailedInvocations`` per rule."""
+``/_sendoff/buses`` overview, the ``lambda-event`` delivery transport (``events`` comes with
+the EventBridge destination kind, sendoff.destinations.kinds.events), and the
+failed-delivery hook that counts ``FailedInvocations`` per rule."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from sendoff.api.events import EventsApi
 from sendoff.services.events.service import EventBusService
-from sendoff.services.events.targets import BUS_SCHEME, LAMBDA_SCHEME
-from sendoff.services.events.transports import BusTransport, EventInvoker, LambdaEventTransport
+from sendoff.services.events.targets import LAMBDA_SCHEME
+from sendoff.services.events.transports import EventInvoker, LambdaEventTransport
 
 if TYPE_CHECKING:
     from sendoff.server import Services
@@ -32,5 +33,4 @@ def install(services: Services) -> None:
         return invoker
 
     services.deliveries.register(LAMBDA_SCHEME, LambdaEventTransport(lambda_async))
-    services.deliveries.register(BUS_SCHEME, BusTransport(service))
     services.deliveries.on_failed(service.failures.on_failed)

@@ -1,5 +1,6 @@
 """Wire the SNS service into the server: the query endpoint, ``services.topics``, and the
-delivery transports of its subscription protocols."""
+delivery transports of its subscription protocols (the ``sns`` transport, publishing to a
+topic, comes with the SNS destination kind, sendoff.destinations.kinds.sns)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ def install(services: Services) -> None:
     """Register this service's protocol endpoint and domain object on services."""
     from sendoff.api.sns import SnsApi
     from sendoff.services.sns.http_endpoint import HttpTransport
-    from sendoff.services.sns.jobs import SCHEME_EMAIL, SCHEME_HTTP, SCHEME_LAMBDA, SCHEME_TOPIC
+    from sendoff.services.sns.jobs import SCHEME_EMAIL, SCHEME_HTTP, SCHEME_LAMBDA
     from sendoff.services.sns.service import TopicService
     from sendoff.services.sns.smtp import EmailTransport
-    from sendoff.services.sns.transports import LambdaTransport, TopicTransport
+    from sendoff.services.sns.transports import LambdaTransport
 
     settings = services.settings
     topics = TopicService(services.store, services.deliveries, endpoint_url=settings.endpoint_url)
@@ -28,7 +29,6 @@ def install(services: Services) -> None:
     services.deliveries.register(SCHEME_HTTP, http)
     services.deliveries.register(SCHEME_EMAIL, EmailTransport(settings.smtp_url))
     services.deliveries.register(SCHEME_LAMBDA, LambdaTransport(lambda: services.lambda_async))
-    services.deliveries.register(SCHEME_TOPIC, TopicTransport(topics))
     services.deliveries.on_failed(topics.failures)
     services.shutdown_hooks.append(http.aclose)
 

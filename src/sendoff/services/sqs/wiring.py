@@ -1,4 +1,5 @@
-"""Wire the queue service into the server: domain object, JSON protocol, delivery transport."""
+"""Wire the queue service into the server: domain object and JSON protocol (its ``sqs``
+delivery transport comes with the SQS destination kind, sendoff.destinations.kinds.sqs)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,13 @@ from typing import TYPE_CHECKING
 
 from sendoff.api.sqs import SqsApi
 from sendoff.services.sqs.service import PURGE_INTERVAL_S, QueueService
-from sendoff.services.sqs.transport import SqsTransport
 
 if TYPE_CHECKING:
     from sendoff.server import Services
 
 
 def install(services: Services) -> None:
-    """Register ``services.queues``, the ``AmazonSQS`` JSON target and the ``sqs`` transport."""
+    """Register ``services.queues`` and the ``AmazonSQS`` JSON target."""
     settings = services.settings
     queues = QueueService(
         services.store,
@@ -25,7 +25,6 @@ def install(services: Services) -> None:
     services.queues = queues
     api = SqsApi(queues, account_id=settings.account_id, default_region=settings.region)
     services.router.add_json_target("AmazonSQS", api)
-    services.deliveries.register("sqs", SqsTransport(queues))
 
     async def start() -> None:
         queues.start()

@@ -1,0 +1,114 @@
+"""What a destination kind is: the one class a new kind of destination implements.
+
+A *destination kind* is a kind of resource that can receive an asynchronous invocation's
+execution record (``DestinationConfig``) — an SQS queue, an SNS topic, a Lambda function, an
+EventBridge bus. Each is one module in :mod:`sendoff.destinations.kinds` exposing ``KIND``, an
+instance of a :class:`DestinationKind` subclass. Everything that differs per kind lives there:
+
+* ``service`` — the ARN's service; also the delivery scheme its records go out under;
+* :meth:`~DestinationKind.validate_arn` — the extra checks PutFunctionEventInvokeConfig makes;
+* :meth:`~DestinationKind.build_payload` — the delivery payload of one execution record;
+* ``label`` / ``with_article`` / :meth:`~DestinationKind.console_link` — how the console names
+  it and where its page is;
+* ``sam`` — its ``Type`` in a SAM ``EventInvokeConfig`` and the policy SAM adds;
+* ``iam_action`` / ``operation`` — what the execution role must allow to send to it;
+* :meth:`~DestinationKind.transport` — how it is delivered, looked up from the services.
+
+:mod:`sendoff.destinations.registry` finds the kinds and checks at start-up that each one is
+complete and has a transport, so a missing piece fails ``build_services``, not a delivery.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from sendoff.model.arn import Arn
+
+if TYPE_CHECKING:
+    from sendoff.delivery.outbox import Transport
+    from sendoff.server import Services
+
+
+@dataclass(frozen=True, kw_only=True)
+class Origin:
+    """The function whose EventInvokeConfig names the destination (for validate_arn)."""
+
+    account_id: str
+    region: str
+    function_name: str
+    # (account_id, region, name, qualifier) -> does that function exist?
+    function_exists: Callable[[str, str, str, str], Awaitable[bool]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordSend:
+    """One execution record on its way to a destination (for build_payload)."""
+
+    record: dict[str, Any]
+    body: str  # the record as compact JSON
+    success: bool
+    destination: str
+    function_arn: str
+    trace_header: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SamAutoCreate:
+    """A SAM destination of this Type without ``Destination`` creates this resource."""
+
+    resource_type: str  # "AWS::SQS::Queue"
+    suffix: str  # logical id suffix: "Queue"
+    referable: str  # ``Ref: F.<referable>`` names it: "DestinationQueue"
+    arn_by: Literal["Ref", "GetAtt"]  # how its ARN is read from the created resource
+
+
+@dataclass(frozen=True, kw_only=True)
+class SamType:
+    """The kind in a SAM template: ``EventInvokeConfig.DestinationConfig.*.Type``."""
+
+    name: str  # "SQS"
+    action: str  # the policy statement SAM adds to the function's role
+    auto_create: SamAutoCreate | None = None
+
+
+class DestinationKind(ABC):
+    """Subclass, set every class attribute, implement every abstract method."""
+
+    service: ClassVar[str]
+    label: ClassVar[str]  # "SQS queue"
+    with_article: ClassVar[str]  # "an SQS queue"
+    rank: ClassVar[int]  # position in the console's type picker
+    iam_action: ClassVar[str]  # "sqs:SendMessage"
+    operation: ClassVar[str]  # "SendMessage", as IAM refusals name it
+    sam: ClassVar[SamType]
+    dead_letter: ClassVar[bool] = False  # may also be a DeadLetterConfig target
+
+    REQUIRED: ClassVar[tuple[str, ...]] = (
+        "service", "label", "with_article", "rank", "iam_action", "operation", "sam",
+    )  # fmt: skip
+
+    @abstractmethod
+    async def validate_arn(self, arn: str, origin: Origin) -> str | None:
+        """Why ``arn`` cannot be this function's destination (the message of an
+        InvalidParameterValueException), or None when it can."""
+
+    @abstractmethod
+    def build_payload(self, send: RecordSend) -> dict[str, Any]:
+        """The delivery payload that carries ``send.record`` to ``send.destination``."""
+
+    @abstractmethod
+    def console_link(self, arn: str, parsed: Arn) -> tuple[str, str | None]:
+        """The name the console shows for ``arn`` and the path of its console page."""
+
+    @abstractmethod
+    def transport(self, services: Services) -> Transport | None:
+        """The delivery transport for ``service``, from the built services."""
+
+    def dead_letter_payload(
+        self, event_payload: str, attributes: dict[str, dict[str, str]]
+    ) -> dict[str, Any]:
+        """The payload of a dead-letter message (kinds with ``dead_letter = True``)."""
+        raise NotImplementedError(f"{self.service} is not a dead-letter target")
