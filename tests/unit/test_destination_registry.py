@@ -178,7 +178,7 @@ def test_a_kind_without_a_transport_method_fails_discovery(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _add_kind_module(tmp_path, monkeypatch, BUCKET.replace("{transport}", ""))
-    with pytest.raises(ConfigError, match="zz_bucket is incomplete.*transport"):
+    with pytest.raises(ConfigError, match=r"zz_bucket is incomplete.*transport"):
         registry.kinds()
 
 
