@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sendoff.api.context import request_context
-from sendoff.api.query_xml import el, query_error, query_response
+from sendoff.api.query_xml import el, query_error, query_response, unknown_action_message
 from sendoff.services.sns import TopicService
 from sendoff.services.sns.errors import InvalidParameter, NotFound, SnsError
 from sendoff.services.sns.model import Scope, Subscription, parse_topic_arn
@@ -185,9 +185,8 @@ class SnsApi:
         form = Form(dict(request.query_params))
         action = form.get("Action") or ""
         if action not in ("ConfirmSubscription", "Unsubscribe"):
-            return error_response(
-                InvalidAction(f"Could not find operation {action}"), ctx.request_id
-            )
+            message = unknown_action_message(action, form.get("Version"))
+            return error_response(InvalidAction(message), ctx.request_id)
         arn = form.get("TopicArn") or form.get("SubscriptionArn") or ""
         try:
             topic_scope = parse_topic_arn(
@@ -210,7 +209,7 @@ class SnsApi:
         handler = self.handlers.get(action)
         try:
             if handler is None:
-                raise InvalidAction(f"Could not find operation {action or '(none)'}")
+                raise InvalidAction(unknown_action_message(action, form.get("Version")))
             result = await handler(form, scope)
         except SnsError as exc:
             return error_response(exc, request_id)
