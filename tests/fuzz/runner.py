@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import httpx
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
 from tests.fuzz.model import Operation
@@ -41,8 +41,13 @@ def examples(default: int) -> int:
 
 
 def fuzz_settings(count: int) -> settings:
+    """``SENDOFF_FUZZ_SHRINK=0``: report failures as found, without shrinking them."""
+    phases = tuple(Phase)
+    if os.environ.get("SENDOFF_FUZZ_SHRINK") == "0":
+        phases = tuple(p for p in Phase if p is not Phase.shrink)
     return settings(
         max_examples=count,
+        phases=phases,
         deadline=None,
         database=None,
         derandomize=False,

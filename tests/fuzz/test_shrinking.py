@@ -20,8 +20,9 @@ from tests.fuzz.wire import build
 def test_each_kind_of_failure_shrinks_to_a_minimal_reproducer(
     http: httpx.Client, resources: Resources
 ) -> None:
+    names = ("GetQueueUrl", "GetQueueAttributes")
     strict = {op.name: dataclasses.replace(op, errors=frozenset())
-              for op in implemented("sqs") if op.name in ("GetQueueUrl", "GetQueueAttributes")}  # fmt: skip
+              for op in implemented("sqs") if op.name in names}  # fmt: skip
     run, first = Run(http), len(TALLY.problems)
 
     @fuzz_settings(300)
