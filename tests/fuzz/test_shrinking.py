@@ -8,7 +8,7 @@ import dataclasses
 
 import httpx
 import pytest
-from hypothesis import given
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.fuzz.model import implemented
@@ -25,7 +25,7 @@ def test_each_kind_of_failure_shrinks_to_a_minimal_reproducer(
               for op in implemented("sqs") if op.name in names}  # fmt: skip
     run, first = Run(http), len(TALLY.problems)
 
-    @fuzz_settings(300)
+    @settings(fuzz_settings(300), phases=tuple(Phase))  # shrinks even under SHRINK=0
     @given(st.integers(min_value=0, max_value=10**9))
     def one(n: int) -> None:
         if n >= 1000:
