@@ -113,7 +113,7 @@ def test_console_routes(http: httpx.Client, resources: Resources) -> None:
     assert len(ROUTES) >= 30, ROUTES  # every page the console serves, read from its routes
     sent = [0]
 
-    @fuzz_settings(examples(300))
+    @fuzz_settings(examples(100))
     @given(console_request())
     def one(request: HttpRequest) -> None:
         try:

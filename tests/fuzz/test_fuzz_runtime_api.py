@@ -225,7 +225,7 @@ def test_runtime_api_from_a_hostile_function(
         "answered": 0,
     }
 
-    @fuzz_settings(examples(40))
+    @fuzz_settings(examples(12))
     @given(st.lists(raw_request(), min_size=4, max_size=16), st.integers(0, 3))
     def one(requests: list[dict[str, Any]], foreign: int) -> None:
         for item in requests[:foreign]:

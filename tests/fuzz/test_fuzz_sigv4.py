@@ -240,7 +240,7 @@ def test_signed_requests(signed_server: dict[str, Any]) -> None:
     ops = [op for s in ("lambda", "sqs", "sns", "events") for op in implemented(s)]
     tally = {"sent": 0, "passed_auth": 0, "valid": 0}
 
-    @fuzz_settings(examples(400))
+    @fuzz_settings(examples(120))
     @given(st.data())
     def one(data: st.DataObject) -> None:
         op: Operation = data.draw(st.sampled_from(ops))
