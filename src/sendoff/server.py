@@ -385,7 +385,17 @@ def serve(settings: Settings) -> None:
 
     warn_about_auth(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app = build_asgi(build_services(settings))
+    services = build_services(settings)
+
+    async def banner() -> None:  # last start-up hook: the store is open, the sandbox known
+        from sendoff.banner import SandboxFacts, print_banner
+
+        executor = services.executor
+        print_banner(settings, SandboxFacts(mode=executor.sandbox_mode,
+                                            cgroups=executor.uses_cgroups))  # fmt: skip
+
+    services.startup_hooks.append(banner)
+    app = build_asgi(services)
     config = uvicorn.Config(
         app,
         host=settings.host,

@@ -240,6 +240,32 @@ time.sleep(30)
     }
 
 
+@pytest.mark.parametrize("route", ["init/error", "invocation/{id}/error"])
+def test_a_deeply_nested_error_body_is_the_functions_error(harness: Harness, route: str) -> None:
+    """Found by tests/fuzz/test_fuzz_runtime_api.py: an error body nested 100,000 deep made
+    the invoke fail inside sendoff (RecursionError reading its errorType); it is the
+    function's error, typed by the header."""
+    bootstrap = f"""\
+#!/usr/bin/env python3
+import http.client, os
+conn = http.client.HTTPConnection(os.environ["AWS_LAMBDA_RUNTIME_API"])
+conn.request("GET", "/2018-06-01/runtime/invocation/next")
+got = conn.getresponse()
+request_id = got.getheader("Lambda-Runtime-Aws-Request-Id")
+got.read()
+path = "/2018-06-01/runtime/{route}".replace("{{id}}", request_id)
+conn.request("POST", path, b"[" * 100_000, {{"Lambda-Runtime-Function-Error-Type": "Deep.Error"}})
+conn.getresponse().read()
+import time
+time.sleep(30)
+"""
+    spec = _provided(harness, {"bootstrap": (bootstrap, 0o755)})
+    result = harness.run(lambda ex: ex.invoke(spec, harness.request(spec)))
+    assert result.function_error == "Unhandled"
+    assert result.error_type == "Deep.Error"
+    assert result.payload == b"[" * 100_000
+
+
 def test_response_posted_just_before_exit_still_counts(harness: Harness) -> None:
     bootstrap = """\
 #!/usr/bin/env python3

@@ -15,7 +15,7 @@ from sendoff.errors import ExecutorError
 from sendoff.executor import SUPPORTED_RUNTIMES, validate_handler
 from sendoff.executor.codecache import CodeCache
 from sendoff.executor.output import BoundedLog
-from sendoff.executor.reports import billed_duration, error_type_of, report_line
+from sendoff.executor.reports import billed_duration, error_type_of, report_line, with_request_id
 from tests.executor.executor_harness import build_zip, sha256_b64
 
 
@@ -92,6 +92,9 @@ def test_error_type_prefers_body_then_header() -> None:
     assert error_type_of(b'{"errorType": "ValueError"}', "Other") == "ValueError"
     assert error_type_of(b"not json", "Custom.Header") == "Custom.Header"
     assert error_type_of(b"{}", None) == "Runtime.Unknown"
+    # a body nested past the recursion limit is the function's, read as no JSON (issue 17)
+    assert error_type_of(b"[" * 100_000, "Custom.Header") == "Custom.Header"
+    assert with_request_id(b"[" * 100_000, "r-1") == b"[" * 100_000
 
 
 class _Source:

@@ -82,6 +82,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(
                 pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
             )
+            # a failure is shrunk against the live server (hypothesis stops after 5 min)
+            item.add_marker(pytest.mark.timeout(900))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -1,9 +1,11 @@
 """Driving one operation with hypothesis against the real server, and the run's invariants.
 
 :func:`fuzz_operations` draws (operation, mutated input) pairs, sends each over HTTP and
-records what :func:`~tests.fuzz.oracle.check` says. Problems are collected rather than
-raised, so one run reports every kind of failure (and hypothesis does not spend minutes
-shrinking against a live server). Every ``HEALTH_EVERY`` requests the server must answer
+records what :func:`~tests.fuzz.oracle.check` says. A problem is recorded in the tally
+and raised as a :class:`FuzzFailure` of its own kind (``service.Operation`` and what went
+wrong): hypothesis then shrinks each kind separately to a minimal input and reports every
+kind found, each with its falsifying example and a ``reproduce:`` note holding the exact
+request to send (:func:`reproducer`). Every ``HEALTH_EVERY`` requests the server must answer
 ``GET /_sendoff/health`` within ``HEALTH_BUDGET_S``.
 
 Budget: ``SENDOFF_FUZZ_EXAMPLES`` (examples per test; the default keeps the whole module
@@ -16,10 +18,10 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
 from tests.fuzz.model import Operation
@@ -39,12 +41,56 @@ def examples(default: int) -> int:
 
 
 def fuzz_settings(count: int) -> settings:
+    """``SENDOFF_FUZZ_SHRINK=0``: report failures as found, without shrinking them."""
+    phases = tuple(Phase)
+    if os.environ.get("SENDOFF_FUZZ_SHRINK") == "0":
+        phases = tuple(p for p in Phase if p is not Phase.shrink)
     return settings(
         max_examples=count,
+        phases=phases,
         deadline=None,
         database=None,
         derandomize=False,
         suppress_health_check=list(HealthCheck),
+        print_blob=True,  # a failure also prints @reproduce_failure(...) to replay it
+        report_multiple_bugs=True,
+    )
+
+
+class FuzzFailure(AssertionError):
+    """A problem the fuzzer found. Each kind gets a subclass of its own (:func:`fail`):
+    hypothesis tells failures apart by exception type and origin, so it shrinks and reports
+    each kind on its own instead of stopping at the first."""
+
+    kind = ""
+
+
+_KINDS: dict[str, type[FuzzFailure]] = {}
+
+
+def fail(kind: str, message: str) -> NoReturn:
+    cls = _KINDS.get(kind)
+    if cls is None:
+        name = f"FuzzFailure{len(_KINDS)}"
+        cls = _KINDS[kind] = type(name, (FuzzFailure,), {"kind": kind})
+    raise cls(f"{kind}: {message}")
+
+
+def problem_kind(where: str, problem: str) -> str:
+    """``sqs.SendMessage 500`` or ``sns.Publish 400 Foo is not an error of Publish``: the
+    status and what was wrong, without the body (which varies with the input)."""
+    return f"{where} {problem.split(':', 1)[0][:80]}"
+
+
+def reproducer(base_url: str, request: HttpRequest) -> str:
+    """The request as a line of Python to paste (bodies past 4 kB shortened)."""
+    body = request.content
+    shown = repr(body) if len(body) <= 4096 else f"{body[:4096]!r} + ... ({len(body)} bytes)"
+    headers = {k: v.decode("latin-1") if isinstance(v, bytes) else v
+               for k, v in request.headers.items()}  # fmt: skip
+    return (
+        f"reproduce: httpx.request({request.method!r}, {base_url!r} + {request.path!r},"
+        f" headers={headers!r}, content={shown})"
     )
 
 
@@ -184,15 +230,21 @@ class Run:
                  after: Callable[[httpx.Response], None] | None = None) -> None:  # fmt: skip
         response = send(self.http, request)
         self.sent += 1
-        if isinstance(response, str):
-            TALLY.requests[op.service] += 1
-            TALLY.problems.append(f"{op.service}.{op.name} [{detail}]: {response}")
-        else:
-            TALLY.record(op, response, check(op, response), detail)
-            if after is not None:
-                after(response)
         if self.sent % HEALTH_EVERY == 0:
             assert_healthy(self.http)
+        where = f"{op.service}.{op.name}"
+        if isinstance(response, str):
+            TALLY.requests[op.service] += 1
+            TALLY.problems.append(f"{where} [{detail}]: {response}")
+            problem: str | None = response
+        else:
+            problem = check(op, response)
+            TALLY.record(op, response, problem, detail)
+            if after is not None:
+                after(response)
+        if problem is not None:
+            note(reproducer(str(self.http.base_url), request))
+            fail(problem_kind(where, problem), f"{problem}\n  [{detail}]")
 
 
 def fuzz_operations(

@@ -6,12 +6,19 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import httpx
-from hypothesis import given
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 from tests.fuzz.oracle import TALLY
-from tests.fuzz.runner import HEALTH_EVERY, assert_healthy, examples, fuzz_settings
-from tests.fuzz.wire import Deep
+from tests.fuzz.runner import (
+    HEALTH_EVERY,
+    assert_healthy,
+    examples,
+    fail,
+    fuzz_settings,
+    reproducer,
+)
+from tests.fuzz.wire import Deep, HttpRequest
 
 SEGMENTS = st.one_of(
     st.sampled_from(["a", "fuzz-ok", "x" * 5000, "%00", "..", "\u00b2", "=", "-1", ""]),
@@ -59,20 +66,24 @@ def test_internal_endpoints(http: httpx.Client) -> None:
     sent = [0]
 
     def exchange(method: str, url: str, body: bytes = b"") -> None:
+        problem = kind = None
         try:
             response = http.request(method, url, content=body)
         except httpx.TransportError as exc:
-            problems.append(f"{method} {url[:100]}: connection dropped: {exc!r}")
+            problem, kind = f"connection dropped: {exc!r}", "dropped"
         else:
             TALLY.statuses[("internal", response.status_code)] += 1
             if response.status_code >= 500:
-                problems.append(
-                    f"{method} {url[:100]}: {response.status_code} {response.text[:200]}"
-                )
+                problem, kind = f"{response.status_code} {response.text[:200]}", "5xx"
         TALLY.requests["internal"] += 1
         sent[0] += 1
         if sent[0] % HEALTH_EVERY == 0:
             assert_healthy(http)
+        if problem is not None:
+            problems.append(f"{method} {url[:100]}: {problem}")
+            note(reproducer(str(http.base_url), HttpRequest(method, url, {}, body)))
+            where = "/".join(url.split("?")[0].split("/")[:3])[:40]
+            fail(f"internal {method} {where} {kind}", problem)
 
     @fuzz_settings(examples(300))
     @given(

@@ -15,7 +15,11 @@ from sendoff.cli.main import build_parser
     ("words", "expected"),
     [
         (["sendoff", "fun"], {"functions"}),
-        (["sendoff", "events", ""], {"list", "show", "redrive", "--help"}),
+        (
+            ["sendoff", "events", ""],
+            {"list", "show", "redrive", "--help", "--endpoint-url", "--output", "--region"},
+        ),
+        (["sendoff", "deploy", "t.yaml", "--end"], {"--endpoint-url"}),
         (["sendoff", "events", "list", "--st"], {"--state"}),
         (["sendoff", "queues", "list", "--o"], {"--output"}),
     ],

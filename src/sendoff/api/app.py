@@ -11,7 +11,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from sendoff import __version__
@@ -42,6 +42,7 @@ class SendoffApp(Starlette):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        no_slash_redirects(self.router)
         self._fast = [(re.compile(pattern), endpoint) for pattern, endpoint in fast]
         self._guard = guard
         self._gate = gate  # sendoff.auth.gate.AuthGate under --auth sigv4, else None
@@ -76,6 +77,22 @@ class SendoffApp(Starlette):
                     await response(scope, receive, send)
                     return
         await super().__call__(scope, receive, send)
+
+
+def no_slash_redirects(router: Router) -> None:
+    """Turn off Starlette's ``redirect_slashes`` here and in every mounted router.
+
+    AWS does not redirect ``/2015-03-31/functions/x/`` to ``.../x``: a path is an
+    operation or it is not. Where AWS takes both forms (ListFunctions, InvokeAsync) both
+    are routed; any other trailing slash is answered 404 ``UnknownOperationException`` in
+    the protocol's format (``no_route``). A redirect would also build its Location from the
+    request's Host header, which a client controls.
+    """
+    router.redirect_slashes = False
+    for route in router.routes:
+        inner = getattr(route, "_base_app", None)  # a Mount's own router, under middleware
+        if isinstance(route, Mount) and isinstance(inner, Router):
+            no_slash_redirects(inner)
 
 
 def build_app(

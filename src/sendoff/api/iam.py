@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sendoff.api.context import request_context
-from sendoff.api.query_xml import el, query_error, query_response
+from sendoff.api.query_xml import el, query_error, query_response, unknown_action_message
 from sendoff.api.sns import Form
 from sendoff.services.iam.errors import IamError, ValidationError
 from sendoff.services.iam.managed import aws_managed
@@ -113,7 +113,7 @@ class IamApi:
         handler = self.handlers.get(action)
         try:
             if handler is None:
-                raise InvalidAction(f"Could not find operation {action}")
+                raise InvalidAction(unknown_action_message(action, form.get("Version")))
             result = await handler(form, ctx.account_id)
         except IamError as exc:
             return error_response(exc, ctx.request_id)

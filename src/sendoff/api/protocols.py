@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sendoff.api.context import region_and_service
-from sendoff.api.query_xml import xml_safe
+from sendoff.api.query_xml import unknown_action_message, xml_safe
 from sendoff.api.wire_errors import Protocol, wire_error
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -47,18 +47,20 @@ class ProtocolRouter:
         _, service = region_and_service(request.headers.get("authorization"))
         if service in self._query:
             return await self._query[service][1](request)
-        body = await request.body()
-        action = (parse_qs(body.decode(errors="replace")).get("Action") or [""])[0]
-        action = action or request.query_params.get("Action", "")
+        body = parse_qs((await request.body()).decode(errors="replace"), keep_blank_values=True)
+        action = (body.get("Action") or [""])[0] or request.query_params.get("Action", "")
+        versions = body.get("Version") or request.query_params.getlist("Version")
+        version = versions[0] if versions else None
         for actions, endpoint in self._query.values():
             if action in actions:
                 return await endpoint(request)
-        # a form body naming no action any query service knows: the query protocol's own
-        # answer (SNS's InvalidAction wording), in XML; bodies go through an encoder, never
-        # string concatenation, so a quote or "<" in the action cannot break them
+        # a form body naming no action any query service knows (a service sendoff does not
+        # have, such as CloudFormation, or an operation it does not implement): the query
+        # protocol's own answer, in XML, so an XML client parses it; bodies go through an
+        # encoder, never string concatenation, so a quote or "<" cannot break them
         return wire_error(
             Protocol.QUERY,
             status=400,
             code="InvalidAction",
-            message=f"Could not find operation {xml_safe(action) or '(none)'}",
+            message=unknown_action_message(xml_safe(action), version),
         )

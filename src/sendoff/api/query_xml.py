@@ -26,6 +26,14 @@ def xml_safe(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
+def unknown_action_message(action: str, version: str | None) -> str:
+    """AWS's ``InvalidAction`` message for an Action a query service does not have (STS,
+    IAM and SNS word it alike): ``Could not find operation X for version 2010-03-31``,
+    ``NO_VERSION_SPECIFIED`` when the request carries no Version."""
+    shown = "NO_VERSION_SPECIFIED" if version is None else version
+    return f"Could not find operation {action} for version {shown}"
+
+
 def el(name: str, value: str | None) -> str:
     """One XML element with escaped text; nothing for None."""
     return "" if value is None else f"<{name}>{escape(xml_safe(value))}</{name}>"

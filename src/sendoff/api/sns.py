@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sendoff.api.context import CALLER_KEY, request_context
-from sendoff.api.query_xml import el, query_error, query_response
+from sendoff.api.query_xml import el, query_error, query_response, unknown_action_message
 from sendoff.auth.gate import is_sns_link
 from sendoff.services.sns import TopicService
 from sendoff.services.sns.errors import AuthorizationError, InvalidParameter, NotFound, SnsError
@@ -213,6 +213,9 @@ class SnsApi:
         )
         form = Form(dict(request.query_params))
         action = form.get("Action") or ""
+        if action not in ("ConfirmSubscription", "Unsubscribe"):
+            message = unknown_action_message(action, form.get("Version"))
+            return error_response(InvalidAction(message), ctx.request_id)
         try:
             if action == "ConfirmSubscription":
                 form.values.pop("AuthenticateOnUnsubscribe", None)
@@ -254,7 +257,7 @@ class SnsApi:
         handler = self.handlers.get(action)
         try:
             if handler is None:
-                raise InvalidAction(f"Could not find operation {action or '(none)'}")
+                raise InvalidAction(unknown_action_message(action, form.get("Version")))
             result = await handler(form, scope)
         except SnsError as exc:
             return error_response(exc, request_id)

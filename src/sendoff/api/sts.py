@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sendoff.api.context import CALLER_KEY
-from sendoff.api.query_xml import el, query_error, query_response
+from sendoff.api.query_xml import el, query_error, query_response, unknown_action_message
 from sendoff.model.ids import ordered_id
 
 if TYPE_CHECKING:
@@ -34,7 +34,8 @@ class StsApi:
         form = dict(parse_qsl((await request.body()).decode(errors="replace")))
         action = form.get("Action") or request.query_params.get("Action") or ""
         if action != "GetCallerIdentity":
-            return _error("InvalidAction", f"Could not find operation {action}", request_id)
+            version = form.get("Version", request.query_params.get("Version"))
+            return _error("InvalidAction", unknown_action_message(action, version), request_id)
         caller = request.scope.get(CALLER_KEY)
         if caller is None:
             account, arn, user_id = (

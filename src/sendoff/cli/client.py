@@ -13,11 +13,15 @@ class CliError(Exception):
 
 
 class Client:
-    def __init__(self, endpoint_url: str, *, timeout_s: float = 930.0) -> None:
+    def __init__(
+        self, endpoint_url: str, *, timeout_s: float = 930.0, region: str | None = None
+    ) -> None:
         self.endpoint_url = endpoint_url.rstrip("/")
         from sendoff.cli.signing import client_auth
 
-        self.http = httpx.Client(base_url=self.endpoint_url, timeout=timeout_s, auth=client_auth())
+        self.http = httpx.Client(
+            base_url=self.endpoint_url, timeout=timeout_s, auth=client_auth(region)
+        )
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:

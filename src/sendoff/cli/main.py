@@ -12,11 +12,10 @@ from collections.abc import Sequence
 
 from sendoff import __version__
 from sendoff.cli.client import Client, CliError
-from sendoff.cli.output import add_output_option, emit_json, wants_json
+from sendoff.cli.global_options import add_top_level, spread
+from sendoff.cli.output import emit_json, wants_json
 from sendoff.config.settings import env_var_for
 from sendoff.errors import ConfigError
-
-DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 
 
 def _server_parser(
@@ -109,11 +108,7 @@ def _server_parser(
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sendoff", description=__doc__)
     parser.add_argument("--version", action="version", version=f"sendoff {__version__}")
-    parser.add_argument(
-        "--endpoint-url",
-        default=os.environ.get("SENDOFF_ENDPOINT_URL", DEFAULT_ENDPOINT),
-        help="server URL for client commands [env SENDOFF_ENDPOINT_URL]",
-    )
+    add_top_level(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     _server_parser(sub)
     _server_parser(
@@ -135,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     functions = sub.add_parser("functions", help="functions").add_subparsers(
         dest="action", required=True
     )
-    add_output_option(functions.add_parser("list", help="list functions"))
+    functions.add_parser("list", help="list functions")
     invoke = sub.add_parser("invoke", help="invoke a function synchronously")
     invoke.add_argument("name")
     invoke.add_argument("--payload", default="{}", help="JSON payload")
@@ -154,18 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     stacks.add_parsers(sub)
     completion = sub.add_parser("completion", help="print a shell completion script")
     completion.add_argument("shell", choices=("bash", "zsh"))
-    for command in ("events", "queues", "topics", "buses"):
-        for name, action in _actions(sub.choices[command]).items():
-            if name in ("list", "show") and "--output" not in action._option_string_actions:
-                add_output_option(action)
+    spread(parser)
     return parser
-
-
-def _actions(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return dict(action.choices)
-    return {}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -202,11 +187,16 @@ def _hide_store_password(args: argparse.Namespace, argv: Sequence[str] | None) -
     os.execve(sys.executable, [sys.executable, "-m", "sendoff.cli.main", *rest], env)
 
 
+def _server_flags(args: argparse.Namespace) -> dict[str, object]:
+    """The settings flags of ``server``/``worker`` (not the client commands' global options)."""
+    return {k: v for k, v in vars(args).items() if k not in ("command", "endpoint_url", "output")}
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "server":
         from sendoff.config.settings import load_settings
 
-        flags = {k: v for k, v in vars(args).items() if k not in ("command", "endpoint_url")}
+        flags = _server_flags(args)
         settings = load_settings(flags)
         from sendoff.workers import clear_metrics, share_metrics
 
@@ -222,7 +212,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         from sendoff.config.settings import load_settings
         from sendoff.server import work
 
-        flags = {k: v for k, v in vars(args).items() if k not in ("command", "endpoint_url")}
+        flags = _server_flags(args)
         work(load_settings(flags))
         return 0
     if args.command == "migrate":
@@ -237,7 +227,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         parser = build_parser()
         print(bash_script(parser) if args.shell == "bash" else zsh_script(parser), end="")
         return 0
-    client = Client(args.endpoint_url)
+    client = Client(args.endpoint_url, region=args.region)
     if args.command == "functions":
         return _functions_list(client, as_json=wants_json(args))
     if args.command == "invoke":

@@ -69,6 +69,8 @@ class SigV4(httpx.Auth):
         yield request
 
 
-def client_auth() -> SigV4 | None:
+def client_auth(region_name: str | None = None) -> SigV4 | None:
+    """A signer for the found credentials (``region_name`` as ``--region`` gave it, else
+    the environment's), or None to send plain requests."""
     credentials = found_credentials()
-    return None if credentials is None else SigV4(credentials, region())
+    return None if credentials is None else SigV4(credentials, region_name or region())

@@ -70,10 +70,12 @@ TOO_LARGE_MESSAGE = (
 
 
 def error_type_of(body: bytes, header: str | None) -> str:
-    """The `errorType` of a posted error: from the JSON body, else the header."""
+    """The `errorType` of a posted error: from the JSON body, else the header. A body the
+    runtime posted is the function's to shape: one nested past Python's recursion limit is
+    read as no JSON at all, never an error of sendoff's (issue 17)."""
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         parsed = None
     error_type = parsed.get("errorType") if isinstance(parsed, dict) else None
     if isinstance(error_type, str) and error_type:
@@ -85,7 +87,7 @@ def with_request_id(body: bytes, request_id: str) -> bytes:
     """Fill an empty `requestId` in an init error (AWS reports it with the invoke's id)."""
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return body
     if isinstance(parsed, dict) and parsed.get("requestId") == "":
         parsed["requestId"] = request_id

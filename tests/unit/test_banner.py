@@ -1,0 +1,30 @@
+"""The start-up banner's text (sendoff.banner), from settings alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sendoff.banner import SandboxFacts, banner_lines, banner_rows
+from sendoff.config.settings import Settings
+
+BWRAP = SandboxFacts(mode="bwrap", cgroups=True)
+
+
+def rows(**kwargs: object) -> dict[str, str]:
+    return dict(banner_rows(Settings(data_dir=Path("/d"), **kwargs), BWRAP))  # type: ignore[arg-type]
+
+
+def test_a_store_url_password_is_never_printed() -> None:
+    text = "\n".join(banner_lines(Settings(store_url="postgresql://u:s3cret@db:5432/x"), BWRAP))
+    assert "s3cret" not in text
+    assert "postgresql://u:***@db:5432/x" in text
+
+
+def test_no_auth_off_loopback_is_said_loudly() -> None:
+    assert rows(host="0.0.0.0", auth="none")["auth"].startswith("NONE on 0.0.0.0")
+    assert rows(host="0.0.0.0")["auth"].startswith("SigV4 required")  # auto off loopback
+    assert "listening on 0.0.0.0" in rows(host="0.0.0.0")["endpoint"]
+
+
+def test_worker_processes_are_counted() -> None:
+    assert rows(worker_processes=2)["workers"].endswith("+ 2 worker processes")
