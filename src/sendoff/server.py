@@ -28,6 +28,7 @@ from sendoff.auth.urls import CodeUrls
 from sendoff.config.settings import Settings
 from sendoff.delivery import Deliveries
 from sendoff.destinations import DestinationRouter
+from sendoff.destinations.registry import kind_for
 from sendoff.executor import Executor, ExecutorSettings
 from sendoff.executor.codecache import code_remover
 from sendoff.functions.event_config import EventConfigs
@@ -116,7 +117,7 @@ def build_services(settings: Settings) -> Services:
     sweep = CodeSweep(registry, settings.data_dir / "code-cache")
     services.startup_hooks.append(sweep.start)
     services.shutdown_hooks.append(sweep.stop)
-    configs = EventConfigs(registry)
+    configs = EventConfigs(registry, destinations=kind_for)
     lambda_async = AsyncInvocations(
         store=store,
         registry=registry,

@@ -18,6 +18,7 @@ from sendoff import __version__
 from sendoff.console.activity import EventIndex
 from sendoff.console.history import MinuteSeries
 from sendoff.console.web import Templates, html, take_notice
+from sendoff.destinations.registry import kind_for
 from sendoff.errors import SendoffError
 from sendoff.functions.event_config import EventConfigs
 from sendoff.functions.registry import Scope
@@ -70,7 +71,7 @@ class Console:
         return cls(
             services=services,
             templates=Templates(),
-            configs=EventConfigs(services.registry),
+            configs=EventConfigs(services.registry, destinations=kind_for),
             index=index,
             history=history,
         )

@@ -21,26 +21,17 @@ complete and has a transport, so a missing piece fails ``build_services``, not a
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from sendoff.functions.destination_rules import Origin
 from sendoff.model.arn import Arn
+
+__all__ = ["DestinationKind", "Origin", "RecordSend", "SamAutoCreate", "SamType"]
 
 if TYPE_CHECKING:
     from sendoff.delivery.outbox import Transport
     from sendoff.server import Services
-
-
-@dataclass(frozen=True, kw_only=True)
-class Origin:
-    """The function whose EventInvokeConfig names the destination (for validate_arn)."""
-
-    account_id: str
-    region: str
-    function_name: str
-    # (account_id, region, name, qualifier) -> does that function exist?
-    function_exists: Callable[[str, str, str, str], Awaitable[bool]]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -80,6 +80,11 @@ def service_names() -> frozenset[str]:
     return frozenset(k.service for k in kinds())
 
 
+def destination_actions() -> dict[str, tuple[str, str]]:
+    """Service -> (IAM action, operation) that the execution role must allow, per kind."""
+    return {k.service: (k.iam_action, k.operation) for k in kinds()}
+
+
 def install_transports(
     services: Services,
     deliveries: Deliveries,

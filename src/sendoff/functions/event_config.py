@@ -11,13 +11,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sendoff.destinations.kind import Origin
-from sendoff.destinations.registry import kind_for
+from sendoff.functions.destination_rules import DestinationLookup, Origin
 from sendoff.functions.errors import InvalidParameterValue, ResourceNotFound, validation_error
 from sendoff.functions.permissions import check_destination
 from sendoff.functions.registry import FunctionRegistry, Scope
 from sendoff.functions.validation import check_range
-from sendoff.model.arn import parse_arn
+from sendoff.model.arn import arn_service, parse_arn
 from sendoff.model.clock import Clock, system_clock
 from sendoff.model.function import LATEST
 from sendoff.model.policy import RetryPolicy
@@ -130,8 +129,15 @@ def _invalid_config(on_success: str | None, on_failure: str | None) -> InvalidPa
 
 
 class EventConfigs:
-    def __init__(self, registry: FunctionRegistry, *, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        registry: FunctionRegistry,
+        *,
+        destinations: DestinationLookup,
+        clock: Clock = system_clock,
+    ) -> None:
         self.registry = registry
+        self.destinations = destinations  # sendoff.destinations.registry.kind_for
         self.store = registry.store
         self.docs = registry.docs
         self.clock = clock
@@ -172,7 +178,7 @@ class EventConfigs:
             if arn is None:
                 continue
             parsed = parse_arn(arn)
-            kind = kind_for(parsed.service) if parsed is not None else None
+            kind = self.destinations(parsed.service) if parsed is not None else None
             if kind is None:
                 raise _invalid_config(on_success, on_failure)
             problem = await kind.validate_arn(arn, origin)
@@ -183,7 +189,9 @@ class EventConfigs:
         role = (await self.registry.resolve(scope, name, qualifier)).config.role
         for arn in (on_success, on_failure):
             if arn is not None:  # the execution role must allow the send (functions.permissions)
-                await check_destination(self.registry.role_check, role, arn)
+                kind = self.destinations(arn_service(arn))
+                actions = (kind.iam_action, kind.operation) if kind is not None else None
+                await check_destination(self.registry.role_check, role, arn, actions)
 
     async def put(
         self, scope: Scope, name: str, qualifier: str, given: ConfigInput, *, merge: bool

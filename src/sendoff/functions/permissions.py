@@ -22,13 +22,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sendoff.destinations.registry import kinds
 from sendoff.functions.errors import InvalidParameterValue
 from sendoff.model.arn import arn_service
 
-# destination service -> (IAM action, the operation named in messages), per destination kind
-DESTINATION_ACTIONS: dict[str, tuple[str, str]] = {
-    kind.service: (kind.iam_action, kind.operation) for kind in kinds()
+# dead-letter target service -> (IAM action, the operation named in messages); a
+# destination's come from its kind (sendoff.destinations.kinds)
+DEAD_LETTER_ACTIONS: dict[str, tuple[str, str]] = {
+    "sqs": ("sqs:SendMessage", "SendMessage"),
+    "sns": ("sns:Publish", "Publish"),
 }
 
 
@@ -37,8 +38,10 @@ class ExecutionRoleCheck(Protocol):
         """False only when the role exists and its policies do not allow the action."""
 
 
-async def check_destination(check: ExecutionRoleCheck | None, role: str, arn: str) -> None:
-    known = DESTINATION_ACTIONS.get(arn_service(arn))
+async def check_destination(
+    check: ExecutionRoleCheck | None, role: str, arn: str, known: tuple[str, str] | None
+) -> None:
+    """``known``: the destination kind's (IAM action, operation), None for no kind."""
     if check is None or known is None:
         return
     action, operation = known
@@ -52,7 +55,7 @@ async def check_dead_letter(check: ExecutionRoleCheck | None, role: str, arn: st
     service = arn_service(arn or "")
     if check is None or not arn or service not in ("sqs", "sns"):
         return
-    action, operation = DESTINATION_ACTIONS[service]
+    action, operation = DEAD_LETTER_ACTIONS[service]
     if not await check.allows(role, action, arn):
         raise InvalidParameterValue(
             "The provided execution role does not have permissions to call"

@@ -10,9 +10,9 @@ keeps working). Statements with conditions that were not evaluated are logged on
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
-from sendoff.functions.permissions import DESTINATION_ACTIONS
 from sendoff.services.iam.policy import Decision, Verdict, evaluate
 from sendoff.services.iam.service import RoleService
 
@@ -20,8 +20,11 @@ log = logging.getLogger("sendoff.iam")
 
 
 class RolePermissions:
-    def __init__(self, roles: RoleService) -> None:
+    def __init__(self, roles: RoleService, actions: Mapping[str, tuple[str, str]]) -> None:
         self.roles = roles
+        # delivery scheme -> (IAM action, operation): the destination kinds' (which cover
+        # the dead-letter targets, SQS and SNS, too)
+        self.actions = actions
         self._reported: set[tuple[str, str]] = set()
 
     async def decide(self, role_arn: str, action: str, resource: str) -> Decision | None:
@@ -49,7 +52,7 @@ class RolePermissions:
     async def guard(self, scheme: str, target: str, source: dict[str, Any]) -> str | None:
         """Refuse a destination / dead-letter delivery the function's role does not allow."""
         role = source.get("role")
-        known = DESTINATION_ACTIONS.get(scheme)
+        known = self.actions.get(scheme)
         if not role or known is None or source.get("kind") not in ("destination", "dead-letter"):
             return None
         action = known[0]

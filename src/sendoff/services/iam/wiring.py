@@ -24,10 +24,11 @@ def install(services: Services) -> None:
     services.router.add_query_service("iam", api.actions, api.endpoint)
     access = None
     if settings.iam == "enforce":
+        from sendoff.destinations.registry import destination_actions
         from sendoff.functions.policy import FunctionPolicies
         from sendoff.functions.policy_access import ResourcePolicyAccess
 
-        permissions = RolePermissions(roles)
+        permissions = RolePermissions(roles, destination_actions())
         services.registry.role_check = permissions
         services.deliveries.add_guard(permissions.guard)
         access = ResourcePolicyAccess(FunctionPolicies(services.registry))
