@@ -7,11 +7,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute
 
 from sendoff.api.app import build_app
 from sendoff.api.browser_guard import BrowserGuard
@@ -38,6 +36,8 @@ from sendoff.metrics import Metrics
 from sendoff.scheduler import Scheduler
 from sendoff.scheduler.invocations import AsyncInvocations
 from sendoff.store import Store, open_store
+from sendoff.wiring import lifecycle
+from sendoff.wiring.services import Services
 
 log = logging.getLogger("sendoff.server")
 
@@ -51,32 +51,6 @@ class StoreCodeSource:
         if data is None:
             raise LookupError(f"code {code_sha256} is not in the store")
         return data
-
-
-@dataclass(kw_only=True)
-class Services:
-    settings: Settings
-    store: Store
-    registry: FunctionRegistry
-    executor: Executor
-    invoker: Invoker
-    router: ProtocolRouter
-    scheduler: Scheduler
-    deliveries: Deliveries
-    metrics: Metrics
-    auth: Authenticator
-    code_urls: CodeUrls
-    routes: list[BaseRoute] = field(default_factory=list)
-    fast_routes: list[tuple[str, Any]] = field(default_factory=list)  # see api.app.SendoffApp
-    extra_health: dict[str, Any] = field(default_factory=dict)
-    # domain objects of the built-in services, set by their ``install`` hooks
-    queues: Any = None  # sendoff.services.sqs: QueueService
-    topics: Any = None  # sendoff.services.sns: TopicService
-    buses: Any = None  # sendoff.services.events: EventBusService
-    lambda_async: AsyncInvocations | None = None  # accepts and runs Event invokes
-    event_sources: Any = None  # sendoff.sources.pollers.Pollers (worker role)
-    startup_hooks: list[Any] = field(default_factory=list)
-    shutdown_hooks: list[Any] = field(default_factory=list)
 
 
 def build_services(settings: Settings) -> Services:
@@ -151,30 +125,30 @@ def build_services(settings: Settings) -> Services:
         store, metrics, scheduler.wake, executor.stats,
         account_id=settings.account_id, default_region=settings.region,
     ).routes()  # fmt: skip
-    from sendoff.services.events.wiring import install as install_events
-    from sendoff.services.iam.wiring import install as install_iam
-    from sendoff.services.sns.wiring import install as install_sns
-    from sendoff.services.sqs.wiring import install as install_sqs
+    from sendoff.wiring.events import install as install_events
+    from sendoff.wiring.iam import install as install_iam
+    from sendoff.wiring.sns import install as install_sns
+    from sendoff.wiring.sqs import install as install_sqs
 
     install_sqs(services)
-    from sendoff.sources.wiring import install as install_event_sources
+    from sendoff.wiring.sources import install as install_event_sources
 
     services.event_sources = install_event_sources(services, edge)
     install_sns(services)
     install_events(services)
     install_iam(services)
-    from sendoff.api.sts import install as install_sts
-    from sendoff.store.retention import install as install_retention
+    from sendoff.wiring.retention import install as install_retention
+    from sendoff.wiring.sts import install as install_sts
 
     install_sts(services)
     install_retention(services)
-    from sendoff.iac.wiring import install as install_stacks
+    from sendoff.wiring.stacks import install as install_stacks
 
     install_stacks(services)
     from sendoff.destinations.registry import install_transports
 
     install_transports(services, deliveries)  # one per destination kind; fails if one is missing
-    from sendoff.console.wiring import install as install_console
+    from sendoff.wiring.console import install as install_console
 
     install_console(services)
     return services
@@ -239,25 +213,15 @@ def build_asgi(services: Services) -> Starlette:
     children = WorkerProcesses(services.settings, services.settings.worker_processes)
 
     async def startup() -> None:
-        await services.store.open()
-        for hook in services.startup_hooks:
-            await hook()
+        await lifecycle.start(services, work=services.settings.workers > 0)
         await _hint_without_keys(services)
-        if services.settings.workers > 0:
-            services.scheduler.start()
-            services.event_sources.start()
         children.start()
         log.info("sendoff ready on %s (store %s)", services.settings.endpoint_url,
                  services.settings.display_store_url)  # fmt: skip
 
     async def shutdown() -> None:
         await children.stop()
-        await services.event_sources.stop()
-        await services.scheduler.stop()
-        for hook in services.shutdown_hooks:
-            await hook()
-        await services.executor.aclose()
-        await services.store.close()
+        await lifecycle.stop(services)
 
     async def health() -> dict[str, Any]:
         return {
@@ -341,11 +305,7 @@ def work(settings: Settings) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         watch_parent(loop, stop)
-        await services.store.open()
-        for hook in services.startup_hooks:
-            await hook()
-        services.scheduler.start()
-        services.event_sources.start()
+        await lifecycle.start(services, work=True)
         log.info("sendoff worker %s started (store %s)", services.scheduler.owner,
                  settings.display_store_url)  # fmt: skip
 
@@ -358,12 +318,7 @@ def work(settings: Settings) -> None:
         reporter = asyncio.create_task(report_busy())
         await stop.wait()
         reporter.cancel()
-        await services.event_sources.stop()
-        await services.scheduler.stop()
-        for hook in services.shutdown_hooks:
-            await hook()
-        await services.executor.aclose()
-        await services.store.close()
+        await lifecycle.stop(services)
 
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s: %(message)s")
     with asyncio.Runner(loop_factory=_loop_factory()) as runner:

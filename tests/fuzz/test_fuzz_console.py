@@ -37,7 +37,7 @@ def console_routes() -> list[tuple[str, str]]:
     """(method, path template) of every console route, read from the console itself."""
     from unittest import mock
 
-    from sendoff.console.wiring import console_routes as build
+    from sendoff.console.routes import console_routes as build
 
     routes = []
     for route in build(mock.MagicMock()):  # the pages only keep the console; no I/O here

@@ -15,9 +15,9 @@ from sendoff.store.retention import (
     Pruner,
     RetentionPolicy,
     describe_duration,
-    install,
     read_state,
 )
+from sendoff.wiring.retention import install
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ its root. Other STS actions are refused with AWS's ``InvalidAction``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -17,9 +16,6 @@ from starlette.responses import Response
 from sendoff.api.context import CALLER_KEY
 from sendoff.api.query_xml import el, query_error, query_response, unknown_action_message
 from sendoff.model.ids import ordered_id
-
-if TYPE_CHECKING:
-    from sendoff.server import Services
 
 XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
 ACTIONS = frozenset({"GetCallerIdentity"})
@@ -51,8 +47,3 @@ class StsApi:
 
 def _error(code: str, message: str, request_id: str) -> Response:
     return query_error(code=code, message=message, status=400, request_id=request_id, xmlns=XMLNS)
-
-
-def install(services: Services) -> None:
-    api = StsApi(account_id=services.settings.account_id)
-    services.router.add_query_service("sts", ACTIONS, api.endpoint)

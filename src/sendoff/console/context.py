@@ -24,7 +24,7 @@ from sendoff.functions.event_config import EventConfigs
 from sendoff.functions.registry import Scope
 
 if TYPE_CHECKING:
-    from sendoff.server import Services
+    from sendoff.wiring.services import Services
 
 log = logging.getLogger("sendoff.console")
 

@@ -22,16 +22,42 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from sendoff.functions.destination_rules import Origin
 from sendoff.model.arn import Arn
 
-__all__ = ["DestinationKind", "Origin", "RecordSend", "SamAutoCreate", "SamType"]
+__all__ = [
+    "BuiltServices", "DestinationKind", "EventInvoker", "Origin", "RecordSend", "SamAutoCreate",
+    "SamType",
+]  # fmt: skip
 
 if TYPE_CHECKING:
     from sendoff.delivery.outbox import Transport
-    from sendoff.server import Services
+    from sendoff.services.events.service import EventBusService
+    from sendoff.services.sns.service import TopicService
+    from sendoff.services.sqs.service import QueueService
+
+
+class EventInvoker(Protocol):
+    """Accepts an asynchronous (Event) invoke: ``AsyncInvocations``."""
+
+    async def invoke_event(
+        self, function_arn: str, payload: bytes, *, trace_header: str | None = None
+    ) -> str: ...
+
+
+class BuiltServices(Protocol):
+    """What a kind's transport may be built from (``sendoff.wiring.services.Services``)."""
+
+    @property
+    def queues(self) -> QueueService | None: ...
+    @property
+    def topics(self) -> TopicService | None: ...
+    @property
+    def buses(self) -> EventBusService | None: ...
+    @property
+    def lambda_async(self) -> EventInvoker | None: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,7 +121,7 @@ class DestinationKind(ABC):
         """The name the console shows for ``arn`` and the path of its console page."""
 
     @abstractmethod
-    def transport(self, services: Services) -> Transport | None:
+    def transport(self, services: BuiltServices) -> Transport | None:
         """The delivery transport for ``service``, from the built services."""
 
     def dead_letter_payload(

@@ -22,7 +22,7 @@ from sendoff.errors import ConfigError
 
 if TYPE_CHECKING:
     from sendoff.delivery.outbox import Deliveries
-    from sendoff.server import Services
+    from sendoff.destinations.kind import BuiltServices
 
 KINDS_PACKAGE = "sendoff.destinations.kinds"
 
@@ -86,7 +86,7 @@ def destination_actions() -> dict[str, tuple[str, str]]:
 
 
 def install_transports(
-    services: Services,
+    services: BuiltServices,
     deliveries: Deliveries,
     kinds_: Iterable[DestinationKind] | None = None,
 ) -> None:

@@ -31,7 +31,6 @@ from sendoff.store.base import RetentionStats, Store
 
 if TYPE_CHECKING:
     from sendoff.metrics import Metrics
-    from sendoff.server import Services
 
 log = logging.getLogger("sendoff.retention")
 
@@ -182,23 +181,3 @@ class Pruner:
         )
         await self.store.put(STATE_KIND, STATE_KEY, state)
         self.health["pruned_before"] = state["pruned_before"]
-
-
-def install(services: Services) -> Pruner:
-    """Run a pruner in this process (server or ``sendoff worker``); health shows its view."""
-    s = services.settings
-    policy = RetentionPolicy(
-        event_retention_s=s.event_retention_s,
-        event_retention_max=s.event_retention_max,
-        log_retention_s=s.log_retention_s,
-        log_group_max_bytes=s.log_group_max_bytes,
-    )
-    pruner = Pruner(services.store, policy, metrics=services.metrics)
-    services.extra_health["retention"] = pruner.health  # updated in place by each pass
-
-    async def start() -> None:
-        pruner.start()
-
-    services.startup_hooks.append(start)
-    services.shutdown_hooks.append(pruner.stop)
-    return pruner

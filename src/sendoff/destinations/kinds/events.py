@@ -12,7 +12,7 @@ from sendoff.model.arn import Arn
 
 if TYPE_CHECKING:
     from sendoff.delivery.outbox import Transport
-    from sendoff.server import Services
+    from sendoff.destinations.kind import BuiltServices
 
 SUCCESS_DETAIL_TYPE = "Lambda Function Invocation Result - Success"
 FAILURE_DETAIL_TYPE = "Lambda Function Invocation Result - Failure"
@@ -45,7 +45,7 @@ class EventBusKind(DestinationKind):
         name = parsed.resource.removeprefix("event-bus/")
         return name, f"/console/buses/{quote(name, safe='')}"
 
-    def transport(self, services: Services) -> Transport | None:
+    def transport(self, services: BuiltServices) -> Transport | None:
         from sendoff.services.events.transports import BusTransport
 
         return None if services.buses is None else BusTransport(services.buses)

@@ -6,24 +6,18 @@ the config is put (its qualifier, or ``$LATEST``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from sendoff.delivery.outbox import DeliveryError
-from sendoff.destinations.kind import DestinationKind, Origin, RecordSend, SamType
+from sendoff.destinations.kind import DestinationKind, EventInvoker, Origin, RecordSend, SamType
 from sendoff.functions.errors import ResourceNotFound
 from sendoff.model.arn import Arn, parse_function_name
 from sendoff.model.function import LATEST
 
 if TYPE_CHECKING:
     from sendoff.delivery.outbox import Transport
-    from sendoff.server import Services
-
-
-class EventInvoker(Protocol):
-    async def invoke_event(
-        self, function_arn: str, payload: bytes, *, trace_header: str | None = None
-    ) -> str: ...
+    from sendoff.destinations.kind import BuiltServices
 
 
 class LambdaTransport:
@@ -78,7 +72,7 @@ class LambdaKind(DestinationKind):
         name = f"{ref.name}:{ref.qualifier}" if ref.qualifier else ref.name
         return name, f"/console/functions/{quote(ref.name, safe='')}"
 
-    def transport(self, services: Services) -> Transport | None:
+    def transport(self, services: BuiltServices) -> Transport | None:
         invoker = services.lambda_async
         return None if invoker is None else LambdaTransport(invoker)
 

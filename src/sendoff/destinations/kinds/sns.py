@@ -17,7 +17,7 @@ from sendoff.model.arn import Arn
 
 if TYPE_CHECKING:
     from sendoff.delivery.outbox import Transport
-    from sendoff.server import Services
+    from sendoff.destinations.kind import BuiltServices
 
 
 class SnsKind(DestinationKind):
@@ -54,7 +54,7 @@ class SnsKind(DestinationKind):
     def console_link(self, arn: str, parsed: Arn) -> tuple[str, str | None]:
         return parsed.resource, f"/console/topics/{quote(parsed.resource, safe='')}"
 
-    def transport(self, services: Services) -> Transport | None:
+    def transport(self, services: BuiltServices) -> Transport | None:
         from sendoff.services.sns.transports import TopicTransport
 
         return None if services.topics is None else TopicTransport(services.topics)

@@ -17,7 +17,7 @@ from sendoff.model.arn import Arn
 
 if TYPE_CHECKING:
     from sendoff.delivery.outbox import Transport
-    from sendoff.server import Services
+    from sendoff.destinations.kind import BuiltServices
 
 
 class SqsKind(DestinationKind):
@@ -56,7 +56,7 @@ class SqsKind(DestinationKind):
     def console_link(self, arn: str, parsed: Arn) -> tuple[str, str | None]:
         return parsed.resource, f"/console/queues/{quote(parsed.resource, safe='')}"
 
-    def transport(self, services: Services) -> Transport | None:
+    def transport(self, services: BuiltServices) -> Transport | None:
         from sendoff.services.sqs.transport import SqsTransport
 
         return None if services.queues is None else SqsTransport(services.queues)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sendoff.iac.stacks_api import StacksApi
 
 if TYPE_CHECKING:
-    from sendoff.server import Services
+    from sendoff.wiring.services import Services
 
 
 def install(services: Services) -> None:

@@ -12,7 +12,7 @@ from sendoff.sources.pollers import Pollers
 from sendoff.sources.runner import Deps
 
 if TYPE_CHECKING:
-    from sendoff.server import Services
+    from sendoff.wiring.services import Services
 
 DEFAULT_POLLERS = 5
 

@@ -13,7 +13,7 @@ from sendoff.services.events.targets import LAMBDA_SCHEME
 from sendoff.services.events.transports import EventInvoker, LambdaEventTransport
 
 if TYPE_CHECKING:
-    from sendoff.server import Services
+    from sendoff.wiring.services import Services
 
 
 def install(services: Services) -> None:

@@ -9,7 +9,7 @@ from sendoff.api.sqs import SqsApi
 from sendoff.services.sqs.service import PURGE_INTERVAL_S, QueueService
 
 if TYPE_CHECKING:
-    from sendoff.server import Services
+    from sendoff.wiring.services import Services
 
 
 def install(services: Services) -> None:

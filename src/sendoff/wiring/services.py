@@ -1,0 +1,59 @@
+"""The built services of one process, typed: what the installs fill in and the console reads.
+
+``build_services`` (``sendoff.server``) creates it with the core objects; each
+``sendoff.wiring.<service>.install`` sets its domain object and adds its routes and hooks.
+Fields of services a process does not build stay ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from starlette.routing import BaseRoute
+
+from sendoff.api.app import Endpoint
+from sendoff.api.protocols import ProtocolRouter
+from sendoff.auth.gate import Authenticator
+from sendoff.auth.urls import CodeUrls
+from sendoff.config.settings import Settings
+from sendoff.delivery import Deliveries
+from sendoff.executor import Executor
+from sendoff.functions.invoker import Invoker
+from sendoff.functions.registry import FunctionRegistry
+from sendoff.metrics import Metrics
+from sendoff.scheduler import Scheduler
+from sendoff.scheduler.invocations import AsyncInvocations
+from sendoff.services.events.service import EventBusService
+from sendoff.services.sns.service import TopicService
+from sendoff.services.sqs.service import QueueService
+from sendoff.sources.pollers import Pollers
+from sendoff.store import Store
+
+Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass(kw_only=True)
+class Services:
+    settings: Settings
+    store: Store
+    registry: FunctionRegistry
+    executor: Executor
+    invoker: Invoker
+    router: ProtocolRouter
+    scheduler: Scheduler
+    deliveries: Deliveries
+    metrics: Metrics
+    auth: Authenticator
+    code_urls: CodeUrls
+    routes: list[BaseRoute] = field(default_factory=list)
+    fast_routes: list[tuple[str, Endpoint]] = field(default_factory=list)  # api.app.SendoffApp
+    extra_health: dict[str, object] = field(default_factory=dict)
+    # domain objects of the built-in services, set by their ``install`` hooks
+    queues: QueueService | None = None
+    topics: TopicService | None = None
+    buses: EventBusService | None = None
+    lambda_async: AsyncInvocations | None = None  # accepts and runs Event invokes
+    event_sources: Pollers | None = None  # event source mappings' pollers (worker role)
+    startup_hooks: list[Hook] = field(default_factory=list)
+    shutdown_hooks: list[Hook] = field(default_factory=list)
