@@ -109,10 +109,10 @@ def test_each_package_imports_alone_in_layer_order(package: str) -> None:
     """A fresh interpreter imports every module of the package (an import cycle that
     only works in one order fails here)."""
     code = (
-        "import importlib, pkgutil, sendoff.{0} as p\n"
-        "for m in pkgutil.walk_packages(p.__path__, 'sendoff.{0}.'):\n"
+        f"import importlib, pkgutil, sendoff.{package} as p\n"
+        f"for m in pkgutil.walk_packages(p.__path__, 'sendoff.{package}.'):\n"
         "    importlib.import_module(m.name)\n"
-    ).format(package)
+    )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
         env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"},
