@@ -37,7 +37,7 @@ from sendoff.scheduler import Scheduler
 from sendoff.scheduler.invocations import AsyncInvocations
 from sendoff.store import Store, open_store
 from sendoff.wiring import lifecycle
-from sendoff.wiring.services import Services
+from sendoff.wiring.services import Services, built
 
 log = logging.getLogger("sendoff.server")
 
@@ -54,6 +54,13 @@ class StoreCodeSource:
 
 
 def build_services(settings: Settings) -> Services:
+    """Everything a server runs: :func:`build_core` and :func:`build_http`."""
+    return build_http(build_core(settings))
+
+
+def build_core(settings: Settings) -> Services:
+    """The services of a worker process: store, executor, the async job loop, the built-in
+    services' domain objects and delivery transports, retention; no HTTP routes."""
     store = open_store(settings.resolved_store_url)
     auth = Authenticator(store)
     code_urls = CodeUrls(store)
@@ -92,6 +99,7 @@ def build_services(settings: Settings) -> Services:
     services.startup_hooks.append(sweep.start)
     services.shutdown_hooks.append(sweep.stop)
     configs = EventConfigs(registry, destinations=kind_for)
+    services.event_configs = configs
     lambda_async = AsyncInvocations(
         store=store,
         registry=registry,
@@ -105,52 +113,55 @@ def build_services(settings: Settings) -> Services:
     services.lambda_async = lambda_async
     scheduler.register("invoke", lambda_async)
     deliveries.on_failed(_count_delivery_failure(metrics))
+    from sendoff.wiring import events, iam, retention, sns, sources, sqs
+
+    sqs.install(services)
+    sources.install(services)
+    sns.install(services)
+    events.install(services)
+    iam.install(services)
+    retention.install(services)
+    from sendoff.destinations.registry import install_transports
+
+    install_transports(services, deliveries)  # one per destination kind; fails if one is missing
+    return services
+
+
+def build_http(services: Services) -> Services:
+    """Add what a server serves to the core services: the Lambda API, the protocol
+    endpoints of the built-in services, stacks, STS and the console."""
+    settings, registry = services.settings, services.registry
+    lambda_async = built(services.lambda_async, "the async invocations")
     edge = LambdaEdge(account_id=settings.account_id, default_region=settings.region)
     edge.resource_policies = lambda: registry.invoke_check is not None
     forget_code = code_remover(settings.data_dir / "code-cache")
     services.routes += FunctionsApi(
         edge,
         registry,
-        executor.stop_function,
-        code_token=code_urls.token,
+        services.executor.stop_function,
+        code_token=services.code_urls.token,
         forget_code=forget_code,
     ).routes()
     services.routes += VersionsApi(edge, registry).routes()
-    invoke_api = InvokeApi(edge, registry, invoker, lambda_async)
+    invoke_api = InvokeApi(edge, registry, services.invoker, lambda_async)
     services.routes += invoke_api.routes()
     services.fast_routes += invoke_api.fast_routes()
-    services.routes += EventConfigApi(edge, configs).routes()
+    services.routes += EventConfigApi(edge, built(services.event_configs, "configs")).routes()
     services.routes += PolicyApi(edge, registry).routes()
     services.routes += InternalApi(
-        store, metrics, scheduler.wake, executor.stats,
+        services.store, services.metrics, services.scheduler.wake, services.executor.stats,
         account_id=settings.account_id, default_region=settings.region,
     ).routes()  # fmt: skip
-    from sendoff.wiring.events import install as install_events
-    from sendoff.wiring.iam import install as install_iam
-    from sendoff.wiring.sns import install as install_sns
-    from sendoff.wiring.sqs import install as install_sqs
+    from sendoff.wiring import console, events, iam, sns, sources, sqs, stacks, sts
 
-    install_sqs(services)
-    from sendoff.wiring.sources import install as install_event_sources
-
-    services.event_sources = install_event_sources(services, edge)
-    install_sns(services)
-    install_events(services)
-    install_iam(services)
-    from sendoff.wiring.retention import install as install_retention
-    from sendoff.wiring.sts import install as install_sts
-
-    install_sts(services)
-    install_retention(services)
-    from sendoff.wiring.stacks import install as install_stacks
-
-    install_stacks(services)
-    from sendoff.destinations.registry import install_transports
-
-    install_transports(services, deliveries)  # one per destination kind; fails if one is missing
-    from sendoff.wiring.console import install as install_console
-
-    install_console(services)
+    sqs.install_http(services)
+    sources.install_http(services, edge)
+    sns.install_http(services)
+    events.install_http(services)
+    iam.install_http(services)
+    sts.install(services)
+    stacks.install(services)
+    console.install(services)
     return services
 
 
@@ -296,7 +307,7 @@ def work(settings: Settings) -> None:
     # A SIGTERM during start-up is a clean stop too (the loop's handlers replace this).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    services = build_services(settings)
+    services = build_core(settings)
     services.scheduler.poll_s = 0.05
 
     async def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from starlette.routing import BaseRoute
 
@@ -18,19 +19,23 @@ from sendoff.auth.gate import Authenticator
 from sendoff.auth.urls import CodeUrls
 from sendoff.config.settings import Settings
 from sendoff.delivery import Deliveries
+from sendoff.errors import ConfigError
 from sendoff.executor import Executor
+from sendoff.functions.event_config import EventConfigs
 from sendoff.functions.invoker import Invoker
 from sendoff.functions.registry import FunctionRegistry
 from sendoff.metrics import Metrics
 from sendoff.scheduler import Scheduler
 from sendoff.scheduler.invocations import AsyncInvocations
 from sendoff.services.events.service import EventBusService
+from sendoff.services.iam.service import RoleService
 from sendoff.services.sns.service import TopicService
 from sendoff.services.sqs.service import QueueService
 from sendoff.sources.pollers import Pollers
 from sendoff.store import Store
 
 Hook = Callable[[], Awaitable[None]]
+T = TypeVar("T")
 
 
 @dataclass(kw_only=True)
@@ -54,6 +59,15 @@ class Services:
     topics: TopicService | None = None
     buses: EventBusService | None = None
     lambda_async: AsyncInvocations | None = None  # accepts and runs Event invokes
+    event_configs: EventConfigs | None = None
+    roles: RoleService | None = None
     event_sources: Pollers | None = None  # event source mappings' pollers (worker role)
     startup_hooks: list[Hook] = field(default_factory=list)
     shutdown_hooks: list[Hook] = field(default_factory=list)
+
+
+def built(value: T | None, what: str) -> T:
+    """``value``, which an earlier install must have set (ConfigError naming it if not)."""
+    if value is None:
+        raise ConfigError(f"{what} is not built: install it first (sendoff.server)")
+    return value

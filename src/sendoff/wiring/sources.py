@@ -1,8 +1,7 @@
-"""Wire event source mappings into the server: the API routes and the worker-role pollers."""
+"""Wire event source mappings: the pollers (every process; the worker role starts them) and
+the API routes (servers)."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from sendoff.api.lambda_common import LambdaEdge
 from sendoff.api.lambda_event_sources import EventSourcesApi
@@ -10,22 +9,19 @@ from sendoff.sources.mappings import Mappings
 from sendoff.sources.metrics import SourceMetrics
 from sendoff.sources.pollers import Pollers
 from sendoff.sources.runner import Deps
-
-if TYPE_CHECKING:
-    from sendoff.wiring.services import Services
+from sendoff.wiring.services import Services, built
 
 DEFAULT_POLLERS = 5
 
 
-def install(services: Services, edge: LambdaEdge) -> Pollers:
-    """Register the routes; return the pollers, which the worker role starts and stops
-    (``server.build_asgi`` with ``--workers`` > 0, ``server.work``). Needs the SQS service
-    (install it first)."""
-    mappings = Mappings(services.store, services.registry, services.queues)
-    services.routes += EventSourcesApi(edge, mappings).routes()
+def install(services: Services) -> None:
+    """Set ``services.event_sources``, which the worker role starts and stops
+    (``wiring.lifecycle``). Needs the SQS service (install it first)."""
+    queues = built(services.queues, "the SQS service")
+    mappings = Mappings(services.store, services.registry, queues)
     deps = Deps(
         store=services.store,
-        queues=services.queues,
+        queues=queues,
         registry=services.registry,
         invoker=services.invoker,
         metrics=services.metrics,
@@ -33,4 +29,10 @@ def install(services: Services, edge: LambdaEdge) -> Pollers:
         default_pollers=DEFAULT_POLLERS,
         max_pollers=services.settings.concurrency,
     )
-    return Pollers(mappings, deps)
+    services.event_sources = Pollers(mappings, deps)
+
+
+def install_http(services: Services, edge: LambdaEdge) -> None:
+    """Register the event source mapping routes of the Lambda API."""
+    pollers = built(services.event_sources, "the event source pollers")
+    services.routes += EventSourcesApi(edge, pollers.mappings).routes()
