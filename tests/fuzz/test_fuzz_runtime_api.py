@@ -40,7 +40,7 @@ from tests.fuzz.runner import (
     fuzz_settings,
 )
 from tests.fuzz.test_fuzz_lambda import wait_terminal
-from tests.support.functions import ROLE
+from tests.support.functions import ROLE, wait_active
 from tests.support.server import ServerProcess
 from tests.support.zips import make_zip
 
@@ -194,6 +194,7 @@ def _create(lam: Any, name: str, source: str) -> None:
         FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler",
         Code={"ZipFile": make_zip({"app.py": source})}, Timeout=60, MemorySize=256,
     )  # fmt: skip
+    wait_active(lam, name)  # Pending until its code is unpacked, as on AWS
 
 
 def _invoke(http: httpx.Client, name: str, payload: dict[str, Any], **headers: str) -> Any:
