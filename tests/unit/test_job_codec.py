@@ -131,6 +131,11 @@ def test_an_attempt_stored_open_is_found() -> None:
     stored = InvokeJob.decode({**QUEUED, "attempts": [opened.encode()]})
     assert stored.open_attempt == opened and opened.encode() == {"started_at": 20.0}
     assert job.open_attempt is None and InvokeJob.decode(SUCCEEDED).open_attempt is None
+    closed = stored.closing_open_attempt()
+    assert closed.open_attempt is None
+    assert closed.attempts == (Attempt(started_at=20.0, outcome=AttemptOutcome.INTERRUPTED),)
+    assert closed.encode()["attempts"] == [{"started_at": 20.0, "outcome": "interrupted"}]
+    assert job.closing_open_attempt() is job
 
 
 def test_a_partial_body_decodes_with_defaults() -> None:

@@ -41,7 +41,7 @@ Jobs of other kinds (tests register their own) have only the keys the watchdog a
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Final
 
 from sendoff.model.json_types import JSON
@@ -230,6 +230,14 @@ class InvokeJob:
         if self.attempts and self.attempts[-1].open:
             return self.attempts[-1]
         return None
+
+    def closing_open_attempt(self) -> InvokeJob:
+        """This job with an open attempt (one that never ended) closed as interrupted."""
+        attempt = self.open_attempt
+        if attempt is None:
+            return self
+        closed = replace(attempt, outcome=AttemptOutcome.INTERRUPTED)
+        return replace(self, attempts=(*self.attempts[:-1], closed))
 
     def encode(self) -> JSON:
         out: JSON = {

@@ -167,10 +167,8 @@ class AsyncInvocations:
     # ---- running ----
     async def run(self, record: EventRecord) -> EventRecord | None:
         job = InvokeJob.decode(record.body)
-        interrupted = job.open_attempt
-        if interrupted is not None:  # its worker was lost while the function ran
-            closed = replace(interrupted, outcome=AttemptOutcome.INTERRUPTED)
-            job = replace(job, attempts=(*job.attempts[:-1], closed))
+        interrupted = job.open_attempt is not None  # its worker was lost while it ran
+        job = job.closing_open_attempt()
         scope = Scope(account_id=job.account_id, region=job.region)
         try:
             resolved = await self.registry.resolve(scope, job.function_name, job.qualifier)
@@ -199,7 +197,7 @@ class AsyncInvocations:
         if ran is None:  # the lease was lost before the function started
             return None
         job, attempt = ran
-        if interrupted is not None:
+        if interrupted:
             self.metrics.duplicate_executions.labels(resolved.config.name, resource).inc()
         if attempt.outcome in (Outcome.SUCCESS, Outcome.FUNCTION_ERROR):
             job = replace(job, function_attempts=job.function_attempts + 1)
@@ -229,7 +227,8 @@ class AsyncInvocations:
         """Fail the event for good because sendoff could not run it (scheduler/watchdog.py):
         a record with condition SendoffInternalError goes to OnFailure and the DLQ. When the
         payload itself is what sendoff cannot handle, the record carries a note instead."""
-        job = replace(InvokeJob.decode(record.body), next_attempt_at=None)
+        job = InvokeJob.decode(record.body).closing_open_attempt()
+        job = replace(job, next_attempt_at=None)
         scope = Scope(account_id=job.account_id, region=job.region)
         resolved = await self.registry.resolve(scope, job.function_name, job.qualifier)
         config = await self.configs.get(scope, job.function_name, job.qualifier)
