@@ -239,6 +239,12 @@ class InvokeJob:
         closed = replace(attempt, outcome=AttemptOutcome.INTERRUPTED)
         return replace(self, attempts=(*self.attempts[:-1], closed))
 
+    def encode_with_open_attempt(self, *, started_at: float) -> JSON:
+        """The body to store while a new attempt runs: this job and the attempt, open."""
+        body = self.encode()
+        body["attempts"].append(Attempt(started_at=started_at).encode())
+        return body
+
     def encode(self) -> JSON:
         out: JSON = {
             "kind": INVOKE,

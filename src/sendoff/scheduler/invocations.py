@@ -196,29 +196,36 @@ class AsyncInvocations:
         ran = await self._attempt(record, resolved, job)
         if ran is None:  # the lease was lost before the function started
             return None
-        job, attempt = ran
+        entry, attempt = ran
         if interrupted:
             self.metrics.duplicate_executions.labels(resolved.config.name, resource).inc()
+        function_attempts = job.function_attempts
         if attempt.outcome in (Outcome.SUCCESS, Outcome.FUNCTION_ERROR):
-            job = replace(job, function_attempts=job.function_attempts + 1)
+            function_attempts += 1
         decision = after_attempt(
             outcome=attempt.outcome,
-            function_attempts=job.function_attempts,
+            function_attempts=function_attempts,
             system_retries=job.system_retries,
             age_s=(self.clock() - record.enqueued_at) / self.time_scale,
             policy=policy,
         )
+        system_retries = job.system_retries
         if attempt.outcome in (Outcome.THROTTLED, Outcome.SYSTEM_ERROR):
-            job = replace(job, system_retries=job.system_retries + 1)
+            system_retries += 1
+        last = job.last_response
         if attempt.response is not None:
-            job = replace(
-                job,
-                last_response=LastResponse(
-                    executed_version=attempt.response.executed_version,
-                    function_error=attempt.response.function_error,
-                    payload=attempt.response.payload.decode(errors="replace"),
-                ),
+            last = LastResponse(
+                executed_version=attempt.response.executed_version,
+                function_error=attempt.response.function_error,
+                payload=attempt.response.payload.decode(errors="replace"),
             )
+        job = replace(
+            job,
+            attempts=(*job.attempts, entry),
+            function_attempts=function_attempts,
+            system_retries=system_retries,
+            last_response=last,
+        )
         return await self._settle(
             record, job, resolved, config_destinations(config), decision, attempt
         )
@@ -251,16 +258,15 @@ class AsyncInvocations:
 
     async def _attempt(
         self, record: EventRecord, resolved: Resolved, job: InvokeJob
-    ) -> tuple[InvokeJob, AttemptResult] | None:
+    ) -> tuple[Attempt, AttemptResult] | None:
         """Run the function once. The attempt is stored open before the function starts, so
         a worker that takes the event after this one is lost knows it ran (and counts the
         duplicate execution). None if the lease was already lost: the function is not run."""
         started = self.clock()
-        opened = Attempt(started_at=started)
         if not await self.store.update_event_body(
             record.id,
             token=record.lease_token,
-            body=replace(job, attempts=(*job.attempts, opened)).encode(),
+            body=job.encode_with_open_attempt(started_at=started),
         ):
             log.info("event %s: lease lost before its attempt started", record.id)
             return None
@@ -272,7 +278,7 @@ class AsyncInvocations:
                 trace_id=job.trace_header,
             )
         except TooManyRequests as exc:
-            entry = replace(opened, outcome=AttemptOutcome.THROTTLED,
+            entry = Attempt(started_at=started, outcome=AttemptOutcome.THROTTLED,
                             error_type="TooManyRequestsException", error_message=exc.message,
                             reason=exc.reason)  # fmt: skip
             ran = AttemptResult(
@@ -281,10 +287,10 @@ class AsyncInvocations:
                 error_type="TooManyRequestsException",
                 error_message=exc.message,
             )
-            return replace(job, attempts=(*job.attempts, entry)), ran
+            return entry, ran
         except (LambdaError, OSError, LookupError) as exc:
             log.warning("system error running %s: %s", job.request_id, exc)
-            entry = replace(opened, outcome=AttemptOutcome.SYSTEM_ERROR,
+            entry = Attempt(started_at=started, outcome=AttemptOutcome.SYSTEM_ERROR,
                             error_type=type(exc).__name__, error_message=str(exc))  # fmt: skip
             ran = AttemptResult(
                 outcome=Outcome.SYSTEM_ERROR,
@@ -292,34 +298,33 @@ class AsyncInvocations:
                 error_type=type(exc).__name__,
                 error_message=str(exc),
             )
-            return replace(job, attempts=(*job.attempts, entry)), ran
+            return entry, ran
         response = AttemptResponse(
             executed_version=resolved.executed_version,
             function_error=result.function_error,
             payload=result.payload,
         )
-        entry = replace(
-            opened,
-            duration_ms=round(result.duration_ms, 3),
-            executed_version=resolved.executed_version,
-            outcome=AttemptOutcome.ERROR if result.function_error else AttemptOutcome.SUCCESS,
-        )
+        duration_ms = round(result.duration_ms, 3)
         if result.function_error:
             error_type, error_message = _error_fields(result.payload)
-            entry = replace(
-                entry, error_type=result.error_type or error_type, error_message=error_message
-            )
+            entry = Attempt(started_at=started, outcome=AttemptOutcome.ERROR,
+                            duration_ms=duration_ms, executed_version=resolved.executed_version,
+                            error_type=result.error_type or error_type,
+                            error_message=error_message)  # fmt: skip
             ran = AttemptResult(
                 outcome=Outcome.FUNCTION_ERROR,
                 response=response,
                 error_type=error_type,
                 error_message=error_message,
             )
-        else:
-            ran = AttemptResult(
-                outcome=Outcome.SUCCESS, response=response, error_type=None, error_message=None
-            )
-        return replace(job, attempts=(*job.attempts, entry)), ran
+            return entry, ran
+        entry = Attempt(started_at=started, outcome=AttemptOutcome.SUCCESS,
+                        duration_ms=duration_ms,
+                        executed_version=resolved.executed_version)  # fmt: skip
+        ran = AttemptResult(
+            outcome=Outcome.SUCCESS, response=response, error_type=None, error_message=None
+        )
+        return entry, ran
 
     async def _finish(self, record: EventRecord, job: InvokeJob, state: EventState) -> EventRecord:
         body = job.encode()
@@ -344,7 +349,6 @@ class AsyncInvocations:
                 state=EventState.RETRYING,
             )  # fmt: skip
             return replace(record, state=EventState.RETRYING, due_at=due, body=body)
-        job = replace(job, next_attempt_at=None)
         condition = decision.condition or Condition.RETRIES_EXHAUSTED
         last = job.last_response
         response = None
@@ -406,7 +410,7 @@ class AsyncInvocations:
         )
         settled = await self._finish(
             record,
-            replace(job, outcome=outcome),
+            replace(job, outcome=outcome, next_attempt_at=None),
             EventState.SUCCEEDED if success else EventState.FAILED,
         )
         for delivery in jobs:  # stored leased to this worker: send them now
