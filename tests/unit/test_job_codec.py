@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from sendoff.model.job import (
-    Attempt,
     AttemptOutcome,
     DeliveryJob,
     InvokeJob,
@@ -121,21 +120,17 @@ def test_a_body_without_kind_is_an_invocation_and_old_keys_are_ignored() -> None
     legacy.update(attempt_open=True, attempt_started_at=5.0)
     assert job_kind(legacy) == "invoke"
     job = decode_job(legacy)
-    assert isinstance(job, InvokeJob) and job.open_attempt is None
+    assert isinstance(job, InvokeJob) and job.lost_leases(5) == 0  # the body does not say
     assert job.encode() == QUEUED
 
 
-def test_an_attempt_stored_open_is_found() -> None:
-    job = InvokeJob.decode(QUEUED)
-    opened = Attempt(started_at=20.0)
-    stored = InvokeJob.decode({**QUEUED, "attempts": [opened.encode()]})
-    assert stored.open_attempt == opened and opened.encode() == {"started_at": 20.0}
-    assert job.open_attempt is None and InvokeJob.decode(SUCCEEDED).open_attempt is None
-    closed = stored.closing_open_attempt()
-    assert closed.open_attempt is None
-    assert closed.attempts == (Attempt(started_at=20.0, outcome=AttemptOutcome.INTERRUPTED),)
-    assert closed.encode()["attempts"] == [{"started_at": 20.0, "outcome": "interrupted"}]
-    assert job.closing_open_attempt() is job
+def test_leases_lost_between_settles_are_counted() -> None:
+    accepted = InvokeJob.decode({**QUEUED, "settled_lease": 0})
+    assert accepted.encode() == {**QUEUED, "settled_lease": 0}
+    assert accepted.lost_leases(1) == 0  # the first lease
+    assert accepted.lost_leases(2) == 1  # the first lease ended without a settle
+    retried = InvokeJob.decode({**RETRYING, "settled_lease": 3})
+    assert (retried.lost_leases(4), retried.lost_leases(6)) == (0, 2)
 
 
 def test_a_partial_body_decodes_with_defaults() -> None:
@@ -146,9 +141,11 @@ def test_a_partial_body_decodes_with_defaults() -> None:
 
 def test_the_watchdog_view_works_on_any_kind() -> None:
     body = {"kind": "test", "payload": "{}", "nested": {"x": 1}}
-    counted = with_handler_failure(body, failures=2, error="E: x")
+    counted = with_handler_failure(body, failures=2, error="E: x", lease_token=3)
     assert handler_failures_of(body) == 0 and handler_failures_of(counted) == 2
-    assert counted["nested"] == {"x": 1}
+    assert counted["nested"] == {"x": 1} and "settled_lease" not in counted
+    invoke = with_handler_failure(QUEUED, failures=1, error="E: x", lease_token=3)
+    assert InvokeJob.decode(invoke).lost_leases(4) == 0  # the watchdog settled lease 3
     bare = bare_body(counted, condition="SendoffInternalError", error="E: x", at=1.0)
     outcome = {"condition": "SendoffInternalError", "error": "E: x", "at": 1.0}
     assert bare == {"kind": "test", "payload": "{}", "handler_failures": 2,

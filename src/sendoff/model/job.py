@@ -11,7 +11,7 @@ invoke (``"kind": "invoke"``, or no ``kind`` at all)::
 
     request_id account_id region function_name qualifier payload trace_header
     function_attempts system_retries attempts[] last_response next_attempt_at
-    outcome{condition at record deliveries[] error} redriven_from
+    outcome{condition at record deliveries[] error} redriven_from settled_lease
     handler_failures handler_error
 
     attempts[i]: started_at outcome duration_ms executed_version error_type
@@ -22,13 +22,15 @@ deliver (``"kind": "deliver"``)::
     scheme target payload source failures[{at error}] result delivered_at error
     handler_failures handler_error
 
-An attempt is written *open* (``started_at`` and no ``outcome``) before the function
-runs (``AsyncInvocations``, with ``Store.update_event_body``). A worker that leases the
-event and finds its last attempt still open knows that attempt never ended (its worker
-died or lost the lease while the function ran): the attempt is closed as ``interrupted``,
-and when the function runs again it is counted in ``AsyncDuplicateExecutions``
-(docs/async.md). The keys ``attempt_open`` and
-``attempt_started_at`` of older versions were never written and are ignored.
+Duplicate executions: every lease adds one to the event's lease token (the store
+contract), and every settle of an invocation stores the token it settled under
+(``settled_lease``; 0 when accepted). A worker that leases the event with a token more
+than one above ``settled_lease`` knows a lease in between ended without settling: its
+worker died, or lost the lease (expiry, shutdown) while it ran the event, so the function
+runs again and ``AsyncDuplicateExecutions`` counts it (:meth:`InvokeJob.lost_leases`,
+docs/async.md). Bodies without the key (accepted by earlier versions) count nothing. The
+keys ``attempt_open`` and ``attempt_started_at`` of older versions were never written and
+are ignored.
 
 ``payload`` and ``source`` of a delivery, and an outcome's ``record``, are documents owned
 by whoever built them (the transport's input, the submitting service's context, AWS's
@@ -41,7 +43,7 @@ Jobs of other kinds (tests register their own) have only the keys the watchdog a
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
 from sendoff.model.json_types import JSON
@@ -56,7 +58,6 @@ class AttemptOutcome(enum.StrEnum):
     ERROR = "error"  # a function error
     THROTTLED = "throttled"
     SYSTEM_ERROR = "system_error"  # sendoff could not run the function
-    INTERRUPTED = "interrupted"  # never ended: its worker died or lost its lease
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -64,16 +65,12 @@ class Attempt:
     """One run of the function for an event, as its history keeps it."""
 
     started_at: float
-    outcome: AttemptOutcome | None = None  # None: open (running, or its worker was lost)
+    outcome: AttemptOutcome | None = None
     duration_ms: float | None = None
     executed_version: str | None = None
     error_type: str | None = None
     error_message: str | None = None
     reason: str | None = None  # why a throttle happened
-
-    @property
-    def open(self) -> bool:
-        return self.outcome is None
 
     def encode(self) -> JSON:
         out: JSON = {"started_at": self.started_at}
@@ -221,29 +218,17 @@ class InvokeJob:
     next_attempt_at: float | None = None
     outcome: InvokeOutcome | None = None
     redriven_from: str | None = None
+    settled_lease: int | None = None  # the lease token of the last settle (0: accepted)
     handler_failures: int = 0
     handler_error: str | None = None
 
-    @property
-    def open_attempt(self) -> Attempt | None:
-        """The last attempt if it never ended (its worker lost the lease while it ran)."""
-        if self.attempts and self.attempts[-1].open:
-            return self.attempts[-1]
-        return None
-
-    def closing_open_attempt(self) -> InvokeJob:
-        """This job with an open attempt (one that never ended) closed as interrupted."""
-        attempt = self.open_attempt
-        if attempt is None:
-            return self
-        closed = replace(attempt, outcome=AttemptOutcome.INTERRUPTED)
-        return replace(self, attempts=(*self.attempts[:-1], closed))
-
-    def encode_with_open_attempt(self, *, started_at: float) -> JSON:
-        """The body to store while a new attempt runs: this job and the attempt, open."""
-        body = self.encode()
-        body["attempts"].append(Attempt(started_at=started_at).encode())
-        return body
+    def lost_leases(self, lease_token: int) -> int:
+        """How many leases since the last settle ended without one, seen from the lease
+        ``lease_token``: each was a worker that died or lost the lease while it ran the
+        event. 0 for a body that does not say (accepted by an earlier version)."""
+        if self.settled_lease is None:
+            return 0
+        return max(0, lease_token - 1 - self.settled_lease)
 
     def encode(self) -> JSON:
         out: JSON = {
@@ -267,6 +252,8 @@ class InvokeJob:
             out["outcome"] = self.outcome.encode()
         if self.redriven_from is not None:
             out["redriven_from"] = self.redriven_from
+        if self.settled_lease is not None:
+            out["settled_lease"] = self.settled_lease
         _encode_handler_failures(out, self.handler_failures, self.handler_error)
         return out
 
@@ -290,6 +277,7 @@ class InvokeJob:
             next_attempt_at=body.get("next_attempt_at"),
             outcome=InvokeOutcome.decode(outcome) if isinstance(outcome, dict) else None,
             redriven_from=_str_or_none(body.get("redriven_from")),
+            settled_lease=_int_or_none(body.get("settled_lease")),
             handler_failures=int(body.get("handler_failures") or 0),
             handler_error=_str_or_none(body.get("handler_error")),
         )
@@ -446,9 +434,13 @@ def handler_failures_of(body: JSON) -> int:
     return int(body.get("handler_failures") or 0)
 
 
-def with_handler_failure(body: JSON, *, failures: int, error: str) -> JSON:
-    """``body`` with sendoff's own failure count and last error set (any job kind)."""
-    return {**body, "handler_failures": failures, "handler_error": error}
+def with_handler_failure(body: JSON, *, failures: int, error: str, lease_token: int) -> JSON:
+    """``body`` with sendoff's own failure count and last error set (any job kind), settled
+    under ``lease_token`` (an invocation's ``settled_lease``: not a lost lease)."""
+    out = {**body, "handler_failures": failures, "handler_error": error}
+    if is_invoke(body):
+        out["settled_lease"] = lease_token
+    return out
 
 
 def bare_body(body: JSON, *, condition: str, error: str, at: float) -> JSON:
@@ -468,3 +460,7 @@ def _encode_handler_failures(out: JSON, failures: int, error: str | None) -> Non
 
 def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)

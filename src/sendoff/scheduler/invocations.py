@@ -110,6 +110,7 @@ class AsyncInvocations:
             qualifier=resolved.qualifier,
             payload=payload.decode(errors="replace"),
             trace_header=lineage.stamp(trace_header, resolved.unqualified_arn),
+            settled_lease=0,
         )
         await self.store.enqueue(
             [
@@ -167,8 +168,9 @@ class AsyncInvocations:
     # ---- running ----
     async def run(self, record: EventRecord) -> EventRecord | None:
         job = InvokeJob.decode(record.body)
-        interrupted = job.open_attempt is not None  # its worker was lost while it ran
-        job = job.closing_open_attempt()
+        # a lease since the last settle never settled: its worker died or lost the lease
+        # while it ran the event, so the run below is a duplicate execution
+        duplicate = job.lost_leases(record.lease_token) > 0
         scope = Scope(account_id=job.account_id, region=job.region)
         try:
             resolved = await self.registry.resolve(scope, job.function_name, job.qualifier)
@@ -176,7 +178,8 @@ class AsyncInvocations:
             outcome = InvokeOutcome(
                 condition="FunctionNotFound", error=exc.message, at=self.clock()
             )
-            return await self._finish(record, replace(job, outcome=outcome), EventState.FAILED)
+            job = replace(job, outcome=outcome, settled_lease=record.lease_token)
+            return await self._finish(record, job, EventState.FAILED)
         config = await self.configs.get(scope, job.function_name, job.qualifier)
         policy = config.policy if config else RetryPolicy()
         age_s = (self.clock() - record.enqueued_at) / self.time_scale
@@ -193,12 +196,9 @@ class AsyncInvocations:
         self.metrics.async_event_age.labels(resolved.config.name, resource).observe(
             (self.clock() - record.enqueued_at) * 1000 / self.time_scale
         )
-        ran = await self._attempt(record, resolved, job)
-        if ran is None:  # the lease was lost before the function started
-            return None
-        entry, attempt = ran
-        if interrupted:
+        if duplicate:
             self.metrics.duplicate_executions.labels(resolved.config.name, resource).inc()
+        entry, attempt = await self._attempt(resolved, job)
         function_attempts = job.function_attempts
         if attempt.outcome in (Outcome.SUCCESS, Outcome.FUNCTION_ERROR):
             function_attempts += 1
@@ -234,8 +234,7 @@ class AsyncInvocations:
         """Fail the event for good because sendoff could not run it (scheduler/watchdog.py):
         a record with condition SendoffInternalError goes to OnFailure and the DLQ. When the
         payload itself is what sendoff cannot handle, the record carries a note instead."""
-        job = InvokeJob.decode(record.body).closing_open_attempt()
-        job = replace(job, next_attempt_at=None)
+        job = replace(InvokeJob.decode(record.body), next_attempt_at=None)
         scope = Scope(account_id=job.account_id, region=job.region)
         resolved = await self.registry.resolve(scope, job.function_name, job.qualifier)
         config = await self.configs.get(scope, job.function_name, job.qualifier)
@@ -256,20 +255,9 @@ class AsyncInvocations:
             job.trace_header, resolved.unqualified_arn, resolved.state.recursive_loop
         )
 
-    async def _attempt(
-        self, record: EventRecord, resolved: Resolved, job: InvokeJob
-    ) -> tuple[Attempt, AttemptResult] | None:
-        """Run the function once. The attempt is stored open before the function starts, so
-        a worker that takes the event after this one is lost knows it ran (and counts the
-        duplicate execution). None if the lease was already lost: the function is not run."""
+    async def _attempt(self, resolved: Resolved, job: InvokeJob) -> tuple[Attempt, AttemptResult]:
+        """Run the function once: the attempt as the history keeps it, and its result."""
         started = self.clock()
-        if not await self.store.update_event_body(
-            record.id,
-            token=record.lease_token,
-            body=job.encode_with_open_attempt(started_at=started),
-        ):
-            log.info("event %s: lease lost before its attempt started", record.id)
-            return None
         try:
             result = await self.invoker.run(
                 resolved,
@@ -327,6 +315,7 @@ class AsyncInvocations:
         return entry, ran
 
     async def _finish(self, record: EventRecord, job: InvokeJob, state: EventState) -> EventRecord:
+        """Settle with a terminal state; ``job`` already names the lease (``settled_lease``)."""
         body = job.encode()
         await self.store.finish(record.id, token=record.lease_token, state=state, body=body)
         return replace(record, state=state, body=body)
@@ -343,7 +332,7 @@ class AsyncInvocations:
         now = self.clock()
         if decision.action is Action.RETRY:
             due = now + decision.delay_s * self.time_scale
-            body = replace(job, next_attempt_at=due).encode()
+            body = replace(job, next_attempt_at=due, settled_lease=record.lease_token).encode()
             await self.store.reschedule(
                 record.id, token=record.lease_token, due_at=due, body=body,
                 state=EventState.RETRYING,
@@ -410,7 +399,7 @@ class AsyncInvocations:
         )
         settled = await self._finish(
             record,
-            replace(job, outcome=outcome, next_attempt_at=None),
+            replace(job, outcome=outcome, next_attempt_at=None, settled_lease=record.lease_token),
             EventState.SUCCEEDED if success else EventState.FAILED,
         )
         for delivery in jobs:  # stored leased to this worker: send them now

@@ -29,6 +29,7 @@ def redriven(event: EventRecord, *, new_id: str, now: float) -> EventRecord | No
         payload=old.payload,
         trace_header=old.trace_header,
         redriven_from=event.id,
+        settled_lease=0,
     )
     return EventRecord(
         id=new_id,

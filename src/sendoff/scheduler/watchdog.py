@@ -68,7 +68,9 @@ async def handler_failed(
             log.error("job %s failed inside sendoff (%s); it will be retried %d more time(s)",
                       job.id, reason, MAX_HANDLER_FAILURES - 1, exc_info=error)  # fmt: skip
         if failures < MAX_HANDLER_FAILURES:
-            body = with_handler_failure(body, failures=failures, error=reason)
+            body = with_handler_failure(
+                body, failures=failures, error=reason, lease_token=job.lease_token
+            )
             await store.reschedule(
                 job.id, token=job.lease_token, due_at=now + 0.25 * failures, body=body,
                 state=EventState.RETRYING,

@@ -64,7 +64,6 @@ _TITLES = {
     AttemptOutcome.ERROR: "failed with a function error",
     AttemptOutcome.THROTTLED: "was throttled",
     AttemptOutcome.SYSTEM_ERROR: "could not start",
-    AttemptOutcome.INTERRUPTED: "was interrupted (its worker was lost)",
 }
 
 
