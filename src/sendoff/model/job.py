@@ -5,7 +5,8 @@ Both kinds live in the store's one event queue (``EventRecord.body``, a JSON obj
 This module is the only place that knows the body's keys; everything else decodes a body
 (:func:`decode_job`, ``InvokeJob.decode``, ``DeliveryJob.decode``), works on frozen values
 (``dataclasses.replace``) and encodes what it settles (``.encode()``). The keys on disk
-are the ones sendoff has always written, so bodies stored by earlier versions decode:
+are the ones sendoff has always written (and one new, ``settled_lease``), so bodies
+stored by earlier versions decode:
 
 invoke (``"kind": "invoke"``, or no ``kind`` at all)::
 
