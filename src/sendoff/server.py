@@ -33,6 +33,7 @@ from sendoff.functions.event_config import EventConfigs
 from sendoff.functions.invoker import Invoker
 from sendoff.functions.registry import FunctionRegistry
 from sendoff.metrics import Metrics
+from sendoff.model.job import DeliveryJob, RecordSource
 from sendoff.scheduler import Scheduler
 from sendoff.scheduler.invocations import AsyncInvocations
 from sendoff.store import Store, open_store
@@ -167,13 +168,15 @@ def build_http(services: Services) -> Services:
 
 def _count_delivery_failure(metrics: Metrics) -> Any:
     async def hook(job: Any) -> None:
-        source = job.body.get("source") or {}
-        arn = source.get("function_arn", "")
+        source = RecordSource.decode(DeliveryJob.decode(job.body).source)
+        if source is None:
+            return
+        arn = source.function_arn
         name = arn.split(":")[6] if arn.count(":") >= 6 else ""
         resource = ":".join(arn.split(":")[6:8]) if name else ""
-        if source.get("kind") == "destination":
+        if source.destination:
             metrics.destination_delivery_failures.labels(name, resource).inc()
-        elif source.get("kind") == "dead-letter":
+        else:
             metrics.dead_letter_errors.labels(name, resource).inc()
 
     return hook

@@ -57,11 +57,20 @@ async def test_reschedule_makes_it_due_later(store: Store) -> None:
     assert again.body == {"attempts": 1}
 
 
-async def test_update_body_requires_lease(store: Store) -> None:
+async def test_every_lease_adds_one_to_the_token(store: Store) -> None:
+    """Duplicate-execution detection (model/job.py) counts the leases between settles."""
     await store.enqueue([event(1)])
-    (leased,) = await store.lease(owner="w", now=0, limit=1, lease_s=5)
-    assert await store.update_event_body(leased.id, token=leased.lease_token, body={"x": 1})
-    assert not await store.update_event_body(leased.id, token=99, body={"x": 2})
+    (first,) = await store.lease(owner="w", now=0, limit=1, lease_s=5)
+    assert first.lease_token == 1
+    (expired,) = await store.lease(owner="w2", now=10, limit=1, lease_s=5)  # first was lost
+    assert expired.lease_token == 2
+    assert await store.release_leases("w2", now=10) == 1
+    (released,) = await store.lease(owner="w3", now=10, limit=1, lease_s=5)
+    assert released.lease_token == 3
+    assert await store.reschedule(released.id, token=3, due_at=10, body={},
+                                  state=EventState.RETRYING)  # fmt: skip
+    (again,) = await store.lease(owner="w3", now=10, limit=1, lease_s=5)
+    assert again.lease_token == 4
 
 
 async def test_list_and_count(store: Store) -> None:

@@ -27,6 +27,7 @@ from sendoff.api.context import CALLER_KEY, request_context
 from sendoff.api.json_shapes import NotJson, parse_json
 from sendoff.functions.invoker import log_key
 from sendoff.metrics import Metrics
+from sendoff.model.job import DeliveryJob, InvokeJob, decode_job, is_invoke, job_kind
 from sendoff.scheduler.redrive import redrive_events
 from sendoff.store import EventRecord, Store
 from sendoff.store.base import EventState
@@ -63,22 +64,27 @@ def clip_depth(value: Any, limit: int) -> Any:
 
 
 def event_summary(event: EventRecord) -> dict[str, Any]:
-    body = event.body
-    outcome = body.get("outcome") or {}
+    job = decode_job(event.body)
+    invoke = job if isinstance(job, InvokeJob) else None
+    delivery = job if isinstance(job, DeliveryJob) else None
     return {
         "id": event.id,
-        "kind": body.get("kind", "invoke"),
-        "function": body.get("function_name"),
-        "qualifier": body.get("qualifier"),
-        "target": body.get("target"),
+        "kind": job_kind(event.body),
+        "function": invoke.function_name if invoke else None,
+        "qualifier": invoke.qualifier if invoke else None,
+        "target": delivery.target if delivery else None,
         "state": event.state.value,
         "enqueued_at": event.enqueued_at,
-        "attempts": len(body.get("attempts") or body.get("failures") or []),
+        "attempts": len(invoke.attempts) if invoke else len(delivery.failures) if delivery else 0,
         "next_attempt_at": event.due_at
         if event.state in (EventState.QUEUED, EventState.RETRYING)
         else None,
-        "condition": outcome.get("condition"),
+        "condition": invoke.outcome.condition if invoke and invoke.outcome else None,
     }
+
+
+def _function_of(event: EventRecord) -> str | None:
+    return InvokeJob.decode(event.body).function_name if is_invoke(event.body) else None
 
 
 def _caller_account(request: Request) -> str | None:
@@ -160,7 +166,7 @@ class InternalApi:
                 page = await self.store.list_events(
                     function_key_prefix=prefix, states=states, after_id=after, limit=1000
                 )
-                rows += [e for e in page if e.body.get("function_name") == function]
+                rows += [e for e in page if _function_of(e) == function]
                 if len(page) < 1000:
                     break
                 after = page[-1].id
@@ -171,7 +177,7 @@ class InternalApi:
             )
         kinds = params.getlist("kind")
         if kinds:
-            rows = [e for e in rows if e.body.get("kind", "invoke") in kinds]
+            rows = [e for e in rows if job_kind(e.body) in kinds]
         retention = await read_state(self.store)
         return JSONResponse(
             {
@@ -200,14 +206,17 @@ class InternalApi:
             return JSONResponse({"message": "no such event"}, status_code=404)
         detail = {**event_summary(event), "body": event.body}
         deliveries = []
-        for item in (event.body.get("outcome") or {}).get("deliveries", []):
-            if "job" not in item:  # delivered at once, no job (Deliveries.send)
-                deliveries.append({**item, "failures": []})
+        invoke = InvokeJob.decode(event.body) if is_invoke(event.body) else None
+        outcome = invoke.outcome if invoke else None
+        for item in outcome.deliveries or () if outcome else ():
+            if item.job_id is None:  # delivered at once, no job (Deliveries.send)
+                deliveries.append({**item.encode(), "failures": []})
                 continue
-            job = await self.store.get_event(item["job"])
+            job = await self.store.get_event(item.job_id)
+            failures = [f.encode() for f in DeliveryJob.decode(job.body).failures] if job else None
             deliveries.append(
-                {**item, "state": job.state.value if job else "unknown",
-                 "failures": (job.body.get("failures") if job else None)}
+                {**item.encode(), "state": job.state.value if job else "unknown",
+                 "failures": failures}
             )  # fmt: skip
         detail["deliveries"] = deliveries
         try:
@@ -231,8 +240,8 @@ class InternalApi:
             failed = await self.store.list_events(states=[EventState.FAILED], limit=10_000)
             ids = [
                 e.id for e in failed
-                if e.body.get("kind", "invoke") == "invoke"
-                and (not spec.get("function") or e.body.get("function_name") == spec["function"])
+                if is_invoke(e.body)
+                and (not spec.get("function") or _function_of(e) == spec["function"])
             ]  # fmt: skip
         else:
             missing = [i for i in dict.fromkeys(ids) if await self.store.get_event(i) is None]

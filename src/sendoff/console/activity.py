@@ -30,8 +30,9 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
+from sendoff.model.job import InvokeJob, decode_job, is_invoke
+from sendoff.model.json_types import JSON
 from sendoff.store import EventRecord, Store
 from sendoff.store.base import TERMINAL_STATES, EventState
 
@@ -79,48 +80,49 @@ class EventRow:
 
 
 def row_of(
-    *, event_id: str, function_key: str, state: EventState, enqueued_at: float, body: dict[str, Any]
+    *, event_id: str, function_key: str, state: EventState, enqueued_at: float, job: InvokeJob
 ) -> EventRow:
-    attempts = body.get("attempts") or []
-    outcome = body.get("outcome") or {}
-    errors = [str(a.get("error_message") or a.get("error_type") or "") for a in attempts]
+    errors = [a.error_message or a.error_type or "" for a in job.attempts]
     errors = [e for e in errors if e]
-    if outcome.get("error"):
-        errors.append(str(outcome["error"]))
-    payload = str(body.get("payload", ""))
+    outcome = job.outcome
+    if outcome is not None and outcome.error:
+        errors.append(outcome.error)
+    payload = job.payload
     updated = max(
-        [enqueued_at, outcome.get("at") or 0.0, *(a.get("started_at") or 0.0 for a in attempts)]
-    )
+        [enqueued_at, (outcome.at if outcome else None) or 0.0,
+         *(a.started_at or 0.0 for a in job.attempts)]
+    )  # fmt: skip
     return EventRow(
         id=event_id,
         function_key=function_key,
-        qualifier=str(body.get("qualifier") or "$LATEST"),
+        qualifier=job.qualifier,
         state=state,
         enqueued_at=enqueued_at,
         updated_at=updated,
-        attempts=len(attempts),
-        condition=outcome.get("condition"),
+        attempts=len(job.attempts),
+        condition=outcome.condition if outcome else None,
         error=errors[-1][:300] if errors else "",
         preview=payload[:160],
         text=(payload[:TEXT_LIMIT] + "\n" + "\n".join(errors)[:TEXT_LIMIT]).lower(),
-        next_attempt_at=body.get("next_attempt_at") if state is EventState.RETRYING else None,
-        redriven_from=body.get("redriven_from"),
+        next_attempt_at=job.next_attempt_at if state is EventState.RETRYING else None,
+        redriven_from=job.redriven_from,
     )
 
 
-def settled_state(body: dict[str, Any]) -> EventState | None:
+def settled_state(body: JSON) -> EventState | None:
     """The state a handler left a job in, read from the body it settled with."""
-    if body.get("kind", "invoke") == "invoke":
-        outcome = body.get("outcome")
-        if outcome:
-            success = outcome.get("condition") == "Success"
-            return EventState.SUCCEEDED if success else EventState.FAILED
-        return EventState.RETRYING if body.get("next_attempt_at") else None
-    if body.get("delivered_at"):
+    job = decode_job(body)
+    if job is None:
+        return None
+    if isinstance(job, InvokeJob):
+        if job.outcome is not None:
+            return EventState.SUCCEEDED if job.outcome.succeeded else EventState.FAILED
+        return EventState.RETRYING if job.next_attempt_at else None
+    if job.delivered_at:
         return EventState.SUCCEEDED
-    if body.get("error"):
+    if job.error:
         return EventState.FAILED
-    return EventState.RETRYING if body.get("failures") else None
+    return EventState.RETRYING if job.failures else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -202,21 +204,15 @@ class EventIndex:
         del keys[:drop]
 
     def upsert_event(self, event: EventRecord) -> None:
-        if event.body.get("kind", "invoke") != "invoke":
-            self.deliveries.setdefault(event.id, self.clock())
-            return
-        self.upsert(
-            row_of(event_id=event.id, function_key=event.function_key, state=event.state,
-                   enqueued_at=event.enqueued_at, body=event.body)
-        )  # fmt: skip
+        self.note(event, event.state)
 
     def note(self, job: EventRecord, state: EventState) -> None:
-        if job.body.get("kind", "invoke") != "invoke":
+        if not is_invoke(job.body):
             self.deliveries.setdefault(job.id, self.clock())
             return
         self.upsert(
             row_of(event_id=job.id, function_key=job.function_key, state=state,
-                   enqueued_at=job.enqueued_at, body=job.body)
+                   enqueued_at=job.enqueued_at, job=InvokeJob.decode(job.body))
         )  # fmt: skip
 
     def observer(self) -> IndexObserver:

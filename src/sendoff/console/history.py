@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from sendoff.metrics import Metrics
 from sendoff.model.arn import parse_function_name
+from sendoff.model.job import AttemptOutcome, DeliveryJob, RecordSource, decode_job
 from sendoff.store import EventRecord
 from sendoff.store.base import EventState
 
@@ -101,42 +102,45 @@ class MinuteSeries:
         """Add one stored event's contribution, for times before :meth:`start`."""
         start = self.started_at if self.started_at is not None else self.clock()
         horizon = start - KEEP_MINUTES * 60
-        body = event.body
+        job = decode_job(event.body)
 
         def add(function: str, key: str, ts: float | None, value: float = 1.0) -> None:
             if ts is not None and horizon <= ts < start:
                 self.add(function, key, ts, value)
 
-        if body.get("kind", "invoke") == "deliver":
-            source = body.get("source") or {}
-            if event.state is EventState.FAILED and source.get("kind") == "destination":
-                ref = parse_function_name(str(source.get("function_arn", "")))
-                failures = body.get("failures") or [{}]
+        if isinstance(job, DeliveryJob):
+            source = RecordSource.decode(job.source)
+            if event.state is EventState.FAILED and source is not None:
+                ref = parse_function_name(source.function_arn) if source.destination else None
                 if ref is not None and ref.account_id is not None:
-                    add(ref.name, "DestinationDeliveryFailures", failures[-1].get("at"))
+                    at = job.failures[-1].at if job.failures else None
+                    add(ref.name, "DestinationDeliveryFailures", at)
             return
-        name = str(body.get("function_name", ""))
+        if job is None:
+            return
+        name = job.function_name
         add(name, "AsyncEventsReceived", event.enqueued_at)
-        for attempt in body.get("attempts") or []:
-            started = attempt.get("started_at")
-            if started is None:
-                continue
+        for attempt in job.attempts:
+            started = attempt.started_at
             age_ms = max(0.0, (started - event.enqueued_at) * 1000 / self.time_scale)
             add(name, "AsyncEventAge", started, age_ms)
             add(name, "AsyncEventAge#n", started)
-            outcome = attempt.get("outcome")
-            if outcome in ("success", "error"):
+            outcome = attempt.outcome
+            if outcome in (AttemptOutcome.SUCCESS, AttemptOutcome.ERROR):
                 add(name, "Invocations", started)
-                if outcome == "error":
+                if outcome is AttemptOutcome.ERROR:
                     add(name, "Errors", started)
-                if attempt.get("duration_ms") is not None:
-                    add(name, "Duration", started, float(attempt["duration_ms"]))
+                if attempt.duration_ms is not None:
+                    add(name, "Duration", started, attempt.duration_ms)
                     add(name, "Duration#n", started)
-            elif outcome == "throttled":
+            elif outcome is AttemptOutcome.THROTTLED:
                 add(name, "Throttles", started)
-        outcome = body.get("outcome") or {}
-        if event.state is EventState.FAILED and outcome.get("condition") != "FunctionNotFound":
-            add(name, "AsyncEventsDropped", outcome.get("at"))
+        if (
+            event.state is EventState.FAILED
+            and job.outcome is not None
+            and job.outcome.condition != "FunctionNotFound"
+        ):
+            add(name, "AsyncEventsDropped", job.outcome.at)
 
     def sample(self) -> None:
         """Add what the Prometheus totals gained since the last sample to this minute."""

@@ -1,7 +1,8 @@
 """The delivery outbox: every cross-service send is a durable job, retried with backoff.
 
-A service asks ``Deliveries.submit(scheme=..., target=..., payload=...)``; the job is stored
-in the same queue as asynchronous invocations (``body["kind"] == "deliver"``) before
+A service asks ``Deliveries.submit(scheme=..., target=..., payload=...)``; the job (a
+:class:`~sendoff.model.job.DeliveryJob`) is stored in the same queue as asynchronous
+invocations before
 ``submit`` returns, and the scheduler hands it to the transport registered for ``scheme``
 (``sqs``, ``sns``, ``lambda``, ``events``, ``http``, ``email``...). A transport raises
 :class:`DeliveryError` to fail; retryable failures are retried with exponential backoff
@@ -18,12 +19,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from sendoff.errors import SendoffError
 from sendoff.model.clock import Clock, system_clock
 from sendoff.model.ids import ordered_id
+from sendoff.model.job import DeliveryFailure, DeliveryJob, group_of
 from sendoff.model.policy import DELIVERY_MAX_AGE_S, Action, delivery_decision
 from sendoff.store import EventRecord, Store
 from sendoff.store.base import EventState
@@ -136,7 +138,7 @@ class Deliveries:
         transport = self.transports.get(scheme)
         if self.guards and await self._refusal(scheme, target, source or {}) is not None:
             transport = None  # the job fails (and is counted) when it runs
-        if transport is not None and not payload.get("group_id"):
+        if transport is not None and not group_of(payload):
             try:
                 result = await transport.deliver(target, payload)
             except Exception as exc:  # the job below retries it, and records failures
@@ -174,14 +176,9 @@ class Deliveries:
             state=EventState.RUNNING if lease_owner else EventState.QUEUED,
             due_at=now + delay_s * self.time_scale,
             enqueued_at=now,
-            body={
-                "kind": "deliver",
-                "scheme": scheme,
-                "target": target,
-                "payload": payload,
-                "source": source or {},
-                "failures": [],
-            },
+            body=DeliveryJob(
+                scheme=scheme, target=target, payload=payload, source=source or {}
+            ).encode(),
             lease_owner=lease_owner,
             lease_expires_at=now + lease_s if lease_owner else None,
             lease_token=1 if lease_owner else 0,
@@ -191,21 +188,17 @@ class Deliveries:
             self.wake()
         return job
 
-    async def run(self, job: EventRecord) -> None:
-        group = (
-            job.body["payload"].get("group_id")
-            if isinstance(job.body.get("payload"), dict)
-            else None
-        )
+    async def run(self, record: EventRecord) -> EventRecord | None:
+        job = DeliveryJob.decode(record.body)
+        group = job.group_id
         if not group:
-            await self._run(job)
-            return
-        key = (job.body["target"], str(group))
+            return await self._run(record, job)
+        key = (job.target, group)
         lock, users = self._group_locks.get(key, (asyncio.Lock(), 0))
         self._group_locks[key] = (lock, users + 1)
         try:
             async with lock:
-                await self._run(job)
+                return await self._run(record, job)
         finally:
             lock, users = self._group_locks[key]
             if users == 1:
@@ -213,61 +206,60 @@ class Deliveries:
             else:
                 self._group_locks[key] = (lock, users - 1)
 
-    async def _run(self, job: EventRecord) -> None:
-        body = job.body
-        transport = self.transports.get(body["scheme"])
+    async def _run(self, record: EventRecord, job: DeliveryJob) -> EventRecord | None:
+        transport = self.transports.get(job.scheme)
         try:
             if transport is None:
-                raise DeliveryError(f"no transport for {body['scheme']!r}", retryable=False)
+                raise DeliveryError(f"no transport for {job.scheme!r}", retryable=False)
             if self.guards:
-                refusal = await self._refusal(body["scheme"], body["target"], body["source"])
+                refusal = await self._refusal(job.scheme, job.target, job.source)
                 if refusal is not None:
                     raise DeliveryError(refusal, retryable=False)
-            result = await transport.deliver(body["target"], body["payload"])
+            result = await transport.deliver(job.target, job.payload)
         except DeliveryError as exc:
-            await self._failed(job, str(exc), retryable=exc.retryable)
-            return
+            return await self._failed(record, job, str(exc), retryable=exc.retryable)
         except Exception as exc:  # a transport bug must not lose the job
-            log.exception("transport %s crashed", body["scheme"])
-            await self._failed(job, f"{type(exc).__name__}: {exc}", retryable=True)
-            return
-        body["result"] = result or {}
-        body["delivered_at"] = self.clock()
+            log.exception("transport %s crashed", job.scheme)
+            return await self._failed(record, job, f"{type(exc).__name__}: {exc}", retryable=True)
+        body = replace(job, result=result or {}, delivered_at=self.clock()).encode()
         await self.store.finish(
-            job.id, token=job.lease_token, state=EventState.SUCCEEDED, body=body
+            record.id, token=record.lease_token, state=EventState.SUCCEEDED, body=body
         )
+        return replace(record, state=EventState.SUCCEEDED, body=body)
 
-    async def abandon(self, job: EventRecord, reason: str) -> None:
+    async def abandon(self, record: EventRecord, reason: str) -> EventRecord | None:
         """Fail the delivery for good because sendoff could not run it (the watchdog)."""
-        job.body.setdefault("failures", [])
-        await self._failed(job, f"SendoffInternalError: {reason}", retryable=False)
+        job = DeliveryJob.decode(record.body)
+        return await self._failed(record, job, f"SendoffInternalError: {reason}", retryable=False)
 
-    async def _failed(self, job: EventRecord, error: str, *, retryable: bool) -> None:
+    async def _failed(
+        self, record: EventRecord, job: DeliveryJob, error: str, *, retryable: bool
+    ) -> EventRecord:
         now = self.clock()
-        body = job.body
-        body["failures"].append({"at": now, "error": error})
+        job = replace(job, failures=(*job.failures, DeliveryFailure(at=now, error=error)))
         decision = delivery_decision(
-            failures=len(body["failures"]),
-            age_s=(now - job.enqueued_at) / self.time_scale,
+            failures=len(job.failures),
+            age_s=(now - record.enqueued_at) / self.time_scale,
             retryable=retryable,
             max_age_s=self.max_age_s,
         )
         if decision.action is Action.RETRY:
+            due = now + decision.delay_s * self.time_scale
+            body = job.encode()
             await self.store.reschedule(
-                job.id,
-                token=job.lease_token,
-                due_at=now + decision.delay_s * self.time_scale,
-                body=body,
+                record.id, token=record.lease_token, due_at=due, body=body,
                 state=EventState.RETRYING,
-            )
-            return
-        body["error"] = error
+            )  # fmt: skip
+            return replace(record, state=EventState.RETRYING, due_at=due, body=body)
+        body = replace(job, error=error).encode()
+        settled = replace(record, state=EventState.FAILED, body=body)
         if await self.store.finish(
-            job.id, token=job.lease_token, state=EventState.FAILED, body=body
+            record.id, token=record.lease_token, state=EventState.FAILED, body=body
         ):
-            log.warning("delivery %s to %s failed for good: %s", job.id, body["target"], error)
+            log.warning("delivery %s to %s failed for good: %s", record.id, job.target, error)
             for hook in self.failure_hooks:
                 try:
-                    await hook(job)
+                    await hook(settled)
                 except Exception:
                     log.exception("delivery failure hook failed")
+        return settled

@@ -27,6 +27,7 @@ from sendoff.delivery.outbox import Delivered
 from sendoff.destinations.kind import RecordSend
 from sendoff.destinations.registry import kind_for
 from sendoff.model.arn import parse_arn
+from sendoff.model.job import RecordSource
 from sendoff.model.records import compact
 from sendoff.store import EventRecord
 
@@ -51,14 +52,13 @@ class DestinationRouter:
     ) -> Delivered | EventRecord:
         arn = parse_arn(destination)
         service = arn.service if arn else "unknown"
-        source = {
-            "kind": "destination",
-            "request_id": record["requestContext"]["requestId"],
-            "function_arn": function_arn,
-            "condition": record["requestContext"]["condition"],
-        }
-        if role:
-            source["role"] = role  # the execution role the send is made as (IAM guard)
+        source = RecordSource(
+            kind=RecordSource.DESTINATION,
+            request_id=record["requestContext"]["requestId"],
+            function_arn=function_arn,
+            condition=record["requestContext"]["condition"],
+            role=role,  # the execution role the send is made as (IAM guard)
+        ).encode()
         kind = kind_for(service)
         payload: dict[str, Any]
         if kind is None:  # a config stored before its kind was removed: the job fails
@@ -111,9 +111,10 @@ class DestinationRouter:
             if kind is not None and kind.dead_letter
             else {"body": event_payload, "attributes": attributes}
         )
-        source = {"kind": "dead-letter", "request_id": request_id, "function_arn": function_arn}
-        if role:
-            source["role"] = role
+        source = RecordSource(
+            kind=RecordSource.DEAD_LETTER, request_id=request_id, function_arn=function_arn,
+            role=role,
+        ).encode()  # fmt: skip
         return await self.deliveries.send(
             scheme=service,
             target=target,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sendoff.delivery.outbox import Delivered
@@ -28,6 +28,14 @@ from sendoff.metrics import Metrics
 from sendoff.model import lineage
 from sendoff.model.clock import Clock, system_clock
 from sendoff.model.ids import ordered_id
+from sendoff.model.job import (
+    Attempt,
+    AttemptOutcome,
+    InvokeJob,
+    InvokeOutcome,
+    LastResponse,
+    RecordDelivery,
+)
 from sendoff.model.policy import (
     Action,
     Condition,
@@ -51,7 +59,9 @@ ZERO_CONCURRENCY_MESSAGE = (
 
 
 @dataclass(frozen=True, kw_only=True)
-class Attempt:
+class AttemptResult:
+    """What one run of the function came to, for the policy and the DLQ message."""
+
     outcome: Outcome
     response: AttemptResponse | None
     error_type: str | None
@@ -91,19 +101,16 @@ class AsyncInvocations:
         now = self.clock()
         scope = resolved.scope
         name = resolved.config.name
-        body: dict[str, Any] = {
-            "kind": "invoke",
-            "request_id": request_id,
-            "account_id": scope.account_id,
-            "region": scope.region,
-            "function_name": name,
-            "qualifier": resolved.qualifier,
-            "payload": payload.decode(errors="replace"),
-            "trace_header": lineage.stamp(trace_header, resolved.unqualified_arn),
-            "function_attempts": 0,
-            "system_retries": 0,
-            "attempts": [],
-        }
+        job = InvokeJob(
+            request_id=request_id,
+            account_id=scope.account_id,
+            region=scope.region,
+            function_name=name,
+            qualifier=resolved.qualifier,
+            payload=payload.decode(errors="replace"),
+            trace_header=lineage.stamp(trace_header, resolved.unqualified_arn),
+            settled_lease=0,
+        )
         await self.store.enqueue(
             [
                 EventRecord(
@@ -112,7 +119,7 @@ class AsyncInvocations:
                     state=EventState.QUEUED,
                     due_at=now,
                     enqueued_at=now,
-                    body=body,
+                    body=job.encode(),
                 )
             ]
         )
@@ -148,188 +155,211 @@ class AsyncInvocations:
         return request_id
 
     # ---- running ----
-    async def run(self, job: EventRecord) -> None:
-        body = job.body
-        if body.get("attempt_started_at") and body.get("attempt_open"):
-            self.metrics.duplicate_executions.labels(body["function_name"], "").inc()
-        scope = Scope(account_id=body["account_id"], region=body["region"])
+    async def run(self, record: EventRecord) -> EventRecord | None:
+        job = InvokeJob.decode(record.body)
+        # a lease since the last settle never settled: its worker died or lost the lease
+        # while it ran the event, so the run below is a duplicate execution
+        duplicate = job.lost_leases(record.lease_token) > 0
+        scope = Scope(account_id=job.account_id, region=job.region)
         try:
-            resolved = await self.registry.resolve(scope, body["function_name"], body["qualifier"])
+            resolved = await self.registry.resolve(scope, job.function_name, job.qualifier)
         except ResourceNotFound as exc:
-            body["outcome"] = {
-                "condition": "FunctionNotFound",
-                "error": exc.message,
-                "at": self.clock(),
-            }
-            await self.store.finish(
-                job.id, token=job.lease_token, state=EventState.FAILED, body=body
+            outcome = InvokeOutcome(
+                condition="FunctionNotFound", error=exc.message, at=self.clock()
             )
-            return
-        config = await self.configs.get(scope, body["function_name"], body["qualifier"])
+            job = replace(job, outcome=outcome, settled_lease=record.lease_token)
+            return await self._finish(record, job, EventState.FAILED)
+        config = await self.configs.get(scope, job.function_name, job.qualifier)
         policy = config.policy if config else RetryPolicy()
-        age_s = (self.clock() - job.enqueued_at) / self.time_scale
+        age_s = (self.clock() - record.enqueued_at) / self.time_scale
         resource = _resource(resolved)
         stop = before_attempt(
             age_s=age_s, policy=policy, reserved_concurrency=resolved.state.reserved_concurrency
         )
-        if stop is None and self._recursion_exceeded(resolved, body):
+        if stop is None and self._recursion_exceeded(resolved, job):
             self.metrics.recursive_invocations_dropped.labels(resolved.config.name, resource).inc()
             stop = Decision(action=Action.FAIL, condition=Condition.RECURSIVE_INVOCATION)
         if stop is not None:
-            await self._settle(job, resolved, config_destinations(config), stop, None)
-            return
+            destinations = config_destinations(config)
+            return await self._settle(record, job, resolved, destinations, stop, None)
         self.metrics.async_event_age.labels(resolved.config.name, resource).observe(
-            (self.clock() - job.enqueued_at) * 1000 / self.time_scale
+            (self.clock() - record.enqueued_at) * 1000 / self.time_scale
         )
-        attempt = await self._attempt(resolved, body)
+        if duplicate:
+            self.metrics.duplicate_executions.labels(resolved.config.name, resource).inc()
+        entry, attempt = await self._attempt(resolved, job)
+        function_attempts = job.function_attempts
         if attempt.outcome in (Outcome.SUCCESS, Outcome.FUNCTION_ERROR):
-            body["function_attempts"] += 1
+            function_attempts += 1
         decision = after_attempt(
             outcome=attempt.outcome,
-            function_attempts=body["function_attempts"],
-            system_retries=body["system_retries"],
-            age_s=(self.clock() - job.enqueued_at) / self.time_scale,
+            function_attempts=function_attempts,
+            system_retries=job.system_retries,
+            age_s=(self.clock() - record.enqueued_at) / self.time_scale,
             policy=policy,
         )
+        system_retries = job.system_retries
         if attempt.outcome in (Outcome.THROTTLED, Outcome.SYSTEM_ERROR):
-            body["system_retries"] += 1
+            system_retries += 1
+        last = job.last_response
         if attempt.response is not None:
-            body["last_response"] = {
-                "executed_version": attempt.response.executed_version,
-                "function_error": attempt.response.function_error,
-                "payload": attempt.response.payload.decode(errors="replace"),
-            }
-        await self._settle(job, resolved, config_destinations(config), decision, attempt)
+            last = LastResponse(
+                executed_version=attempt.response.executed_version,
+                function_error=attempt.response.function_error,
+                payload=attempt.response.payload.decode(errors="replace"),
+            )
+        job = replace(
+            job,
+            attempts=(*job.attempts, entry),
+            function_attempts=function_attempts,
+            system_retries=system_retries,
+            last_response=last,
+        )
+        return await self._settle(
+            record, job, resolved, config_destinations(config), decision, attempt
+        )
 
-    async def abandon(self, job: EventRecord, reason: str) -> None:
+    async def abandon(self, record: EventRecord, reason: str) -> EventRecord | None:
         """Fail the event for good because sendoff could not run it (scheduler/watchdog.py):
         a record with condition SendoffInternalError goes to OnFailure and the DLQ. When the
         payload itself is what sendoff cannot handle, the record carries a note instead."""
-        body = job.body
-        body.pop("next_attempt_at", None)
-        scope = Scope(account_id=body["account_id"], region=body["region"])
-        resolved = await self.registry.resolve(scope, body["function_name"], body["qualifier"])
-        config = await self.configs.get(scope, body["function_name"], body["qualifier"])
+        job = replace(InvokeJob.decode(record.body), next_attempt_at=None)
+        scope = Scope(account_id=job.account_id, region=job.region)
+        resolved = await self.registry.resolve(scope, job.function_name, job.qualifier)
+        config = await self.configs.get(scope, job.function_name, job.qualifier)
         stop = Decision(action=Action.FAIL, condition=Condition.SENDOFF_INTERNAL_ERROR)
         try:
-            await self._settle(job, resolved, config_destinations(config), stop, None)
+            return await self._settle(
+                record, job, resolved, config_destinations(config), stop, None
+            )
         except Exception:
-            body["payload"] = json.dumps({"sendoffError": f"payload not kept: {reason}"})
-            await self._settle(job, resolved, config_destinations(config), stop, None)
+            note = json.dumps({"sendoffError": f"payload not kept: {reason}"})
+            return await self._settle(
+                record, replace(job, payload=note), resolved, config_destinations(config),
+                stop, None,
+            )  # fmt: skip
 
-    def _recursion_exceeded(self, resolved: Resolved, body: dict[str, Any]) -> bool:
-        trace = body.get("trace_header")
-        return lineage.stops(trace, resolved.unqualified_arn, resolved.state.recursive_loop)
+    def _recursion_exceeded(self, resolved: Resolved, job: InvokeJob) -> bool:
+        return lineage.stops(
+            job.trace_header, resolved.unqualified_arn, resolved.state.recursive_loop
+        )
 
-    async def _attempt(self, resolved: Resolved, body: dict[str, Any]) -> Attempt:
+    async def _attempt(self, resolved: Resolved, job: InvokeJob) -> tuple[Attempt, AttemptResult]:
+        """Run the function once: the attempt as the history keeps it, and its result."""
         started = self.clock()
-        entry: dict[str, Any] = {"started_at": started}
-        body["attempts"].append(entry)
         try:
             result = await self.invoker.run(
                 resolved,
-                request_id=body["request_id"],
-                payload=body["payload"].encode(),
-                trace_id=body.get("trace_header"),
+                request_id=job.request_id,
+                payload=job.payload.encode(),
+                trace_id=job.trace_header,
             )
         except TooManyRequests as exc:
-            entry.update(
-                outcome="throttled",
-                error_type="TooManyRequestsException",
-                error_message=exc.message,
-                reason=exc.reason,
-            )
-            return Attempt(
+            entry = Attempt(started_at=started, outcome=AttemptOutcome.THROTTLED,
+                            error_type="TooManyRequestsException", error_message=exc.message,
+                            reason=exc.reason)  # fmt: skip
+            ran = AttemptResult(
                 outcome=Outcome.THROTTLED,
                 response=None,
                 error_type="TooManyRequestsException",
                 error_message=exc.message,
             )
+            return entry, ran
         except (LambdaError, OSError, LookupError) as exc:
-            log.warning("system error running %s: %s", body["request_id"], exc)
-            entry.update(
-                outcome="system_error", error_type=type(exc).__name__, error_message=str(exc)
-            )
-            return Attempt(
+            log.warning("system error running %s: %s", job.request_id, exc)
+            entry = Attempt(started_at=started, outcome=AttemptOutcome.SYSTEM_ERROR,
+                            error_type=type(exc).__name__, error_message=str(exc))  # fmt: skip
+            ran = AttemptResult(
                 outcome=Outcome.SYSTEM_ERROR,
                 response=None,
                 error_type=type(exc).__name__,
                 error_message=str(exc),
             )
+            return entry, ran
         response = AttemptResponse(
             executed_version=resolved.executed_version,
             function_error=result.function_error,
             payload=result.payload,
         )
-        entry.update(
-            duration_ms=round(result.duration_ms, 3),
-            executed_version=resolved.executed_version,
-            outcome="error" if result.function_error else "success",
-        )
+        duration_ms = round(result.duration_ms, 3)
         if result.function_error:
             error_type, error_message = _error_fields(result.payload)
-            entry.update(error_type=result.error_type or error_type, error_message=error_message)
-            return Attempt(
+            entry = Attempt(started_at=started, outcome=AttemptOutcome.ERROR,
+                            duration_ms=duration_ms, executed_version=resolved.executed_version,
+                            error_type=result.error_type or error_type,
+                            error_message=error_message)  # fmt: skip
+            ran = AttemptResult(
                 outcome=Outcome.FUNCTION_ERROR,
                 response=response,
                 error_type=error_type,
                 error_message=error_message,
             )
-        return Attempt(
+            return entry, ran
+        entry = Attempt(started_at=started, outcome=AttemptOutcome.SUCCESS,
+                        duration_ms=duration_ms,
+                        executed_version=resolved.executed_version)  # fmt: skip
+        ran = AttemptResult(
             outcome=Outcome.SUCCESS, response=response, error_type=None, error_message=None
         )
+        return entry, ran
+
+    async def _finish(self, record: EventRecord, job: InvokeJob, state: EventState) -> EventRecord:
+        """Settle with a terminal state; ``job`` already names the lease (``settled_lease``)."""
+        body = job.encode()
+        await self.store.finish(record.id, token=record.lease_token, state=state, body=body)
+        return replace(record, state=state, body=body)
 
     async def _settle(
         self,
-        job: EventRecord,
+        record: EventRecord,
+        job: InvokeJob,
         resolved: Resolved,
         destinations: tuple[str | None, str | None],
         decision: Decision,
-        attempt: Attempt | None,
-    ) -> None:
-        body = job.body
+        attempt: AttemptResult | None,
+    ) -> EventRecord:
         now = self.clock()
         if decision.action is Action.RETRY:
             due = now + decision.delay_s * self.time_scale
-            body["next_attempt_at"] = due
+            body = replace(job, next_attempt_at=due, settled_lease=record.lease_token).encode()
             await self.store.reschedule(
-                job.id, token=job.lease_token, due_at=due, body=body, state=EventState.RETRYING
-            )
-            return
-        body.pop("next_attempt_at", None)
+                record.id, token=record.lease_token, due_at=due, body=body,
+                state=EventState.RETRYING,
+            )  # fmt: skip
+            return replace(record, state=EventState.RETRYING, due_at=due, body=body)
         condition = decision.condition or Condition.RETRIES_EXHAUSTED
-        last = body.get("last_response")
+        last = job.last_response
         response = None
         if condition is not Condition.ZERO_RESERVED_CONCURRENCY and last is not None:
             response = AttemptResponse(
-                executed_version=last["executed_version"],
-                function_error=last["function_error"],
-                payload=last["payload"].encode(),
+                executed_version=last.executed_version,
+                function_error=last.function_error,
+                payload=last.payload.encode(),
             )
-        record = execution_record(
+        execution = execution_record(
             timestamp=now,
-            request_id=body["request_id"],
+            request_id=job.request_id,
             function_arn=resolved.qualified_arn,
             condition=condition.value,
-            approximate_invoke_count=body["function_attempts"],
-            request_payload=body["payload"],
+            approximate_invoke_count=job.function_attempts,
+            request_payload=job.payload,
             response=response,
         )
         success = decision.action is Action.SUCCEED
         on_success, on_failure = destinations
         target = on_success if success else on_failure
-        deliveries: list[dict[str, Any]] = []
+        deliveries: list[RecordDelivery] = []
         jobs: list[EventRecord] = []
         scope_key = resolved.scope.prefix
         owner = self.scheduler.owner
         if target:
             sent = await self.router.send_record(
                 destination=target,
-                record=record,
+                record=execution,
                 success=success,
                 function_arn=resolved.qualified_arn,
                 scope_key=scope_key,
-                trace_header=body.get("trace_header"),
+                trace_header=job.trace_header,
                 lease_owner=owner,
                 role=resolved.config.role,
             )
@@ -343,8 +373,8 @@ class AsyncInvocations:
                 code, message = _dead_letter_error(condition, attempt, last)
                 sent = await self.router.send_dead_letter(
                     target=dlq,
-                    event_payload=body["payload"],
-                    request_id=body["request_id"],
+                    event_payload=job.payload,
+                    request_id=job.request_id,
                     error_code=code,
                     error_message=message,
                     scope_key=scope_key,
@@ -353,31 +383,28 @@ class AsyncInvocations:
                     role=resolved.config.role,
                 )
                 deliveries.append(_sent_entry("dead-letter", dlq, sent, jobs))
-        body["outcome"] = {
-            "condition": condition.value,
-            "at": now,
-            "record": record,
-            "deliveries": deliveries,
-        }
-        await self.store.finish(
-            job.id,
-            token=job.lease_token,
-            state=EventState.SUCCEEDED if success else EventState.FAILED,
-            body=body,
+        outcome = InvokeOutcome(
+            condition=condition.value, at=now, record=execution, deliveries=tuple(deliveries)
+        )
+        settled = await self._finish(
+            record,
+            replace(job, outcome=outcome, next_attempt_at=None, settled_lease=record.lease_token),
+            EventState.SUCCEEDED if success else EventState.FAILED,
         )
         for delivery in jobs:  # stored leased to this worker: send them now
             self.scheduler.adopt(delivery)
+        return settled
 
 
 def _sent_entry(
     kind: str, target: str, sent: Delivered | EventRecord, jobs: list[EventRecord]
-) -> dict[str, Any]:
+) -> RecordDelivery:
     """How the event's outcome names one delivery: done at once, or a job to follow."""
     if isinstance(sent, Delivered):
-        return {"kind": kind, "target": target, "state": "succeeded",
-                "result": sent.result, "delivered_at": sent.at}  # fmt: skip
+        return RecordDelivery(kind=kind, target=target, state="succeeded", result=sent.result,
+                              delivered_at=sent.at)  # fmt: skip
     jobs.append(sent)
-    return {"kind": kind, "target": target, "job": sent.id}
+    return RecordDelivery(kind=kind, target=target, job_id=sent.id)
 
 
 def config_destinations(config: Any) -> tuple[str | None, str | None]:
@@ -404,14 +431,14 @@ def _error_fields(payload: bytes) -> tuple[str | None, str | None]:
 
 
 def _dead_letter_error(
-    condition: Condition, attempt: Attempt | None, last: dict[str, Any] | None
+    condition: Condition, attempt: AttemptResult | None, last: LastResponse | None
 ) -> tuple[str | None, str]:
     if condition is Condition.ZERO_RESERVED_CONCURRENCY:
         return None, ZERO_CONCURRENCY_MESSAGE
     if condition is Condition.RECURSIVE_INVOCATION:
         return None, lineage.RECURSION_MESSAGE
     if last is not None:
-        _, message = _error_fields(last["payload"].encode())
+        _, message = _error_fields(last.payload.encode())
         return "200", message or ""
     if attempt is not None and attempt.error_message:
         return "429" if attempt.outcome is Outcome.THROTTLED else "500", attempt.error_message

@@ -1,8 +1,9 @@
 """One loop that leases due jobs from the store's queue and runs their handlers.
 
-Jobs are rows of the store's event queue; ``body["kind"]`` names the handler ("invoke" for
-asynchronous invocations, "deliver" for deliveries between services). A handler settles its
-job itself (``finish`` or ``reschedule`` with the lease token). A job whose handler crashes,
+Jobs are rows of the store's event queue; the body's kind (``model/job.py``: ``job_kind``)
+names the handler ("invoke" for asynchronous invocations, "deliver" for deliveries between
+services). A handler settles its job itself (``finish`` or ``reschedule`` with the lease
+token) and returns the record as it settled it. A job whose handler crashes,
 or whose process dies, stays leased until the lease expires and is then taken again, so
 nothing accepted is lost.
 
@@ -25,6 +26,7 @@ import uuid
 from typing import Protocol
 
 from sendoff.model.clock import Clock, system_clock
+from sendoff.model.job import job_kind
 from sendoff.scheduler.watchdog import handler_failed
 from sendoff.store import EventRecord, Store
 
@@ -49,12 +51,14 @@ class JobObserver(Protocol):
     def job_started(self, job: EventRecord) -> None: ...
 
     def job_finished(self, job: EventRecord) -> None:
-        """The handler returned (``job.body`` holds what it settled) or raised."""
+        """The handler returned (``job`` is the record as it settled it) or raised (``job``
+        is the record as it was leased)."""
 
 
 class JobHandler(Protocol):
-    async def run(self, job: EventRecord) -> None:
-        """Process one leased job and settle it (finish or reschedule) with its token."""
+    async def run(self, job: EventRecord) -> EventRecord | None:
+        """Process one leased job and settle it (finish or reschedule) with its token;
+        return the settled record (None if nothing was settled)."""
 
 
 class Scheduler:
@@ -221,20 +225,21 @@ class Scheduler:
             await asyncio.wait_for(self._wake.wait(), timeout)
 
     async def _run(self, job: EventRecord) -> None:
-        kind = job.body.get("kind", "invoke")
+        kind = job_kind(job.body)
         handler = self.handlers.get(kind)
         self._leases[job.id] = job.lease_token
         self._notify(True, job)
+        settled: EventRecord | None = None
         try:
             if handler is None:
                 log.error("no handler for job kind %r (job %s); leaving it leased", kind, job.id)
                 return
-            await handler.run(job)
+            settled = await handler.run(job)
         except asyncio.CancelledError:
             raise
         except Exception as error:
             await handler_failed(self.store, job, handler, error, now=self.clock())
         finally:
-            self._notify(False, job)
+            self._notify(False, settled or job)
             self._leases.pop(job.id, None)
             self._wake.set()  # a slot freed up

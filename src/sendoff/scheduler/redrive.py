@@ -10,23 +10,26 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 
+from sendoff.model.job import InvokeJob, is_invoke
 from sendoff.store import EventRecord, Store
 from sendoff.store.base import EventState
-
-_DROPPED = ("outcome", "last_response", "next_attempt_at", "attempt_started_at", "attempt_open")
 
 
 def redriven(event: EventRecord, *, new_id: str, now: float) -> EventRecord | None:
     """The new event that re-runs ``event``, or None if it is not a failed invocation."""
-    if event.state is not EventState.FAILED or event.body.get("kind", "invoke") != "invoke":
+    if event.state is not EventState.FAILED or not is_invoke(event.body):
         return None
-    body = {k: v for k, v in event.body.items() if k not in _DROPPED}
-    body.update(
+    old = InvokeJob.decode(event.body)
+    job = InvokeJob(
         request_id=new_id,
-        function_attempts=0,
-        system_retries=0,
-        attempts=[],
+        account_id=old.account_id,
+        region=old.region,
+        function_name=old.function_name,
+        qualifier=old.qualifier,
+        payload=old.payload,
+        trace_header=old.trace_header,
         redriven_from=event.id,
+        settled_lease=0,
     )
     return EventRecord(
         id=new_id,
@@ -34,7 +37,7 @@ def redriven(event: EventRecord, *, new_id: str, now: float) -> EventRecord | No
         state=EventState.QUEUED,
         due_at=now,
         enqueued_at=now,
-        body=body,
+        body=job.encode(),
     )
 
 

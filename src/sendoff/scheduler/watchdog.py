@@ -21,6 +21,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from sendoff.errors import StoreError
+from sendoff.model.job import bare_body, handler_failures_of, with_handler_failure
 from sendoff.store import EventRecord, Store
 from sendoff.store.base import EventState
 
@@ -34,7 +35,7 @@ INTERNAL_ERROR_CONDITION = "SendoffInternalError"
 
 
 class Abandoning(Protocol):
-    async def abandon(self, job: EventRecord, reason: str) -> None:
+    async def abandon(self, job: EventRecord, reason: str) -> EventRecord | None:
         """Settle ``job`` (leased, ``job.body`` as last saved) as failed for good, because
         sendoff itself could not run it."""
 
@@ -61,14 +62,15 @@ async def handler_failed(
         return
     try:
         current = await store.get_event(job.id)
-        body = dict(current.body if current is not None else job.body)
-        failures = int(body.get("handler_failures", 0)) + 1
+        body = current.body if current is not None else job.body
+        failures = handler_failures_of(body) + 1
         if failures == 1:
             log.error("job %s failed inside sendoff (%s); it will be retried %d more time(s)",
                       job.id, reason, MAX_HANDLER_FAILURES - 1, exc_info=error)  # fmt: skip
         if failures < MAX_HANDLER_FAILURES:
-            body["handler_failures"] = failures
-            body["handler_error"] = reason
+            body = with_handler_failure(
+                body, failures=failures, error=reason, lease_token=job.lease_token
+            )
             await store.reschedule(
                 job.id, token=job.lease_token, due_at=now + 0.25 * failures, body=body,
                 state=EventState.RETRYING,
@@ -92,10 +94,7 @@ async def abandon(store: Store, job: EventRecord, handler: Any, reason: str, *, 
             return
         except Exception:
             log.exception("job %s: its handler could not abandon it; finishing it bare", job.id)
-    body: dict[str, Any] = {
-        key: value for key, value in job.body.items() if isinstance(value, str | int | float)
-    }
-    body["outcome"] = {"condition": INTERNAL_ERROR_CONDITION, "error": reason, "at": now}
+    body = bare_body(job.body, condition=INTERNAL_ERROR_CONDITION, error=reason, at=now)
     try:
         await store.finish(job.id, token=job.lease_token, state=EventState.FAILED, body=body)
     except Exception:

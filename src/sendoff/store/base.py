@@ -164,10 +164,6 @@ class Store(MessageStore, ABC):
         """Settle a lease with a terminal state. False if the lease was lost."""
 
     @abstractmethod
-    async def update_event_body(self, event_id: str, *, token: int, body: JSON) -> bool:
-        """Save progress (e.g. an attempt started) while holding the lease."""
-
-    @abstractmethod
     async def extend_lease(self, event_id: str, *, token: int, expires_at: float) -> bool:
         """Keep a lease alive while its job runs (a heartbeat). False if it was lost."""
 

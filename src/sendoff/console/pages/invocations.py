@@ -3,7 +3,7 @@ event's timeline (attempts, errors, waits, the record and where it went), and re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -16,6 +16,14 @@ from sendoff.console.context import Console, NotFound
 from sendoff.console.pages.base import function_head, head_context
 from sendoff.console.resources import ResourceLink, describe_arn
 from sendoff.console.web import pretty, read_form, redirect, span
+from sendoff.model.job import (
+    AttemptOutcome,
+    DeliveryFailure,
+    DeliveryJob,
+    InvokeJob,
+    RecordDelivery,
+    is_invoke,
+)
 from sendoff.scheduler.redrive import redrive_events
 from sendoff.store import EventRecord
 from sendoff.store.base import TERMINAL_STATES, EventState
@@ -44,54 +52,58 @@ class Delivery:
     target: ResourceLink
     job_id: str
     state: str
-    failures: list[dict[str, Any]] = field(default_factory=list)
+    failures: tuple[DeliveryFailure, ...] = ()
     reference: str = ""  # "message <id>" (SQS, SNS) or "event <id>" (EventBridge)
     request_id: str | None = None  # Lambda: the destination function's invocation
     delivered_at: float | None = None
     error: str = ""
 
 
+_TITLES = {
+    AttemptOutcome.SUCCESS: "succeeded",
+    AttemptOutcome.ERROR: "failed with a function error",
+    AttemptOutcome.THROTTLED: "was throttled",
+    AttemptOutcome.SYSTEM_ERROR: "could not start",
+}
+
+
 def timeline(event: EventRecord, *, time_scale: float) -> list[Step]:
-    body = event.body
+    job = InvokeJob.decode(event.body)
     steps = [Step(kind="queued", title="Event queued", at=event.enqueued_at,
-                  detail=f"{len(str(body.get('payload', '')).encode()):,} byte payload"
-                  + (f"; redrive of {body['redriven_from']}" if body.get("redriven_from") else ""))
+                  detail=f"{len(job.payload.encode()):,} byte payload"
+                  + (f"; redrive of {job.redriven_from}" if job.redriven_from else ""))
              ]  # fmt: skip
     prev_end = event.enqueued_at
-    for n, attempt in enumerate(body.get("attempts") or [], start=1):
-        started = attempt.get("started_at") or prev_end
+    for n, attempt in enumerate(job.attempts, start=1):
+        started = attempt.started_at or prev_end
         if n > 1 and started - prev_end > 0.001:
             waited = span(started - prev_end)
             steps.append(Step(kind="wait", title=f"Waited {waited} before attempt {n}",
                               at=prev_end, detail=_scaled(time_scale)))  # fmt: skip
-        outcome = attempt.get("outcome", "")
-        duration = attempt.get("duration_ms")
+        duration = attempt.duration_ms
         detail = f"ran {duration:,.1f} ms" if duration is not None else ""
-        if attempt.get("executed_version"):
-            detail += f" on {attempt['executed_version']}"
-        titles = {"success": "succeeded", "error": "failed with a function error",
-                  "throttled": "was throttled", "system_error": "could not start"}  # fmt: skip
-        error = " — ".join(
-            str(x) for x in (attempt.get("error_type"), attempt.get("error_message")) if x
-        )
-        steps.append(Step(kind="attempt", at=started, ok=outcome == "success",
-                          title=f"Attempt {n} {titles.get(outcome, 'is running')}",
+        if attempt.executed_version:
+            detail += f" on {attempt.executed_version}"
+        error = " — ".join(x for x in (attempt.error_type, attempt.error_message) if x)
+        title = _TITLES[attempt.outcome] if attempt.outcome else "is running"
+        steps.append(Step(kind="attempt", at=started, ok=attempt.outcome is AttemptOutcome.SUCCESS,
+                          title=f"Attempt {n} {title}",
                           detail=detail.strip(), error=error))  # fmt: skip
         prev_end = started + (duration or 0) / 1000
     if event.state is EventState.RETRYING:
-        due = body.get("next_attempt_at") or event.due_at
+        due = job.next_attempt_at or event.due_at
         detail = f"next attempt at {_clock(due)}; {_scaled(time_scale)}".rstrip("; ")
         steps.append(Step(kind="wait", title="Waiting to retry", at=due, detail=detail))
     elif event.state is EventState.QUEUED:
         steps.append(Step(kind="wait", title="Waiting for a worker", at=event.due_at))
-    elif event.state is EventState.RUNNING and not body.get("attempts"):
+    elif event.state is EventState.RUNNING and not job.attempts:
         steps.append(Step(kind="running", title="Starting", at=None))
-    outcome = body.get("outcome")
-    if outcome:
+    outcome = job.outcome
+    if outcome is not None:
         ok = event.state is EventState.SUCCEEDED
-        title = "Succeeded" if ok else f"Failed: {outcome.get('condition')}"
-        steps.append(Step(kind="outcome", title=title, at=outcome.get("at"), ok=ok,
-                          error=str(outcome.get("error") or "")))  # fmt: skip
+        title = "Succeeded" if ok else f"Failed: {outcome.condition}"
+        steps.append(Step(kind="outcome", title=title, at=outcome.at, ok=ok,
+                          error=outcome.error or ""))  # fmt: skip
     return steps
 
 
@@ -185,47 +197,49 @@ class InvocationPages:
     async def event(self, request: Request) -> Response:
         c = self.console
         event = await c.services.store.get_event(request.path_params["id"])
-        if event is None or event.body.get("kind", "invoke") != "invoke":
+        if event is None or not is_invoke(event.body):
             raise NotFound(f"There is no asynchronous event with request id"
                            f" {request.path_params['id']}.")  # fmt: skip
         c.index.upsert_event(event)
-        body = event.body
-        outcome = body.get("outcome") or {}
-        deliveries = [await self._delivery(item) for item in outcome.get("deliveries", [])]
-        name = str(body.get("function_name", ""))
+        job = InvokeJob.decode(event.body)
+        outcome = job.outcome
+        sent = outcome.deliveries or () if outcome else ()
+        deliveries = [await self._delivery(item) for item in sent]
+        name = job.function_name
         fragment = bool(request.headers.get("x-console-fragment"))
         return c.render(
             request, "_event_detail.html" if fragment else "event.html",
-            event=event, qualifier=str(body.get("qualifier") or "$LATEST"),
-            attempts=len(body.get("attempts") or []), condition=outcome.get("condition"),
+            event=event, qualifier=job.qualifier,
+            attempts=len(job.attempts), condition=outcome.condition if outcome else None,
             steps=timeline(event, time_scale=c.services.settings.time_scale),
-            record=pretty(outcome["record"]) if outcome.get("record") else None,
-            payload=pretty(body.get("payload", "")), deliveries=deliveries,
+            record=pretty(outcome.record) if outcome and outcome.record else None,
+            payload=pretty(job.payload), deliveries=deliveries,
             function=name, function_url=f"/console/functions/{quote(name, safe='')}",
             live=event.state not in TERMINAL_STATES or any(
                 d.state not in ("succeeded", "failed") for d in deliveries),
             title=f"Event {event.id}", section="functions",
         )  # fmt: skip
 
-    async def _delivery(self, item: dict[str, Any]) -> Delivery:
+    async def _delivery(self, item: RecordDelivery) -> Delivery:
         c = self.console
-        target = describe_arn(item["target"], account_id=c.account_id, region=c.region)
-        if "job" not in item:  # delivered at once, no job (Deliveries.send)
+        target = describe_arn(item.target, account_id=c.account_id, region=c.region)
+        if item.job_id is None:  # delivered at once, no job (Deliveries.send)
+            result = item.result or {}
             return Delivery(
-                kind=item["kind"], target=target, job_id="", state=str(item.get("state", "")),
-                reference=_reference(dict(item.get("result") or {})),
-                request_id=(item.get("result") or {}).get("request_id"),
-                delivered_at=item.get("delivered_at"),
+                kind=item.kind, target=target, job_id="", state=item.state or "",
+                reference=_reference(result), request_id=result.get("request_id"),
+                delivered_at=item.delivered_at,
             )  # fmt: skip
-        job = await c.services.store.get_event(item["job"])
-        if job is None:
-            return Delivery(kind=item["kind"], target=target, job_id=item["job"], state="unknown")
-        result = dict(job.body.get("result") or {})
+        stored = await c.services.store.get_event(item.job_id)
+        if stored is None:
+            return Delivery(kind=item.kind, target=target, job_id=item.job_id, state="unknown")
+        job = DeliveryJob.decode(stored.body)
+        result = job.result or {}
         return Delivery(
-            kind=item["kind"], target=target, job_id=job.id, state=job.state.value,
-            failures=list(job.body.get("failures") or []),
+            kind=item.kind, target=target, job_id=stored.id, state=stored.state.value,
+            failures=job.failures,
             reference=_reference(result), request_id=result.get("request_id"),
-            delivered_at=job.body.get("delivered_at"), error=str(job.body.get("error") or ""),
+            delivered_at=job.delivered_at, error=job.error or "",
         )  # fmt: skip
 
     async def redrive_one(self, request: Request) -> Response:

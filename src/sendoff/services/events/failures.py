@@ -20,6 +20,7 @@ from typing import Any, Final
 from sendoff.delivery import Deliveries
 from sendoff.errors import ConflictError
 from sendoff.model.clock import Clock, system_clock
+from sendoff.model.job import DeliveryJob
 from sendoff.services.events.model import Scope, rule_key
 from sendoff.store import EventRecord, Store
 
@@ -39,27 +40,28 @@ class DeliveryFailures:
         self.deliveries = deliveries
         self.clock = clock
 
-    async def on_failed(self, job: EventRecord) -> None:
-        source = job.body.get("source") or {}
+    async def on_failed(self, record: EventRecord) -> None:
+        job = DeliveryJob.decode(record.body)
+        source = job.source
         if source.get("kind") != SOURCE_KIND:
             return
-        error = str(job.body.get("error") or "delivery failed")
+        error = job.error or "delivery failed"
         scope = Scope(account_id=source["account_id"], region=source["region"])
-        await self._count(scope, source, job, error)
+        await self._count(scope, source, record.id, job, error)
         if source.get("dead_letter_arn"):
             await self._dead_letter(scope, source, job, error)
 
     async def _count(
-        self, scope: Scope, source: dict[str, Any], job: EventRecord, error: str
+        self, scope: Scope, source: dict[str, Any], job_id: str, job: DeliveryJob, error: str
     ) -> None:
         key = rule_key(scope, source["bus"], source["rule"])
         failure = {
             "at": self.clock(),
-            "delivery_id": job.id,
+            "delivery_id": job_id,
             "event_id": source.get("event_id"),
             "target_id": source.get("target_id"),
-            "target_arn": job.body.get("target"),
-            "attempts": len(job.body.get("failures") or []),
+            "target_arn": job.target,
+            "attempts": len(job.failures),
             "error": error,
         }
         for _ in range(20):
@@ -75,14 +77,14 @@ class DeliveryFailures:
         log.warning("could not count a failed invocation of rule %s", source.get("rule_arn"))
 
     async def _dead_letter(
-        self, scope: Scope, source: dict[str, Any], job: EventRecord, error: str
+        self, scope: Scope, source: dict[str, Any], job: DeliveryJob, error: str
     ) -> None:
         message = error.encode()[:_ERROR_MESSAGE_LIMIT].decode(errors="ignore") or " "
         attributes = {
             "ERROR_CODE": _string("SDK_CLIENT_ERROR"),
             "ERROR_MESSAGE": _string(message),
             "RULE_ARN": _string(source.get("rule_arn") or ""),
-            "TARGET_ARN": _string(str(job.body.get("target") or "")),
+            "TARGET_ARN": _string(job.target),
         }
         await self.deliveries.submit(
             scheme="sqs",

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from sendoff.model.job import RecordSource
 from sendoff.services.iam.policy import Decision, Verdict, evaluate
 from sendoff.services.iam.service import RoleService
 
@@ -51,9 +52,10 @@ class RolePermissions:
 
     async def guard(self, scheme: str, target: str, source: dict[str, Any]) -> str | None:
         """Refuse a destination / dead-letter delivery the function's role does not allow."""
-        role = source.get("role")
+        record = RecordSource.decode(source)
+        role = record.role if record is not None else None
         known = self.actions.get(scheme)
-        if not role or known is None or source.get("kind") not in ("destination", "dead-letter"):
+        if not role or known is None:
             return None
         action = known[0]
         decision = await self.decide(role, action, target)

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from sendoff.delivery import Deliveries
+from sendoff.model.job import DeliveryJob
 from sendoff.services.sns.errors import SnsError
 from sendoff.services.sns.jobs import SCHEME_SQS
 from sendoff.services.sns.model import parse_subscription_arn, parse_topic_arn
@@ -24,19 +25,16 @@ class DeliveryFailures:
         self.repo = repo
         self.deliveries = deliveries
 
-    async def __call__(self, job: EventRecord) -> None:
-        source: dict[str, Any] = job.body.get("source") or {}
+    async def __call__(self, record: EventRecord) -> None:
+        job = DeliveryJob.decode(record.body)
+        source: dict[str, Any] = job.source
         if source.get("service") != "sns":
             return
-        payload = job.body.get("payload") or {}
+        payload = job.payload if isinstance(job.payload, dict) else {}
         if source.get("delivery_id") and payload.get("scope"):
             await self.repo.forget_attempts(payload["scope"], source["delivery_id"])
         if source.get("confirmation"):
-            log.warning(
-                "subscription confirmation to %s failed: %s",
-                job.body.get("target"),
-                job.body.get("error"),
-            )
+            log.warning("subscription confirmation to %s failed: %s", job.target, job.error)
             return
         try:
             topic = parse_topic_arn(source["topic_arn"])

@@ -154,13 +154,6 @@ class MemoryStore(MemoryMessages, Store):
         self._finished[event_id] = time.time()
         return True
 
-    async def update_event_body(self, event_id: str, *, token: int, body: JSON) -> bool:
-        event = self._holds(event_id, token)
-        if event is None:
-            return False
-        self._events[event_id] = replace(event, body=copy.deepcopy(body))
-        return True
-
     async def extend_lease(self, event_id: str, *, token: int, expires_at: float) -> bool:
         event = self._holds(event_id, token)
         if event is None or event.state is not EventState.RUNNING:

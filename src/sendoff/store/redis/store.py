@@ -166,9 +166,6 @@ class RedisStore(RedisRetention, RedisMessages, Store):
             event_id, token, "finish", state.value, _dumps(body), repr(time.time())
         )
 
-    async def update_event_body(self, event_id: str, *, token: int, body: JSON) -> bool:
-        return await self._settle(event_id, token, "body", _dumps(body))
-
     async def extend_lease(self, event_id: str, *, token: int, expires_at: float) -> bool:
         return await self._settle(event_id, token, "extend", expires_at)
 

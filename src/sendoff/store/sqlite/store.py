@@ -183,10 +183,6 @@ class SqliteStore(SqliteRetention, SqliteMessages, Store):
                   "body": _dumps(body), "now": time.time()}  # fmt: skip
         return await self._settle(Q["event_finish"], params)
 
-    async def update_event_body(self, event_id: str, *, token: int, body: JSON) -> bool:
-        params = {"id": event_id, "token": token, "body": _dumps(body)}
-        return await self._settle(Q["event_update_body"], params)
-
     async def extend_lease(self, event_id: str, *, token: int, expires_at: float) -> bool:
         params = {"id": event_id, "token": token, "expires": expires_at}
         return await self._settle(Q["event_extend_lease"], params)

@@ -83,10 +83,6 @@ UPDATE events SET state = %(state)s, ready_at = NULL, body = %(body)s,
     lease_owner = NULL, lease_expires_at = NULL, finished_at = %(now)s
 WHERE id = %(id)s AND lease_token = %(token)s AND state NOT IN ('succeeded', 'failed');
 
--- name: event_update_body
-UPDATE events SET body = %(body)s
-WHERE id = %(id)s AND lease_token = %(token)s AND state NOT IN ('succeeded', 'failed');
-
 -- name: event_extend_lease
 UPDATE events SET lease_expires_at = %(expires)s, ready_at = %(expires)s
 WHERE id = %(id)s AND lease_token = %(token)s AND state = 'running';

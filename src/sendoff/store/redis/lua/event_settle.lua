@@ -10,7 +10,6 @@
 --            "reschedule" state due_at body   due again at due_at; publishes "jobs"
 --            "finish"     state body now      terminal: leaves the ready index, joins
 --                                             P:events:finished at now (wall clock)
---            "body"       body                save progress
 --            "extend"     expires_at          heartbeat; only while running
 --
 -- Returns 1, or 0 when the lease was lost (or the event does not exist).
@@ -22,9 +21,7 @@ local state, owner = f[1], f[2]
 if not state or tonumber(f[3]) ~= tonumber(token) or TERMINAL[state] then
     return 0
 end
-if action == 'body' then
-    redis.call('HSET', key, 'body', ARGV[5])
-elseif action == 'extend' then
+if action == 'extend' then
     if state ~= 'running' then
         return 0
     end

@@ -68,10 +68,6 @@ UPDATE events SET state = :state, ready_at = NULL, body = :body,
                   lease_owner = NULL, lease_expires_at = NULL, finished_at = :now
 WHERE id = :id AND lease_token = :token AND state NOT IN ('succeeded', 'failed');
 
--- name: event_update_body
-UPDATE events SET body = :body
-WHERE id = :id AND lease_token = :token AND state NOT IN ('succeeded', 'failed');
-
 -- name: event_extend_lease
 UPDATE events SET lease_expires_at = :expires, ready_at = :expires
 WHERE id = :id AND lease_token = :token AND state = 'running';
