@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -119,12 +120,18 @@ def _own_account_only(request: Request, ctx: RequestContext, operation: str) -> 
     )
 
 
+_PARSE_ON_LOOP_BYTES = 1 << 20
+
+
 async def json_body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw:
         return {}
     try:
-        body = parse_json(raw)  # nesting too deep for Python is a NotJson too
+        # nesting too deep for Python is a NotJson too; a large body (an inline ZipFile of
+        # up to 70 MB of base64) is parsed off the loop, so other requests are not stalled
+        big = len(raw) > _PARSE_ON_LOOP_BYTES
+        body = await asyncio.to_thread(parse_json, raw) if big else parse_json(raw)
     except NotJson as exc:
         raise InvalidRequestContent(f"Could not parse request body into json: {exc}") from exc
     if not isinstance(body, dict):

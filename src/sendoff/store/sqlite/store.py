@@ -3,8 +3,10 @@ its numbered migrations; see :mod:`sendoff.store.sqlite.db` for durability."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -52,6 +54,7 @@ class SqliteStore(SqliteRetention, SqliteMessages, Store):
         self.db = SqliteDatabase(path)
         self.batch = WriteBatcher(self.db)
         self._watcher: DataVersionWatcher | None = None
+        self._blob_conn: BlobConnection | None = None
         super().__init__()
 
     async def open(self) -> None:
@@ -64,6 +67,8 @@ class SqliteStore(SqliteRetention, SqliteMessages, Store):
         return self.db.write_counts()
 
     async def close(self) -> None:
+        if self._blob_conn is not None:
+            self._blob_conn.close()
         if self._watcher is not None:
             await self._watcher.stop()
         self.db.close()
@@ -113,14 +118,28 @@ class SqliteStore(SqliteRetention, SqliteMessages, Store):
         return [Doc(kind=kind, key=k, value=jsontext.loads(v), revision=r) for k, v, r in rows]
 
     # ---- blobs ----
+    # Code packages are up to 70 MB: copying one into or out of SQLite takes a few hundred
+    # milliseconds, so it runs in a worker thread on a connection of its own (WAL: a read
+    # never waits; a write holds the file's write lock only while it copies), never on the
+    # event loop (tests/security/test_uploads.py::test_upload_keeps_event_loop_responsive).
     async def put_blob(self, digest: str, data: bytes) -> None:
-        with self.db.write() as conn:
-            conn.execute(Q["blob_put"], {"digest": digest, "data": data})
+        if self.db.path == ":memory:":
+            with self.db.write() as conn:
+                conn.execute(Q["blob_put"], {"digest": digest, "data": data})
+            return
+        await asyncio.to_thread(self._blobs().put, digest, data)
 
     async def get_blob(self, digest: str) -> bytes | None:
-        with self.db.read() as conn:
-            row = conn.execute(Q["blob_get"], {"digest": digest}).fetchone()
-        return None if row is None else bytes(row[0])
+        if self.db.path == ":memory:":
+            with self.db.read() as conn:
+                row = conn.execute(Q["blob_get"], {"digest": digest}).fetchone()
+            return None if row is None else bytes(row[0])
+        return await asyncio.to_thread(self._blobs().get, digest)
+
+    def _blobs(self) -> BlobConnection:
+        if self._blob_conn is None:
+            self._blob_conn = BlobConnection(self.db.path)
+        return self._blob_conn
 
     # ---- events ----
     async def enqueue(self, events: Sequence[EventRecord]) -> None:
@@ -275,3 +294,33 @@ class SqliteStore(SqliteRetention, SqliteMessages, Store):
         with self.db.read() as conn:
             rows = conn.execute(Q["log_read"], params).fetchall()
         return [(s, LogEvent(timestamp_ms=ts, message=m, seq=q)) for q, s, ts, m in rows]
+
+
+class BlobConnection:
+    """A second connection to the same file, for blobs, used from worker threads."""
+
+    def __init__(self, path: str) -> None:
+        self.conn = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=30.0
+        )
+        self.conn.execute("PRAGMA busy_timeout=30000")
+        self.lock = threading.Lock()
+
+    def put(self, digest: str, data: bytes) -> None:
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute(Q["blob_put"], {"digest": digest, "data": data})
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def get(self, digest: str) -> bytes | None:
+        with self.lock:
+            row = self.conn.execute(Q["blob_get"], {"digest": digest}).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
