@@ -70,8 +70,8 @@ def test_create_answers_pending_then_the_function_becomes_active(lambda_client: 
     assert config["State"] == "Active" and config["LastUpdateStatus"] == "Successful"
     assert not {k for k in config if k.endswith(("Reason", "ReasonCode"))}
     assert config["RevisionId"] != created["RevisionId"]
-    listed = lambda_client.list_functions()["Functions"]
-    shown = next(f for f in listed if f["FunctionName"] == name)
+    pages = lambda_client.get_paginator("list_functions").paginate()
+    shown = next(f for page in pages for f in page["Functions"] if f["FunctionName"] == name)
     assert "State" not in shown and "LastUpdateStatus" not in shown  # as AWS lists them
 
 
