@@ -99,7 +99,8 @@ def test_boto3_inside_function_reaches_sendoff(lambda_client: Any) -> None:
         "import boto3\n"
         "def handler(event, context):\n"
         "    client = boto3.client('lambda')\n"
-        "    names = [f['FunctionName'] for f in client.list_functions()['Functions']]\n"
+        "    pages = client.get_paginator('list_functions').paginate()\n"
+        "    names = [f['FunctionName'] for page in pages for f in page['Functions']]\n"
         "    return context.function_name in names\n"
     )
     name = unique()
