@@ -10,21 +10,15 @@ reached the test skips on a laptop and fails under CI (``CI=true``). The per-bac
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from sendoff.store import Store, open_store
+from tests.support.unavailable import unavailable
 
 BACKENDS = ["memory", "sqlite", "postgres", "redis"]
-
-
-def unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"backend unavailable under CI: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(params=BACKENDS)

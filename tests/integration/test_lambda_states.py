@@ -26,6 +26,7 @@ from tests.support.backend_redis import fresh_prefix, prefix_url
 from tests.support.cli import aws
 from tests.support.functions import ROLE, create_python, unique, wait_active, wait_updated
 from tests.support.server import start_server, wait_until
+from tests.support.unavailable import unavailable
 
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:"
 CREATING = "The function is being created."
@@ -189,10 +190,10 @@ def test_states_are_shared_by_api_processes_on_one_store(tmp_path: Path, backend
 
     async def run() -> None:
         if backend == "redis":
-            async with fresh_prefix(pytest.skip) as prefix:
+            async with fresh_prefix(unavailable) as prefix:
                 await asyncio.to_thread(_two_servers, tmp_path, prefix_url(prefix))
         else:
-            async with fresh_schema(pytest.skip) as schema:
+            async with fresh_schema(unavailable) as schema:
                 await asyncio.to_thread(_two_servers, tmp_path, schema_url(schema))
 
     asyncio.run(run())
