@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -54,7 +53,7 @@ class SqliteStore(SqliteRetention, SqliteMessages, Store):
         self.db = SqliteDatabase(path)
         self.batch = WriteBatcher(self.db)
         self._watcher: DataVersionWatcher | None = None
-        self._blob_conn: BlobConnection | None = None
+        self._blob_db: SqliteDatabase | None = None  # blobs' own connection (below)
         super().__init__()
 
     async def open(self) -> None:
@@ -67,8 +66,8 @@ class SqliteStore(SqliteRetention, SqliteMessages, Store):
         return self.db.write_counts()
 
     async def close(self) -> None:
-        if self._blob_conn is not None:
-            self._blob_conn.close()
+        if self._blob_db is not None:
+            self._blob_db.close()
         if self._watcher is not None:
             await self._watcher.stop()
         self.db.close()
@@ -127,19 +126,19 @@ class SqliteStore(SqliteRetention, SqliteMessages, Store):
             with self.db.write() as conn:
                 conn.execute(Q["blob_put"], {"digest": digest, "data": data})
             return
-        await asyncio.to_thread(self._blobs().put, digest, data)
+        await asyncio.to_thread(_put_blob, self._blobs(), digest, data)
 
     async def get_blob(self, digest: str) -> bytes | None:
         if self.db.path == ":memory:":
             with self.db.read() as conn:
                 row = conn.execute(Q["blob_get"], {"digest": digest}).fetchone()
             return None if row is None else bytes(row[0])
-        return await asyncio.to_thread(self._blobs().get, digest)
+        return await asyncio.to_thread(_get_blob, self._blobs(), digest)
 
-    def _blobs(self) -> BlobConnection:
-        if self._blob_conn is None:
-            self._blob_conn = BlobConnection(self.db.path)
-        return self._blob_conn
+    def _blobs(self) -> SqliteDatabase:
+        if self._blob_db is None:  # opened on first use (on the loop: never twice)
+            self._blob_db = SqliteDatabase(self.db.path)
+        return self._blob_db
 
     # ---- events ----
     async def enqueue(self, events: Sequence[EventRecord]) -> None:
@@ -296,31 +295,12 @@ class SqliteStore(SqliteRetention, SqliteMessages, Store):
         return [(s, LogEvent(timestamp_ms=ts, message=m, seq=q)) for q, s, ts, m in rows]
 
 
-class BlobConnection:
-    """A second connection to the same file, for blobs, used from worker threads."""
+def _put_blob(db: SqliteDatabase, digest: str, data: bytes) -> None:
+    with db.write() as conn:
+        conn.execute(Q["blob_put"], {"digest": digest, "data": data})
 
-    def __init__(self, path: str) -> None:
-        self.conn = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=30.0
-        )
-        self.conn.execute("PRAGMA busy_timeout=30000")
-        self.lock = threading.Lock()
 
-    def put(self, digest: str, data: bytes) -> None:
-        with self.lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                self.conn.execute(Q["blob_put"], {"digest": digest, "data": data})
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
-
-    def get(self, digest: str) -> bytes | None:
-        with self.lock:
-            row = self.conn.execute(Q["blob_get"], {"digest": digest}).fetchone()
-        return None if row is None else bytes(row[0])
-
-    def close(self) -> None:
-        with self.lock:
-            self.conn.close()
+def _get_blob(db: SqliteDatabase, digest: str) -> bytes | None:
+    with db.read() as conn:
+        row = conn.execute(Q["blob_get"], {"digest": digest}).fetchone()
+    return None if row is None else bytes(row[0])
