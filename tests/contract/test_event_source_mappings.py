@@ -9,9 +9,9 @@ import time
 import pytest
 
 from sendoff.functions.errors import InvalidParameterValue, ResourceConflict, ResourceNotFound
-from sendoff.functions.registry import FunctionRegistry, Scope
+from sendoff.functions.registry import FunctionRegistry
 from sendoff.model.function import FunctionConfig
-from sendoff.services.sqs.model import Scope as QueueScope
+from sendoff.model.scope import Scope
 from sendoff.services.sqs.service import QueueService
 from sendoff.sources.mapping import STATUS_KIND, MappingInput, State
 from sendoff.sources.mappings import Mappings
@@ -29,9 +29,8 @@ async def setup(store: Store) -> tuple[Mappings, str, str]:
         )  # fmt: skip
         await registry.create(SCOPE, config, b"zip", tags={})
     queues = QueueService(store, account_id=SCOPE.account_id, region=SCOPE.region)
-    where = QueueScope(account_id=SCOPE.account_id, region=SCOPE.region)
-    first = await queues.create_queue(where, "one")
-    second = await queues.create_queue(where, "two")
+    first = await queues.create_queue(SCOPE, "one")
+    second = await queues.create_queue(SCOPE, "two")
     return Mappings(store, registry, queues), first.arn, second.arn
 
 

@@ -11,8 +11,9 @@ import pytest
 from sendoff.functions.errors import ResourceConflict, ResourceNotFound
 from sendoff.functions.policy import FunctionPolicies
 from sendoff.functions.policy_statement import PermissionInput
-from sendoff.functions.registry import FunctionRegistry, Scope
+from sendoff.functions.registry import FunctionRegistry
 from sendoff.model.function import AliasConfig, FunctionConfig
+from sendoff.model.scope import Scope
 from sendoff.store import Store
 
 SCOPE = Scope(account_id="111111111111", region="us-east-1")
@@ -54,10 +55,10 @@ async def test_policies_per_qualifier_and_deleted_with_their_owner(store: Store)
 
     unqualified = await policies.get(SCOPE, "f", None)
     assert [s["Sid"] for s in unqualified.statements] == ["a", "b"]
-    assert json.loads(unqualified.text())["Statement"][1]["Resource"] == SCOPE.arn("f")
-    assert (await policies.get(SCOPE, "f", version)).statements[0]["Resource"] == SCOPE.arn(
-        "f", version
-    )
+    assert json.loads(unqualified.text())["Statement"][1]["Resource"] == SCOPE.function_arn("f")
+    assert (await policies.get(SCOPE, "f", version)).statements[0][
+        "Resource"
+    ] == SCOPE.function_arn("f", version)
     # the function's RevisionId follows its policy's
     assert (await registry.load(SCOPE, "f")).latest.revision_id == unqualified.revision_id
 
@@ -72,14 +73,14 @@ async def test_policies_per_qualifier_and_deleted_with_their_owner(store: Store)
         await policies.get(SCOPE, "f", "live")
     await registry.delete_alias(SCOPE, "f", "live")
     await registry.delete(SCOPE, "f", version)
-    assert [d.key for d in await store.scan("function-policy", f"{SCOPE.prefix}/f/")] == [
-        f"{SCOPE.prefix}/f/$LATEST"
+    assert [d.key for d in await store.scan("function-policy", f"{SCOPE.key}/f/")] == [
+        f"{SCOPE.key}/f/$LATEST"
     ]
     await registry.delete(SCOPE, "f", None)
     await make_function(registry, "f")
     with pytest.raises(ResourceNotFound):
         await policies.get(SCOPE, "f", None)
-    assert await store.scan("function-policy", f"{SCOPE.prefix}/f/") == []
+    assert await store.scan("function-policy", f"{SCOPE.key}/f/") == []
 
 
 async def test_concurrent_adds_lose_nothing(store: Store) -> None:

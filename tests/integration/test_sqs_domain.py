@@ -14,7 +14,8 @@ import pytest
 
 from sendoff.delivery import Deliveries, DeliveryError
 from sendoff.errors import SendoffError
-from sendoff.services.sqs import QueueError, QueueNotFound, QueueService, Scope
+from sendoff.model.scope import Scope
+from sendoff.services.sqs import QueueError, QueueNotFound, QueueService
 from sendoff.services.sqs.model import QueueRef
 from sendoff.services.sqs.transport import SqsTransport
 from sendoff.store import Store, open_store

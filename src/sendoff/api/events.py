@@ -29,6 +29,7 @@ from sendoff.api.json_shapes import (
 )
 from sendoff.api.json_shapes import Shape as BaseShape
 from sendoff.model.json_types import JSON
+from sendoff.model.scope import Scope
 from sendoff.services.events.envelope import EntryInput
 from sendoff.services.events.errors import EventsError, InternalFailure, ValidationFailed
 from sendoff.services.events.model import (
@@ -37,7 +38,6 @@ from sendoff.services.events.model import (
     RetryPolicy,
     Rule,
     RuleState,
-    Scope,
     Target,
     bus_arn,
     rule_arn,

@@ -17,8 +17,8 @@ from sendoff.api.lambda_names import other_region
 from sendoff.api.rest_json import error_response
 from sendoff.functions.errors import InvalidRequestContent, LambdaError, ServiceFailure
 from sendoff.functions.policy_access import AccessDenied
-from sendoff.functions.registry import Scope
 from sendoff.model.arn import function_arn, parse_function_name
+from sendoff.model.scope import Scope
 
 log = logging.getLogger("sendoff.api.lambda")
 

@@ -14,8 +14,8 @@ from sendoff.api.lambda_input import check_event_invoke_body
 from sendoff.api.rest_json import empty_response, json_response
 from sendoff.functions.errors import ResourceNotFound
 from sendoff.functions.event_config import EventConfigs, parse_input
-from sendoff.functions.registry import Scope
 from sendoff.model.function import LATEST
+from sendoff.model.scope import Scope
 
 
 class EventConfigApi:

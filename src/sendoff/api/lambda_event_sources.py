@@ -16,7 +16,7 @@ from starlette.routing import Route
 from sendoff.api.context import RequestContext
 from sendoff.api.lambda_common import LambdaEdge, json_body, query_int
 from sendoff.api.rest_json import json_response
-from sendoff.functions.registry import Scope
+from sendoff.model.scope import Scope
 from sendoff.sources.mapping import State, parse_input
 from sendoff.sources.mappings import DEFAULT_MAX_ITEMS, Mappings
 

@@ -16,12 +16,7 @@ from sendoff.api.lambda_shapes import function_configuration, get_function
 from sendoff.api.rest_json import empty_response, json_response
 from sendoff.functions.errors import InvalidParameterValue, LambdaError, validation_error
 from sendoff.functions.permissions import check_dead_letter
-from sendoff.functions.registry import (
-    ACCOUNT_CONCURRENCY,
-    MIN_UNRESERVED,
-    FunctionRegistry,
-    Scope,
-)
+from sendoff.functions.registry import ACCOUNT_CONCURRENCY, MIN_UNRESERVED, FunctionRegistry
 from sendoff.functions.validation import (
     check_dead_letter_config,
     check_environment,
@@ -32,6 +27,7 @@ from sendoff.functions.validation import (
 )
 from sendoff.model.arn import NAME_RE
 from sendoff.model.function import LATEST, FunctionConfig
+from sendoff.model.scope import Scope
 
 
 class FunctionsApi:
@@ -139,7 +135,7 @@ class FunctionsApi:
         shape = function_configuration(scope, shown)
         # AWS: CreateFunction(Publish=True) answers Version "1" with the *unqualified* ARN
         # (test_lambda_api TestLambdaVersions::test_publish_version_on_create, create_response)
-        shape["FunctionArn"] = scope.arn(name)
+        shape["FunctionArn"] = scope.function_arn(name)
         return json_response(shape, status=201, request_id=ctx.request_id)
 
     async def list(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:
@@ -187,7 +183,7 @@ class FunctionsApi:
         except LambdaError:
             shas = set()  # delete() below gives the caller the right error
         await self.registry.delete(scope, ref.name, ref.qualifier)
-        await self.on_change(scope.arn(ref.name))
+        await self.on_change(scope.function_arn(ref.name))
         await self._forget_unused(shas)
         return empty_response(status=204, request_id=ctx.request_id)
 
@@ -207,7 +203,7 @@ class FunctionsApi:
         )
         shown = state.latest
         try:
-            await self.on_change(scope.arn(ref.name))
+            await self.on_change(scope.function_arn(ref.name))
             if previous != sha:
                 await self._forget_unused({previous})
             if body.get("Publish"):
@@ -258,7 +254,7 @@ class FunctionsApi:
         state = await self.registry.update_latest(
             scope, ref.name, changes, revision_id=body.get("RevisionId")
         )
-        await self.on_change(scope.arn(ref.name))
+        await self.on_change(scope.function_arn(ref.name))
         return json_response(function_configuration(scope, state.latest), request_id=ctx.request_id)
 
     # ---- concurrency ----

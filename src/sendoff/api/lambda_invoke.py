@@ -25,8 +25,9 @@ from sendoff.functions.errors import (
 )
 from sendoff.functions.invoker import Invoker, tail
 from sendoff.functions.lifecycle import ACTIVE, check_can_invoke
-from sendoff.functions.registry import FunctionRegistry, Resolved, Scope
+from sendoff.functions.registry import FunctionRegistry, Resolved
 from sendoff.model import lineage
+from sendoff.model.scope import Scope
 
 SYNC_LIMIT = 6_291_456
 ASYNC_LEGACY_LIMIT = 262_144  # InvokeAsync (2014-11-13)

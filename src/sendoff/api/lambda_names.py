@@ -18,9 +18,9 @@ import re
 
 from sendoff.api.json_shapes import Shape
 from sendoff.functions.errors import ResourceNotFound, ValidationFailed
-from sendoff.functions.registry import Scope
 from sendoff.model.arn import parse_function_name
 from sendoff.model.function import LATEST
+from sendoff.model.scope import Scope
 
 INVOKE_NAME_PATTERN = (
     r"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?"
@@ -61,7 +61,7 @@ def check_invoke_target(scope: Scope, name: str, qualifier: str | None) -> None:
     region = (match.group(3) or "").rstrip(":") or scope.region
     account = (match.group(9) or "").rstrip(":") or scope.account_id
     own_qualifier = match.group(13)
-    shown = Scope(account_id=account, region=region).arn(
+    shown = Scope(account_id=account, region=region).function_arn(
         match.group(11), own_qualifier or qualifier or LATEST
     )
     raise ResourceNotFound(f"Function not found: {shown}")

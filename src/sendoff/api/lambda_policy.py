@@ -22,8 +22,9 @@ from sendoff.functions.errors import InvalidParameterValue
 from sendoff.functions.policy import FunctionPolicies, compact
 from sendoff.functions.policy_access import AccessDenied
 from sendoff.functions.policy_statement import PermissionInput, principal_element
-from sendoff.functions.registry import FunctionRegistry, Scope
+from sendoff.functions.registry import FunctionRegistry
 from sendoff.model.function import LATEST
+from sendoff.model.scope import Scope
 
 QUALIFIER_PATTERN = r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"
 ACTION_PATTERN = r"(lambda:[*]|lambda:[a-zA-Z]+|[*])"
@@ -58,7 +59,7 @@ class PolicyApi:
             who = caller.arn if caller is not None else f"arn:aws:iam::{ctx.account_id}:root"
             raise AccessDenied(
                 f"User: {who} is not authorized to perform: lambda:{_operation(request)}"
-                f" on resource: {scope.arn(ref.name, ref.qualifier)}"
+                f" on resource: {scope.function_arn(ref.name, ref.qualifier)}"
             )
         return scope, ref.name, ref.qualifier
 

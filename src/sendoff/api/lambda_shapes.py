@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sendoff.functions.lifecycle import state_fields
-from sendoff.functions.registry import FunctionState, Scope
+from sendoff.functions.registry import FunctionState
 from sendoff.model.clock import iso_lambda
 from sendoff.model.function import AliasConfig, FunctionConfig
+from sendoff.model.scope import Scope
 
 
 def function_configuration(
@@ -20,7 +21,7 @@ def function_configuration(
     qualifier = ("$LATEST" if qualified_latest else None) if latest else config.version
     shape: dict[str, Any] = {
         "FunctionName": config.name,
-        "FunctionArn": scope.arn(config.name, qualifier),
+        "FunctionArn": scope.function_arn(config.name, qualifier),
         "Runtime": config.runtime,
         "Role": config.role,
         "Handler": config.handler,
@@ -72,7 +73,7 @@ def get_function(
 
 def alias_configuration(scope: Scope, alias: AliasConfig) -> dict[str, Any]:
     shape: dict[str, Any] = {
-        "AliasArn": scope.arn(alias.function_name, alias.name),
+        "AliasArn": scope.function_arn(alias.function_name, alias.name),
         "Name": alias.name,
         "FunctionVersion": alias.function_version,
         "Description": alias.description,

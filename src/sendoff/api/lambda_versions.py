@@ -14,8 +14,9 @@ from sendoff.api.lambda_input import check_alias_body
 from sendoff.api.lambda_shapes import alias_configuration, function_configuration
 from sendoff.api.rest_json import empty_response, json_response
 from sendoff.functions.errors import InvalidParameterValue, validation_error
-from sendoff.functions.registry import FunctionRegistry, Scope
+from sendoff.functions.registry import FunctionRegistry
 from sendoff.model.function import AliasConfig
+from sendoff.model.scope import Scope
 
 
 def _page(items: list[Any], request: Request) -> tuple[list[Any], str | None]:

@@ -24,14 +24,10 @@ from starlette.routing import Route
 from sendoff.api.context import CALLER_KEY, request_context
 from sendoff.api.query_xml import el, query_error, query_response, unknown_action_message
 from sendoff.auth.gate import is_sns_link
+from sendoff.model.scope import Scope
 from sendoff.services.sns import TopicService
 from sendoff.services.sns.errors import AuthorizationError, InvalidParameter, NotFound, SnsError
-from sendoff.services.sns.model import (
-    Scope,
-    Subscription,
-    parse_subscription_arn,
-    parse_topic_arn,
-)
+from sendoff.services.sns.model import Subscription, parse_subscription_arn, parse_topic_arn
 from sendoff.services.sns.service import BatchEntry
 
 log = logging.getLogger("sendoff.api.sns")

@@ -29,6 +29,7 @@ from starlette.responses import Response
 
 from sendoff.api.context import RequestContext, request_context
 from sendoff.api.json_shapes import NotJson, lone_surrogate_path, maybe_has_surrogate, parse_json
+from sendoff.model.scope import Scope
 from sendoff.services.sqs.batch import check_batch
 from sendoff.services.sqs.envelope import OutgoingMessage, ReceivedMessage, SentMessage
 from sendoff.services.sqs.errors import (
@@ -44,7 +45,7 @@ from sendoff.services.sqs.message import (
     select_attributes,
     select_system_attributes,
 )
-from sendoff.services.sqs.model import QueueRef, Scope, parse_queue_url, queue_url
+from sendoff.services.sqs.model import QueueRef, parse_queue_url, queue_url
 from sendoff.services.sqs.service import QueueService
 
 log = logging.getLogger("sendoff.api.sqs")

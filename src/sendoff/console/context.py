@@ -21,7 +21,7 @@ from sendoff.console.web import Templates, html, take_notice
 from sendoff.destinations.registry import kind_for
 from sendoff.errors import SendoffError
 from sendoff.functions.event_config import EventConfigs
-from sendoff.functions.registry import Scope
+from sendoff.model.scope import Scope
 
 if TYPE_CHECKING:
     from sendoff.wiring.services import Services
@@ -91,7 +91,7 @@ class Console:
         return Scope(account_id=self.account_id, region=self.region)
 
     def function_key(self, name: str) -> str:
-        return f"{self.scope.prefix}/{name}"
+        return f"{self.scope.key}/{name}"
 
     # ---- life cycle: started by the first console request, stopped with the server ----
     async def ensure_started(self) -> None:

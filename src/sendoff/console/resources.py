@@ -70,24 +70,21 @@ async def destination_choices(console: Console, *, exclude_function: str) -> dic
     s = console.services
     out: dict[str, list[str]] = {key: [] for key, _ in DESTINATION_TYPES}
     if s.queues is not None:
-        from sendoff.services.sqs.model import Scope as SqsScope
-
-        queues = await s.queues.list_queues(
-            SqsScope(account_id=console.account_id, region=console.region)
-        )
+        queues = await s.queues.list_queues(console.scope)
         out["sqs"] = [q.arn for q in queues]
     if s.topics is not None:
         for topic in await s.topics.summary(console.account_id, console.region):
             out["sns"].append(topic["arn"])
     states, _ = await s.registry.list_functions(console.scope, marker=None, limit=1000)
     out["lambda"] = [
-        console.scope.arn(st.latest.name) for st in states if st.latest.name != exclude_function
+        console.scope.function_arn(st.latest.name)
+        for st in states
+        if st.latest.name != exclude_function
     ]
     if s.buses is not None:
-        from sendoff.services.events.model import Scope as EventsScope
         from sendoff.services.events.model import bus_arn
 
-        scope = EventsScope(account_id=console.account_id, region=console.region)
+        scope = console.scope
         page = await s.buses.list_event_buses(scope)
         out["events"] = [bus_arn(scope, b.name) for b in page.items]
     return out
@@ -95,7 +92,7 @@ async def destination_choices(console: Console, *, exclude_function: str) -> dic
 
 async def triggers_of(console: Console, function_name: str) -> list[Trigger]:
     s = console.services
-    arn = console.scope.arn(function_name)
+    arn = console.scope.function_arn(function_name)
     found: list[Trigger] = []
 
     def names_function(target: str) -> bool:
@@ -111,9 +108,7 @@ async def triggers_of(console: Console, function_name: str) -> list[Trigger]:
                         url=f"/console/topics/{quote(topic['name'], safe='')}",
                     ))  # fmt: skip
     if s.buses is not None:
-        from sendoff.services.events.model import Scope as EventsScope
-
-        scope = EventsScope(account_id=console.account_id, region=console.region)
+        scope = console.scope
         for bus in (await s.buses.list_event_buses(scope)).items:
             for rule in await s.buses.repo.rules_of(scope, bus.name):
                 if any(names_function(t.arn) for t in rule.targets):
@@ -156,8 +151,6 @@ async def exists(console: Console, arn: str) -> bool | None:
             return False
         return True
     if link.service == "events" and s.buses is not None:
-        from sendoff.services.events.model import Scope as EventsScope
-
-        scope = EventsScope(account_id=console.account_id, region=console.region)
+        scope = console.scope
         return await s.buses.repo.get_bus(scope, link.name) is not None
     return None

@@ -14,12 +14,13 @@ from typing import Any
 from sendoff.functions.destination_rules import DestinationLookup, Origin
 from sendoff.functions.errors import InvalidParameterValue, ResourceNotFound, validation_error
 from sendoff.functions.permissions import check_destination
-from sendoff.functions.registry import FunctionRegistry, Scope
+from sendoff.functions.registry import FunctionRegistry
 from sendoff.functions.validation import check_range
 from sendoff.model.arn import arn_service, parse_arn
 from sendoff.model.clock import Clock, system_clock
 from sendoff.model.function import LATEST
 from sendoff.model.policy import RetryPolicy
+from sendoff.model.scope import Scope
 
 DESTINATION_PATTERN = (
     r"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:"
@@ -69,7 +70,7 @@ class EventInvokeConfig:
     def shape(self, scope: Scope, name: str) -> dict[str, Any]:
         out: dict[str, Any] = {
             "LastModified": round(self.last_modified, 3),
-            "FunctionArn": scope.arn(name, self.qualifier),
+            "FunctionArn": scope.function_arn(name, self.qualifier),
         }
         if self.max_retry_attempts is not None:
             out["MaximumRetryAttempts"] = self.max_retry_attempts
@@ -144,7 +145,7 @@ class EventConfigs:
 
     @staticmethod
     def key(scope: Scope, name: str, qualifier: str) -> str:
-        return f"{scope.prefix}/{name}/{qualifier}"
+        return f"{scope.key}/{name}/{qualifier}"
 
     async def get(self, scope: Scope, name: str, qualifier: str) -> EventInvokeConfig | None:
         doc = await self.docs.get("event-invoke-config", self.key(scope, name, qualifier))
@@ -200,9 +201,8 @@ class EventConfigs:
             raise ResourceNotFound("The function doesn't exist.")
         current = await self.get(scope, name, qualifier)
         if merge and current is None:
-            raise ResourceNotFound(
-                f"The function {scope.arn(name, qualifier)} doesn't have an EventInvokeConfig"
-            )
+            arn = scope.function_arn(name, qualifier)
+            raise ResourceNotFound(f"The function {arn} doesn't have an EventInvokeConfig")
         base = current if merge and current is not None else None
         dest = given.destination_config
         on_success = dest.get("on_success") if dest is not None else (base and base.on_success)
@@ -234,9 +234,8 @@ class EventConfigs:
     async def require(self, scope: Scope, name: str, qualifier: str) -> EventInvokeConfig:
         config = await self.get(scope, name, qualifier)
         if config is None:
-            raise ResourceNotFound(
-                f"The function {scope.arn(name, qualifier)} doesn't have an EventInvokeConfig"
-            )
+            arn = scope.function_arn(name, qualifier)
+            raise ResourceNotFound(f"The function {arn} doesn't have an EventInvokeConfig")
         return config
 
     async def delete(self, scope: Scope, name: str, qualifier: str) -> None:
@@ -246,5 +245,5 @@ class EventConfigs:
     async def list(self, scope: Scope, name: str) -> list[EventInvokeConfig]:
         if not await self._target_exists(scope, name, LATEST):
             raise ResourceNotFound("The function doesn't exist.")
-        docs = await self.store.scan("event-invoke-config", f"{scope.prefix}/{name}/")
+        docs = await self.store.scan("event-invoke-config", f"{scope.key}/{name}/")
         return [EventInvokeConfig.from_json(d.value) for d in docs]

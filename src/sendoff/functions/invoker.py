@@ -74,7 +74,7 @@ class Invoker:
         name = resolved.config.name
         resource = name if resolved.qualifier == "$LATEST" else f"{name}:{resolved.qualifier}"
         reserved = resolved.state.reserved_concurrency
-        slot_key = f"concurrency/{resolved.scope.prefix}/{name}"
+        slot_key = f"concurrency/{resolved.scope.key}/{name}"
         holder = f"{request_id}/{random_hex()[:8]}"
         if reserved is not None:
             now = time.time()

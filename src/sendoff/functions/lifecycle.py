@@ -29,7 +29,8 @@ from sendoff.functions.errors import ResourceConflict
 from sendoff.model.function import FunctionConfig
 
 if TYPE_CHECKING:
-    from sendoff.functions.registry import FunctionRegistry, Scope
+    from sendoff.functions.registry import FunctionRegistry
+    from sendoff.model.scope import Scope
 
 log = logging.getLogger("sendoff.functions.lifecycle")
 
@@ -140,7 +141,7 @@ class Transitions:
         self._running: dict[tuple[str, str, str], asyncio.Task[None]] = {}
 
     def begin(self, scope: Scope, config: FunctionConfig) -> None:
-        key = (scope.prefix, config.name, config.revision_id)
+        key = (scope.key, config.name, config.revision_id)
         if key in self._running:
             return
         task = asyncio.get_running_loop().create_task(
@@ -161,7 +162,7 @@ class Transitions:
         try:
             await self.prepare(config.code_sha256)
         except Exception as exc:
-            log.warning("preparing %s failed: %s", scope.arn(config.name), exc)
+            log.warning("preparing %s failed: %s", scope.function_arn(config.name), exc)
             # a package's own fault is the caller's to see; anything else (a full disk, the
             # store) may name server paths, so it stays in the server's log
             if isinstance(exc, PackageError):
@@ -171,7 +172,7 @@ class Transitions:
         try:
             await self.registry.settle(scope, config.name, config.revision_id, failure=failure)
         except Exception:
-            log.exception("recording the state of %s failed", scope.arn(config.name))
+            log.exception("recording the state of %s failed", scope.function_arn(config.name))
 
     async def close(self) -> None:
         tasks = list(self._running.values())

@@ -33,10 +33,11 @@ from sendoff.functions.errors import (
     ResourceNotFound,
 )
 from sendoff.functions.policy_statement import PermissionInput, build_statement
-from sendoff.functions.registry import FunctionRegistry, Scope, new_revision_id
+from sendoff.functions.registry import FunctionRegistry, new_revision_id
 from sendoff.model.arn import ALIAS_RE
 from sendoff.model.function import LATEST
 from sendoff.model.json_types import JSON
+from sendoff.model.scope import Scope
 from sendoff.store import Doc
 
 KIND = "function-policy"
@@ -108,7 +109,7 @@ class FunctionPolicies:
 
     @staticmethod
     def key(scope: Scope, name: str, qualifier: str) -> str:
-        return f"{scope.prefix}/{name}/{qualifier}"
+        return f"{scope.key}/{name}/{qualifier}"
 
     async def cached(self, scope: Scope, name: str, qualifier: str) -> FunctionPolicy | None:
         """The policy through the registry's cache (the invoke-time checks)."""
@@ -123,16 +124,16 @@ class FunctionPolicies:
         state = await self.registry.load(scope, name)
         if qualifier is None or qualifier == LATEST:
             return Target(
-                qualifier=LATEST, arn=scope.arn(name), revision_id=state.latest.revision_id
+                qualifier=LATEST, arn=scope.function_arn(name), revision_id=state.latest.revision_id
             )
         if qualifier.isdigit():
             version = await self.registry.get_version(scope, name, qualifier)
-            return Target(qualifier=qualifier, arn=scope.arn(name, qualifier),
+            return Target(qualifier=qualifier, arn=scope.function_arn(name, qualifier),
                           revision_id=version.revision_id)  # fmt: skip
         if not ALIAS_RE.match(qualifier):
-            raise ResourceNotFound(f"Function not found: {scope.arn(name, qualifier)}")
+            raise ResourceNotFound(f"Function not found: {scope.function_arn(name, qualifier)}")
         alias = await self.registry.get_alias(scope, name, qualifier)
-        return Target(qualifier=qualifier, arn=scope.arn(name, qualifier),
+        return Target(qualifier=qualifier, arn=scope.function_arn(name, qualifier),
                       revision_id=alias.revision_id)  # fmt: skip
 
     async def add(
@@ -188,7 +189,7 @@ class FunctionPolicies:
             try:
                 await self.registry.load(scope, name)
             except ResourceNotFound:
-                raise ResourceNotFound(f"No policy found for: {scope.arn(name)}") from None
+                raise ResourceNotFound(f"No policy found for: {scope.function_arn(name)}") from None
             target = await self.target(scope, name, qualifier)
             current = await self._current(scope, name, target.qualifier)
             if current is None:
@@ -245,5 +246,5 @@ class FunctionPolicies:
 def _busy(scope: Scope, name: str) -> ResourceConflict:
     return ResourceConflict(
         "The operation cannot be performed at this time. An update is in progress for"
-        f" resource: {scope.arn(name)}"
+        f" resource: {scope.function_arn(name)}"
     )

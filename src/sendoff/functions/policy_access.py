@@ -28,9 +28,9 @@ from typing import Any
 from sendoff.functions.errors import LambdaError
 from sendoff.functions.policy import FunctionPolicies
 from sendoff.functions.policy_eval import AccessRequest, allows
-from sendoff.functions.registry import Scope
 from sendoff.model.arn import parse_arn, parse_function_name
 from sendoff.model.function import LATEST
+from sendoff.model.scope import Scope
 
 INVOKE = "lambda:InvokeFunction"
 
@@ -69,7 +69,7 @@ class ResourcePolicyAccess:
         if caller_account == scope_account:
             return
         scope = Scope(account_id=scope_account, region=region)
-        resource = scope.arn(name, None if qualifier == LATEST else qualifier)
+        resource = scope.function_arn(name, None if qualifier == LATEST else qualifier)
         request = AccessRequest(
             action=INVOKE,
             resource=resource,
@@ -89,7 +89,7 @@ class ResourcePolicyAccess:
         if ref is None or ref.account_id is None or ref.region is None:
             return None  # not a function ARN: the transport reports it
         scope = Scope(account_id=ref.account_id, region=ref.region)
-        resource = scope.arn(ref.name, ref.qualifier)
+        resource = scope.function_arn(ref.name, ref.qualifier)
         who = str(source.get("role") or f"arn:aws:iam::{origin}:root")
         request = AccessRequest(
             action=INVOKE, resource=resource, principal_arn=who, principal_account=origin
@@ -115,7 +115,7 @@ class ResourcePolicyAccess:
         parsed = parse_arn(source_arn)
         scope = Scope(account_id=ref.account_id, region=ref.region)
         qualifier = ref.qualifier or LATEST
-        resource = scope.arn(ref.name, ref.qualifier)
+        resource = scope.function_arn(ref.name, ref.qualifier)
         request = AccessRequest(
             action=INVOKE,
             resource=resource,

@@ -35,27 +35,15 @@ from sendoff.functions.lifecycle import (
     settled,
 )
 from sendoff.functions.permissions import ExecutionRoleCheck, InvokeCheck
-from sendoff.model.arn import ALIAS_RE, FunctionRef, function_arn, parse_function_name
+from sendoff.model.arn import ALIAS_RE, FunctionRef, parse_function_name
 from sendoff.model.clock import Clock, system_clock
 from sendoff.model.function import LATEST, AliasConfig, FunctionConfig
+from sendoff.model.scope import Scope
 from sendoff.store import Doc, Store
 from sendoff.store.cache import DocCache
 
 ACCOUNT_CONCURRENCY = 1000
 MIN_UNRESERVED = 100
-
-
-@dataclass(frozen=True, kw_only=True)
-class Scope:
-    account_id: str
-    region: str
-
-    @property
-    def prefix(self) -> str:
-        return f"{self.account_id}/{self.region}"
-
-    def arn(self, name: str, qualifier: str | None = None) -> str:
-        return function_arn(self.region, self.account_id, name, qualifier)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,11 +95,11 @@ class Resolved:
 
     @property
     def qualified_arn(self) -> str:
-        return self.scope.arn(self.config.name, self.qualifier)
+        return self.scope.function_arn(self.config.name, self.qualifier)
 
     @property
     def unqualified_arn(self) -> str:
-        return self.scope.arn(self.config.name)
+        return self.scope.function_arn(self.config.name)
 
 
 def new_revision_id() -> str:
@@ -156,17 +144,17 @@ class FunctionRegistry:
 
     # ---- functions ----
     async def load(self, scope: Scope, name: str, *, qualifier: str | None = None) -> FunctionState:
-        key = f"{scope.prefix}/{name}"
+        key = f"{scope.key}/{name}"
         state = await self.docs.get_decoded("function", key, FunctionState.from_doc)
         if state is None:
-            raise ResourceNotFound(f"Function not found: {scope.arn(name, qualifier)}")
+            raise ResourceNotFound(f"Function not found: {scope.function_arn(name, qualifier)}")
         return state
 
     async def save(self, scope: Scope, state: FunctionState) -> FunctionState:
         try:
             doc = await self.docs.put(
                 "function",
-                f"{scope.prefix}/{state.latest.name}",
+                f"{scope.key}/{state.latest.name}",
                 state.to_json(),
                 expect=state.revision,
             )
@@ -175,7 +163,7 @@ class FunctionRegistry:
                 raise ResourceConflict(f"Function already exist: {state.latest.name}") from exc
             raise ResourceConflict(
                 "The operation cannot be performed at this time. An update is in progress for"
-                f" resource: {scope.arn(state.latest.name)}"
+                f" resource: {scope.function_arn(state.latest.name)}"
             ) from exc
         return replace(state, revision=doc.revision)
 
@@ -217,7 +205,7 @@ class FunctionRegistry:
     ) -> FunctionState:
         state = await self._load_for_change(scope, name)
         _check_revision(state.latest.revision_id, revision_id)
-        check_can_change(scope.arn(name), state.latest)
+        check_can_change(scope.function_arn(name), state.latest)
         if code is not None:
             await self.store.put_blob(changes["code_sha256"], code)
         latest = replace(
@@ -236,7 +224,7 @@ class FunctionRegistry:
         state = await self.load(scope, name)
         if settled(state.latest):
             return state
-        self.docs.forget("function", f"{scope.prefix}/{name}")
+        self.docs.forget("function", f"{scope.key}/{name}")
         return await self.load(scope, name)
 
     async def settle(
@@ -246,7 +234,7 @@ class FunctionRegistry:
         and that of the versions published from it meanwhile (first, so that a caller who
         sees $LATEST settled finds its versions settled too)."""
         for _ in range(10):
-            self.docs.forget("function", f"{scope.prefix}/{name}")
+            self.docs.forget("function", f"{scope.key}/{name}")
             try:
                 state = await self.load(scope, name)
             except ResourceNotFound:
@@ -266,7 +254,7 @@ class FunctionRegistry:
     async def _settle_versions(
         self, scope: Scope, name: str, code_sha256: str, failure: Failure | None
     ) -> None:
-        for doc in await self.store.scan("version", f"{scope.prefix}/{name}/"):
+        for doc in await self.store.scan("version", f"{scope.key}/{name}/"):
             version = FunctionConfig.from_json(doc.value)
             if version.state != PENDING or version.code_sha256 != code_sha256:
                 continue
@@ -282,7 +270,7 @@ class FunctionRegistry:
     async def refresh(self, scope: Scope, name: str, qualifier: str | None) -> None:
         """Forget the cached documents behind `name[:qualifier]` (another process may have
         settled them since they were read)."""
-        self.docs.forget("function", f"{scope.prefix}/{name}")
+        self.docs.forget("function", f"{scope.key}/{name}")
         if qualifier is not None and qualifier.isdigit():
             self.docs.forget("version", _version_key(scope, name, qualifier))
 
@@ -298,9 +286,9 @@ class FunctionRegistry:
                     "$LATEST version cannot be deleted without deleting the function."
                 )
             for kind in ("version", "alias", "event-invoke-config", "function-policy"):
-                for doc in await self.store.scan(kind, f"{scope.prefix}/{name}/"):
+                for doc in await self.store.scan(kind, f"{scope.key}/{name}/"):
                     await self.docs.delete(kind, doc.key)
-            await self.docs.delete("function", f"{scope.prefix}/{name}")
+            await self.docs.delete("function", f"{scope.key}/{name}")
             return
         assert qualifier is not None
         if not qualifier.isdigit():
@@ -312,7 +300,7 @@ class FunctionRegistry:
                     f" [{alias.name}]"
                 )
         await self.docs.delete("version", _version_key(scope, name, qualifier))
-        await self.docs.delete("function-policy", f"{scope.prefix}/{name}/{qualifier}")
+        await self.docs.delete("function-policy", f"{scope.key}/{name}/{qualifier}")
         del state
 
     async def code_in_use(self, code_sha256: str) -> bool:
@@ -360,7 +348,7 @@ class FunctionRegistry:
     async def list_functions(
         self, scope: Scope, *, marker: str | None, limit: int
     ) -> tuple[list[FunctionState], str | None]:
-        docs = await self.store.scan("function", f"{scope.prefix}/", after=marker, limit=limit + 1)
+        docs = await self.store.scan("function", f"{scope.key}/", after=marker, limit=limit + 1)
         more = len(docs) > limit
         docs = docs[:limit]
         states = [FunctionState.from_doc(d) for d in docs]
@@ -370,12 +358,12 @@ class FunctionRegistry:
     async def get_version(self, scope: Scope, name: str, version: str) -> FunctionConfig:
         doc = await self.docs.get("version", _version_key(scope, name, version))
         if doc is None:
-            raise ResourceNotFound(f"Function not found: {scope.arn(name, version)}")
+            raise ResourceNotFound(f"Function not found: {scope.function_arn(name, version)}")
         return FunctionConfig.from_json(doc.value)
 
     async def list_versions(self, scope: Scope, name: str) -> list[FunctionConfig]:
         state = await self.load(scope, name)
-        docs = await self.store.scan("version", f"{scope.prefix}/{name}/")
+        docs = await self.store.scan("version", f"{scope.key}/{name}/")
         return [state.latest, *(FunctionConfig.from_json(d.value) for d in docs)]
 
     async def publish(
@@ -398,8 +386,8 @@ class FunctionRegistry:
                 " Please try again with the CodeSHA256 in $LATEST."
             )
         if not during_update:
-            check_can_change(scope.arn(name), latest)
-        versions = await self.store.scan("version", f"{scope.prefix}/{name}/")
+            check_can_change(scope.function_arn(name), latest)
+        versions = await self.store.scan("version", f"{scope.key}/{name}/")
         if versions:
             last = FunctionConfig.from_json(versions[-1].value)
             if _same_settings(last, latest):
@@ -427,14 +415,14 @@ class FunctionRegistry:
 
     # ---- aliases ----
     async def get_alias(self, scope: Scope, name: str, alias: str) -> AliasConfig:
-        doc = await self.docs.get("alias", f"{scope.prefix}/{name}/{alias}")
+        doc = await self.docs.get("alias", f"{scope.key}/{name}/{alias}")
         if doc is None:
-            raise ResourceNotFound(f"Cannot find alias arn: {scope.arn(name, alias)}")
+            raise ResourceNotFound(f"Cannot find alias arn: {scope.function_arn(name, alias)}")
         return AliasConfig.from_json(doc.value)
 
     async def list_aliases(self, scope: Scope, name: str) -> list[AliasConfig]:
         await self.load(scope, name)
-        docs = await self.store.scan("alias", f"{scope.prefix}/{name}/")
+        docs = await self.store.scan("alias", f"{scope.key}/{name}/")
         return [AliasConfig.from_json(d.value) for d in docs]
 
     async def _check_alias_targets(
@@ -454,14 +442,14 @@ class FunctionRegistry:
         await self._check_alias_targets(
             scope, name, alias.function_version, alias.additional_weights
         )
-        key = f"{scope.prefix}/{name}/{alias.name}"
+        key = f"{scope.key}/{name}/{alias.name}"
         alias = replace(alias, revision_id=new_revision_id())
         if create:
             try:
                 await self.docs.put("alias", key, alias.to_json(), expect=0)
             except ConflictError as exc:
                 raise ResourceConflict(
-                    f"Alias already exists: {scope.arn(name, alias.name)}"
+                    f"Alias already exists: {scope.function_arn(name, alias.name)}"
                 ) from exc
             return alias
         existing = await self.get_alias(scope, name, alias.name)
@@ -471,9 +459,9 @@ class FunctionRegistry:
 
     async def delete_alias(self, scope: Scope, name: str, alias: str) -> None:
         await self.load(scope, name)
-        await self.docs.delete("alias", f"{scope.prefix}/{name}/{alias}")
-        await self.docs.delete("event-invoke-config", f"{scope.prefix}/{name}/{alias}")
-        await self.docs.delete("function-policy", f"{scope.prefix}/{name}/{alias}")
+        await self.docs.delete("alias", f"{scope.key}/{name}/{alias}")
+        await self.docs.delete("event-invoke-config", f"{scope.key}/{name}/{alias}")
+        await self.docs.delete("function-policy", f"{scope.key}/{name}/{alias}")
 
     # ---- resolution ----
     async def resolve(
@@ -499,7 +487,9 @@ class FunctionRegistry:
             try:
                 alias = await self.get_alias(scope, ref.name, qual)
             except ResourceNotFound:
-                raise ResourceNotFound(f"Function not found: {scope.arn(ref.name, qual)}") from None
+                raise ResourceNotFound(
+                    f"Function not found: {scope.function_arn(ref.name, qual)}"
+                ) from None
             version = _route(alias)
             config = (
                 state.latest
@@ -510,7 +500,7 @@ class FunctionRegistry:
 
     async def reserved_total(self, scope: Scope, *, excluding: str) -> int:
         total = 0
-        for doc in await self.store.scan("function", f"{scope.prefix}/"):
+        for doc in await self.store.scan("function", f"{scope.key}/"):
             state = FunctionState.from_doc(doc)
             if state.latest.name != excluding and state.reserved_concurrency:
                 total += state.reserved_concurrency
@@ -529,9 +519,9 @@ def _route(alias: AliasConfig) -> str:
 
 def _version_key(scope: Scope, name: str, version: str) -> str:
     return (
-        f"{scope.prefix}/{name}/{int(version):08d}"
+        f"{scope.key}/{name}/{int(version):08d}"
         if version.isdigit()
-        else f"{scope.prefix}/{name}/{version}"
+        else f"{scope.key}/{name}/{version}"
     )
 
 

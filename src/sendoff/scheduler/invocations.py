@@ -23,7 +23,7 @@ from sendoff.destinations import DestinationRouter
 from sendoff.functions.errors import LambdaError, ResourceNotFound, TooManyRequests
 from sendoff.functions.event_config import EventConfigs
 from sendoff.functions.invoker import Invoker
-from sendoff.functions.registry import FunctionRegistry, Resolved, Scope
+from sendoff.functions.registry import FunctionRegistry, Resolved
 from sendoff.metrics import Metrics
 from sendoff.model import lineage
 from sendoff.model.clock import Clock, system_clock
@@ -46,6 +46,7 @@ from sendoff.model.policy import (
     before_attempt,
 )
 from sendoff.model.records import AttemptResponse, execution_record
+from sendoff.model.scope import Scope
 from sendoff.scheduler.loop import Scheduler
 from sendoff.store import EventRecord, Store
 from sendoff.store.base import EventState
@@ -115,7 +116,7 @@ class AsyncInvocations:
             [
                 EventRecord(
                     id=request_id,
-                    function_key=f"{scope.prefix}/{name}",
+                    function_key=f"{scope.key}/{name}",
                     state=EventState.QUEUED,
                     due_at=now,
                     enqueued_at=now,
@@ -350,7 +351,7 @@ class AsyncInvocations:
         target = on_success if success else on_failure
         deliveries: list[RecordDelivery] = []
         jobs: list[EventRecord] = []
-        scope_key = resolved.scope.prefix
+        scope_key = resolved.scope.key
         owner = self.scheduler.owner
         if target:
             sent = await self.router.send_record(

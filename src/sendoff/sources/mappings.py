@@ -13,8 +13,9 @@ from dataclasses import replace
 from typing import Any
 
 from sendoff.functions.errors import InvalidParameterValue, ResourceConflict, ResourceNotFound
-from sendoff.functions.registry import FunctionRegistry, Scope
+from sendoff.functions.registry import FunctionRegistry
 from sendoff.model.clock import Clock, system_clock
+from sendoff.model.scope import Scope
 from sendoff.sources.mapping import (
     DOC_KIND,
     NO_RECORDS,
@@ -64,7 +65,7 @@ class Mappings:
             resolved = await self.registry.resolve(fn_scope, name)
         except ResourceNotFound:
             raise InvalidParameterValue("Function does not exist") from None
-        return fn_scope.arn(ref.name, ref.qualifier), resolved.config.name, ref.qualifier
+        return fn_scope.function_arn(ref.name, ref.qualifier), resolved.config.name, ref.qualifier
 
     async def _queue_is_fifo(self, scope: Scope, arn: str) -> bool:
         queue = await self.queues.get_queue(arn)
@@ -118,7 +119,7 @@ class Mappings:
                 )
 
     async def get(self, scope: Scope, uuid: str) -> EventSourceMapping:
-        doc = await self.store.get(DOC_KIND, f"{scope.prefix}/{uuid}")
+        doc = await self.store.get(DOC_KIND, f"{scope.key}/{uuid}")
         if doc is None:
             raise ResourceNotFound(NOT_FOUND)
         return EventSourceMapping.from_doc(doc.value)
@@ -127,7 +128,7 @@ class Mappings:
         self, scope: Scope, uuid: str, given: MappingInput
     ) -> tuple[EventSourceMapping, str]:
         """The updated mapping and the state the answer shows."""
-        doc = await self.store.get(DOC_KIND, f"{scope.prefix}/{uuid}")
+        doc = await self.store.get(DOC_KIND, f"{scope.key}/{uuid}")
         if doc is None:
             raise ResourceNotFound(NOT_FOUND)
         old = EventSourceMapping.from_doc(doc.value)
@@ -174,7 +175,7 @@ class Mappings:
             _, ref = self.registry.parse(scope, function_name)
             wanted = (ref.name, ref.qualifier)
         out = []
-        for doc in await self.store.scan(DOC_KIND, f"{scope.prefix}/"):
+        for doc in await self.store.scan(DOC_KIND, f"{scope.key}/"):
             mapping = EventSourceMapping.from_doc(doc.value)
             if source_arn and mapping.event_source_arn != source_arn:
                 continue

@@ -19,7 +19,7 @@ import contextlib
 import logging
 
 from sendoff.functions.errors import LambdaError
-from sendoff.functions.registry import Scope
+from sendoff.model.scope import Scope
 from sendoff.sources.mapping import EventSourceMapping
 from sendoff.sources.mappings import Mappings
 from sendoff.sources.runner import Deps, MappingRunner

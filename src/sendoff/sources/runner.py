@@ -26,9 +26,10 @@ from typing import Any
 
 from sendoff.functions.errors import LambdaError, ResourceNotFound, TooManyRequests
 from sendoff.functions.invoker import Invoker
-from sendoff.functions.registry import FunctionRegistry, Resolved, Scope
+from sendoff.functions.registry import FunctionRegistry, Resolved
 from sendoff.metrics import Metrics
 from sendoff.model import lineage
+from sendoff.model.scope import Scope
 from sendoff.services.sqs.errors import QueueError
 from sendoff.services.sqs.model import QueueRef, parse_queue_arn
 from sendoff.sources.batch import PAYLOAD_LIMIT, filter_view, record_size, sqs_record, to_delete

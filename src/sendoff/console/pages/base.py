@@ -37,7 +37,7 @@ async def function_head(console: Console, request: Request, tab: str) -> Functio
     url = f"/console/functions/{quote(name, safe='')}"
     return FunctionHead(
         name=name,
-        arn=console.scope.arn(name),
+        arn=console.scope.function_arn(name),
         url=url,
         state=state,
         tab=tab,

@@ -14,8 +14,9 @@ from starlette.routing import BaseRoute, Route
 from sendoff.console.context import Console, NotFound
 from sendoff.console.resources import describe_arn, destination_choices
 from sendoff.console.web import Form, pretty, read_form, redirect
+from sendoff.model.scope import Scope
 from sendoff.services.events.errors import EventsError
-from sendoff.services.events.model import Rule, Scope, Target, bus_arn
+from sendoff.services.events.model import Rule, Target, bus_arn
 from sendoff.services.events.service import RuleSpec
 
 SAMPLE_PATTERN = '{\n  "source": ["lambda"],\n  "detail-type": [{"prefix": "Lambda Function"}]\n}'
@@ -46,7 +47,7 @@ class BusPages:
 
     @property
     def scope(self) -> Scope:
-        return Scope(account_id=self.console.account_id, region=self.console.region)
+        return self.console.scope
 
     def _service(self) -> Any:
         if self.console.services.buses is None:

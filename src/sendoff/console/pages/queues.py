@@ -14,8 +14,9 @@ from starlette.routing import BaseRoute, Route
 
 from sendoff.console.context import Console, NotFound
 from sendoff.console.web import Form, pretty, read_form, redirect
+from sendoff.model.scope import Scope
 from sendoff.services.sqs.errors import QueueError
-from sendoff.services.sqs.model import Queue, QueueRef, Scope, queue_url
+from sendoff.services.sqs.model import Queue, QueueRef, queue_url
 
 PEEK_LIMIT = 10
 QUEUE_FIELDS = {"name": "name", "Queue name": "name", "FIFO": "name", "group": "group",
@@ -69,7 +70,7 @@ class QueuePages:
 
     @property
     def scope(self) -> Scope:
-        return Scope(account_id=self.console.account_id, region=self.console.region)
+        return self.console.scope
 
     def _service(self) -> Any:
         if self.console.services.queues is None:

@@ -13,8 +13,9 @@ from starlette.routing import BaseRoute, Route
 from sendoff.console.context import Console, NotFound
 from sendoff.console.resources import describe_arn, destination_choices
 from sendoff.console.web import Form, read_form, redirect
+from sendoff.model.scope import Scope
 from sendoff.services.sns.errors import SnsError
-from sendoff.services.sns.model import Protocol, Scope
+from sendoff.services.sns.model import Protocol
 
 PROTOCOLS = [p.value for p in Protocol]
 
@@ -36,7 +37,7 @@ class TopicPages:
 
     @property
     def scope(self) -> Scope:
-        return Scope(account_id=self.console.account_id, region=self.console.region)
+        return self.console.scope
 
     def _service(self) -> Any:
         if self.console.services.topics is None:

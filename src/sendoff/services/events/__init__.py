@@ -2,7 +2,7 @@
 
 Modules, one concept each:
 
-* ``model``       buses, rules, targets, scopes, ARNs and their stored form
+* ``model``       buses, rules, targets, ARNs and their stored form
 * ``repository``  those records in the store (compare-and-swap, paging)
 * ``envelope``    PutEvents entries: checks, size limit, the event envelope
 * ``paths``       the JSONPath subset of InputPath / InputPathsMap
@@ -16,7 +16,7 @@ Modules, one concept each:
 """
 
 from sendoff.services.events.errors import EventsError
-from sendoff.services.events.model import EventBus, Rule, RuleState, Scope, Target
+from sendoff.services.events.model import EventBus, Rule, RuleState, Target
 from sendoff.services.events.service import EventBusService, Page, RuleSpec
 
 __all__ = [
@@ -27,6 +27,5 @@ __all__ = [
     "Rule",
     "RuleSpec",
     "RuleState",
-    "Scope",
     "Target",
 ]

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sendoff.model.clock import iso_seconds_z
+from sendoff.model.scope import Scope
 from sendoff.services.events.errors import ValidationFailed
-from sendoff.services.events.model import Scope
 
 MAX_ENTRIES: Final = 10
 MAX_REQUEST_BYTES: Final = 256 * 1024

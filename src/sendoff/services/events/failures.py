@@ -21,7 +21,8 @@ from sendoff.delivery import Deliveries
 from sendoff.errors import ConflictError
 from sendoff.model.clock import Clock, system_clock
 from sendoff.model.job import DeliveryJob
-from sendoff.services.events.model import Scope, rule_key
+from sendoff.model.scope import Scope
+from sendoff.services.events.model import rule_key
 from sendoff.store import EventRecord, Store
 
 log = logging.getLogger("sendoff.events")

@@ -19,20 +19,10 @@ from typing import Any
 
 from sendoff.model.arn import parse_arn
 from sendoff.model.json_types import JSON
+from sendoff.model.scope import Scope
 
 DEFAULT_BUS = "default"
 MAX_TARGETS_PER_RULE = 5
-
-
-@dataclass(frozen=True, kw_only=True)
-class Scope:
-    account_id: str
-    region: str
-
-    @property
-    def key(self) -> str:
-        """``account/region``: the prefix of every document key in this scope."""
-        return f"{self.account_id}/{self.region}"
 
 
 class RuleState(enum.StrEnum):
@@ -100,12 +90,12 @@ class Rule:
 
 
 def bus_arn(scope: Scope, name: str) -> str:
-    return f"arn:aws:events:{scope.region}:{scope.account_id}:event-bus/{name}"
+    return scope.service_arn("events", f"event-bus/{name}")
 
 
 def rule_arn(scope: Scope, bus: str, name: str) -> str:
     path = name if bus == DEFAULT_BUS else f"{bus}/{name}"
-    return f"arn:aws:events:{scope.region}:{scope.account_id}:rule/{path}"
+    return scope.service_arn("events", f"rule/{path}")
 
 
 def resolve_bus(scope: Scope, name_or_arn: str | None) -> tuple[Scope, str]:

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Final
 
 from sendoff.errors import ConflictError
+from sendoff.model.scope import Scope
 from sendoff.services.events.errors import (
     ConcurrentModification,
     ResourceAlreadyExists,
@@ -25,7 +26,6 @@ from sendoff.services.events.model import (
     DEFAULT_BUS,
     EventBus,
     Rule,
-    Scope,
     bus_from_doc,
     bus_key,
     bus_to_doc,

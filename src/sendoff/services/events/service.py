@@ -20,6 +20,7 @@ from typing import Any, Final, Generic, TypeVar
 from sendoff import errors as sendoff_errors
 from sendoff.delivery import Deliveries
 from sendoff.model.clock import Clock, iso_seconds_z, system_clock
+from sendoff.model.scope import Scope
 from sendoff.services import events_pattern
 from sendoff.services.events.envelope import (
     AcceptedEntry,
@@ -44,7 +45,6 @@ from sendoff.services.events.model import (
     EventBus,
     Rule,
     RuleState,
-    Scope,
     Target,
     resolve_bus,
     rule_arn,

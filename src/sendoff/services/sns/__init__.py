@@ -5,7 +5,6 @@
 
 from sendoff.services.sns.errors import InvalidParameter, NotFound, SnsError
 from sendoff.services.sns.fanout import PublishResult
-from sendoff.services.sns.model import Scope
 from sendoff.services.sns.service import BatchEntry, BatchResult, TopicService
 
 __all__ = [
@@ -14,7 +13,6 @@ __all__ = [
     "InvalidParameter",
     "NotFound",
     "PublishResult",
-    "Scope",
     "SnsError",
     "TopicService",
 ]

@@ -53,7 +53,7 @@ class DeliveryFailures:
                 scheme=SCHEME_SQS,
                 target=redrive["target"],
                 payload=redrive["payload"],
-                scope_key=topic.scope.prefix.rstrip("/"),
+                scope_key=topic.scope.key,
                 source={
                     "service": "sns-redrive",
                     "subscription_arn": sub.arn,

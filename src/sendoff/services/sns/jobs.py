@@ -216,7 +216,7 @@ def _http_job(
         "headers": headers,
         "max_attempts": max_attempts,
         "delivery_id": delivery_id,
-        "scope": topic.name.scope.prefix.rstrip("/"),
+        "scope": topic.name.scope.key,
     }
     return Job(
         scheme=SCHEME_HTTP,

@@ -1,4 +1,4 @@
-"""SNS records and names: scopes, topic and subscription ARNs, and the stored documents.
+"""SNS records and names: topic and subscription ARNs, and the stored documents.
 
 Store layout (documents, keys start with the scope ``account/region/``):
 
@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sendoff.model.scope import Scope
 from sendoff.services.sns.errors import InvalidParameter, too_few_arn_elements
 
 TOPIC = "sns-topic"
@@ -47,16 +48,6 @@ AUTHENTICATED_ON_SUBSCRIBE = frozenset({Protocol.SQS, Protocol.LAMBDA})
 
 
 @dataclass(frozen=True, kw_only=True)
-class Scope:
-    account_id: str
-    region: str
-
-    @property
-    def prefix(self) -> str:
-        return f"{self.account_id}/{self.region}/"
-
-
-@dataclass(frozen=True, kw_only=True)
 class TopicName:
     """A topic addressed by ARN: ``arn:aws:sns:<region>:<account>:<name>``."""
 
@@ -65,11 +56,11 @@ class TopicName:
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:sns:{self.scope.region}:{self.scope.account_id}:{self.name}"
+        return self.scope.service_arn("sns", self.name)
 
     @property
     def key(self) -> str:
-        return f"{self.scope.prefix}{self.name}"
+        return f"{self.scope.key_prefix}{self.name}"
 
 
 def parse_topic_arn(arn: str, *, field_name: str = "TopicArn") -> TopicName:

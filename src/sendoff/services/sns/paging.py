@@ -7,8 +7,8 @@ import binascii
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from sendoff.model.scope import Scope
 from sendoff.services.sns.errors import InvalidParameter
-from sendoff.services.sns.model import Scope
 
 T = TypeVar("T")
 
@@ -31,6 +31,6 @@ def decode_token(token: str | None, scope: Scope) -> str | None:
         key = base64.urlsafe_b64decode(token.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidParameter("NextToken") from None
-    if not key.startswith(scope.prefix):
+    if not key.startswith(scope.key_prefix):
         raise InvalidParameter("NextToken")
     return key

@@ -10,13 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from sendoff.errors import ConflictError
+from sendoff.model.scope import Scope
 from sendoff.services.sns.model import (
     ATTEMPT,
     DEDUP,
     SUBSCRIPTION,
     TOPIC,
     UNSUBSCRIBED,
-    Scope,
     Subscription,
     SubscriptionName,
     Topic,
@@ -72,7 +72,7 @@ class SnsRepository:
         await self.store.delete(TOPIC, name.key)
 
     async def list_topics(self, scope: Scope, *, after: str | None, limit: int) -> list[Topic]:
-        docs = await self.store.scan(TOPIC, scope.prefix, after=after, limit=limit)
+        docs = await self.store.scan(TOPIC, scope.key_prefix, after=after, limit=limit)
         return [Topic.from_json(scope, doc.value) for doc in docs]
 
     async def all_topics(self, account_id: str) -> list[Topic]:
@@ -128,7 +128,7 @@ class SnsRepository:
     async def list_subscriptions(
         self, scope: Scope, *, after: str | None, limit: int
     ) -> list[Subscription]:
-        docs = await self.store.scan(SUBSCRIPTION, scope.prefix, after=after, limit=limit)
+        docs = await self.store.scan(SUBSCRIPTION, scope.key_prefix, after=after, limit=limit)
         return [Subscription.from_json(scope_of_key(doc.key), doc.value) for doc in docs]
 
     async def list_subscriptions_of(

@@ -12,6 +12,7 @@ from typing import Any
 
 from sendoff.delivery import Deliveries
 from sendoff.model.clock import Clock, system_clock
+from sendoff.model.scope import Scope
 from sendoff.services.sns.envelope import Links
 from sendoff.services.sns.errors import (
     BatchEntryIdsNotDistinct,
@@ -25,7 +26,7 @@ from sendoff.services.sns.errors import (
 from sendoff.services.sns.failures import DeliveryFailures
 from sendoff.services.sns.fanout import Publisher, PublishResult
 from sendoff.services.sns.messages import MAX_MESSAGE_BYTES, message_size, validate_message
-from sendoff.services.sns.model import Scope, parse_topic_arn
+from sendoff.services.sns.model import parse_topic_arn
 from sendoff.services.sns.repository import SnsRepository
 from sendoff.services.sns.subscriptions import Subscriptions
 from sendoff.services.sns.topics import Topics, topic_in_scope

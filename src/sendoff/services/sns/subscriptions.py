@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Mapping
 
 from sendoff.model.clock import Clock
+from sendoff.model.scope import Scope
 from sendoff.services.sns.attributes import (
     render_subscription_attributes,
     set_subscription_attribute,
@@ -33,7 +34,6 @@ from sendoff.services.sns.model import (
     NEEDS_CONFIRMATION,
     PENDING_ARN,
     Protocol,
-    Scope,
     Subscription,
     SubscriptionName,
     Topic,

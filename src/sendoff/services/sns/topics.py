@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from sendoff.model.clock import Clock
+from sendoff.model.scope import Scope
 from sendoff.services.sns.attributes import (
     render_topic_attributes,
     validate_topic_attribute,
@@ -18,7 +19,6 @@ from sendoff.services.sns.errors import (
 from sendoff.services.sns.model import (
     FIFO_TOPIC_NAME_RE,
     TOPIC_NAME_RE,
-    Scope,
     Topic,
     TopicName,
     parse_topic_arn,

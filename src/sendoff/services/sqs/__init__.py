@@ -6,7 +6,7 @@ message persistence contract in :mod:`sendoff.store.messages`. See ``docs/sqs.md
 """
 
 from sendoff.services.sqs.errors import QueueError, QueueNotFound
-from sendoff.services.sqs.model import Queue, QueueRef, Scope
+from sendoff.services.sqs.model import Queue, QueueRef
 from sendoff.services.sqs.service import QueueService
 
-__all__ = ["Queue", "QueueError", "QueueNotFound", "QueueRef", "QueueService", "Scope"]
+__all__ = ["Queue", "QueueError", "QueueNotFound", "QueueRef", "QueueService"]

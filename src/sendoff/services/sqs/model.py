@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from sendoff.model.scope import Scope
 from sendoff.services.sqs.attributes import DEFAULTS, FIFO_DEFAULTS
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
@@ -29,18 +30,6 @@ _REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 _QUEUE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:sqs:([a-z0-9-]+):(\d{12}):([A-Za-z0-9_.-]{1,80})$")
 
 DOC_KIND = "sqs-queue"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Scope:
-    """The account and region a request acts in."""
-
-    account_id: str
-    region: str
-
-    @property
-    def key_prefix(self) -> str:
-        return f"{self.account_id}/{self.region}/"
 
 
 @dataclass(frozen=True, kw_only=True)

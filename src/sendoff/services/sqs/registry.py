@@ -14,16 +14,10 @@ from dataclasses import replace
 
 from sendoff.errors import ConflictError
 from sendoff.model.clock import Clock, system_clock
+from sendoff.model.scope import Scope
 from sendoff.services.sqs import attributes as attrs
 from sendoff.services.sqs.errors import InvalidParameterValue, QueueNameExists, QueueNotFound
-from sendoff.services.sqs.model import (
-    DOC_KIND,
-    Queue,
-    QueueRef,
-    Scope,
-    check_queue_name,
-    parse_queue_arn,
-)
+from sendoff.services.sqs.model import DOC_KIND, Queue, QueueRef, check_queue_name, parse_queue_arn
 from sendoff.store import Doc, Store
 from sendoff.store.cache import DocCache
 

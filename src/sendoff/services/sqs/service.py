@@ -23,6 +23,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 from sendoff.model.clock import Clock, system_clock
+from sendoff.model.scope import Scope
 from sendoff.services.sqs import attributes as attrs
 from sendoff.services.sqs.arrivals import Arrivals
 from sendoff.services.sqs.envelope import (
@@ -45,7 +46,7 @@ from sendoff.services.sqs.errors import (
     ReceiptHandleIsInvalid,
 )
 from sendoff.services.sqs.message import message_size
-from sendoff.services.sqs.model import Queue, QueueRef, Scope, parse_queue_arn
+from sendoff.services.sqs.model import Queue, QueueRef, parse_queue_arn
 from sendoff.services.sqs.receipts import decode_receipt
 from sendoff.services.sqs.registry import QueueRegistry
 from sendoff.store import Store
