@@ -37,12 +37,8 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "cli",
     )
 )
-# (importer module, imported module): upward imports still to be removed
-KNOWN = frozenset({
-    ("sendoff.auth.gate", "sendoff.api.context"),  # the ASGI gate is edge code inside auth/
-    ("sendoff.iac.commands", "sendoff.cli.signing"),  # request signing lives in cli/
-    ("sendoff.iac.remote", "sendoff.cli.signing"),
-})  # fmt: skip
+# (importer module, imported module): upward imports still to be removed (none left)
+KNOWN: frozenset[tuple[str, str]] = frozenset()
 
 
 def layer_of(module: str) -> int:

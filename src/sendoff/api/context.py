@@ -7,11 +7,8 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from sendoff.auth.caller import CALLER_KEY as CALLER_KEY  # the edge reads the caller here
 from sendoff.model.ids import ordered_id
-
-CALLER_KEY = "sendoff.caller"
-"""The ASGI scope key where the authentication gate (sendoff.auth.gate) puts the verified
-caller; its ``account_id`` overrides the server's default account."""
 
 _CREDENTIAL_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 

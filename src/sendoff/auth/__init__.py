@@ -8,5 +8,8 @@
 * :mod:`~sendoff.auth.session`: short-lived ``ASIA…`` credentials for functions, verified
   without a store lookup.
 * :mod:`~sendoff.auth.wire`: the failures in each protocol's error shape.
-* :mod:`~sendoff.auth.gate`: the ASGI check every request passes (docs/security.md).
+* :mod:`~sendoff.auth.gate`: the ASGI check every request passes (docs/security.md);
+  :mod:`~sendoff.auth.caller` is the verified caller it leaves for the routes.
+* :mod:`~sendoff.auth.signing`: the other direction, SigV4 for sendoff's own HTTP clients
+  (the CLI, ``sendoff deploy``).
 """

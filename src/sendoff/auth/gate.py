@@ -19,13 +19,12 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope
 
-from sendoff.api.context import CALLER_KEY
+from sendoff.auth.caller import CALLER_KEY, Caller
 from sendoff.auth.credentials import Credential, Credentials, server_secret
 from sendoff.auth.session import SessionError, SessionIssuer
 from sendoff.auth.sigv4 import (
@@ -47,16 +46,6 @@ MAX_SIGNED_BODY = 70_167_211
 """The largest body read to check its signature: AWS's limit for a CreateFunction request
 (a 50 MB zip, base64 in JSON). Bodies sent as UNSIGNED-PAYLOAD or STREAMING-* are not read
 here (their size is for the body-size guard)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Caller:
-    account_id: str
-    access_key_id: str
-    arn: str
-    user_id: str
-    region: str | None = None  # of this request's credential scope
-    service: str | None = None
 
 
 class Authenticator:

@@ -17,7 +17,7 @@ class Client:
         self, endpoint_url: str, *, timeout_s: float = 930.0, region: str | None = None
     ) -> None:
         self.endpoint_url = endpoint_url.rstrip("/")
-        from sendoff.cli.signing import client_auth
+        from sendoff.auth.signing import client_auth
 
         self.http = httpx.Client(
             base_url=self.endpoint_url, timeout=timeout_s, auth=client_auth(region)

@@ -36,7 +36,7 @@ def run(endpoint_url: str, args: argparse.Namespace) -> int:
     for console in (out, err):
         if not console.is_terminal:  # pipes and CI: no wrapping of long ids and URLs
             console.width = 1000
-    from sendoff.cli.signing import client_auth
+    from sendoff.auth.signing import client_auth
 
     with httpx.Client(base_url=endpoint_url.rstrip("/"), timeout=120, auth=client_auth()) as http:
         store = HttpStackStore(http)

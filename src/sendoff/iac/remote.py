@@ -125,7 +125,7 @@ class BotoCloud:
             import boto3
             from botocore.config import Config
 
-            from sendoff.cli.signing import found_credentials
+            from sendoff.auth.signing import found_credentials
 
             found = found_credentials()  # the default chain, as the sendoff CLI signs
             make: Any = boto3.client  # a service chosen at run time: no typed overload
