@@ -33,6 +33,7 @@ from sendoff.functions.event_config import EventConfigs
 from sendoff.functions.invoker import Invoker
 from sendoff.functions.registry import FunctionRegistry
 from sendoff.metrics import Metrics
+from sendoff.model.arn import parse_function_name
 from sendoff.model.job import DeliveryJob, RecordSource
 from sendoff.scheduler import Scheduler
 from sendoff.scheduler.invocations import AsyncInvocations
@@ -171,9 +172,9 @@ def _count_delivery_failure(metrics: Metrics) -> Any:
         source = RecordSource.decode(DeliveryJob.decode(job.body).source)
         if source is None:
             return
-        arn = source.function_arn
-        name = arn.split(":")[6] if arn.count(":") >= 6 else ""
-        resource = ":".join(arn.split(":")[6:8]) if name else ""
+        ref = parse_function_name(source.function_arn)
+        name = ref.name if ref is not None else ""
+        resource = f"{name}:{ref.qualifier}" if ref is not None and ref.qualifier else name
         if source.destination:
             metrics.destination_delivery_failures.labels(name, resource).inc()
         else:

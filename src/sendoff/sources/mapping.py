@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sendoff.functions.errors import InvalidParameterValue, InvalidRequestContent, validation_error
+from sendoff.model.arn import arn_service
 
 DOC_KIND = "event-source-mapping"
 STATUS_KIND = "event-source-mapping-status"  # {"result": str, "at": epoch s}, same key
@@ -297,7 +298,7 @@ def check_source_arn(arn: str | None) -> None:
             arn, "eventSourceArn",
             f"Member must satisfy regular expression pattern: {ARN_PATTERN}",
         )  # fmt: skip
-    if arn.split(":")[2] != "sqs":
+    if arn_service(arn) != "sqs":
         raise InvalidParameterValue("Unrecognized event source.")
 
 

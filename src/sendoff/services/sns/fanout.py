@@ -12,7 +12,9 @@ import uuid
 from dataclasses import dataclass
 
 from sendoff.delivery import Deliveries
+from sendoff.model.arn import parse_arn
 from sendoff.model.clock import Clock
+from sendoff.model.scope import Scope
 from sendoff.services.sns.attributes import subscription_filter
 from sendoff.services.sns.envelope import Links, Notification
 from sendoff.services.sns.errors import InvalidParameter, topic_not_found
@@ -92,12 +94,13 @@ class Publisher:
         return PublishResult(message_id=message_id, sequence_number=sequence)
 
     async def submit(self, job: Job) -> str:
-        scope_key = job.source["topic_arn"].split(":")
+        topic = parse_arn(job.source["topic_arn"])  # a job's topic ARN is always whole
+        assert topic is not None, job.source
         return await self.deliveries.submit(
             scheme=job.scheme,
             target=job.target,
             payload=job.payload,
-            scope_key=f"{scope_key[4]}/{scope_key[3]}",
+            scope_key=Scope(account_id=topic.account_id, region=topic.region).key,
             source=job.source,
         )
 
