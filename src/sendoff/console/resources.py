@@ -1,22 +1,22 @@
 """Resources across the built-in services, as the console shows and links them.
 
+Each destination kind (:mod:`sendoff.destinations.kinds`) knows its own resources; this
+module only asks every kind in turn, so a new kind appears here without a change.
+
 * :func:`describe_arn` names what an ARN points at and where its console page is.
-* :func:`destination_choices` lists existing queues, topics, functions and buses that
-  can receive execution records (the "Destination" picker).
-* :func:`triggers_of` finds what invokes a function: SNS subscriptions, EventBridge
-  rule targets naming it, and event source mappings (SQS queues) with their state and
-  last processing result.
+* :func:`destination_choices` lists existing resources of every kind that can receive
+  execution records (the "Destination" picker).
 * :func:`exists` tells whether an ARN names a resource sendoff hosts (for warnings).
+
+What invokes a function (its "Triggers") is :mod:`sendoff.console.triggers`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from sendoff.destinations.registry import kind_for, kinds
-from sendoff.functions.errors import ResourceNotFound
 from sendoff.model.arn import parse_arn
 
 if TYPE_CHECKING:
@@ -37,17 +37,6 @@ class ResourceLink:
     url: str | None  # the console page, when sendoff hosts it in the console's scope
 
 
-@dataclass(frozen=True, kw_only=True)
-class Trigger:
-    kind: str  # "SNS topic" | "EventBridge rule" | "SQS queue"
-    name: str
-    detail: str
-    url: str
-    mapping: str | None = None  # an event source mapping's UUID (it can be toggled)
-    enabled: bool = True
-    last_result: str | None = None
-
-
 def describe_arn(arn: str, *, account_id: str, region: str) -> ResourceLink:
     parsed = parse_arn(arn)
     if parsed is None:
@@ -66,91 +55,24 @@ def describe_arn(arn: str, *, account_id: str, region: str) -> ResourceLink:
 
 
 async def destination_choices(console: Console, *, exclude_function: str) -> dict[str, list[str]]:
-    """ARNs of existing resources per destination type (the picker's suggestions)."""
-    s = console.services
-    out: dict[str, list[str]] = {key: [] for key, _ in DESTINATION_TYPES}
-    if s.queues is not None:
-        queues = await s.queues.list_queues(console.scope)
-        out["sqs"] = [q.arn for q in queues]
-    if s.topics is not None:
-        for topic in await s.topics.summary(console.account_id, console.region):
-            out["sns"].append(topic["arn"])
-    states, _ = await s.registry.list_functions(console.scope, marker=None, limit=1000)
-    out["lambda"] = [
-        console.scope.function_arn(st.latest.name)
-        for st in states
-        if st.latest.name != exclude_function
-    ]
-    if s.buses is not None:
-        from sendoff.services.events.model import bus_arn
-
-        scope = console.scope
-        page = await s.buses.list_event_buses(scope)
-        out["events"] = [bus_arn(scope, b.name) for b in page.items]
-    return out
-
-
-async def triggers_of(console: Console, function_name: str) -> list[Trigger]:
-    s = console.services
-    arn = console.scope.function_arn(function_name)
-    found: list[Trigger] = []
-
-    def names_function(target: str) -> bool:
-        return target == arn or target.startswith(arn + ":")
-
-    if s.topics is not None:
-        for topic in await s.topics.summary(console.account_id, console.region):
-            for sub in topic["subscriptions"]:
-                if sub["protocol"] == "lambda" and names_function(sub["endpoint"]):
-                    found.append(Trigger(
-                        kind="SNS topic", name=topic["name"],
-                        detail="subscription" + (" (pending)" if sub["pending"] else ""),
-                        url=f"/console/topics/{quote(topic['name'], safe='')}",
-                    ))  # fmt: skip
-    if s.buses is not None:
-        scope = console.scope
-        for bus in (await s.buses.list_event_buses(scope)).items:
-            for rule in await s.buses.repo.rules_of(scope, bus.name):
-                if any(names_function(t.arn) for t in rule.targets):
-                    found.append(Trigger(
-                        kind="EventBridge rule", name=rule.name,
-                        detail=f"on bus {bus.name}" + (
-                            "" if rule.state.value == "ENABLED" else f" ({rule.state.value})"
-                        ),
-                        url=f"/console/buses/{quote(bus.name, safe='')}#rule-{rule.name}",
-                    ))  # fmt: skip
-    pollers = s.event_sources
-    if pollers is not None:
-        for mapping in await pollers.mappings.in_scope(console.scope, function_name=function_name):
-            queue = mapping.event_source_arn.rsplit(":", 1)[-1]
-            result, _ = await pollers.mappings.last_result(mapping)
-            found.append(Trigger(
-                kind="SQS queue", name=queue,
-                detail=f"batch size {mapping.batch_size}, {mapping.state}",
-                url=f"/console/queues/{quote(queue, safe='')}",
-                mapping=mapping.uuid, enabled=mapping.enabled, last_result=result,
-            ))  # fmt: skip
-    return found
+    """ARNs of existing resources per destination type (the picker's suggestions); the
+    function being configured is left out (it cannot be its own destination)."""
+    scope = console.scope
+    own = scope.function_arn(exclude_function) if exclude_function else None
+    return {
+        kind.service: [
+            arn for arn in await kind.console_choices(console.services, scope) if arn != own
+        ]
+        for kind in kinds()
+    }
 
 
 async def exists(console: Console, arn: str) -> bool | None:
     """True/False when sendoff can tell (its own services), None for anything else."""
-    link = describe_arn(arn, account_id=console.account_id, region=console.region)
-    s = console.services
-    if link.url is None:
+    parsed = parse_arn(arn)
+    kind = kind_for(parsed.service) if parsed is not None else None
+    if parsed is None or kind is None:
         return None
-    if link.service == "sqs" and s.queues is not None:
-        return await s.queues.get_queue(arn) is not None
-    if link.service == "sns" and s.topics is not None:
-        topics = await s.topics.summary(console.account_id, console.region)
-        return any(t["arn"] == arn for t in topics)
-    if link.service == "lambda":
-        try:
-            await s.registry.resolve(console.scope, arn)
-        except ResourceNotFound:
-            return False
-        return True
-    if link.service == "events" and s.buses is not None:
-        scope = console.scope
-        return await s.buses.repo.get_bus(scope, link.name) is not None
-    return None
+    if describe_arn(arn, account_id=console.account_id, region=console.region).url is None:
+        return None
+    return await kind.console_exists(console.services, console.scope, arn, parsed)

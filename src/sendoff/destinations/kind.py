@@ -9,7 +9,9 @@ instance of a :class:`DestinationKind` subclass. Everything that differs per kin
 * :meth:`~DestinationKind.validate_arn` — the extra checks PutFunctionEventInvokeConfig makes;
 * :meth:`~DestinationKind.build_payload` — the delivery payload of one execution record;
 * ``label`` / ``with_article`` / :meth:`~DestinationKind.console_link` — how the console names
-  it and where its page is;
+  it and where its page is; :meth:`~DestinationKind.console_choices` and
+  :meth:`~DestinationKind.console_exists` — the existing resources the console's destination
+  picker suggests, and whether an ARN names one (optional: by default none, and "cannot tell");
 * ``sam`` — its ``Type`` in a SAM ``EventInvokeConfig`` and the policy SAM adds;
 * ``iam_action`` / ``operation`` — what the execution role must allow to send to it;
 * :meth:`~DestinationKind.transport` — how it is delivered, looked up from the services.
@@ -34,6 +36,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     from sendoff.delivery.outbox import Transport
+    from sendoff.functions.registry import FunctionRegistry
+    from sendoff.model.scope import Scope
     from sendoff.services.events.service import EventBusService
     from sendoff.services.sns.service import TopicService
     from sendoff.services.sqs.service import QueueService
@@ -48,8 +52,11 @@ class EventInvoker(Protocol):
 
 
 class BuiltServices(Protocol):
-    """What a kind's transport may be built from (``sendoff.wiring.services.Services``)."""
+    """What a kind's transport (and its console listing) may be built from
+    (``sendoff.wiring.services.Services``)."""
 
+    @property
+    def registry(self) -> FunctionRegistry: ...
     @property
     def queues(self) -> QueueService | None: ...
     @property
@@ -129,3 +136,15 @@ class DestinationKind(ABC):
     ) -> dict[str, Any]:
         """The payload of a dead-letter message (kinds with ``dead_letter = True``)."""
         raise NotImplementedError(f"{self.service} is not a dead-letter target")
+
+    async def console_choices(self, services: BuiltServices, scope: Scope) -> list[str]:
+        """The ARNs of this kind's resources in ``scope``, which the console's destination
+        picker suggests; none for a kind that does not list them."""
+        return []
+
+    async def console_exists(
+        self, services: BuiltServices, scope: Scope, arn: str, parsed: Arn
+    ) -> bool | None:
+        """Whether ``arn``, in ``scope``, names an existing resource (the console warns
+        when it does not); None when the kind cannot tell."""
+        return None

@@ -10,7 +10,8 @@ from starlette.routing import BaseRoute, Route
 from sendoff.console.context import Console
 from sendoff.console.forms import int_field, place_error
 from sendoff.console.pages.base import function_head, head_context
-from sendoff.console.resources import describe_arn, destination_choices, triggers_of
+from sendoff.console.resources import describe_arn, destination_choices
+from sendoff.console.triggers import triggers_of
 from sendoff.console.web import Form, read_form, redirect
 from sendoff.functions.errors import LambdaError
 from sendoff.functions.event_config import ConfigInput

@@ -13,6 +13,7 @@ from sendoff.model.arn import Arn
 if TYPE_CHECKING:
     from sendoff.delivery.outbox import Transport
     from sendoff.destinations.kind import BuiltServices
+    from sendoff.model.scope import Scope
 
 SUCCESS_DETAIL_TYPE = "Lambda Function Invocation Result - Success"
 FAILURE_DETAIL_TYPE = "Lambda Function Invocation Result - Failure"
@@ -44,6 +45,22 @@ class EventBusKind(DestinationKind):
     def console_link(self, arn: str, parsed: Arn) -> tuple[str, str | None]:
         name = parsed.resource.removeprefix("event-bus/")
         return name, f"/console/buses/{quote(name, safe='')}"
+
+    async def console_choices(self, services: BuiltServices, scope: Scope) -> list[str]:
+        if services.buses is None:
+            return []
+        from sendoff.services.events.model import bus_arn
+
+        page = await services.buses.list_event_buses(scope)
+        return [bus_arn(scope, bus.name) for bus in page.items]
+
+    async def console_exists(
+        self, services: BuiltServices, scope: Scope, arn: str, parsed: Arn
+    ) -> bool | None:
+        if services.buses is None:
+            return None
+        name = parsed.resource.removeprefix("event-bus/")
+        return await services.buses.repo.get_bus(scope, name) is not None
 
     def transport(self, services: BuiltServices) -> Transport | None:
         from sendoff.services.events.transports import BusTransport

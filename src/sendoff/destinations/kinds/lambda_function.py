@@ -18,6 +18,7 @@ from sendoff.model.function import LATEST
 if TYPE_CHECKING:
     from sendoff.delivery.outbox import Transport
     from sendoff.destinations.kind import BuiltServices
+    from sendoff.model.scope import Scope
 
 
 class LambdaTransport:
@@ -71,6 +72,19 @@ class LambdaKind(DestinationKind):
             return parsed.resource, None
         name = f"{ref.name}:{ref.qualifier}" if ref.qualifier else ref.name
         return name, f"/console/functions/{quote(ref.name, safe='')}"
+
+    async def console_choices(self, services: BuiltServices, scope: Scope) -> list[str]:
+        states, _ = await services.registry.list_functions(scope, marker=None, limit=1000)
+        return [scope.function_arn(state.latest.name) for state in states]
+
+    async def console_exists(
+        self, services: BuiltServices, scope: Scope, arn: str, parsed: Arn
+    ) -> bool | None:
+        try:
+            await services.registry.resolve(scope, arn)
+        except ResourceNotFound:
+            return False
+        return True
 
     def transport(self, services: BuiltServices) -> Transport | None:
         invoker = services.lambda_async

@@ -18,6 +18,7 @@ from sendoff.model.arn import Arn
 if TYPE_CHECKING:
     from sendoff.delivery.outbox import Transport
     from sendoff.destinations.kind import BuiltServices
+    from sendoff.model.scope import Scope
 
 
 class SnsKind(DestinationKind):
@@ -53,6 +54,20 @@ class SnsKind(DestinationKind):
 
     def console_link(self, arn: str, parsed: Arn) -> tuple[str, str | None]:
         return parsed.resource, f"/console/topics/{quote(parsed.resource, safe='')}"
+
+    async def console_choices(self, services: BuiltServices, scope: Scope) -> list[str]:
+        if services.topics is None:
+            return []
+        return [
+            topic["arn"] for topic in await services.topics.summary(scope.account_id, scope.region)
+        ]
+
+    async def console_exists(
+        self, services: BuiltServices, scope: Scope, arn: str, parsed: Arn
+    ) -> bool | None:
+        if services.topics is None:
+            return None
+        return arn in await self.console_choices(services, scope)
 
     def transport(self, services: BuiltServices) -> Transport | None:
         from sendoff.services.sns.transports import TopicTransport

@@ -18,6 +18,7 @@ from sendoff.model.arn import Arn
 if TYPE_CHECKING:
     from sendoff.delivery.outbox import Transport
     from sendoff.destinations.kind import BuiltServices
+    from sendoff.model.scope import Scope
 
 
 class SqsKind(DestinationKind):
@@ -55,6 +56,18 @@ class SqsKind(DestinationKind):
 
     def console_link(self, arn: str, parsed: Arn) -> tuple[str, str | None]:
         return parsed.resource, f"/console/queues/{quote(parsed.resource, safe='')}"
+
+    async def console_choices(self, services: BuiltServices, scope: Scope) -> list[str]:
+        if services.queues is None:
+            return []
+        return [queue.arn for queue in await services.queues.list_queues(scope)]
+
+    async def console_exists(
+        self, services: BuiltServices, scope: Scope, arn: str, parsed: Arn
+    ) -> bool | None:
+        if services.queues is None:
+            return None
+        return await services.queues.get_queue(arn) is not None
 
     def transport(self, services: BuiltServices) -> Transport | None:
         from sendoff.services.sqs.transport import SqsTransport
