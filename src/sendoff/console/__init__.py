@@ -7,7 +7,8 @@ APIs use, with a little vanilla JavaScript for live updates (no build step).
     activity.py   EventIndex: the in-memory read model of asynchronous events
     history.py    MinuteSeries: per-minute metrics (history backfill + /metrics sampling)
     charts.py     inline SVG charts
-    resources.py  ARNs -> console links, destination choices, a function's triggers
+    resources.py  ARNs -> console links, destination choices (asked of each destination kind)
+    triggers/     what invokes a function: one module per source (sns, events, sqs)
     forms.py      field errors from AWS messages, inline code zips
     pages/        functions, function (Designer), destinations, code, testing, monitor,
                   invocations (and event timelines), logs, queues, topics, buses
