@@ -10,7 +10,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from sendoff.api.context import CALLER_KEY
+from sendoff.auth.caller import CALLER_KEY
 from sendoff.auth.gate import MAX_SIGNED_BODY, Authenticator, AuthGate
 from sendoff.store.memory import MemoryStore
 
