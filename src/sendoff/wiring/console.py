@@ -9,6 +9,7 @@ from starlette.routing import Mount, Route
 
 from sendoff.console.context import Console
 from sendoff.console.routes import console_routes
+from sendoff.console.triggers import sources as trigger_sources
 from sendoff.console.web import ConsoleMiddleware
 from sendoff.wiring.services import Services
 
@@ -17,6 +18,7 @@ def install(services: Services) -> None:
     """Serve the console under /console, and let its event index hear the scheduler's jobs
     settle (a scheduler observer; see :mod:`sendoff.console.activity`)."""
     console = Console.build(services)
+    trigger_sources()  # a broken trigger module fails here, at build, not on a page view
 
     async def to_console(request: Request) -> Response:
         return RedirectResponse("/console/functions", status_code=307)
