@@ -93,7 +93,7 @@ def test_zero_retries(lambda_client: Any, server: Any) -> None:
     assert (rc["condition"], rc["approximateInvokeCount"]) == ("RetriesExhausted", 1)
 
 
-@pytest.mark.parametrize(("max_age", "count"), [(60, 1), (90, 2)])
+@pytest.mark.parametrize(("max_age", "count"), [(60, 1), (150, 2)])
 def test_event_age_look_ahead(lambda_client: Any, server: Any, max_age: int, count: int) -> None:
     name = unique()
     create_python(lambda_client, name)
