@@ -52,6 +52,8 @@ def test_prefilter_of_terms() -> None:
     assert parse("?a ?%b+%").prefilter is None  # a regular expression: no literal
     assert parse("-x").prefilter is None
     assert parse("").prefilter is None
+    assert [parse(p).exact for p in ("a b", '"a b" ?c ?d', "a -b", "?a ?%b%", "%a%")] == [
+        True, True, False, False, False]  # fmt: skip
 
 
 JSON_EVENT = json.dumps(

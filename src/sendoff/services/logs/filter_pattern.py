@@ -52,6 +52,9 @@ class FilterPattern:
     match: Matcher
     prefilter: Prefilter | None = field(default=None)
     """What every message this pattern matches satisfies (None: nothing known)."""
+    exact: bool = False
+    """The prefilter says all: a message satisfying it matches (terms without ``-`` or
+    ``%regex%``), so a store's answer needs no second look."""
 
 
 def parse(text: str | None) -> FilterPattern:
@@ -113,7 +116,8 @@ def _parse_terms(source: str) -> FilterPattern:
 
     if optional and alternatives is not None:
         required.append(AnyOf(tuple(alternatives)))
-    return FilterPattern(source, match, _all(required))
+    exact = not excluded and len(required) == len(plain) + bool(optional)
+    return FilterPattern(source, match, _all(required), exact=exact)
 
 
 def _all(parts: list[Prefilter]) -> Prefilter | None:
