@@ -407,3 +407,61 @@ def test_another_account_cannot_read_a_group(signed: dict[str, Any]) -> None:
             call()
         assert _code(caught.value)[0] == "ResourceNotFoundException"
     assert logs_a.filter_log_events(logGroupName=group, filterPattern="START")["events"]
+
+
+LOGGER = """
+import logging
+
+def handler(event, context):
+    logging.getLogger().setLevel(logging.DEBUG)
+    logging.debug("debug line")
+    logging.warning("careful")
+    print("plain print")
+    return "ok"
+"""
+
+
+def test_logging_config_json_format_and_log_group(lambda_client: Any, logs: Any) -> None:
+    name, group = unique("jsonlog"), f"/custom/{unique('shared')}"
+    config = {"LogFormat": "JSON", "ApplicationLogLevel": "WARN", "LogGroup": group}
+    created = create_python(lambda_client, name, LOGGER, LoggingConfig=config)
+    assert created["LoggingConfig"] == {**config, "SystemLogLevel": "INFO"}
+    lambda_client.invoke(FunctionName=name, Payload=b"{}")
+
+    def reported() -> list[str] | None:
+        try:
+            found = logs.filter_log_events(logGroupName=group)["events"]
+        except ClientError:
+            return None
+        messages = [e["message"] for e in found]
+        return messages if any('"platform.report"' in m for m in messages) else None
+
+    messages = wait_until(reported, message="the JSON report record")
+    records = [json.loads(m) for m in messages if m.startswith("{")]
+    types = [r.get("type") for r in records]
+    assert types[0] == "platform.start" and types[-2:] == [
+        "platform.runtimeDone",
+        "platform.report",
+    ]
+    report = records[-1]["record"]
+    assert set(report["metrics"]) >= {"durationMs", "billedDurationMs", "memorySizeMB",
+                                      "maxMemoryUsedMB", "initDurationMs"}  # fmt: skip
+    application = [r for r in records if "level" in r]
+    assert [(r["level"], r["message"]) for r in application] == [("WARN", "careful")]
+    assert "plain print" in messages  # what the function prints stays text, as on AWS
+    assert logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"] == []
+    # the filter pattern reads the JSON records
+    found = logs.filter_log_events(
+        logGroupName=group, filterPattern='{ $.type = "platform.report" }'
+    )
+    assert len(found["events"]) == 1
+
+    updated = lambda_client.update_function_configuration(
+        FunctionName=name, LoggingConfig={"LogFormat": "Text"}
+    )
+    assert updated["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": group}
+    with pytest.raises(ClientError) as bad:
+        lambda_client.update_function_configuration(
+            FunctionName=name, LoggingConfig={"LogFormat": "XML"}
+        )
+    assert bad.value.response["Error"]["Code"] == "InvalidParameterValueException"
