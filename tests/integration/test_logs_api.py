@@ -6,7 +6,9 @@ and scoping by region and by account (``--auth sigv4``)."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -23,6 +25,7 @@ from tests.conftest import client_for
 from tests.support.cli import aws, sendoff
 from tests.support.functions import create_python, unique
 from tests.support.server import ServerProcess, start_server, wait_until
+from tests.support.unavailable import unavailable
 
 STREAM_NAME = re.compile(r"^\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}$")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -465,3 +468,28 @@ def test_logging_config_json_format_and_log_group(lambda_client: Any, logs: Any)
             FunctionName=name, LoggingConfig={"LogFormat": "XML"}
         )
     assert bad.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+def _sam() -> str:
+    """The SAM CLI: ``SENDOFF_SAM`` or ``sam`` on PATH or /work/venv-sam (CI installs it)."""
+    for candidate in (os.environ.get("SENDOFF_SAM"), shutil.which("sam"), "/work/venv-sam/bin/sam"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    unavailable("the SAM CLI (sam) is not installed")
+    raise AssertionError("unreachable")
+
+
+def test_sam_logs_reads_a_functions_group(server: ServerProcess, invoked: dict[str, Any]) -> None:
+    """``sam logs`` (FilterLogEvents, with only AWS_ENDPOINT_URL set); ``-n Fn
+    --stack-name s`` also needs the CloudFormation API (tests/tools)."""
+    env = {
+        **os.environ, "AWS_ENDPOINT_URL": server.url, "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
+        "SAM_CLI_TELEMETRY": "0",
+    }  # fmt: skip
+    command = [_sam(), "logs", "--cw-log-group", invoked["group"], "--filter", "REPORT"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 3 and all("REPORT RequestId:" in line for line in lines)
+    assert all(STREAM_NAME.match(line.split(" ", 1)[0]) for line in lines)
