@@ -493,3 +493,49 @@ def test_sam_logs_reads_a_functions_group(server: ServerProcess, invoked: dict[s
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 3 and all("REPORT RequestId:" in line for line in lines)
     assert all(STREAM_NAME.match(line.split(" ", 1)[0]) for line in lines)
+
+
+RECORDER = """
+import json
+
+def handler(event, context):
+    print(json.dumps(event))
+"""
+FAILING = """
+def handler(event, context):
+    if not event.get("Success"):
+        raise Exception("Failure from event, Success = false, I am failing!")
+    return "ok"
+"""
+
+
+def test_announcement_failure_record_found_with_aws_logs(
+    server: ServerProcess, lambda_client: Any
+) -> None:
+    """The announcement's walkthrough: an async invoke with ``{"Success": false}`` fails
+    three times; the OnFailure function's group holds the record, found with
+    ``aws logs filter-log-events --filter-pattern RetriesExhausted``."""
+    failing, recorder = unique("failing"), unique("onfailure")
+    create_python(lambda_client, failing, FAILING)
+    target = create_python(lambda_client, recorder, RECORDER)["FunctionArn"]
+    lambda_client.put_function_event_invoke_config(
+        FunctionName=failing,
+        DestinationConfig={"OnFailure": {"Destination": target}},
+    )
+    lambda_client.invoke(FunctionName=failing, InvocationType="Event",
+                         Payload=json.dumps({"Success": False}))  # fmt: skip
+    group = f"/aws/lambda/{recorder}"
+
+    def found() -> list[dict[str, Any]] | None:
+        done = aws(server.url, "logs", "filter-log-events", "--log-group-name", group,
+                   "--filter-pattern", "RetriesExhausted", check=False)  # fmt: skip
+        if done.returncode != 0:
+            return None  # the group is made by the recorder's first line
+        events: list[dict[str, Any]] = json.loads(done.stdout)["events"]
+        return events or None
+
+    events = wait_until(found, timeout=60, message="the failure record in the logs")
+    record = json.loads(events[0]["message"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["requestPayload"] == {"Success": False}
