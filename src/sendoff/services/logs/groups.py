@@ -50,7 +50,6 @@ class StreamInfo:
     created_ms: int
     first_event_ms: int | None = None
     last_event_ms: int | None = None
-    stored_bytes: int = 0
 
 
 def _now_ms() -> int:
@@ -140,8 +139,7 @@ class LogGroups:
             cursor = docs[-1].key
         sized = []
         for value in out:
-            streams = await self.store.log_streams(lines_key(scope, value["name"]))
-            sized.append((value, sum(s.stored_bytes for s in streams)))
+            sized.append((value, await self.store.log_bytes(lines_key(scope, value["name"]))))
         next_token = page_token({"k": "groups", "after": cursor}) if more else None
         return sized, next_token
 
@@ -258,7 +256,6 @@ class LogGroups:
                 created_ms=made.created_ms if made else stats.first_event_ms,
                 first_event_ms=stats.first_event_ms,
                 last_event_ms=stats.last_event_ms,
-                stored_bytes=stats.stored_bytes,
             )
         return [found[name] for name in sorted(found)]
 

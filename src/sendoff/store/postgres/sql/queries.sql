@@ -345,3 +345,6 @@ WITH gone AS (
 UPDATE log_groups SET bytes = log_groups.bytes - freed.bytes FROM freed
 WHERE grp = %(grp)s
 RETURNING freed.lines;
+
+-- name: log_group_bytes
+SELECT bytes FROM log_groups WHERE grp = %(grp)s;
