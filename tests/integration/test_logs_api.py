@@ -5,6 +5,7 @@ and scoping by region and by account (``--auth sigv4``)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -331,6 +332,9 @@ def test_errors_in_aws_words(logs: Any) -> None:
           "Invalid LogGroup or LogStream, both must have length less than or equal to 512.")),
     ]  # fmt: skip
     logs.create_log_stream(logGroupName=group, logStreamName="s")
+    forged = base64.urlsafe_b64encode(b'{"k": "streams", "offset": "x"}').decode()
+    more.append((lambda: logs.describe_log_streams(logGroupName=group, nextToken=forged),
+                 ("InvalidParameterException", "The specified nextToken is invalid.")))  # fmt: skip
     taken = ("ResourceAlreadyExistsException", "The specified log stream already exists")
     more.append((lambda: logs.create_log_stream(logGroupName=group, logStreamName="s"), taken))
     for call, (code, message) in more:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from sendoff.model.json_types import JSON
@@ -33,6 +33,7 @@ from sendoff.services.logs.model import (
     page_token,
     read_direction_token,
     read_page_token,
+    token_int,
 )
 from sendoff.store import LogEvent, Store
 from sendoff.store.base import LogQuery
@@ -96,11 +97,10 @@ class LogEvents:
         )
         key = lines_key(scope, group)
         if direction == "f" or (not direction and from_head):
-            query = LogQuery(**{**base.__dict__, "after_seq": seq})
+            query = replace(base, after_seq=seq)
             rows = await self.store.query_logs(key, query)
         else:
-            query = LogQuery(**{**base.__dict__, "before_seq": seq if direction else None,
-                                "newest_first": True})  # fmt: skip
+            query = replace(base, before_seq=seq if direction else None, newest_first=True)
             rows = (await self.store.query_logs(key, query))[::-1]
         if rows:
             forward = direction_token("f", rows[-1][1].seq)
@@ -127,7 +127,7 @@ class LogEvents:
             compiled = parse(pattern)
         except InvalidFilterPattern as exc:
             raise InvalidParameter(f"Invalid filter pattern: {exc}") from None
-        after = int(read_page_token(token, "filter").get("after", 0)) if token else 0
+        after = token_int(read_page_token(token, "filter"), "after") if token else 0
         await self.groups.get(scope, group)
         key = lines_key(scope, group)
         found: list[tuple[str, LogEvent]] = []

@@ -16,6 +16,7 @@ from sendoff.errors import ConflictError
 from sendoff.functions.log_writer import LogWriter, new_group
 from sendoff.model.json_types import JSON
 from sendoff.services.logs.errors import (
+    BAD_TOKEN,
     GROUP_NOT_FOUND,
     STREAM_NOT_FOUND,
     InvalidParameter,
@@ -37,6 +38,7 @@ from sendoff.services.logs.model import (
     page_token,
     read_page_token,
     stream_doc_key,
+    token_int,
 )
 from sendoff.store import Store
 from sendoff.store.base import LogQuery
@@ -118,7 +120,9 @@ class LogGroups:
         size = check_limit(limit, maximum=50, default=50)
         after = None
         if token is not None:
-            after = str(read_page_token(token, "groups").get("after", ""))
+            after = read_page_token(token, "groups").get("after")
+            if not isinstance(after, str):
+                raise InvalidParameter(BAD_TOKEN)
         out: list[JSON] = []
         more = False
         cursor = after
@@ -274,7 +278,7 @@ class LogGroups:
             raise InvalidParameter("Cannot order by LastEventTime with a logStreamNamePrefix.")
         offset = 0
         if token is not None:
-            offset = int(read_page_token(token, "streams").get("offset", 0))
+            offset = token_int(read_page_token(token, "streams"), "offset")
         streams = [s for s in await self.streams(scope, group)
                    if prefix is None or s.name.startswith(prefix)]  # fmt: skip
         if order == "LastEventTime":
