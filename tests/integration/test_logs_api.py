@@ -543,3 +543,21 @@ def test_announcement_failure_record_found_with_aws_logs(
     assert record["requestContext"]["condition"] == "RetriesExhausted"
     assert record["requestContext"]["approximateInvokeCount"] == 3
     assert record["requestPayload"] == {"Success": False}
+
+
+def test_answers_hold_at_most_a_megabyte(logs: Any) -> None:
+    group = f"/custom/{unique('big')}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    now = int(time.time() * 1000)
+    big = [f"{i} " + "x" * 400_000 for i in range(3)]
+    _put(logs, group, "s", big[:2], now - 1000)
+    _put(logs, group, "s", big[2:], now - 500)
+    first = logs.filter_log_events(logGroupName=group)
+    assert [e["message"][:2] for e in first["events"]] == ["0 ", "1 "]
+    rest = logs.filter_log_events(logGroupName=group, nextToken=first["nextToken"])
+    assert [e["message"][:2] for e in rest["events"]] == ["2 "] and "nextToken" not in rest
+    head = logs.get_log_events(logGroupName=group, logStreamName="s", startFromHead=True)
+    assert [e["message"][:2] for e in head["events"]] == ["0 ", "1 "]
+    tail = logs.get_log_events(logGroupName=group, logStreamName="s")
+    assert [e["message"][:2] for e in tail["events"]] == ["1 ", "2 "]
