@@ -19,7 +19,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sendoff.api.context import request_context
-from sendoff.api.json_shapes import TOO_DEEP, NotJson, parse_json
+from sendoff.api.json_shapes import (
+    TOO_DEEP,
+    NotJson,
+    lone_surrogate_path,
+    maybe_has_surrogate,
+    parse_json,
+)
 from sendoff.api.json_shapes import Shape as BaseShape
 from sendoff.model.json_types import JSON
 from sendoff.services.logs.errors import InvalidParameter, LogsError, ServiceUnavailable
@@ -32,6 +38,13 @@ log = logging.getLogger("sendoff.api.logs")
 CONTENT_TYPE: Final = "application/x-amz-json-1.1"
 TARGET_PREFIX: Final = "Logs_20140328"
 EPOCH_MS_MAX: Final = 2**53
+
+OPERATIONS: Final = (
+    "CreateLogGroup", "DeleteLogGroup", "DescribeLogGroups", "CreateLogStream",
+    "DeleteLogStream", "DescribeLogStreams", "GetLogEvents", "FilterLogEvents", "PutLogEvents",
+    "PutRetentionPolicy", "DeleteRetentionPolicy", "TagLogGroup", "UntagLogGroup",
+    "ListTagsLogGroup", "TagResource", "UntagResource", "ListTagsForResource",
+)  # fmt: skip
 
 Operation = Callable[[Scope, JSON], Awaitable[JSON]]
 
@@ -96,6 +109,7 @@ class LogsApi:
             "UntagResource": self.untag_resource,
             "ListTagsForResource": self.list_tags_for_resource,
         }
+        assert tuple(self.operations) == OPERATIONS
 
     async def __call__(self, request: Request) -> Response:
         ctx = request_context(
@@ -106,13 +120,20 @@ class LogsApi:
         operation = self.operations.get(name)
         if operation is None:
             return _wire_error("UnknownOperationException", f"Unknown operation {name}", headers)
+        raw = await request.body()
         try:
-            body = parse_json(await request.body() or b"{}")
+            body = parse_json(raw or b"{}")
         except NotJson as exc:
             message = TOO_DEEP if str(exc) == TOO_DEEP else "Request body is not valid JSON"
             return _wire_error("SerializationException", message, headers)
         if not isinstance(body, dict):
             return _wire_error("SerializationException", "Request body must be an object", headers)
+        if maybe_has_surrogate(raw) and (where := lone_surrogate_path(body)) is not None:
+            message = (
+                f"1 validation error detected: Value at '{where}' failed to satisfy"
+                " constraint: Member must contain only valid Unicode characters"
+            )
+            return _error(InvalidParameter(message), headers)
         scope = Scope(account_id=ctx.account_id, region=ctx.region)
         try:
             result = await operation(scope, body)
