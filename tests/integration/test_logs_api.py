@@ -428,7 +428,9 @@ def handler(event, context):
 """
 
 
-def test_logging_config_json_format_and_log_group(lambda_client: Any, logs: Any) -> None:
+def test_logging_config_json_format_and_log_group(
+    server: ServerProcess, lambda_client: Any, logs: Any
+) -> None:
     name, group = unique("jsonlog"), f"/custom/{unique('shared')}"
     config = {"LogFormat": "JSON", "ApplicationLogLevel": "WARN", "LogGroup": group}
     created = create_python(lambda_client, name, LOGGER, LoggingConfig=config)
@@ -457,6 +459,8 @@ def test_logging_config_json_format_and_log_group(lambda_client: Any, logs: Any)
     assert [(r["level"], r["message"]) for r in application] == [("WARN", "careful")]
     assert "plain print" in messages  # what the function prints stays text, as on AWS
     assert logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"] == []
+    shown = sendoff(server.url, "logs", name)  # sendoff logs follows the override
+    assert shown.returncode == 0 and '"platform.report"' in shown.stdout, shown.stderr
     # the filter pattern reads the JSON records
     found = logs.filter_log_events(
         logGroupName=group, filterPattern='{ $.type = "platform.report" }'
