@@ -267,6 +267,9 @@ def test_groups_streams_paging_retention_and_tags(logs: Any) -> None:
     assert logs.describe_log_streams(logGroupName=group)["logStreams"] == []
 
 
+FRESH = 'fresh "é" \\ \t ✓ \u2028 </script>'  # what the answer's JSON must escape
+
+
 def test_put_log_events_rejects_like_aws(logs: Any) -> None:
     group = f"/custom/{unique('r')}"
     logs.create_log_group(logGroupName=group)
@@ -279,14 +282,16 @@ def test_put_log_events_rejects_like_aws(logs: Any) -> None:
     ])  # fmt: skip
     assert old["rejectedLogEventsInfo"] == {"tooOldLogEventEndIndex": 2}
     logs.put_log_events(logGroupName=group, logStreamName="s",
-                        logEvents=[{"timestamp": now, "message": "fresh"}])  # fmt: skip
+                        logEvents=[{"timestamp": now, "message": FRESH}])  # fmt: skip
     new = logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[
         {"timestamp": now + 1, "message": "soon"},
         {"timestamp": now + 3 * 3_600_000, "message": "future"},
     ])  # fmt: skip
     assert new["rejectedLogEventsInfo"] == {"tooNewLogEventStartIndex": 1}
     kept = logs.get_log_events(logGroupName=group, logStreamName="s", startFromHead=True)
-    assert [e["message"] for e in kept["events"]] == ["fresh", "soon"]
+    assert [e["message"] for e in kept["events"]] == [FRESH, "soon"]
+    found = logs.filter_log_events(logGroupName=group, filterPattern='"\\"é\\""')["events"]
+    assert [e["message"] for e in found] == [FRESH]
     with pytest.raises(ClientError) as order:
         backwards = [{"timestamp": now, "message": "b"}, {"timestamp": now - 1, "message": "a"}]
         logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=backwards)
