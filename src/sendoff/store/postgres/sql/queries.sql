@@ -326,3 +326,45 @@ SELECT min(visible_at) FROM messages WHERE queue_id = %(q)s AND visible_at > %(n
 
 -- name: notify
 SELECT pg_notify(%(channel)s, topic) FROM unnest(%(topics)s::text[]) AS topic;
+
+-- ---- CloudWatch Logs API ----
+
+-- name: log_delete_some
+-- Callers hold the group's advisory lock. Up to %(limit)s lines stamped before %(before)s
+-- (all when it is NULL); returns the number deleted.
+WITH gone AS (
+    DELETE FROM logs WHERE seq IN (
+        SELECT seq FROM logs
+        WHERE grp = %(grp)s AND (%(before)s::bigint IS NULL OR ts_ms < %(before)s::bigint)
+        ORDER BY seq LIMIT %(limit)s
+    )
+    RETURNING octet_length(message) AS n
+), freed AS (
+    SELECT count(*) AS lines, coalesce(sum(n), 0) AS bytes FROM gone
+)
+UPDATE log_groups SET bytes = log_groups.bytes - freed.bytes FROM freed
+WHERE grp = %(grp)s
+RETURNING freed.lines;
+
+-- name: log_group_bytes
+SELECT bytes FROM log_groups WHERE grp = %(grp)s;
+
+-- name: log_query
+-- The fixed part of query_logs; the store appends the stream list and prefilter
+-- conditions (every value a parameter), then the ORDER BY and LIMIT.
+SELECT seq, stream, ts_ms, message FROM logs
+WHERE grp = %(grp)s AND seq > %(after)s
+  AND (%(before)s::bigint IS NULL OR seq < %(before)s::bigint)
+  AND (%(start)s::bigint IS NULL OR ts_ms >= %(start)s::bigint)
+  AND (%(end)s::bigint IS NULL OR ts_ms <= %(end)s::bigint)
+  AND (%(prefix)s::text IS NULL OR left(stream, length(%(prefix)s::text)) = %(prefix)s::text)
+
+-- name: log_next_stream
+SELECT stream FROM logs WHERE grp = %(grp)s AND stream > %(after)s ORDER BY stream LIMIT 1;
+
+-- name: log_stream_first
+SELECT seq, ts_ms FROM logs WHERE grp = %(grp)s AND stream = %(stream)s ORDER BY seq LIMIT 1;
+
+-- name: log_stream_last
+SELECT seq, ts_ms FROM logs WHERE grp = %(grp)s AND stream = %(stream)s
+ORDER BY seq DESC LIMIT 1;

@@ -1,0 +1,39 @@
+"""Where CloudWatch Logs keeps things, by account and region: store keys and ARNs.
+
+A log group's lines live in the store's log table under ``<account>:<region>:<group>``
+(:func:`lines_key`); its description (creation time, retention, tags) is the ``log-group``
+document ``<account>/<region>/<group>``; a stream made by ``CreateLogStream`` is the
+``log-stream`` document ``<account>/<region>/<group>:<stream>`` (group names cannot hold
+a ``:``). Streams that functions log to need no document: their lines describe them.
+Used by the functions that log (sendoff.functions.log_writer) and the Logs service.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sendoff.model.scope import Scope
+
+GROUP_KIND: Final = "log-group"
+STREAM_KIND: Final = "log-stream"
+
+
+def lines_key(scope: Scope, group: str) -> str:
+    """Where a group's lines live in the store's log table."""
+    return f"{scope.account_id}:{scope.region}:{group}"
+
+
+def group_doc_key(scope: Scope, group: str) -> str:
+    return f"{scope.key_prefix}{group}"
+
+
+def stream_doc_key(scope: Scope, group: str, stream: str) -> str:
+    return f"{scope.key_prefix}{group}:{stream}"
+
+
+def group_arn(scope: Scope, group: str) -> str:
+    return f"arn:aws:logs:{scope.region}:{scope.account_id}:log-group:{group}"
+
+
+def stream_arn(scope: Scope, group: str, stream: str) -> str:
+    return f"{group_arn(scope, group)}:log-stream:{stream}"
