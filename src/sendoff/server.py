@@ -154,8 +154,18 @@ def build_http(services: Services) -> Services:
         services.store, services.metrics, services.scheduler.wake, services.executor.stats,
         account_id=settings.account_id, default_region=settings.region,
     ).routes()  # fmt: skip
-    from sendoff.wiring import cloudformation
-    from sendoff.wiring import console, events, iam, s3, sns, sources, sqs, stacks, sts
+    from sendoff.wiring import (
+        cloudformation,
+        console,
+        events,
+        iam,
+        s3,
+        sns,
+        sources,
+        sqs,
+        stacks,
+        sts,
+    )
 
     sqs.install_http(services)
     s3.install_http(services)
