@@ -65,7 +65,10 @@ def test_create_needs_capabilities_then_runs_in_the_background(cf: Any) -> None:
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert outputs["TesterArn"].endswith(":function:YourLambdaFunctionWithEventInvokeConfig")
     statuses = [(lid, status) for lid, status, _ in events(cf, "ann")]
-    assert statuses[0] == ("ann", "CREATE_COMPLETE") and statuses[-1] == ("ann", "CREATE_IN_PROGRESS")
+    assert statuses[0] == ("ann", "CREATE_COMPLETE") and statuses[-1] == (
+        "ann",
+        "CREATE_IN_PROGRESS",
+    )
     resources = {
         r["LogicalResourceId"]: r for r in cf.list_stack_resources(StackName="ann")[
             "StackResourceSummaries"]
@@ -102,7 +105,9 @@ def test_a_failed_resource_rolls_the_stack_back_with_its_reason(cf: Any) -> None
     assert failed == [("Config", "CREATE_FAILED",
                        "ResourceNotFoundException: The function doesn't exist.")]  # fmt: skip
     order = [(lid, status) for lid, status, _ in reversed(seen)]
-    assert order.index(("bad", "ROLLBACK_IN_PROGRESS")) < order.index(("Records", "DELETE_COMPLETE"))
+    assert order.index(("bad", "ROLLBACK_IN_PROGRESS")) < order.index(
+        ("Records", "DELETE_COMPLETE")
+    )
     assert order[-1] == ("bad", "ROLLBACK_COMPLETE")
     response = error_of(cf.update_stack, StackName="bad", TemplateBody=FAILING)
     assert "is in ROLLBACK_COMPLETE state and can not be updated" in response["Error"]["Message"]
@@ -119,9 +124,7 @@ def test_change_sets_show_modify_and_replacement(cf: Any) -> None:
     )  # fmt: skip
     review = cf.describe_stacks(StackName=name)["Stacks"][0]
     assert review["StackStatus"] == "REVIEW_IN_PROGRESS"
-    cf.get_waiter("change_set_create_complete").wait(
-        ChangeSetName=created["Id"], WaiterConfig=FAST
-    )
+    cf.get_waiter("change_set_create_complete").wait(ChangeSetName=created["Id"], WaiterConfig=FAST)
     first = cf.describe_change_set(ChangeSetName="first", StackName=name)
     assert {c["ResourceChange"]["Action"] for c in first["Changes"]} == {"Add"}
     assert first["ExecutionStatus"] == "AVAILABLE"
@@ -158,7 +161,10 @@ def test_change_sets_show_modify_and_replacement(cf: Any) -> None:
     assert by_id["Tester"]["Details"][0]["Target"]["RequiresRecreation"] == "Always"
     listed = cf.list_change_sets(StackName=name)["Summaries"]
     assert sorted((s["ChangeSetName"], s["ExecutionStatus"]) for s in listed) == [
-        ("env", "AVAILABLE"), ("first", "EXECUTE_COMPLETE"), ("rename", "AVAILABLE")]
+        ("env", "AVAILABLE"),
+        ("first", "EXECUTE_COMPLETE"),
+        ("rename", "AVAILABLE"),
+    ]
     cf.delete_change_set(ChangeSetName="env", StackName=name)
     response = error_of(cf.describe_change_set, ChangeSetName="env", StackName=name)
     assert response["Error"]["Code"] == "ChangeSetNotFound"
@@ -209,8 +215,8 @@ def test_parameters_no_echo_exports_and_import_value(cf: Any) -> None:
     exports = {e["Name"]: e for e in cf.list_exports()["Exports"]}
     url = exports["exporter-QueueUrl"]["Value"]
     assert url.endswith("/shared-queue")
-    cf.create_stack(StackName="importer", TemplateBody=IMPORTER,
-                    Parameters=[{"ParameterKey": "Exporter", "ParameterValue": "exporter"}])  # fmt: skip
+    exporter = [{"ParameterKey": "Exporter", "ParameterValue": "exporter"}]
+    cf.create_stack(StackName="importer", TemplateBody=IMPORTER, Parameters=exporter)
     cf.get_waiter("stack_create_complete").wait(StackName="importer", WaiterConfig=FAST)
     outputs = cf.describe_stacks(StackName="importer")["Stacks"][0]["Outputs"]
     assert outputs == [{"OutputKey": "Imported", "OutputValue": url}]

@@ -152,12 +152,21 @@ def test_cross_property_checks_run_when_the_schema_passes() -> None:
     ]
 
 
-def test_s3_code_is_explained() -> None:
-    text = "Resources:" + FUNCTION.replace(
+def test_s3_code_is_accepted_and_images_explained() -> None:
+    s3 = "Resources:" + FUNCTION.replace(
         '{ZipFile: "def handler(e, c): return e"}', "{S3Bucket: b, S3Key: k}"
     )
-    (message,) = problems_of(text)
-    assert "code in S3 or an image is not supported by sendoff" in message
+    assert plan_of(s3).resources["Fn"]["Properties"]["Code"] == {"S3Bucket": "b", "S3Key": "k"}
+    half = "Resources:" + FUNCTION.replace(
+        '{ZipFile: "def handler(e, c): return e"}', "{S3Bucket: b}"
+    )
+    (message,) = problems_of(half)
+    assert "give S3Bucket and S3Key" in message
+    image = "Resources:" + FUNCTION.replace(
+        '{ZipFile: "def handler(e, c): return e"}', "{ImageUri: x}"
+    )
+    (message,) = problems_of(image)
+    assert "an image is not supported by sendoff" in message
 
 
 def test_unsupported_types_are_named_unless_skipped() -> None:

@@ -2,7 +2,8 @@
 
 ``Code`` is ``{ZipFile: source}`` (written as ``index.py`` / ``index.js``, as CloudFormation
 does) or a local directory or zip that :mod:`sendoff.iac.package` turned into
-``{SendoffLocalCode: {Path, Sha256}}``. S3 locations are not supported (there is no S3).
+``{SendoffLocalCode: {Path, Sha256}}``, or ``{S3Bucket, S3Key}`` in the built-in S3 (read
+through the S3 API as the deploying caller, as ``aws cloudformation package`` leaves it).
 """
 
 from __future__ import annotations
@@ -185,13 +186,20 @@ def wait_stable(lam: Any, name: str, *, timeout_s: float = 120.0) -> None:
         time.sleep(0.05)  # poll interval; a transition takes milliseconds
 
 
+S3_CODE_KEYS = frozenset({"S3Bucket", "S3Key", "S3ObjectVersion"})
+
+
 def check_code(code: JSON, path: Path, runtime: Any) -> list[Problem]:
-    if "S3Bucket" in code or "S3Key" in code or "ImageUri" in code:
+    if "ImageUri" in code:
         message = (
-            "code in S3 or an image is not supported by sendoff: point Code (or CodeUri) at a"
-            " local directory or zip file"
+            "an image is not supported by sendoff: give ZipFile, S3Bucket and S3Key, or"
+            " point Code (or CodeUri) at a local directory or zip file"
         )
         return [Problem(path=path, message=message)]
+    if "S3Bucket" in code or "S3Key" in code:
+        if set(code) - S3_CODE_KEYS or not {"S3Bucket", "S3Key"} <= set(code):
+            return [Problem(path=path, message="give S3Bucket and S3Key (and S3ObjectVersion)")]
+        return []
     kinds = [k for k in ("ZipFile", "SendoffLocalCode") if k in code]
     if len(kinds) != 1 or set(code) - {"ZipFile", "SendoffLocalCode"}:
         return [Problem(path=path, message="give ZipFile (inline source) or a local path")]
