@@ -315,3 +315,54 @@ def test_a_restart_mid_deployment_leaves_no_stack_in_progress(tmp_path: Any) -> 
         cf.get_waiter("stack_delete_complete").wait(StackName="stuck", WaiterConfig=FAST)
     finally:
         assert proc.stop() == 0
+
+
+def test_under_sigv4_a_stack_acts_as_its_caller(tmp_path: Any) -> None:
+    """The deployment signs its calls as the caller: resources land in the caller's
+    account, another account's stacks are invisible, and what the caller may not do
+    directly (configure another account's function) fails the stack."""
+    from tests.integration.test_lambda_policy_enforce import client, create_key
+
+    data = tmp_path / "signed"
+    data.mkdir()
+    alice, bob = create_key(data, "111111111111", "alice"), create_key(data, "222222222222", "bob")
+    proc = start_server(data, "--auth", "sigv4", "--iam", "enforce", "--time-scale", "0.01")
+    try:
+        cf_a, cf_b = client(proc, "cloudformation", alice), client(proc, "cloudformation", bob)
+        lam_a, lam_b = client(proc, "lambda", alice), client(proc, "lambda", bob)
+        own = (
+            "Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+            "      FunctionName: mine\n      Runtime: python3.12\n      Handler: index.handler\n"
+            "      Role: !Sub arn:aws:iam::${AWS::AccountId}:role/r\n"
+            "      Code: {ZipFile: 'def handler(e, c): return 1'}\n"
+        )
+        stack_id = cf_a.create_stack(StackName="alices", TemplateBody=own)["StackId"]
+        assert ":111111111111:stack/alices/" in stack_id
+        cf_a.get_waiter("stack_create_complete").wait(StackName="alices", WaiterConfig=FAST)
+        assert lam_a.get_function(FunctionName="mine")["Configuration"]["FunctionArn"] == (
+            "arn:aws:lambda:us-east-1:111111111111:function:mine"
+        )
+        with pytest.raises(lam_b.exceptions.ResourceNotFoundException):
+            lam_b.get_function(FunctionName="mine")
+        response = error_of(cf_b.describe_stacks, StackName="alices")
+        assert response["Error"]["Message"] == "Stack with id alices does not exist"
+        # bob configures alice's function through a stack: refused as it would be directly
+        theirs = (
+            "Resources:\n  Config:\n    Type: AWS::Lambda::EventInvokeConfig\n"
+            "    Properties:\n      FunctionName: arn:aws:lambda:us-east-1:111111111111:"
+            "function:mine\n      Qualifier: $LATEST\n      MaximumRetryAttempts: 0\n"
+        )
+        cf_b.create_stack(StackName="bobs", TemplateBody=theirs)
+        with pytest.raises(botocore.exceptions.WaiterError, match="ROLLBACK_COMPLETE"):
+            cf_b.get_waiter("stack_create_complete").wait(StackName="bobs", WaiterConfig=FAST)
+        (failed,) = [e for e in cf_b.describe_stack_events(StackName="bobs")["StackEvents"]
+                     if e["ResourceStatus"] == "CREATE_FAILED"]  # fmt: skip
+        assert failed["LogicalResourceId"] == "Config"
+        assert (
+            "AccessDenied" in failed["ResourceStatusReason"]
+            or "not authorized" in (failed["ResourceStatusReason"])
+        )
+        with pytest.raises(lam_a.exceptions.ResourceNotFoundException):
+            lam_a.get_function_event_invoke_config(FunctionName="mine", Qualifier="$LATEST")
+    finally:
+        assert proc.stop() == 0
