@@ -256,6 +256,21 @@ def test_validate_template_and_format_errors(cf: Any) -> None:
     assert "local path" in response["Error"]["Message"]
     response = error_of(cf.describe_stacks, StackName="never")
     assert response["Error"]["Message"] == "Stack with id never does not exist"
+    # as recorded against AWS (localstack's snapshots)
+    response = error_of(cf.describe_stack_events, StackName="does-not-exist")
+    assert response["Error"]["Message"] == "Stack [does-not-exist] does not exist"
+    response = error_of(cf.describe_change_set, ChangeSetName="cs")
+    assert response["Error"]["Message"] == (
+        "StackName must be specified if ChangeSetName is not specified as an ARN."
+    )
+    response = error_of(cf.delete_change_set, ChangeSetName="cs", StackName="nostack")
+    assert response["Error"]["Message"] == "Stack [nostack] does not exist"
+    response = error_of(cf.create_stack, StackName="*@bad_$", TemplateBody=FAILING)
+    assert response["Error"]["Message"] == (
+        "1 validation error detected: Value '*@bad_$' at 'stackName' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: "
+        "[a-zA-Z][-a-zA-Z0-9]*|arn:[-a-zA-Z0-9:/._+]*"
+    )
 
 
 def test_sendoff_deploy_and_the_api_share_stacks(server: ServerProcess, cf: Any) -> None:
@@ -270,6 +285,10 @@ def test_sendoff_deploy_and_the_api_share_stacks(server: ServerProcess, cf: Any)
     assert resources
     cf.update_stack(StackName="shared", TemplateBody=_api_only_template(), Capabilities=[])
     cf.get_waiter("stack_update_complete").wait(StackName="shared", WaiterConfig=FAST)
+    updated = cf.describe_stacks(StackName="shared")["Stacks"][0]
+    assert "Parameters" not in updated and "Capabilities" not in updated  # as in AWS
+    assert updated["Tags"] == [] and updated["NotificationARNs"] == []
+    assert "LastUpdatedTime" in updated
     seen = describe(server.url, "shared")
     assert seen is not None and seen["status"] == "UPDATE_COMPLETE"
     assert set(seen["resources"]) == {"OnlyQueue"}

@@ -315,10 +315,7 @@ class CloudFormation:
 
     async def _updatable(self, caller: Caller, name_or_id: str) -> Stack:
         stack = await self.repo.find(caller.account_id, caller.region, name_or_id)
-        if stack is None or stack.status in (
-            StackStatus.DELETE_COMPLETE,
-            StackStatus.REVIEW_IN_PROGRESS,
-        ):
+        if stack is None or stack.status is StackStatus.REVIEW_IN_PROGRESS:
             raise ValidationError(f"Stack [{name_or_id}] does not exist")
         if stack.status not in UPDATABLE:
             raise ValidationError(
@@ -458,12 +455,15 @@ class CloudFormation:
             found = await self.repo.change_set_by_id(caller.account_id, caller.region, name_or_id)
         elif stack_name:
             stack = await self.repo.find(caller.account_id, caller.region, stack_name)
-            if stack is not None:
-                found = await self.repo.get_change_set(
-                    caller.account_id, caller.region, stack.name, name_or_id
-                )
+            if stack is None:
+                raise ValidationError(f"Stack [{stack_name}] does not exist")
+            found = await self.repo.get_change_set(
+                caller.account_id, caller.region, stack.name, name_or_id
+            )
         else:
-            raise ValidationError("StackName must be specified if ChangeSetName is not an ARN.")
+            raise ValidationError(
+                "StackName must be specified if ChangeSetName is not specified as an ARN."
+            )
         if found is None:
             raise ChangeSetNotFound(f"ChangeSet [{name_or_id}] does not exist")
         return found
