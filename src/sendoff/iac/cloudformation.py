@@ -44,6 +44,7 @@ from sendoff.iac.cfn_errors import (
     ChangeSetNotFound,
     InsufficientCapabilities,
     InvalidChangeSetStatus,
+    LimitExceeded,
     ValidationError,
     stack_not_found,
 )
@@ -163,6 +164,12 @@ class CloudFormation:
         self.read_object = read_object  # the built-in S3, when there is one
         self.clock = clock
 
+    def _room(self) -> None:
+        if self.runner.full:
+            raise LimitExceeded(
+                "Too many stack operations are in progress on this server; try again later."
+            )
+
     # ---- lookups ----
     async def stack(self, caller: Caller, name_or_id: str) -> Stack:
         found = await self.repo.find(caller.account_id, caller.region, name_or_id)
@@ -220,6 +227,7 @@ class CloudFormation:
     async def _plan(
         self, caller: Caller, request: StackRequest, previous: Stack | None, *, change_set: bool
     ) -> Plan:
+        self._room()
         given = request.template
         if given.use_previous:
             if previous is None or (not previous.template_text and not previous.template):
@@ -352,6 +360,7 @@ class CloudFormation:
             raise ValidationError(
                 f"Stack [{stack.name}] cannot be deleted while in status {stack.status.value}"
             )
+        self._room()
         now = self.clock()
         claimed = stack.evolve(
             status=StackStatus.DELETE_IN_PROGRESS, reason="", updated_at=now, runner=self.identity
