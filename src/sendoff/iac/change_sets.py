@@ -64,9 +64,14 @@ class ChangeSets:
             previous = None
         else:
             previous = await self.stacks.updatable(caller, request.stack_name)
-        if existing is not None and await self.stacks.repo.get_change_set(
-            caller.account_id, caller.region, request.stack_name, name
-        ):
+        same = None
+        if existing is not None:
+            same = await self.stacks.repo.get_change_set(
+                caller.account_id, caller.region, request.stack_name, name
+            )
+        # a FAILED or executed one of the same name is replaced: `aws cloudformation deploy`
+        # names its change sets by the second, and two runs against a fast server share one
+        if same is not None and same.execution_status in ("AVAILABLE", "EXECUTE_IN_PROGRESS"):
             raise AlreadyExists(f"ChangeSet [{name}] already exists")
         plan = await self.stacks.plan(caller, request, previous, change_set=True)
         now = self.stacks.clock()
