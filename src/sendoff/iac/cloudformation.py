@@ -305,7 +305,8 @@ class CloudFormation:
     async def update_stack(self, caller: Caller, request: StackRequest) -> str:
         stack = await self.updatable(caller, request.stack_name)
         plan = await self.plan(caller, request, stack, change_set=False)
-        if unchanged(plan, stack) and dict(request.tags) == dict(stack.tags):
+        same_tags = not request.tags or dict(request.tags) == dict(stack.tags)  # none: kept
+        if unchanged(plan, stack) and same_tags:
             raise ValidationError("No updates are to be performed.")
         claimed = await self.claim_update(stack, request)
         self.runner.deploy(caller.keys, plan, claimed)
