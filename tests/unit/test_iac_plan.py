@@ -152,12 +152,16 @@ def test_cross_property_checks_run_when_the_schema_passes() -> None:
     ]
 
 
-def test_s3_code_is_explained() -> None:
+def test_image_code_is_explained_and_s3_code_accepted() -> None:
     text = "Resources:" + FUNCTION.replace(
-        '{ZipFile: "def handler(e, c): return e"}', "{S3Bucket: b, S3Key: k}"
+        '{ZipFile: "def handler(e, c): return e"}', "{ImageUri: repo/image:1}"
     )
     (message,) = problems_of(text)
-    assert "code in S3 or an image is not supported by sendoff" in message
+    assert "an image is not supported by sendoff" in message
+    s3 = "Resources:" + FUNCTION.replace(
+        '{ZipFile: "def handler(e, c): return e"}', "{S3Bucket: b, S3Key: k}"
+    )
+    assert list(plan_of(s3).resources) == ["Fn"]
 
 
 def test_unsupported_types_are_named_unless_skipped() -> None:

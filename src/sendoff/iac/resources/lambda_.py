@@ -2,7 +2,9 @@
 
 ``Code`` is ``{ZipFile: source}`` (written as ``index.py`` / ``index.js``, as CloudFormation
 does) or a local directory or zip that :mod:`sendoff.iac.package` turned into
-``{SendoffLocalCode: {Path, Sha256}}``. S3 locations are not supported (there is no S3).
+``{SendoffLocalCode: {Path, Sha256}}``, or an S3 object ``{S3Bucket, S3Key,
+S3ObjectVersion?}`` (SAM: ``CodeUri: s3://bucket/key``) that the Lambda API reads from the
+server's S3, as CloudFormation leaves it to Lambda.
 """
 
 from __future__ import annotations
@@ -185,13 +187,20 @@ def wait_stable(lam: Any, name: str, *, timeout_s: float = 120.0) -> None:
         time.sleep(0.05)  # poll interval; a transition takes milliseconds
 
 
+S3_CODE = ("S3Bucket", "S3Key", "S3ObjectVersion")
+
+
 def check_code(code: JSON, path: Path, runtime: Any) -> list[Problem]:
-    if "S3Bucket" in code or "S3Key" in code or "ImageUri" in code:
+    if "ImageUri" in code:
         message = (
-            "code in S3 or an image is not supported by sendoff: point Code (or CodeUri) at a"
-            " local directory or zip file"
+            "an image is not supported by sendoff: point Code (or CodeUri) at a local"
+            " directory, a zip file or an S3 object"
         )
         return [Problem(path=path, message=message)]
+    if "S3Bucket" in code or "S3Key" in code:
+        if not code.get("S3Bucket") or not code.get("S3Key") or set(code) - set(S3_CODE):
+            return [Problem(path=path, message="give S3Bucket and S3Key (and S3ObjectVersion)")]
+        return []
     kinds = [k for k in ("ZipFile", "SendoffLocalCode") if k in code]
     if len(kinds) != 1 or set(code) - {"ZipFile", "SendoffLocalCode"}:
         return [Problem(path=path, message="give ZipFile (inline source) or a local path")]
