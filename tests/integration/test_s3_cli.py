@@ -11,7 +11,6 @@ import uuid
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.support.server import ServerProcess
 from tests.support.unavailable import unavailable
