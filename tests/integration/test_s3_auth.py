@@ -150,6 +150,12 @@ def test_presigned_urls_signature_version_4(
     put_url = v4.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "v4"})
     assert "X-Amz-Credential" in put_url
     assert httpx.put(put_url, content=b"v4 body").status_code == 200
+    big = os.urandom(75 * 1024 * 1024)  # past what the gate would buffer: S3 streams it
+    big_url = v4.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "big"})
+    assert httpx.put(big_url, content=big, timeout=120).status_code == 200
+    head = v4.head_object(Bucket=bucket, Key="big")
+    assert head["ContentLength"] == len(big)
+    assert head["ETag"] == f'"{hashlib.md5(big).hexdigest()}"'
     get_url = v4.generate_presigned_url(
         "get_object", Params={"Bucket": bucket, "Key": "v4", "ResponseContentType": "text/x"}
     )
