@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,10 @@ SIGNED = {
 
 
 @pytest.fixture(scope="module")
-def s3(server: ServerProcess) -> Any:
-    return client_for(server.url, "s3")
+def s3(server: ServerProcess) -> Iterator[Any]:
+    client = client_for(server.url, "s3")
+    yield client
+    client.close()  # its pooled sockets, before garbage collection finds them
 
 
 @pytest.fixture
@@ -85,6 +88,7 @@ def test_bucket_names_and_location_rules(server: ServerProcess, s3: Any) -> None
             Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
         )
     assert error_code(excinfo) == "BucketAlreadyOwnedByYou"
+    west.close()
     other = f"test-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=other, CreateBucketConfiguration={"LocationConstraint": "ap-south-1"})
     assert s3.get_bucket_location(Bucket=other)["LocationConstraint"] == "ap-south-1"
@@ -114,6 +118,7 @@ def test_put_get_head_metadata_and_headers(s3: Any, bucket: str) -> None:
     assert error_code(excinfo) == "NoSuchKey"
     assert excinfo.value.response["Error"]["Key"] == "missing"
     overridden = s3.get_object(Bucket=bucket, Key="dir/hello.txt", ResponseContentType="x/y")
+    overridden["Body"].read()  # an unread body keeps its connection out of the pool
     assert overridden["ContentType"] == "x/y"
 
 
@@ -148,6 +153,25 @@ def test_checksums_and_content_md5_are_verified(s3: Any, bucket: str) -> None:
     assert error_code(excinfo) == "BadDigest"
     with pytest.raises(ClientError):
         s3.head_object(Bucket=bucket, Key="bad")
+
+
+def test_crc32c_and_crc64nvme_sent_as_headers(server: ServerProcess, s3: Any, bucket: str) -> None:
+    from sendoff.services.s3.checksums import encoded, new_hasher
+
+    body = os.urandom(3000)
+    for algorithm in ("CRC32C", "CRC64NVME"):
+        hasher = new_hasher(algorithm)
+        hasher.update(body)
+        header = f"x-amz-checksum-{algorithm.lower()}"
+        sent = httpx.put(f"{server.url}/{bucket}/{algorithm}", content=body,
+                         headers={**SIGNED, header: encoded(hasher)})  # fmt: skip
+        assert sent.status_code == 200 and sent.headers[header] == encoded(hasher)
+        head = httpx.head(f"{server.url}/{bucket}/{algorithm}",
+                          headers={**SIGNED, "x-amz-checksum-mode": "ENABLED"})  # fmt: skip
+        assert head.headers[header] == encoded(hasher)
+        wrong = httpx.put(f"{server.url}/{bucket}/{algorithm}-bad", content=body,
+                          headers={**SIGNED, header: "AAAAAAAAAAA="})  # fmt: skip
+        assert wrong.status_code == 400 and b"BadDigest" in wrong.content
 
 
 def test_ranges_and_conditions(s3: Any, bucket: str) -> None:
@@ -208,6 +232,19 @@ def test_listing_pages_prefixes_and_v1(s3: Any, bucket: str) -> None:
     q = s3.list_objects_v2(Bucket=bucket, Prefix="q/", Delimiter="/")
     assert [o["Key"] for o in q["Contents"]] == ["q/1"]
     assert [p["Prefix"] for p in q["CommonPrefixes"]] == ["q/2/"]
+    s3.put_object(Bucket=bucket, Key="q/", Body=b"")  # a key that looks like a prefix
+    q_keys: list[str] = []
+    token = None
+    while True:
+        more = {"ContinuationToken": token} if token else {}
+        page = s3.list_objects_v2(Bucket=bucket, Prefix="q/", Delimiter="/", MaxKeys=1, **more)
+        q_keys += [o["Key"] for o in page.get("Contents", [])]
+        q_keys += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+        if not page["IsTruncated"]:
+            break
+        token = page["NextContinuationToken"]
+    assert q_keys == ["q/", "q/1", "q/2/"]
+    s3.delete_object(Bucket=bucket, Key="q/")
     v1 = s3.list_objects(Bucket=bucket, Delimiter="/", MaxKeys=1)
     assert v1["IsTruncated"] and v1["NextMarker"] == "p/"
     v1b = s3.list_objects(Bucket=bucket, Marker="p/03")
@@ -245,6 +282,7 @@ def test_upload_and_download_file_multipart(s3: Any, bucket: str, tmp_path: Path
         hashlib.sha256(back.read_bytes()).digest() == hashlib.sha256(source.read_bytes()).digest()
     )
     part2 = s3.get_object(Bucket=bucket, Key="big.bin", PartNumber=2)
+    assert len(part2["Body"].read()) == 1024 * 1024
     assert part2["ContentLength"] == 1024 * 1024 and part2["PartsCount"] == 2
 
 
@@ -281,3 +319,48 @@ def test_virtual_hosted_addressing(server: ServerProcess, s3: Any, bucket: str) 
     assert got.content == b"virtual"
     listing = httpx.get(f"{server.url}/?list-type=2", headers=host)
     assert b"<Key>v/k</Key>" in listing.content
+
+
+def _chunked(payload: bytes, size: int, signed: bool, trailer: bytes = b"") -> bytes:
+    out = b""
+    signature = b";chunk-signature=" + b"0" * 64 if signed else b""
+    for start in range(0, len(payload), size):
+        piece = payload[start : start + size]
+        out += f"{len(piece):x}".encode() + signature + b"\r\n" + piece + b"\r\n"
+    return out + b"0" + signature + b"\r\n" + trailer + b"\r\n"
+
+
+def test_aws_chunked_bodies_with_trailing_checksums(
+    server: ServerProcess, s3: Any, bucket: str
+) -> None:
+    import base64
+    import zlib
+
+    payload = os.urandom(200_000)
+    crc = base64.b64encode(zlib.crc32(payload).to_bytes(4, "big"))
+    unsigned = {
+        **SIGNED, "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        "content-encoding": "aws-chunked", "x-amz-trailer": "x-amz-checksum-crc32",
+        "x-amz-decoded-content-length": str(len(payload)), "expect": "100-continue",
+    }  # fmt: skip
+    body = _chunked(payload, 65536, False, b"x-amz-checksum-crc32:" + crc + b"\r\n")
+    response = httpx.put(f"{server.url}/{bucket}/trailer", content=body, headers=unsigned)
+    assert response.status_code == 200, response.text
+    assert response.headers["x-amz-checksum-crc32"] == crc.decode()
+    got = s3.get_object(Bucket=bucket, Key="trailer", ChecksumMode="ENABLED")
+    assert got["Body"].read() == payload and got["ChecksumCRC32"] == crc.decode()
+    assert "ContentEncoding" not in got  # aws-chunked is the transfer's, not the object's
+    wrong = _chunked(payload, 65536, False, b"x-amz-checksum-crc32:AAAAAA==\r\n")
+    refused = httpx.put(f"{server.url}/{bucket}/bad-trailer", content=wrong, headers=unsigned)
+    assert refused.status_code == 400 and b"BadDigest" in refused.content
+    signed = {
+        **SIGNED, "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        "content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(payload)),
+    }  # fmt: skip
+    sent = httpx.put(f"{server.url}/{bucket}/signed-chunks",
+                     content=_chunked(payload, 8192, True), headers=signed)  # fmt: skip
+    assert sent.status_code == 200, sent.text
+    assert s3.get_object(Bucket=bucket, Key="signed-chunks")["Body"].read() == payload
+    short = _chunked(payload, 8192, True)[:-20]
+    cut = httpx.put(f"{server.url}/{bucket}/cut", content=short, headers=signed)
+    assert cut.status_code == 400

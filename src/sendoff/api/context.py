@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from sendoff.auth.caller import CALLER_KEY as CALLER_KEY  # the edge reads the caller here
+from sendoff.auth.caller import CHUNK_SIGNING_KEY as CHUNK_SIGNING_KEY
 from sendoff.model.ids import ordered_id
 
 _CREDENTIAL_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")

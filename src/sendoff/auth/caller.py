@@ -13,6 +13,10 @@ from dataclasses import dataclass
 CALLER_KEY = "sendoff.caller"
 """The ASGI scope key where the authentication gate puts the verified caller."""
 
+CHUNK_SIGNING_KEY = "sendoff.chunk_signing"
+"""Where the gate puts a :class:`sendoff.auth.sigv4.ChunkSigning` for a verified request
+whose body is sent in signed chunks (S3's ``STREAMING-AWS4-HMAC-SHA256-PAYLOAD``)."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class Caller:

@@ -10,6 +10,11 @@ Under ``--auth sigv4`` every route needs a valid SigV4 signature except:
   subscription's id is the secret; see :meth:`sendoff.api.sns.SnsApi.link`);
 * ``/metrics`` (``Authorization: Bearer <--metrics-token>``).
 
+S3's requests (:func:`sendoff.api.s3.addressing.s3_target`) with a hex
+``x-amz-content-sha256`` are not read here: the signature covers that header, and the S3
+edge streams the body into its store, refusing it (XAmzContentSHA256Mismatch) before the
+object is committed when it does not hash to it. Their failures answer in S3's XML.
+
 The verified caller goes into ``scope["sendoff.caller"]``; ``api.context.request_context``
 reads its account, so every service scopes resources by the caller's account.
 """
@@ -24,21 +29,24 @@ from urllib.parse import parse_qs
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope
 
-from sendoff.auth.caller import CALLER_KEY, Caller
+from sendoff.auth.caller import CALLER_KEY, CHUNK_SIGNING_KEY, Caller
 from sendoff.auth.credentials import Credential, Credentials, server_secret
 from sendoff.auth.session import SessionError, SessionIssuer
+from sendoff.auth.sigv2 import access_key, is_presigned_v2, verify_presigned_v2
 from sendoff.auth.sigv4 import (
     HEX64,
     AuthFailure,
     Incoming,
     Parsed,
     check_time,
+    chunk_signing,
     parse,
     verify,
 )
-from sendoff.auth.wire import failure_response, protocol_of
+from sendoff.auth.wire import failure_response, protocol_of, s3_failure_response
 from sendoff.store import Store
 
+_SIGNED_CHUNKS = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"  # and ...-PAYLOAD-TRAILER
 FOUND_TTL_S = 2.0
 """How long a looked-up key is trusted: a deleted key is refused within this time."""
 MISSING_TTL_S = 0.5
@@ -158,9 +166,16 @@ class AuthGate:
     """``admit`` answers a rejection, or lets the request through with the caller set
     (and, when it read the body to check its hash, a ``receive`` that replays it)."""
 
-    def __init__(self, authenticator: Authenticator, *, metrics_token: str) -> None:
+    def __init__(
+        self,
+        authenticator: Authenticator,
+        *,
+        metrics_token: str,
+        s3_path: Callable[[Scope], str | None] = lambda scope: None,
+    ) -> None:
         self.authenticator = authenticator
         self.metrics_token = metrics_token
+        self.s3_path = s3_path  # the S3 edge's signing_path: which requests are S3's
 
     async def admit(self, scope: Scope, receive: Receive) -> tuple[Response | None, Receive]:
         path: str = scope["path"]
@@ -172,6 +187,8 @@ class AuthGate:
             bearer = dict(raw_headers).get(b"authorization")
             return self._metrics(bearer.decode("latin-1") if bearer else None), receive
         raw_path = scope.get("raw_path") or path.encode()
+        s3_path = self.s3_path(scope)  # None unless S3's (sendoff.api.s3.addressing)
+        is_s3 = s3_path is not None
         request = Incoming(
             method=scope["method"],
             raw_path=raw_path.decode("latin-1"),
@@ -179,6 +196,8 @@ class AuthGate:
             raw_headers=raw_headers,
         )
         parsed: Parsed | None = None
+        if s3_path is not None and not signed and is_presigned_v2(scope.get("query_string", b"")):
+            return await self._admit_v2(scope, request, s3_path), receive
         try:
             # everything that needs no body first: a stranger's body is never read
             parsed = parse(request)
@@ -187,15 +206,36 @@ class AuthGate:
                 parsed.access_key_id, parsed.security_token, parsed
             )
             declared = request.header("x-amz-content-sha256")
-            if declared is None or HEX64.fullmatch(declared):  # the body is signed: read it
+            streamed = is_s3 and declared is not None and HEX64.fullmatch(declared) is not None
+            if streamed or (is_s3 and parsed.presigned):
+                pass  # S3 streams the body (checking a signed hash itself); presigned: unsigned
+            elif declared is None or HEX64.fullmatch(declared):  # the body is signed: read it
                 request.body, receive = await _read_body(receive, request.header("content-length"))
-            verify(request, parsed, secret)
+            verify(request, parsed, secret, body_checked_later=streamed)
+            if is_s3 and declared is not None and declared.startswith(_SIGNED_CHUNKS):
+                scope[CHUNK_SIGNING_KEY] = chunk_signing(parsed, secret)
         except AuthFailure as failure:
+            if is_s3:
+                return s3_failure_response(failure), receive
             protocol = protocol_of(path, request.header("x-amz-target"))
             service = parsed.service if parsed is not None else None
             return failure_response(failure, protocol=protocol, service=service), receive
         scope[CALLER_KEY] = caller
         return None, receive
+
+    async def _admit_v2(self, scope: Scope, request: Incoming, path: str) -> Response | None:
+        """An S3 presigned URL of Signature Version 2 (sendoff.auth.sigv2)."""
+        key_id, token = access_key(request.query_string)
+        try:
+            caller, secret = await self.authenticator.identify(key_id, token)
+            verify_presigned_v2(
+                method=request.method, resource_path=path, query_string=request.query_string,
+                headers=dict(request.headers), secret=secret, now=self.authenticator.clock(),
+            )  # fmt: skip
+        except AuthFailure as failure:
+            return s3_failure_response(failure)
+        scope[CALLER_KEY] = caller
+        return None
 
     def _metrics(self, authorization: str | None) -> Response | None:
         if not self.metrics_token:

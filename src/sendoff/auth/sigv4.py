@@ -11,7 +11,8 @@ Starlette has already decoded ``path``), the headers the client listed in
 Payload: ``x-amz-content-sha256`` set to a hex hash must equal the body's SHA-256;
 ``UNSIGNED-PAYLOAD`` and ``STREAMING-*`` are signed as they are (for
 ``STREAMING-AWS4-HMAC-SHA256-PAYLOAD`` this checks the seed signature; the per-chunk
-signatures only S3 uses are not checked). Without the header the body's hash is signed,
+signatures only S3 uses are checked by S3 as the body streams, with
+:class:`ChunkSigning`). Without the header the body's hash is signed,
 as every non-S3 SDK does.
 """
 
@@ -325,9 +326,12 @@ def _reference_only(request: Incoming) -> None:
                     request.raw_path)  # fmt: skip
 
 
-def verify(request: Incoming, parsed: Parsed, secret: str) -> None:
+def verify(
+    request: Incoming, parsed: Parsed, secret: str, *, body_checked_later: bool = False
+) -> None:
     """Recompute the signature with ``secret``; AuthFailure(``bad_signature``) if it
-    differs or the body does not match its declared hash."""
+    differs or the body does not match its declared hash (unless ``body_checked_later``:
+    S3 checks a streamed body against the signed hash as it stores it)."""
     signed: dict[str, list[str]] = {}
     if not request.repeated:  # the usual case
         index = request._index
@@ -344,7 +348,7 @@ def verify(request: Incoming, parsed: Parsed, secret: str) -> None:
         if len(signed) != len(wanted):
             raise AuthFailure("bad_signature")
     declared = request.header("x-amz-content-sha256")
-    if declared is not None and HEX64.fullmatch(declared):
+    if declared is not None and HEX64.fullmatch(declared) and not body_checked_later:
         body_hash = hashlib.sha256(request.body).hexdigest()
         if not hmac.compare_digest(declared, body_hash):
             raise AuthFailure("bad_signature")
@@ -376,3 +380,40 @@ def verify(request: Incoming, parsed: Parsed, secret: str) -> None:
             _reference_only(request)
             return
     raise AuthFailure("bad_signature")
+
+
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChunkSigning:
+    """What checks the chunks of a ``STREAMING-AWS4-HMAC-SHA256-PAYLOAD`` body: each
+    chunk's signature chains from the previous one, starting at the request's (seed)
+    signature (AWS's "Signature calculations ... transferring payload in multiple chunks")."""
+
+    key: bytes
+    timestamp: str
+    scope: str  # date/region/service/aws4_request
+    seed: str
+
+    def chunk(self, previous: str, data_sha256: str) -> str:
+        to_sign = (f"{ALGORITHM}-PAYLOAD\n{self.timestamp}\n{self.scope}\n{previous}\n"
+                   f"{EMPTY_SHA256}\n{data_sha256}")  # fmt: skip
+        return hmac.digest(self.key, to_sign.encode(), "sha256").hex()
+
+    def trailer(self, previous: str, trailer_sha256: str) -> str:
+        to_sign = (
+            f"{ALGORITHM}-TRAILER\n{self.timestamp}\n{self.scope}\n{previous}\n{trailer_sha256}"
+        )
+        return hmac.digest(self.key, to_sign.encode(), "sha256").hex()
+
+
+def chunk_signing(parsed: Parsed, secret: str) -> ChunkSigning:
+    """The chunk checker of a request whose seed signature :func:`verify` accepted."""
+    date = parsed.timestamp[0:8]
+    return ChunkSigning(
+        key=_signing_key(secret, date, parsed.region, parsed.service),
+        timestamp=parsed.timestamp,
+        scope=f"{date}/{parsed.region}/{parsed.service}/aws4_request",
+        seed=parsed.signature,
+    )

@@ -12,11 +12,13 @@ from urllib.parse import unquote
 from starlette.datastructures import Headers
 from starlette.responses import Response, StreamingResponse
 
+from sendoff.api.context import CHUNK_SIGNING_KEY
 from sendoff.api.s3.bodies import raw_stream, read_all, verified
-from sendoff.api.s3.chunked import is_chunked, unchunked
+from sendoff.api.s3.chunked import is_chunked, trailer_algorithm, unchunked
 from sendoff.api.s3.responses import empty, request_headers, xml_response
 from sendoff.api.s3.xml import child_text, element, http_date, iso8601, leaf, parse
 from sendoff.services.s3.checksums import ALGORITHMS
+from sendoff.services.s3.chunks import CHUNK_SIZE
 from sendoff.services.s3.errors import (
     InvalidArgument,
     InvalidRange,
@@ -96,8 +98,16 @@ def body_of(
     headers = s3.headers
     declared = headers.get("x-amz-content-sha256")
     if is_chunked(headers):
+        algorithm = trailer_algorithm(headers)
+        if algorithm is not None:
+            if algorithm not in ALGORITHMS:
+                raise InvalidRequest(
+                    "The value specified in the x-amz-trailer header is not supported"
+                )
+            wanted.setdefault(algorithm, None)  # its value arrives after the body
         size = headers.get("x-amz-decoded-content-length")
-        stream = unchunked(raw_stream(s3.receive), headers, wanted)
+        signing = s3.request.scope.get(CHUNK_SIGNING_KEY)  # set by the gate: verify chunks
+        stream = unchunked(raw_stream(s3.receive), headers, wanted, signing)
         return stream, int(size) if size and size.isdigit() else None
     length = headers.get("content-length")
     stream = verified(raw_stream(s3.receive), declared)
@@ -114,12 +124,14 @@ def checksum_headers(info: ObjectInfo) -> dict[str, str]:
 async def put_object(service: S3Service, s3: S3Request) -> Response:
     assert s3.bucket is not None and s3.key is not None
     await service.owned_bucket(s3.account_id, s3.bucket)  # before the body is read
-    if s3.headers.get("if-none-match") == "*":
-        if await service.find_object(s3.account_id, s3.bucket, s3.key) is not None:
-            raise PreconditionFailed(
-                "At least one of the pre-conditions you specified did not hold",
-                Condition="If-None-Match",
-            )
+    if (
+        s3.headers.get("if-none-match") == "*"
+        and await service.find_object(s3.account_id, s3.bucket, s3.key) is not None
+    ):
+        raise PreconditionFailed(
+            "At least one of the pre-conditions you specified did not hold",
+            Condition="If-None-Match",
+        )
     wanted = checksums_of(s3.headers)
     stream, size = body_of(s3, wanted)
     info = await service.put_object(
@@ -259,6 +271,9 @@ async def get_object(service: S3Service, s3: S3Request, *, head: bool) -> Respon
     headers["content-length"] = str(end - start)
     if head:
         return Response(b"", status, headers)
+    if end - start <= CHUNK_SIZE:  # at most one chunk: one write, no chunked framing
+        body = b"".join([piece async for piece in service.read(info, start, end)])
+        return Response(body, status, headers)
     return StreamingResponse(service.read(info, start, end), status, headers)
 
 
