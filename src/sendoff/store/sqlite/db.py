@@ -140,7 +140,9 @@ class WriteBatcher:
         self._pending.append((op, future))
         if not self._scheduled:
             self._scheduled = True
-            loop.call_soon(self._flush)
+            # two turns of the loop: the writes of the callbacks that the first turn's
+            # make ready (a commit's waiters, answered requests) join this transaction
+            loop.call_soon(loop.call_soon, self._flush)
         return future
 
     def _flush(self) -> None:
