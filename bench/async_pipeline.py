@@ -12,7 +12,7 @@ Measures, on a real ``sendoff server`` on the embedded SQLite store, twice: the 
 * end-to-end/s: from the first request to the last execution record delivered in the
   function's OnSuccess SQS queue (trivial Python handler), polled about as often as the
   rate so far says is useful (each poll is a GetQueueAttributes that counts the queue's
-  rows, so polling every 50 ms cost the server up to 7 % of its CPU on slow runs);
+  rows: polled every 50 ms it took 7 % of the server's profile samples on a slow run);
 * server CPU per event (sendoff's own processes, and the function processes apart) and
   the store's write transactions and rows written per event (SQLite, the server process),
   over the end-to-end phase, so a regression shows;
