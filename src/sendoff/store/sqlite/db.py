@@ -132,21 +132,22 @@ class WriteBatcher:
     def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
         self._pending: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
-        self._scheduled = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The loop a flush is pending on (None: none is)."""
 
     def submit(self, op: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        self._pending.append((op, future))
-        if not self._scheduled:
-            self._scheduled = True
+        loop = self._loop  # asking asyncio for the running loop costs a getpid
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
             # two turns of the loop: the writes of the callbacks that the first turn's
             # make ready (a commit's waiters, answered requests) join this transaction
             loop.call_soon(loop.call_soon, self._flush)
+        future: asyncio.Future[T] = loop.create_future()
+        self._pending.append((op, future))
         return future
 
     def _flush(self) -> None:
-        self._scheduled = False
+        self._loop = None
         batch, self._pending = self._pending, []
         try:
             results = self._run_straight(batch)
