@@ -117,7 +117,8 @@ def _split(sql: str) -> list[str]:
 
 
 class WriteBatcher:
-    """Group commit: writes submitted in the same event-loop tick share one transaction.
+    """Group commit: writes submitted within two turns of the event loop share one
+    transaction.
 
     One failing write fails alone. The batch first runs straight through (no savepoints:
     two statements fewer per write, for the writes that nearly always succeed); if any
