@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from sendoff.executor.process import _KEPT_OPEN, FunctionProcess
 
@@ -116,3 +119,59 @@ def test_descriptors_are_closed_when_the_process_is_reaped(tmp_path: Path) -> No
 
     before, after = asyncio.run(scenario())
     assert after == before
+
+
+# Under bwrap: the function's process forks a child that renames itself "bwrap" and forks
+# in turn; it still counts, as a function process, with its 64 MiB.
+IMPOSTOR = """
+import os, sys, time
+stop = sys.argv[1]
+if os.fork() == 0:
+    with open("/proc/self/comm", "w") as comm:
+        comm.write("bwrap")
+    ballast = bytearray(64 << 20)
+    for page in range(0, len(ballast), 4096):
+        ballast[page] = 1
+    if os.fork() == 0:
+        while not os.path.exists(stop):
+            time.sleep(0.01)
+        os._exit(0)
+    open(stop + ".ready0", "w").close()
+    os.wait()
+    os._exit(0)
+while not os.path.exists(stop):
+    time.sleep(0.01)
+"""
+
+
+def test_bwraps_own_processes_are_not_counted_and_cannot_be_imitated(tmp_path: Path) -> None:
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("bwrap is missing under CI")
+        pytest.skip("bwrap is not installed")
+    stop = str(tmp_path / "stop")
+    argv = (bwrap, "--unshare-pid", "--die-with-parent", "--dev-bind", "/", "/",
+            sys.executable, "-c", IMPOSTOR, stop)  # fmt: skip
+
+    async def scenario() -> tuple[int, set[int], bool]:
+        process = FunctionProcess.spawn(
+            argv, cwd=tmp_path, env=dict(os.environ), address_space_limit_bytes=None,
+            signal_codes=True,
+        )  # fmt: skip
+        try:
+            await asyncio.to_thread(_wait, lambda: _ready(tmp_path, 1))
+            rss = process.rss_bytes()
+            children = f"/proc/{process.pid}/task/{process.pid}/children"
+            inner = int(await asyncio.to_thread(Path(children).read_text))
+            wrappers = set(process._wrappers)
+            return rss, wrappers - {process.pid, inner}, wrappers >= {process.pid, inner}
+        finally:
+            (tmp_path / "stop").touch()
+            await process.stop()
+            os.close(process.output_fd)
+
+    rss, others, both_skipped = asyncio.run(scenario())
+    assert both_skipped  # the outer bwrap and the namespace's pid 1
+    assert others == set()  # the impostor is no wrapper
+    assert rss >= 64 << 20

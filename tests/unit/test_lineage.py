@@ -41,3 +41,20 @@ def test_decoded_controls_do_not_reach_the_header() -> None:
     stamped = lineage.stamp("Root=1-abc%0D%0AX-Evil:%201;Sampled=0%00", A)
     assert all("!" <= c <= "~" for c in stamped)
     assert stamped.startswith("Root=1-abcX-Evil:1;Sampled=0;Lineage=")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Root=1-abc; Parent=x\ty;Sampled=0",
+        "Root=1-abc;Lineage=1:a87bd80c:3%7C1:bbbbbbbb:2",
+        "Root=\x001-abc\x7f;Lin\u00e9age=1:a:1;\u2028Sampled=1",
+        "",
+    ],
+)
+def test_fields_keep_printable_ascii_only(header: str) -> None:
+    from urllib.parse import unquote
+
+    kept = "".join(c for c in unquote(header) if "!" <= c <= "~")
+    expected = dict(p.partition("=")[::2] for p in kept.split(";") if "=" in p)
+    assert lineage._fields(header) == expected

@@ -7,7 +7,9 @@
 * The group is SIGKILLed *before* the leader is reaped, so the group id cannot have
   been reused by an unrelated process when the signal is sent.
 * Memory is read from `/proc/<pid>/status` (VmRSS now, VmHWM peak) for the process and
-  its descendants.
+  its descendants, less bubblewrap's own two processes (the outer one and the namespace's
+  pid 1): they are sendoff's, not the function's (about 3.6 MB of a Python environment's
+  15 MB), and skipping their status pages saves two of the three reads per invocation.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ class FunctionProcess:
         # invocation reads without opening; a descriptor of /proc/<pid> keeps naming that
         # process (reads fail once it is gone), never a later one with the same pid.
         self._descendants: dict[int, tuple[int, int]] = {}
+        # bwrap's processes (pids), once seen to be bwrap with a child: not measured
+        self._bwrap = signal_codes
+        self._wrappers: set[int] = set()
 
     @classmethod
     def spawn(
@@ -160,8 +165,11 @@ class FunctionProcess:
     def _tree_kib(self, field: bytes) -> int:
         if not self.running:
             return 0
-        total = _field_kib(_pread(self._status_fd), field)
         pids = _pids(_pread(self._children_fd))
+        total = 0
+        if not self._is_wrapper(self.pid, bool(pids)):
+            total = _field_kib(_pread(self._status_fd), field)
+        top_children = set(pids)
         seen: set[int] = set()
         index = 0
         while index < len(pids) and len(pids) < 256:
@@ -171,11 +179,15 @@ class FunctionProcess:
                 continue
             seen.add(pid)
             known = self._descendants.get(pid)
+            if known is not None and pid in self._wrappers and pid in top_children:
+                pids.extend(_pids(_pread(known[1])))  # bwrap's own: its children only
+                continue
             status = _pread(known[0]) if known is not None else b""
             fds = known
             if fds is None or not status:  # new, or gone and its pid taken by a newer one
                 if fds is not None:
                     _close_all(self._descendants.pop(pid))
+                    self._wrappers.discard(pid)
                 fds = (
                     _open_proc(f"/proc/{pid}/status"),
                     _open_proc(f"/proc/{pid}/task/{pid}/children"),
@@ -189,11 +201,33 @@ class FunctionProcess:
                     total += _field_kib(status, field)
                     pids.extend(_pids(children))
                     continue
-            total += _field_kib(status, field)
-            pids.extend(_pids(_pread(fds[1])))
+            found = _pids(_pread(fds[1]))
+            if not (pid in top_children and self._is_wrapper(pid, bool(found))):
+                total += _field_kib(status, field)
+            pids.extend(found)
         for gone in self._descendants.keys() - seen:
             _close_all(self._descendants.pop(gone))
+            self._wrappers.discard(gone)
         return total
+
+    def _is_wrapper(self, pid: int, has_children: bool) -> bool:
+        """Whether `pid` (the process or one of its children) is one of bwrap's own
+        processes. Only those two levels are asked, so a function cannot pass itself off
+        as one: what it runs is the namespace's pid 1's child or further down. Decided
+        once the process is bwrap and has a child (bwrap forks before it execs)."""
+        if pid in self._wrappers:
+            return True
+        if not (self._bwrap and has_children):
+            return False
+        try:
+            with open(f"/proc/{pid}/comm", "rb") as comm:
+                name = comm.read().strip()
+        except OSError:
+            return False
+        if name != b"bwrap":
+            return False
+        self._wrappers.add(pid)
+        return True
 
     def _on_exit(self) -> None:
         # Kill stragglers first: while the leader is an unreaped zombie its pid, and so

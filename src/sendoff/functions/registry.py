@@ -140,7 +140,9 @@ class FunctionRegistry:
         scope = Scope(
             account_id=ref.account_id or scope.account_id, region=ref.region or scope.region
         )
-        return scope, replace(ref, qualifier=ref.qualifier or qualifier)
+        if qualifier is not None and ref.qualifier is None:
+            ref = replace(ref, qualifier=qualifier)
+        return scope, ref
 
     # ---- functions ----
     async def load(self, scope: Scope, name: str, *, qualifier: str | None = None) -> FunctionState:

@@ -7,6 +7,7 @@ A function may be named by ``name``, ``name:qualifier``, a partial ARN
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -34,7 +35,24 @@ class FunctionRef:
 
 
 def parse_function_name(value: str) -> FunctionRef | None:
-    """Parse any accepted form, or None if it is not a valid function identifier."""
+    """Parse any accepted form, or None if it is not a valid function identifier. The
+    same few names come twice per async event: parses are cached (the result is frozen,
+    so callers share it), only of strings short enough to be a name or ARN (at most 512
+    characters, so the cache holds at most half a MB whatever callers send)."""
+    if len(value) > _CACHED_UP_TO:
+        return _parse_function_name(value)
+    return _parse_cached(value)
+
+
+_CACHED_UP_TO = 512
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_cached(value: str) -> FunctionRef | None:
+    return _parse_function_name(value)
+
+
+def _parse_function_name(value: str) -> FunctionRef | None:
     if match := FULL_ARN_RE.match(value):
         return FunctionRef(
             name=match.group(5),

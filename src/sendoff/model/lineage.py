@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import time
 from urllib.parse import unquote
 
@@ -39,9 +40,13 @@ def new_root() -> str:
     return f"1-{int(time.time()):08x}-{random_hex()[:24]}"
 
 
+_NOT_VISIBLE = re.compile(r"[^!-~]+")
+"""Anything but printable ASCII (controls, spaces, non-ASCII): dropped from a header."""
+
+
 def _fields(header: str | None) -> dict[str, str]:
     out: dict[str, str] = {}
-    text = "".join(c for c in unquote(header or "") if "!" <= c <= "~")  # no controls
+    text = _NOT_VISIBLE.sub("", unquote(header or ""))
     for part in text.split(";"):
         key, sep, value = part.strip().partition("=")
         if sep:

@@ -83,10 +83,12 @@ class SqliteDatabase:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
+                self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                # some errors (SQLITE_FULL, IOERR) have rolled the transaction back already
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
                 raise
-            self.conn.execute("COMMIT")
             self.transactions += 1
 
     def write_counts(self) -> dict[str, int]:
@@ -115,30 +117,61 @@ def _split(sql: str) -> list[str]:
 
 
 class WriteBatcher:
-    """Group commit: writes submitted in the same event-loop tick share one transaction.
+    """Group commit: writes submitted within two turns of the event loop share one
+    transaction.
 
-    Each write runs inside its own SAVEPOINT, so one failing write fails alone. A write's
-    awaitable resolves only after the COMMIT, so "returned" still means "durable". Under
-    load this turns hundreds of small transactions per second into a few larger ones.
+    One failing write fails alone. The batch first runs straight through (no savepoints:
+    two statements fewer per write, for the writes that nearly always succeed); if any
+    write raises, the whole transaction rolls back and the batch runs again with each
+    write inside its own SAVEPOINT, so the others still commit. A write is a function of
+    the connection alone (it keeps no state between runs), so running it twice after a
+    rollback is the same as running it once. A write's awaitable resolves only after the
+    COMMIT, so "returned" still means "durable". Under load this turns hundreds of small
+    transactions per second into a few larger ones.
     """
 
     def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
         self._pending: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
-        self._scheduled = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The loop a flush is pending on (None: none is)."""
 
     def submit(self, op: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
-        loop = asyncio.get_running_loop()
+        loop = self._loop  # asking asyncio for the running loop costs a getpid
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
+            # two turns of the loop: the writes of the callbacks that the first turn's
+            # make ready (a commit's waiters, answered requests) join this transaction
+            loop.call_soon(loop.call_soon, self._flush)
         future: asyncio.Future[T] = loop.create_future()
         self._pending.append((op, future))
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._flush)
         return future
 
     def _flush(self) -> None:
-        self._scheduled = False
+        self._loop = None
         batch, self._pending = self._pending, []
+        try:
+            results = self._run_straight(batch)
+        except Exception:
+            results = None
+        if results is not None:
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+            return
+        self._flush_isolated(batch)
+
+    def _run_straight(
+        self, batch: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]]
+    ) -> list[Any]:
+        """Every write of the batch in one transaction, no savepoints; raises (rolled
+        back) if any write raises."""
+        with self.db.write() as conn:
+            return [op(conn) for op, _ in batch]
+
+    def _flush_isolated(
+        self, batch: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]]
+    ) -> None:
         outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         try:
             with self.db.write() as conn:
