@@ -28,6 +28,7 @@ from sendoff.iac.resources.base import (
     tags_dict,
 )
 from sendoff.iac.state import ResourceState
+from sendoff.model.arn import parse_function_name
 from sendoff.model.json_types import JSON
 
 ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
@@ -300,7 +301,7 @@ class Alias(ResourceType):
 
 
 def function_name_of(value: str) -> str:
-    """A function's name from its name or (qualified) ARN."""
-    if value.startswith("arn:"):
-        return value.split(":")[6]
-    return value.split(":")[0]
+    """A function's name from its name or (qualified) ARN (as given, when it is neither:
+    the Lambda API then answers with its own error)."""
+    ref = parse_function_name(value)
+    return ref.name if ref is not None else value
