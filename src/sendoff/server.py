@@ -114,9 +114,10 @@ def build_core(settings: Settings) -> Services:
     services.lambda_async = lambda_async
     scheduler.register("invoke", lambda_async)
     deliveries.on_failed(_count_delivery_failure(metrics))
-    from sendoff.wiring import events, iam, retention, sns, sources, sqs
+    from sendoff.wiring import events, iam, retention, s3, sns, sources, sqs
 
     sqs.install(services)
+    s3.install(services)
     sources.install(services)
     sns.install(services)
     events.install(services)
@@ -153,9 +154,10 @@ def build_http(services: Services) -> Services:
         services.store, services.metrics, services.scheduler.wake, services.executor.stats,
         account_id=settings.account_id, default_region=settings.region,
     ).routes()  # fmt: skip
-    from sendoff.wiring import console, events, iam, sns, sources, sqs, stacks, sts
+    from sendoff.wiring import console, events, iam, s3, sns, sources, sqs, stacks, sts
 
     sqs.install_http(services)
+    s3.install_http(services)
     sources.install_http(services, edge)
     sns.install_http(services)
     events.install_http(services)
@@ -260,6 +262,7 @@ def build_asgi(services: Services) -> Starlette:
             cors_origins=services.settings.cors_origins,
         ),
         gate=_gate(services),
+        s3=services.s3_api,
     )
 
 

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute
 
 from sendoff.api.app import Endpoint
 from sendoff.api.protocols import ProtocolRouter
+from sendoff.api.s3.api import S3Api
 from sendoff.auth.gate import Authenticator
 from sendoff.auth.urls import CodeUrls
 from sendoff.config.settings import Settings
@@ -29,6 +30,7 @@ from sendoff.scheduler import Scheduler
 from sendoff.scheduler.invocations import AsyncInvocations
 from sendoff.services.events.service import EventBusService
 from sendoff.services.iam.service import RoleService
+from sendoff.services.s3.service import S3Service
 from sendoff.services.sns.service import TopicService
 from sendoff.services.sqs.service import QueueService
 from sendoff.sources.pollers import Pollers
@@ -62,6 +64,8 @@ class Services:
     event_configs: EventConfigs | None = None
     roles: RoleService | None = None
     event_sources: Pollers | None = None  # event source mappings' pollers (worker role)
+    objects: S3Service | None = None  # S3 buckets and objects (sendoff.wiring.s3)
+    s3_api: S3Api | None = None  # S3's REST-XML edge, dispatched by api.app.SendoffApp
     startup_hooks: list[Hook] = field(default_factory=list)
     shutdown_hooks: list[Hook] = field(default_factory=list)
 
