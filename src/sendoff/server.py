@@ -114,13 +114,14 @@ def build_core(settings: Settings) -> Services:
     services.lambda_async = lambda_async
     scheduler.register("invoke", lambda_async)
     deliveries.on_failed(_count_delivery_failure(metrics))
-    from sendoff.wiring import events, iam, retention, s3, sns, sources, sqs
+    from sendoff.wiring import events, iam, retention, s3, s3_events, sns, sources, sqs
 
     sqs.install(services)
     s3.install(services)
     sources.install(services)
     sns.install(services)
     events.install(services)
+    s3_events.install(services)
     iam.install(services)
     retention.install(services)
     from sendoff.destinations.registry import install_transports
@@ -154,10 +155,11 @@ def build_http(services: Services) -> Services:
         services.store, services.metrics, services.scheduler.wake, services.executor.stats,
         account_id=settings.account_id, default_region=settings.region,
     ).routes()  # fmt: skip
-    from sendoff.wiring import console, events, iam, s3, sns, sources, sqs, stacks, sts
+    from sendoff.wiring import console, events, iam, s3, s3_events, sns, sources, sqs, stacks, sts
 
     sqs.install_http(services)
     s3.install_http(services)
+    s3_events.install_http(services)
     sources.install_http(services, edge)
     sns.install_http(services)
     events.install_http(services)
