@@ -34,6 +34,7 @@ from sendoff.api.context import CALLER_KEY
 from sendoff.api.s3.addressing import Target, s3_target
 from sendoff.auth.credentials import Credential, Credentials, server_secret
 from sendoff.auth.session import SessionError, SessionIssuer
+from sendoff.auth.sigv2 import access_key, is_presigned_v2, verify_presigned_v2
 from sendoff.auth.sigv4 import (
     HEX64,
     AuthFailure,
@@ -43,7 +44,6 @@ from sendoff.auth.sigv4 import (
     parse,
     verify,
 )
-from sendoff.auth.sigv2 import access_key, is_presigned_v2, verify_presigned_v2
 from sendoff.auth.wire import failure_response, protocol_of, s3_failure_response
 from sendoff.store import Store
 

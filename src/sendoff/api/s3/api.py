@@ -44,10 +44,13 @@ class S3Request:
         self.bucket = target.bucket
         self.key = target.key
         self.virtual = target.virtual
-        self.query = QueryParams([
-            (name, value) for name, value in request.query_params.multi_items()
-            if name not in _PRESIGN_PARAMS and not name.lower().startswith("x-amz-")
-        ])  # the operation's parameters, without a presigned URL's authentication
+        self.query = QueryParams(
+            [
+                (name, value)
+                for name, value in request.query_params.multi_items()
+                if name not in _PRESIGN_PARAMS and not name.lower().startswith("x-amz-")
+            ]
+        )  # the operation's parameters, without a presigned URL's authentication
         self.headers = request.headers
         self.method = request.method
         self.request_id = ordered_id().replace("-", "")[:16].upper()

@@ -4,8 +4,8 @@ DeleteBucket, ListBuckets, GetBucketLocation, GetBucketVersioning, ListObjects (
 from __future__ import annotations
 
 import base64
-import xml.etree.ElementTree as ET
 import re
+import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
