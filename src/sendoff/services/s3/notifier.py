@@ -50,13 +50,9 @@ from sendoff.delivery import Deliveries
 from sendoff.model.clock import Clock, system_clock
 from sendoff.model.json_types import JSON
 from sendoff.services.s3 import event_records
+from sendoff.services.s3.errors import InvalidArgument
 from sendoff.services.s3.event_records import ObjectEventLike
-from sendoff.services.s3.notification_config import (
-    NotificationConfig,
-    NotificationError,
-    TargetConfig,
-    parse_xml,
-)
+from sendoff.services.s3.notification_config import NotificationConfig, TargetConfig, parse_xml
 
 log = logging.getLogger("sendoff.s3.notifications")
 
@@ -134,7 +130,7 @@ class S3Notifier:
             for i, (name, value) in enumerate(problems, start=1):
                 extra[f"ArgumentName{i}"] = name
                 extra[f"ArgumentValue{i}"] = value
-            raise NotificationError("InvalidArgument", UNABLE_TO_VALIDATE, extra=extra)
+            raise InvalidArgument(UNABLE_TO_VALIDATE, **extra)
 
     async def _check(self, bucket: BucketRef, target: TargetConfig) -> tuple[str, str] | None:
         account = target.arn.split(":")[4] if target.arn.count(":") >= 5 else ""
