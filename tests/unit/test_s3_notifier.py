@@ -108,3 +108,15 @@ def test_skip_validation_sends_no_test_event_and_empty_removes() -> None:
     assert stored["b"] is not None and deliveries.sent == []
     asyncio.run(n.put(BUCKET, body(), skip_validation=False, request_id="R"))
     assert stored["b"] is None
+
+
+def test_a_target_in_another_region_is_refused() -> None:
+    n, _, _ = notifier(existing=set(), allowed=set())
+    other = f"arn:aws:sqs:eu-west-1:{ACCOUNT}:q"
+    with pytest.raises(S3Error) as info:
+        asyncio.run(n.put(BUCKET, body(queue(other)), skip_validation=True, request_id="R"))
+    assert info.value.message == (
+        "The notification destination service region is not valid for the bucket location"
+        " constraint"
+    )
+    assert info.value.extra == {"ArgumentName": "Queue", "ArgumentValue": other}
