@@ -232,6 +232,19 @@ def test_listing_pages_prefixes_and_v1(s3: Any, bucket: str) -> None:
     q = s3.list_objects_v2(Bucket=bucket, Prefix="q/", Delimiter="/")
     assert [o["Key"] for o in q["Contents"]] == ["q/1"]
     assert [p["Prefix"] for p in q["CommonPrefixes"]] == ["q/2/"]
+    s3.put_object(Bucket=bucket, Key="q/", Body=b"")  # a key that looks like a prefix
+    q_keys: list[str] = []
+    token = None
+    while True:
+        more = {"ContinuationToken": token} if token else {}
+        page = s3.list_objects_v2(Bucket=bucket, Prefix="q/", Delimiter="/", MaxKeys=1, **more)
+        q_keys += [o["Key"] for o in page.get("Contents", [])]
+        q_keys += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+        if not page["IsTruncated"]:
+            break
+        token = page["NextContinuationToken"]
+    assert q_keys == ["q/", "q/1", "q/2/"]
+    s3.delete_object(Bucket=bucket, Key="q/")
     v1 = s3.list_objects(Bucket=bucket, Delimiter="/", MaxKeys=1)
     assert v1["IsTruncated"] and v1["NextMarker"] == "p/"
     v1b = s3.list_objects(Bucket=bucket, Marker="p/03")
