@@ -14,6 +14,7 @@ instance of a :class:`DestinationKind` subclass. Everything that differs per kin
   picker suggests, and whether an ARN names one (optional: by default none, and "cannot tell");
 * ``sam`` — its ``Type`` in a SAM ``EventInvokeConfig`` and the policy SAM adds;
 * ``iam_action`` / ``operation`` — what the execution role must allow to send to it;
+* ``on_failure_only`` — refused as an OnSuccess destination (S3);
 * :meth:`~DestinationKind.transport` — how it is delivered, looked up from the services.
 
 :mod:`sendoff.destinations.registry` finds the kinds and checks at start-up that each one is
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from sendoff.functions.registry import FunctionRegistry
     from sendoff.model.scope import Scope
     from sendoff.services.events.service import EventBusService
+    from sendoff.services.s3.service import S3Service
     from sendoff.services.sns.service import TopicService
     from sendoff.services.sqs.service import QueueService
 
@@ -65,6 +67,8 @@ class BuiltServices(Protocol):
     def buses(self) -> EventBusService | None: ...
     @property
     def lambda_async(self) -> EventInvoker | None: ...
+    @property
+    def objects(self) -> S3Service | None: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,6 +113,7 @@ class DestinationKind(ABC):
     operation: ClassVar[str]  # "SendMessage", as IAM refusals name it
     sam: ClassVar[SamType]
     dead_letter: ClassVar[bool] = False  # may also be a DeadLetterConfig target
+    on_failure_only: ClassVar[bool] = False  # refused as OnSuccess (S3)
 
     REQUIRED: ClassVar[tuple[str, ...]] = (
         "service", "label", "with_article", "rank", "iam_action", "operation", "sam",

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, kw_only=True)
 class Trigger:
-    kind: str  # "SNS topic" | "EventBridge rule" | "SQS queue"
+    kind: str  # "SNS topic" | "EventBridge rule" | "S3 bucket" | "SQS queue"
     name: str
     detail: str
     url: str

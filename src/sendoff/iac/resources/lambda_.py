@@ -114,7 +114,7 @@ class Function(ResourceType):
         name = props.get("FunctionName") or cloud.physical_name(logical_id, max_len=64)
         params = _config(props)
         params["FunctionName"] = name
-        params["Code"] = {"ZipFile": cloud.code_zip(props["Code"], runtime=props.get("Runtime"))}
+        params["Code"] = _code_param(cloud, props)
         if props.get("Architectures"):
             params["Architectures"] = props["Architectures"]
         if props.get("Tags"):
@@ -142,8 +142,7 @@ class Function(ResourceType):
             lam.update_function_configuration(FunctionName=name, **config)
             wait_stable(lam, name)
         if props["Code"] != old.get("Code"):
-            code = cloud.code_zip(props["Code"], runtime=props.get("Runtime"))
-            lam.update_function_code(FunctionName=name, ZipFile=code)
+            lam.update_function_code(FunctionName=name, **_code_param(cloud, props))
             wait_stable(lam, name)
         self._settings(lam, name, old, props)
         arn = lam.get_function_configuration(FunctionName=name)["FunctionArn"]
@@ -189,6 +188,14 @@ def wait_stable(lam: Any, name: str, *, timeout_s: float = 120.0) -> None:
 
 
 S3_CODE = ("S3Bucket", "S3Key", "S3ObjectVersion")
+
+
+def _code_param(cloud: Cloud, props: JSON) -> JSON:
+    """The ``Code`` of CreateFunction (the keyword arguments of UpdateFunctionCode)."""
+    code = props["Code"]
+    if "S3Bucket" in code:
+        return {k: code[k] for k in S3_CODE if code.get(k)}
+    return {"ZipFile": cloud.code_zip(code, runtime=props.get("Runtime"))}
 
 
 def check_code(code: JSON, path: Path, runtime: Any) -> list[Problem]:
