@@ -90,7 +90,7 @@ async def test_exists_asks_the_kind_and_only_for_the_consoles_scope(console: Con
     assert await exists(console, f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default") is True
     assert await exists(console, f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/nope") is False
     assert await exists(console, f"arn:aws:sqs:eu-west-1:{ACCOUNT}:q") is None  # elsewhere
-    assert await exists(console, "arn:aws:s3:::bucket") is None  # not a kind sendoff has
+    assert await exists(console, "arn:aws:s3:::bucket") is None  # no S3 service built here
     assert await exists(console, "not-an-arn") is None
 
 
@@ -98,7 +98,7 @@ async def test_triggers_come_from_every_source_in_rank_order(console: Console) -
     s, scope = console.services, console.scope
     assert s.topics and s.buses
     assert [type(source).__name__ for source in sources()] == [
-        "TopicSubscriptions", "RuleTargets", "QueueMappings",
+        "TopicSubscriptions", "RuleTargets", "BucketNotifications", "QueueMappings",
     ]  # fmt: skip
     await add_function(console, "f")
     topic = await s.topics.topics.create(scope, "t")

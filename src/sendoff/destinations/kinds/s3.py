@@ -32,8 +32,8 @@ from sendoff.services.s3.errors import S3Error
 
 if TYPE_CHECKING:
     from sendoff.delivery.outbox import Transport
-    from sendoff.model.scope import Scope
     from sendoff.destinations.kind import BuiltServices
+    from sendoff.model.scope import Scope
     from sendoff.services.s3.service import S3Service
 
 KEY_PREFIX = "aws/lambda/async"
