@@ -89,3 +89,8 @@ def run(
 def aws_json(env: dict[str, str], *args: str, cwd: Path | None = None) -> Any:
     done = run([*aws_command(), *args, "--output", "json"], env, cwd=cwd)
     return json.loads(done.stdout) if done.stdout.strip() else {}
+
+
+def aws_text(env: dict[str, str], *args: str, cwd: Path | None = None) -> str:
+    """A command that prints prose, not JSON (``cloudformation package``/``deploy``)."""
+    return run([*aws_command(), *args], env, cwd=cwd).stdout
