@@ -153,7 +153,7 @@ def build_http(services: Services) -> Services:
         services.store, services.metrics, services.scheduler.wake, services.executor.stats,
         account_id=settings.account_id, default_region=settings.region,
     ).routes()  # fmt: skip
-    from sendoff.wiring import console, events, iam, sns, sources, sqs, stacks, sts
+    from sendoff.wiring import cloudformation, console, events, iam, sns, sources, sqs, stacks, sts
 
     sqs.install_http(services)
     sources.install_http(services, edge)
@@ -162,6 +162,7 @@ def build_http(services: Services) -> Services:
     iam.install_http(services)
     sts.install(services)
     stacks.install(services)
+    cloudformation.install_http(services)
     console.install(services)
     return services
 

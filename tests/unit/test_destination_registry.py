@@ -44,11 +44,11 @@ class Capture:
         return {}
 
 
-def test_the_four_kinds_in_the_pickers_order() -> None:
-    assert [k.service for k in registry.kinds()] == ["sqs", "sns", "lambda", "events"]
-    assert registry.service_names() == {"sqs", "sns", "lambda", "events"}
-    assert [k.sam.name for k in registry.kinds()] == ["SQS", "SNS", "Lambda", "EventBridge"]
-    assert registry.kind_for("s3") is None and registry.kind_for_sam_type("S3") is None
+def test_the_five_kinds_in_the_pickers_order() -> None:
+    assert [k.service for k in registry.kinds()] == ["sqs", "sns", "lambda", "events", "s3"]
+    assert registry.service_names() == {"sqs", "sns", "lambda", "events", "s3"}
+    assert [k.sam.name for k in registry.kinds()] == ["SQS", "SNS", "Lambda", "EventBridge", "S3"]
+    assert registry.kind_for("firehose") is None and registry.kind_for_sam_type("Firehose") is None
 
 
 def test_the_shipped_kinds_are_complete() -> None:
@@ -141,13 +141,13 @@ BUCKET = """
 
 
     class BucketKind(DestinationKind):
-        service = "s3"
-        label = "S3 bucket"
-        with_article = "an S3 bucket"
-        rank = 50
-        iam_action = "s3:PutObject"
-        operation = "PutObject"
-        sam = SamType(name="S3", action="s3:PutObject")
+        service = "firehose"
+        label = "Firehose stream"
+        with_article = "a Firehose stream"
+        rank = 60
+        iam_action = "firehose:PutRecord"
+        operation = "PutRecord"
+        sam = SamType(name="Firehose", action="firehose:PutRecord")
 
         async def validate_arn(self, arn, origin):
             return None
@@ -188,7 +188,7 @@ def test_a_kind_whose_transport_is_not_built_stops_the_server_build(
     from sendoff.server import build_services
 
     _add_kind_module(tmp_path, monkeypatch, BUCKET.replace("{transport}", NO_SERVICE))
-    with pytest.raises(ConfigError, match="destination kind 's3' has no transport"):
+    with pytest.raises(ConfigError, match="destination kind 'firehose' has no transport"):
         build_services(Settings(store_url="memory://", data_dir=tmp_path / "data"))
 
 
@@ -198,7 +198,7 @@ def test_a_complete_new_kind_is_registered_by_the_server_build(
     from sendoff.server import build_services
 
     _add_kind_module(tmp_path, monkeypatch, BUCKET.replace("{transport}", WITH_TRANSPORT))
-    assert registry.kind_for("s3") is not None
+    assert registry.kind_for("firehose") is not None
     services = build_services(Settings(store_url="memory://", data_dir=tmp_path / "data"))
-    assert "s3" in services.deliveries.transports
+    assert "firehose" in services.deliveries.transports
     assert {"sqs", "sns", "lambda", "events"} <= set(services.deliveries.transports)

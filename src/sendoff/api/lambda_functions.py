@@ -14,6 +14,7 @@ from sendoff.api.lambda_common import LambdaEdge, json_body, query_int
 from sendoff.api.lambda_input import check_function_body
 from sendoff.api.lambda_shapes import function_configuration, get_function
 from sendoff.api.rest_json import empty_response, json_response
+from sendoff.functions.code_source import read_code
 from sendoff.functions.errors import InvalidParameterValue, LambdaError, validation_error
 from sendoff.functions.permissions import check_dead_letter
 from sendoff.functions.registry import (
@@ -28,7 +29,6 @@ from sendoff.functions.validation import (
     check_range,
     check_role,
     check_runtime_handler,
-    read_package,
 )
 from sendoff.model.arn import NAME_RE
 from sendoff.model.function import LATEST, FunctionConfig
@@ -100,12 +100,10 @@ class FunctionsApi:
             raise InvalidParameterValue("sendoff supports PackageType Zip only.")
         runtime, handler = check_runtime_handler(body.get("Runtime"), body.get("Handler"))
         code = body.get("Code") or {}
-        if "ZipFile" not in code:
-            raise InvalidParameterValue(
-                "Please provide a source for function code: ZipFile (S3 and ImageUri are not"
-                " supported by sendoff)."
-            )
-        data, sha = await read_package(code["ZipFile"], operation="CreateFunction")
+        data, sha = await read_code(
+            code if isinstance(code, dict) else {}, operation="CreateFunction",
+            account=scope.account_id, fetch=self.registry.s3_code,
+        )  # fmt: skip
         config = FunctionConfig(
             name=name,
             version=LATEST,
@@ -194,12 +192,10 @@ class FunctionsApi:
     async def update_code(self, request: Request, ctx: RequestContext, scope: Scope) -> Response:
         scope, ref = self.registry.parse(scope, request.path_params["name"])
         body = await json_body(request)
-        if "ZipFile" not in body:
-            raise InvalidParameterValue(
-                "Please provide a source for function code: ZipFile (S3 and ImageUri are not"
-                " supported by sendoff)."
-            )
-        data, sha = await read_package(body["ZipFile"], operation="UpdateFunctionCode")
+        data, sha = await read_code(
+            body, operation="UpdateFunctionCode", account=scope.account_id,
+            fetch=self.registry.s3_code,
+        )  # fmt: skip
         changes = {"code_sha256": sha, "code_size": len(data)}
         previous = (await self.registry.load(scope, ref.name)).latest.code_sha256
         state = await self.registry.update_latest(

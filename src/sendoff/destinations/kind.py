@@ -12,6 +12,7 @@ instance of a :class:`DestinationKind` subclass. Everything that differs per kin
   it and where its page is;
 * ``sam`` — its ``Type`` in a SAM ``EventInvokeConfig`` and the policy SAM adds;
 * ``iam_action`` / ``operation`` — what the execution role must allow to send to it;
+* ``on_failure_only`` — refused as an OnSuccess destination (S3);
 * :meth:`~DestinationKind.transport` — how it is delivered, looked up from the services.
 
 :mod:`sendoff.destinations.registry` finds the kinds and checks at start-up that each one is
@@ -102,6 +103,7 @@ class DestinationKind(ABC):
     operation: ClassVar[str]  # "SendMessage", as IAM refusals name it
     sam: ClassVar[SamType]
     dead_letter: ClassVar[bool] = False  # may also be a DeadLetterConfig target
+    on_failure_only: ClassVar[bool] = False  # refused as OnSuccess (S3)
 
     REQUIRED: ClassVar[tuple[str, ...]] = (
         "service", "label", "with_article", "rank", "iam_action", "operation", "sam",

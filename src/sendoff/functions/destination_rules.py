@@ -33,6 +33,10 @@ class DestinationRules(Protocol):
     def operation(self) -> str:
         """The operation IAM refusals name ("SendMessage")."""
 
+    @property
+    def on_failure_only(self) -> bool:
+        """Whether it may only be an OnFailure destination (an S3 bucket)."""
+
     async def validate_arn(self, arn: str, origin: Origin) -> str | None:
         """Why ``arn`` cannot be the destination (the InvalidParameterValue message)."""
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sendoff.functions.destination_rules import DestinationLookup, Origin
 from sendoff.functions.errors import InvalidParameterValue, ResourceNotFound, validation_error
-from sendoff.functions.permissions import check_destination
+from sendoff.functions.permissions import check_destination, iam_resource
 from sendoff.functions.registry import FunctionRegistry, Scope
 from sendoff.functions.validation import check_range
 from sendoff.model.arn import arn_service, parse_arn
@@ -179,7 +179,7 @@ class EventConfigs:
                 continue
             parsed = parse_arn(arn)
             kind = self.destinations(parsed.service) if parsed is not None else None
-            if kind is None:
+            if kind is None or (arn == on_success and kind.on_failure_only):
                 raise _invalid_config(on_success, on_failure)
             problem = await kind.validate_arn(arn, origin)
             if problem is not None:
@@ -191,7 +191,9 @@ class EventConfigs:
             if arn is not None:  # the execution role must allow the send (functions.permissions)
                 kind = self.destinations(arn_service(arn))
                 actions = (kind.iam_action, kind.operation) if kind is not None else None
-                await check_destination(self.registry.role_check, role, arn, actions)
+                await check_destination(
+                    self.registry.role_check, role, iam_resource(arn, name), actions, shown=arn
+                )
 
     async def put(
         self, scope: Scope, name: str, qualifier: str, given: ConfigInput, *, merge: bool

@@ -38,16 +38,32 @@ class ExecutionRoleCheck(Protocol):
         """False only when the role exists and its policies do not allow the action."""
 
 
+def iam_resource(arn: str, function_name: str) -> str:
+    """The resource the execution role must be allowed to act on to deliver to ``arn``:
+    the ARN itself, except for an S3 bucket, where Lambda puts an object
+    (``arn:aws:s3:::bucket/aws/lambda/async/<function>/...``, which ``bucket/*`` covers)."""
+    if arn.startswith("arn:") and arn.split(":")[2:3] == ["s3"] and "/" not in arn:
+        return f"{arn}/aws/lambda/async/{function_name}/record"
+    return arn
+
+
 async def check_destination(
-    check: ExecutionRoleCheck | None, role: str, arn: str, known: tuple[str, str] | None
+    check: ExecutionRoleCheck | None,
+    role: str,
+    arn: str,
+    known: tuple[str, str] | None,
+    *,
+    shown: str | None = None,
 ) -> None:
-    """``known``: the destination kind's (IAM action, operation), None for no kind."""
+    """``known``: the destination kind's (IAM action, operation), None for no kind;
+    ``arn`` the resource checked, ``shown`` the destination ARN named in the error."""
     if check is None or known is None:
         return
     action, operation = known
     if not await check.allows(role, action, arn):
         raise InvalidParameterValue(
-            f"The function's execution role does not have permissions to call {operation} on {arn}"
+            "The function's execution role does not have permissions to call"
+            f" {operation} on {shown or arn}"
         )
 
 

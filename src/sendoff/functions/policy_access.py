@@ -7,7 +7,8 @@ ARN only, as on AWS):
 * a **service** delivering to a function: an SNS topic's ``lambda`` subscription
   (principal ``sns.amazonaws.com``, ``aws:SourceArn`` the topic ARN, ``aws:SourceAccount``
   its account) and an EventBridge rule's Lambda target (``events.amazonaws.com``, the rule
-  ARN, its account). ``guard`` is a :class:`sendoff.delivery.outbox.Guard`: a refused
+  ARN, its account), and an S3 bucket's notification (``s3.amazonaws.com``, the bucket
+  ARN, the bucket owner's account). ``guard`` is a :class:`sendoff.delivery.outbox.Guard`: a refused
   delivery fails at once, for good, with the text below.
 * a **caller from another account** (Invoke, InvokeAsync, DryRun): the verified caller's
   ARN and account are the principal (``check_caller``). Callers in the function's own
@@ -103,26 +104,39 @@ class ResourcePolicyAccess:
         # the outbox schemes of services.sns.jobs.SCHEME_LAMBDA and
         # services.events.targets.LAMBDA_SCHEME; Lambda's own destinations ("lambda") are
         # the execution role's business (services.iam.permissions)
+        source_account: str | None = None
         if scheme == "sns-lambda":
             service, source_arn = "sns.amazonaws.com", str(source.get("topic_arn") or "")
         elif scheme == "lambda-event":
             service, source_arn = "events.amazonaws.com", str(source.get("rule_arn") or "")
+        elif scheme == "s3-lambda":  # a bucket ARN has no account: S3 sends the owner's
+            service, source_arn = "s3.amazonaws.com", str(source.get("bucket_arn") or "")
+            source_account = str(source.get("source_account") or "") or None
         else:
             return None
         ref = parse_function_name(target)
         if ref is None or ref.account_id is None or ref.region is None:
             return None  # not a function ARN: the transport reports it
+        if await self.service_allowed(target, service, source_arn, source_account):
+            return None
+        resource = Scope(account_id=ref.account_id, region=ref.region).arn(ref.name, ref.qualifier)
+        return f"AccessDeniedException: {denial(service, resource)}"
+
+    async def service_allowed(
+        self, target: str, service: str, source_arn: str, source_account: str | None = None
+    ) -> bool:
+        """Whether the function ``target`` (a full ARN) lets ``service`` invoke it for
+        ``source_arn`` (and ``source_account``: the ARN's own account by default)."""
+        ref = parse_function_name(target)
+        if ref is None or ref.account_id is None or ref.region is None:
+            return False
         parsed = parse_arn(source_arn)
         scope = Scope(account_id=ref.account_id, region=ref.region)
-        qualifier = ref.qualifier or LATEST
-        resource = scope.arn(ref.name, ref.qualifier)
         request = AccessRequest(
             action=INVOKE,
-            resource=resource,
+            resource=scope.arn(ref.name, ref.qualifier),
             service=service,
             source_arn=source_arn or None,
-            source_account=parsed.account_id if parsed is not None else None,
+            source_account=source_account or (parsed.account_id if parsed is not None else None),
         )
-        if await self._allows(scope, ref.name, qualifier, request):
-            return None
-        return f"AccessDeniedException: {denial(service, resource)}"
+        return await self._allows(scope, ref.name, ref.qualifier or LATEST, request)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sendoff.errors import ConflictError
+from sendoff.functions.code_source import S3CodeFetch
 from sendoff.functions.errors import (
     InvalidParameterValue,
     PreconditionFailed,
@@ -129,6 +130,8 @@ class FunctionRegistry:
         # checks a caller from another account against the function's resource policy
         # (functions.policy_access); set by the IAM wiring under --iam enforce
         self.invoke_check: InvokeCheck | None = None
+        # reads a code package from S3 (functions.code_source); set by the S3 wiring
+        self.s3_code: S3CodeFetch | None = None
         # the Pending -> Active / InProgress -> Successful transitions (functions.lifecycle);
         # None: changes take effect at once (functions are Active from the start)
         self.transitions: Transitions | None = None

@@ -34,6 +34,7 @@ from sendoff.iac.state import (
     StackEvent,
     StackStatus,
     StackStore,
+    new_stack_id,
 )
 from sendoff.model.json_types import JSON
 
@@ -135,34 +136,30 @@ class Engine:
         run.stack = self.store.put(run.stack.evolve(updated_at=self.clock(), **changes))
 
     def _stack_status(self, run: _Run, status: StackStatus, reason: str = "") -> None:
-        self._emit(run, run.stack.name, STACK_TYPE, status.value, reason=reason)
+        self._emit(run, run.stack.name, STACK_TYPE, status.value, run.stack.id, reason)
         self._save(run, status=status, reason=reason)
 
     # ---- deploy ----
-    def deploy(self, plan: Plan) -> Stack:
-        """Apply a plan; returns the final stack (check its status: rolled back or not)."""
+    def deploy(self, plan: Plan, *, claimed: Stack | None = None) -> Stack:
+        """Apply a plan; returns the final stack (check its status: rolled back or not).
+
+        ``claimed`` is the stack already saved as CREATE_IN_PROGRESS or UPDATE_IN_PROGRESS
+        by the caller (the CloudFormation API answers before the deployment runs)."""
         previous = plan.previous
-        if previous is not None and previous.status.in_progress:
+        if claimed is None and previous is not None and previous.status.in_progress:
             raise StackError(
                 f"stack {plan.stack_name} is {previous.status.value}: another deployment is "
                 "running (or was interrupted; `sendoff stacks delete` removes what it made)"
             )
         fresh = previous is None or previous.status in EMPTY_STATES
         before = {} if fresh or previous is None else dict(previous.resources)
-        now = self.clock()
-        base = previous or Stack(
-            name=plan.stack_name,
-            region=plan.region,
-            account_id=plan.account_id,
-            status=StackStatus.CREATE_IN_PROGRESS,
-            created_at=now,
-        )
-        if fresh:
-            base = base.evolve(created_at=now, resources={}, outputs={}, events=())
-        run = _Run(stack=base)
-        self._stack_status(
-            run, StackStatus.CREATE_IN_PROGRESS if fresh else StackStatus.UPDATE_IN_PROGRESS
-        )
+        if claimed is not None:
+            run = _Run(stack=claimed)
+        else:
+            run = _Run(stack=self.starting(plan.stack_name, plan.region, plan.account_id, previous))
+            self._stack_status(
+                run, StackStatus.CREATE_IN_PROGRESS if fresh else StackStatus.UPDATE_IN_PROGRESS
+            )
         try:
             for logical_id in plan.graph.order:
                 self._apply(plan, run, logical_id, before)
@@ -174,6 +171,7 @@ class Engine:
         self._save(
             run,
             template=plan.template.body,
+            template_text=plan.template.text,
             processed=plan.processed,
             template_path=plan.template.source,
             parameters=dict(plan.parameters.given),
@@ -186,6 +184,28 @@ class Engine:
             self._clean_up(run, before)
         self._stack_status(run, final)
         return run.stack
+
+    def starting(self, name: str, region: str, account_id: str, previous: Stack | None) -> Stack:
+        """The stack a deployment starts from: a new one (a new id) unless it updates one."""
+        now = self.clock()
+        if previous is not None and previous.status not in EMPTY_STATES:
+            return previous
+        keep = previous is not None and previous.status is StackStatus.REVIEW_IN_PROGRESS
+        base = previous or Stack(
+            name=name,
+            region=region,
+            account_id=account_id,
+            status=StackStatus.CREATE_IN_PROGRESS,
+            created_at=now,
+        )
+        return base.evolve(
+            created_at=now,
+            stack_id=base.stack_id if keep else new_stack_id(account_id, region, name),
+            resources={},
+            outputs={},
+            events=base.events if keep else (),
+            change_set_id=base.change_set_id if keep else "",
+        )
 
     def _apply(
         self, plan: Plan, run: _Run, logical_id: str, before: Mapping[str, ResourceState]
@@ -394,10 +414,12 @@ class Engine:
         return True
 
     # ---- delete ----
-    def delete(self, stack: Stack) -> Stack:
-        """Delete every resource of a stack, then the stack; DELETE_FAILED keeps the rest."""
+    def delete(self, stack: Stack, *, claimed: bool = False) -> Stack:
+        """Delete every resource of a stack, then the stack; DELETE_FAILED keeps the rest.
+        ``claimed``: the caller already saved the stack as DELETE_IN_PROGRESS."""
         run = _Run(stack=stack)
-        self._stack_status(run, StackStatus.DELETE_IN_PROGRESS)
+        if not claimed:
+            self._stack_status(run, StackStatus.DELETE_IN_PROGRESS)
         remaining: dict[str, ResourceState] = {}
         for state in reversed([*stack.resources.values(), *stack.pending]):
             if not self._delete_one(run, state):
@@ -406,6 +428,6 @@ class Engine:
             self._save(run, resources=remaining, pending=())
             self._stack_status(run, StackStatus.DELETE_FAILED, "some resources were not deleted")
             return run.stack
-        self._emit(run, stack.name, STACK_TYPE, StackStatus.DELETE_COMPLETE.value)
+        self._emit(run, stack.name, STACK_TYPE, StackStatus.DELETE_COMPLETE.value, stack.id)
         self.store.delete(run.stack)
         return run.stack.evolve(status=StackStatus.DELETE_COMPLETE, resources={})

@@ -118,7 +118,11 @@ def prepare(
     exports: Mapping[str, str] | None = None,
     skip_unsupported: bool = False,
     types: Mapping[str, ResourceType] = RESOURCE_TYPES,
+    previous_parameters: bool = True,
 ) -> Plan:
+    """The plan of a deployment. A parameter not overridden keeps its previous value when
+    ``previous_parameters`` (``sendoff deploy``), else takes its Default (the API's
+    UpdateStack, where ``UsePreviousValue`` asks for the previous one)."""
     body = template.with_body(processed)
     problems = check_structure(body)
     if problems:
@@ -126,7 +130,9 @@ def prepare(
     prior = previous if previous is not None and previous.status not in EMPTY_STATES else None
     try:
         parameters = resolve_parameters(
-            body.parameters, overrides or {}, prior.parameters if prior else None
+            body.parameters,
+            overrides or {},
+            prior.parameters if prior and previous_parameters else None,
         )
     except TemplateError as exc:
         raise template.located(exc.problems) from None

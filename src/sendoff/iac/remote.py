@@ -45,6 +45,22 @@ def _fail(response: httpx.Response) -> IacError:
     return StackError(f"HTTP {response.status_code}: {message}")
 
 
+@dataclass(frozen=True)
+class Keys:
+    """Credentials to sign with (botocore's frozen credentials have the same fields)."""
+
+    access_key: str
+    secret_key: str
+    token: str | None = None
+
+
+def signed_http(endpoint_url: str, keys: Keys, region: str) -> httpx.Client:
+    """An HTTP client to the server signing as ``keys`` (a server-side deployment's)."""
+    from sendoff.cli.signing import SigV4
+
+    return httpx.Client(base_url=endpoint_url, timeout=120, auth=SigV4(keys, region))
+
+
 @dataclass(frozen=True, kw_only=True)
 class ServerInfo:
     account_id: str
@@ -111,7 +127,9 @@ class BotoCloud:
         region: str,
         stack_name: str,
         packager: CodePackager | None = None,
+        keys: Keys | None = None,
     ) -> None:
+        self.keys = keys  # the caller's (server-side deployments); else the default chain
         self.http = http
         self.endpoint_url = str(http.base_url).rstrip("/")
         self.account_id = account_id
@@ -127,7 +145,7 @@ class BotoCloud:
 
             from sendoff.cli.signing import found_credentials
 
-            found = found_credentials()  # the default chain, as the sendoff CLI signs
+            found = self.keys or found_credentials()  # the default chain, as the CLI signs
             make: Any = boto3.client  # a service chosen at run time: no typed overload
             self._clients[service] = make(
                 service,

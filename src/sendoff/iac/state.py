@@ -11,6 +11,7 @@ applied properties and attributes, the outputs, the status and the event history
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
@@ -19,6 +20,11 @@ from sendoff.iac.errors import StackError
 from sendoff.model.json_types import JSON
 
 MAX_EVENTS = 500
+
+
+def new_stack_id(account_id: str, region: str, name: str) -> str:
+    """A stack's ARN, as CloudFormation makes them: a new one for every stack created."""
+    return f"arn:aws:cloudformation:{region}:{account_id}:stack/{name}/{uuid.uuid4()}"
 
 
 class StackStatus(enum.StrEnum):
@@ -36,14 +42,19 @@ class StackStatus(enum.StrEnum):
     DELETE_IN_PROGRESS = "DELETE_IN_PROGRESS"
     DELETE_COMPLETE = "DELETE_COMPLETE"
     DELETE_FAILED = "DELETE_FAILED"
+    REVIEW_IN_PROGRESS = "REVIEW_IN_PROGRESS"  # made by a CREATE change set: nothing runs
 
     @property
     def in_progress(self) -> bool:
-        return self.value.endswith("_IN_PROGRESS")
+        """A deployment is running (REVIEW_IN_PROGRESS waits for one: it is not)."""
+        return self.value.endswith("_IN_PROGRESS") and self is not StackStatus.REVIEW_IN_PROGRESS
 
 
-# states after which a deployment left nothing of its own (a failed first deployment)
-EMPTY_STATES = frozenset({StackStatus.ROLLBACK_COMPLETE, StackStatus.DELETE_COMPLETE})
+# states after which a deployment left nothing of its own (a failed first deployment, or a
+# stack a CREATE change set made and nothing deployed yet)
+EMPTY_STATES = frozenset(
+    {StackStatus.ROLLBACK_COMPLETE, StackStatus.DELETE_COMPLETE, StackStatus.REVIEW_IN_PROGRESS}
+)
 FAILED_STATES = frozenset(
     {
         StackStatus.ROLLBACK_COMPLETE, StackStatus.ROLLBACK_FAILED,
@@ -109,7 +120,12 @@ class Stack:
     account_id: str
     status: StackStatus
     reason: str = ""
+    stack_id: str = ""  # the ARN (stacks saved before it existed: see ``id``)
     template: JSON = field(default_factory=dict)  # as submitted
+    template_text: str = ""  # the template as written (GetTemplate returns it)
+    capabilities: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+    change_set_id: str = ""  # the change set last executed
     processed: JSON = field(default_factory=dict)  # after transforms: what was applied
     template_path: str = ""
     parameters: Mapping[str, str] = field(default_factory=dict)
@@ -126,6 +142,14 @@ class Stack:
     def key(self) -> str:
         return f"{self.account_id}/{self.region}/{self.name}"
 
+    @property
+    def id(self) -> str:
+        """The stack's ARN; for a stack saved without one, a stable one derived from it."""
+        if self.stack_id:
+            return self.stack_id
+        derived = uuid.uuid5(uuid.NAMESPACE_URL, f"{self.key}/{self.created_at}")
+        return f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{self.name}/{derived}"
+
     def evolve(self, **changes: Any) -> Stack:
         return replace(self, **changes)
 
@@ -139,7 +163,12 @@ class Stack:
             "account_id": self.account_id,
             "status": self.status.value,
             "reason": self.reason,
+            "stack_id": self.stack_id,
             "template": self.template,
+            "template_text": self.template_text,
+            "capabilities": list(self.capabilities),
+            "tags": dict(self.tags),
+            "change_set_id": self.change_set_id,
             "processed": self.processed,
             "template_path": self.template_path,
             "parameters": dict(self.parameters),
@@ -160,7 +189,12 @@ class Stack:
             account_id=data["account_id"],
             status=StackStatus(data["status"]),
             reason=data.get("reason", ""),
+            stack_id=data.get("stack_id", ""),
             template=data.get("template") or {},
+            template_text=data.get("template_text", ""),
+            capabilities=tuple(data.get("capabilities") or ()),
+            tags=data.get("tags") or {},
+            change_set_id=data.get("change_set_id", ""),
             processed=data.get("processed") or {},
             template_path=data.get("template_path", ""),
             parameters=data.get("parameters") or {},

@@ -11,6 +11,9 @@ A backend stores four kinds of things:
   and ``finish`` (terminal outcome) settle a lease; an expired lease makes the event due again.
 * concurrency slots: reserved concurrency enforced across every process that shares a store.
 * logs: per log group and stream, appended to; the oldest lines leave by retention.
+  ``query_logs`` and ``log_streams`` serve the CloudWatch Logs API; their defaults here
+  are built on ``read_logs`` (correct everywhere), a backend overrides them to be fast
+  (SQLite pushes the filters into SQL). ``delete_logs`` drops a group's lines.
 * retention: ``prune_events`` and ``prune_logs`` delete finished history in small batches
   (the pruning task, :mod:`sendoff.store.retention`, calls them); ``retention_stats``
   says how much is kept. A terminal event's finish time is the store's wall clock at
@@ -78,6 +81,52 @@ class LogEvent:
     timestamp_ms: int
     message: str
     seq: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogQuery:
+    """Which lines of one group ``query_logs`` returns; every member narrows.
+
+    ``contains``: case-sensitive substrings that must all be in the message (a filter
+    pattern's required literals, pushed down). ``after_seq``/``before_seq`` bound the
+    append order (exclusive); ``newest_first`` walks it backwards from ``before_seq``."""
+
+    streams: tuple[str, ...] | None = None
+    stream_prefix: str | None = None
+    start_ms: int | None = None  # timestamp >= start_ms
+    end_ms: int | None = None  # timestamp <= end_ms (inclusive)
+    contains: tuple[str, ...] = ()
+    after_seq: int = 0
+    before_seq: int | None = None
+    newest_first: bool = False
+    limit: int = 1000
+
+    def matches(self, stream: str, event: LogEvent) -> bool:
+        if self.streams is not None and stream not in self.streams:
+            return False
+        if self.stream_prefix is not None and not stream.startswith(self.stream_prefix):
+            return False
+        if self.start_ms is not None and event.timestamp_ms < self.start_ms:
+            return False
+        if self.end_ms is not None and event.timestamp_ms > self.end_ms:
+            return False
+        if event.seq <= self.after_seq:
+            return False
+        if self.before_seq is not None and event.seq >= self.before_seq:
+            return False
+        return all(part in event.message for part in self.contains)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogStreamStats:
+    """What a group's stored lines say about one of its streams."""
+
+    name: str
+    first_event_ms: int
+    last_event_ms: int
+    first_seq: int
+    last_seq: int
+    stored_bytes: int
 
 
 class Store(MessageStore, ABC):
@@ -215,6 +264,64 @@ class Store(MessageStore, ABC):
         self, group: str, *, stream: str | None = None, after_seq: int = 0, limit: int = 1000
     ) -> list[tuple[str, LogEvent]]:
         """(stream, event) pairs of a group in append order, with seq > after_seq."""
+
+    async def query_logs(self, group: str, query: LogQuery) -> list[tuple[str, LogEvent]]:
+        """Up to ``query.limit`` (stream, event) pairs of a group that match ``query``, in
+        append order (newest first when ``query.newest_first``).
+
+        This default pages through ``read_logs``; backends override it to filter in the
+        database."""
+        single = query.streams[0] if query.streams is not None and len(query.streams) == 1 else None
+        out: list[tuple[str, LogEvent]] = []
+        after = query.after_seq
+        while True:
+            page = await self.read_logs(group, stream=single, after_seq=after, limit=1000)
+            for stream, event in page:
+                if query.before_seq is not None and event.seq >= query.before_seq:
+                    page = []
+                    break
+                if query.matches(stream, event):
+                    out.append((stream, event))
+                    if len(out) >= query.limit and not query.newest_first:
+                        return out
+            if len(page) < 1000:
+                break
+            after = page[-1][1].seq
+        if query.newest_first:
+            return out[::-1][: query.limit]
+        return out
+
+    async def log_streams(self, group: str) -> list[LogStreamStats]:
+        """One entry per stream that holds lines in ``group``, ordered by name.
+
+        This default reads the whole group; backends override it with an aggregate."""
+        seen: dict[str, LogStreamStats] = {}
+        after = 0
+        while True:
+            page = await self.read_logs(group, after_seq=after, limit=1000)
+            for stream, e in page:
+                size = len(e.message.encode())
+                old = seen.get(stream)
+                seen[stream] = LogStreamStats(
+                    name=stream,
+                    first_event_ms=e.timestamp_ms if old is None else min(old.first_event_ms, e.timestamp_ms),
+                    last_event_ms=e.timestamp_ms if old is None else max(old.last_event_ms, e.timestamp_ms),
+                    first_seq=e.seq if old is None else old.first_seq,
+                    last_seq=e.seq,
+                    stored_bytes=size + (0 if old is None else old.stored_bytes),
+                )  # fmt: skip
+            if len(page) < 1000:
+                break
+            after = page[-1][1].seq
+        return [seen[name] for name in sorted(seen)]
+
+    @abstractmethod
+    async def delete_logs(
+        self, group: str, *, before_ms: int | None = None, limit: int = 1000
+    ) -> int:
+        """Delete up to ``limit`` lines of one group: those stamped before ``before_ms``, or
+        all of them (DeleteLogGroup; a group's own retention policy). Returns how many were
+        deleted; a caller loops while it gets ``limit``."""
 
     # ---- retention ----
     @abstractmethod

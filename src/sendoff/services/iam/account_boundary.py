@@ -5,7 +5,8 @@ resources through the APIs (``api/lambda_common.py``). Without this guard it cou
 reach them indirectly, by naming A's resources as the targets of its own: an
 OnSuccess/OnFailure destination or dead-letter queue on A's function or queue, an SNS
 subscription of A's function or queue to B's topic, an EventBridge rule of B's targeting
-A's function, queue, topic or bus. Every such delivery is a job in the outbox, and this
+A's function, queue, topic or bus, a notification of B's bucket naming A's function, queue
+or topic. Every such delivery is a job in the outbox, and this
 guard refuses it there, before it is sent, when the source (the function, topic or rule
 the delivery comes from) and the target are in different accounts, except where the
 target's resource policy is what decides:
@@ -33,7 +34,7 @@ _SOURCE_KEYS = ("function_arn", "topic_arn", "rule_arn")
 # schemes whose target is not an AWS resource (an URL, an address)
 _OUTSIDE = frozenset({"sns-http", "sns-email"})
 # schemes that functions.policy_access.ResourcePolicyAccess.guard checks itself
-_BY_FUNCTION_POLICY = frozenset({"sns-lambda", "lambda-event"})
+_BY_FUNCTION_POLICY = frozenset({"sns-lambda", "lambda-event", "s3-lambda"})
 
 
 class AccountBoundary:
@@ -61,6 +62,8 @@ class AccountBoundary:
 
 
 def _source_account(source: dict[str, Any]) -> str | None:
+    if source.get("source_account"):  # S3 notifications: the bucket's owner (no ARN account)
+        return str(source["source_account"])
     for key in _SOURCE_KEYS:
         arn = parse_arn(str(source.get(key) or ""))
         if arn is not None and arn.account_id:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from sendoff.functions.permissions import iam_resource
 from sendoff.model.job import RecordSource
 from sendoff.services.iam.policy import Decision, Verdict, evaluate
 from sendoff.services.iam.service import RoleService
@@ -58,10 +59,12 @@ class RolePermissions:
         if not role or known is None:
             return None
         action = known[0]
-        decision = await self.decide(role, action, target)
+        arn = record.function_arn if record is not None else ""
+        resource = iam_resource(target, arn.split(":")[6] if arn.count(":") >= 6 else "")
+        decision = await self.decide(role, action, resource)
         if decision is None or decision.allowed:
             return None
-        return access_denied(role, action, target, decision)
+        return access_denied(role, action, resource, decision)
 
 
 def access_denied(role_arn: str, action: str, resource: str, decision: Decision) -> str:

@@ -245,6 +245,19 @@ class MemoryStore(MemoryMessages, Store):
         out = [(s, e) for s, e in rows[start:] if stream is None or s == stream]
         return out[:limit]
 
+    async def delete_logs(
+        self, group: str, *, before_ms: int | None = None, limit: int = 1000
+    ) -> int:
+        rows = self._logs.get(group, [])
+        doomed = [
+            i for i, (_, e) in enumerate(rows) if before_ms is None or e.timestamp_ms < before_ms
+        ][:limit]
+        for i in reversed(doomed):
+            del rows[i]
+        if not rows:
+            self._logs.pop(group, None)
+        return len(doomed)
+
     # ---- retention ----
     async def prune_events(
         self, *, finished_before: float, keep_max: int | None = None, limit: int = 500

@@ -62,6 +62,17 @@ class PostgresRetention:
             await conn.execute(Q["log_group_drop_if_empty"], {"grp": group})
         return int(row[0]) if row else 0
 
+    async def delete_logs(
+        self, group: str, *, before_ms: int | None = None, limit: int = 1000
+    ) -> int:
+        async with self.db.transaction() as conn:
+            await lock(conn, [f"logs:{group}"])
+            params = {"grp": group, "before": before_ms, "limit": limit}
+            cur = await conn.execute(Q["log_delete_some"], params)
+            row = await cur.fetchone()
+            await conn.execute(Q["log_group_drop_if_empty"], {"grp": group})
+        return int(row[0]) if row else 0
+
     async def retention_stats(self) -> RetentionStats:
         row = await self.db.fetchone(Q["retention_stats"], {})
         assert row is not None

@@ -262,3 +262,26 @@ class RedisStore(RedisRetention, RedisMessages, Store):
             if len(members) < page:
                 break
         return out
+
+    async def delete_logs(
+        self, group: str, *, before_ms: int | None = None, limit: int = 1000
+    ) -> int:
+        key = self._key("log", group)
+        members = cast(list[str], await self.conn.text.zrange(key, 0, limit - 1))
+        doomed: list[str] = []
+        freed = 0
+        for member in members:
+            _, _, entry = member.partition(" ")
+            _, ts_ms, message = json.loads(entry)
+            if before_ms is not None and ts_ms >= before_ms:
+                break  # lines are in append order, which is time order for Lambda's
+            doomed.append(member)
+            freed += len(message.encode())
+        if doomed:
+            async with self.conn.text.pipeline(transaction=True) as pipe:
+                pipe.zrem(key, *doomed)
+                pipe.hincrby(self._key("logbytes"), group, -freed)
+                await pipe.execute()
+            if not await self.conn.text.exists(key):
+                await self.conn.text.hdel(self._key("logbytes"), group)
+        return len(doomed)

@@ -22,6 +22,7 @@ from sendoff.store.base import (
     Store,
 )
 from sendoff.store.sqlite.db import Q, SqliteDatabase, WriteBatcher
+from sendoff.store.sqlite.logs import SqliteLogQueries
 from sendoff.store.sqlite.messages import SqliteMessages
 from sendoff.store.sqlite.retention import SqliteRetention
 from sendoff.store.sqlite.wakeups import DataVersionWatcher
@@ -48,7 +49,7 @@ def _states(states: Sequence[EventState]) -> str:
     return json.dumps([s.value for s in states])
 
 
-class SqliteStore(SqliteRetention, SqliteMessages, Store):
+class SqliteStore(SqliteLogQueries, SqliteRetention, SqliteMessages, Store):
     def __init__(self, path: str) -> None:
         self.db = SqliteDatabase(path)
         self.batch = WriteBatcher(self.db)

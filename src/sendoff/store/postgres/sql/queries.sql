@@ -326,3 +326,22 @@ SELECT min(visible_at) FROM messages WHERE queue_id = %(q)s AND visible_at > %(n
 
 -- name: notify
 SELECT pg_notify(%(channel)s, topic) FROM unnest(%(topics)s::text[]) AS topic;
+
+-- ---- CloudWatch Logs API ----
+
+-- name: log_delete_some
+-- Callers hold the group's advisory lock. Up to %(limit)s lines stamped before %(before)s
+-- (all when it is NULL); returns the number deleted.
+WITH gone AS (
+    DELETE FROM logs WHERE seq IN (
+        SELECT seq FROM logs
+        WHERE grp = %(grp)s AND (%(before)s::bigint IS NULL OR ts_ms < %(before)s::bigint)
+        ORDER BY seq LIMIT %(limit)s
+    )
+    RETURNING octet_length(message) AS n
+), freed AS (
+    SELECT count(*) AS lines, coalesce(sum(n), 0) AS bytes FROM gone
+)
+UPDATE log_groups SET bytes = log_groups.bytes - freed.bytes FROM freed
+WHERE grp = %(grp)s
+RETURNING freed.lines;

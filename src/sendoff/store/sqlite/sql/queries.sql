@@ -267,3 +267,24 @@ FROM messages WHERE queue_id = :q AND sent_at > :cut;
 
 -- name: message_next_visible
 SELECT MIN(visible_at) FROM messages WHERE queue_id = :q AND visible_at > :now;
+
+-- ---- CloudWatch Logs API (0006_log_streams.sql) ----
+
+-- name: log_query
+-- The fixed part of query_logs; the store appends "AND stream IN (...)" and one
+-- "AND instr(message, ?) > 0" per required literal, then the ORDER BY and LIMIT.
+SELECT seq, stream, ts_ms, message FROM logs
+WHERE grp = :grp AND seq > :after AND (:before IS NULL OR seq < :before)
+  AND (:start IS NULL OR ts_ms >= :start) AND (:end IS NULL OR ts_ms <= :end)
+  AND (:prefix IS NULL OR substr(stream, 1, length(:prefix)) = :prefix)
+
+-- name: log_streams
+SELECT stream, MIN(ts_ms), MAX(ts_ms), MIN(seq), MAX(seq), SUM(length(CAST(message AS BLOB)))
+FROM logs WHERE grp = :grp GROUP BY stream ORDER BY stream;
+
+-- name: log_delete_some
+-- Up to :limit lines of a group stamped before :before (all when :before is NULL).
+DELETE FROM logs WHERE seq IN (
+    SELECT seq FROM logs WHERE grp = :grp AND (:before IS NULL OR ts_ms < :before)
+    ORDER BY seq LIMIT :limit
+) RETURNING length(CAST(message AS BLOB));

@@ -1,0 +1,135 @@
+"""S3 buckets as OnFailure destinations (AWS added them in late 2024; facts §5.6).
+
+The execution record is written as one JSON object under
+``aws/lambda/async/<function-name>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>`` (AWS's key
+layout: the function name, not the qualifier; dots in the time), the time being the
+record's ``timestamp``. The whole record goes in, however large: unlike an SQS message or
+an SNS Message, an object has no size limit that would make Lambda drop the payloads.
+
+* OnSuccess with an S3 ARN is refused (``on_failure_only``) with Lambda's "The provided
+  destination config DestinationConfig(...) is invalid." message.
+* The execution role must allow ``s3:PutObject`` on the record's object
+  (``arn:aws:s3:::bucket/aws/lambda/async/<function>/...``; ``bucket/*`` covers it).
+* The bucket must belong to the function's account: sendoff does not evaluate bucket
+  policies, so another account's bucket is refused at delivery (AccessDenied), as the
+  account boundary refuses other cross-account deliveries.
+
+The key and its uuid are chosen when the delivery job is made, so a retried delivery
+overwrites the same object instead of writing a second one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from sendoff.delivery.outbox import DeliveryError
+from sendoff.destinations.kind import DestinationKind, Origin, RecordSend, SamType
+from sendoff.model.arn import Arn
+
+if TYPE_CHECKING:
+    from sendoff.delivery.outbox import Transport
+    from sendoff.destinations.kind import BuiltServices
+
+KEY_PREFIX = "aws/lambda/async"
+
+
+def record_key(function_name: str, timestamp: str | None, *, token: str | None = None) -> str:
+    """``aws/lambda/async/<fn>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>``."""
+    try:
+        when = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        when = datetime.now(UTC)
+    day = when.strftime("%Y/%m/%d")
+    stamp = when.strftime("%Y-%m-%dT%H.%M.%S")
+    return f"{KEY_PREFIX}/{function_name}/{day}/{stamp}-{token or uuid.uuid4()}"
+
+
+def function_name_of(function_arn: str) -> str:
+    parts = function_arn.split(":")
+    return parts[6] if len(parts) > 6 else function_arn
+
+
+def account_of(function_arn: str) -> str:
+    parts = function_arn.split(":")
+    return parts[4] if len(parts) > 4 else ""
+
+
+class BucketTransport:
+    """The ``s3`` delivery transport: PutObject of ``{"key", "body", "account"}`` into the
+    bucket named by the target ARN (``arn:aws:s3:::bucket``)."""
+
+    def __init__(self, buckets: Callable[[], Any]) -> None:
+        self.buckets = buckets  # -> the S3Service, looked up at delivery time
+
+    async def deliver(self, target: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        service = self.buckets()
+        if service is None:
+            raise DeliveryError("the S3 service is not running in this process")
+        name = target.split(":::", 1)[-1].split("/", 1)[0]
+        info = await service.bucket(name)
+        if info is None:
+            raise DeliveryError(f"NoSuchBucket: bucket {name} does not exist", retryable=False)
+        owner = str(payload.get("account") or "")
+        if owner and info.account != owner:
+            raise DeliveryError(
+                f"AccessDenied: account {owner} may not write to bucket {name} of account"
+                f" {info.account}: sendoff keeps accounts apart and does not evaluate bucket"
+                " policies",
+                retryable=False,
+            )
+        caller = _caller(info, payload.get("trace_header"))
+        stored = await service.put_object(
+            info.account, name, str(payload["key"]), str(payload["body"]).encode(),
+            content_type="application/json", caller=caller,
+        )  # fmt: skip
+        return {"key": payload["key"], "etag": getattr(stored, "etag", None)}
+
+
+def _caller(info: Any, trace_header: Any) -> Any:
+    from sendoff.services.s3.model import Caller
+
+    fields = {"account": info.account, "region": info.region, "principal_id": "lambda"}
+    if trace_header and "trace_header" in getattr(Caller, "__dataclass_fields__", {}):
+        fields["trace_header"] = str(trace_header)
+    return Caller(**fields)
+
+
+class S3Kind(DestinationKind):
+    service = "s3"
+    label = "S3 bucket"
+    with_article = "an S3 bucket"
+    rank = 50
+    iam_action = "s3:PutObject"
+    operation = "PutObject"
+    sam = SamType(name="S3", action="s3:PutObject")
+    on_failure_only = True
+
+    async def validate_arn(self, arn: str, origin: Origin) -> str | None:
+        name = arn.split(":::", 1)[-1] if arn.count(":") == 5 else ""
+        if not name or "/" in name or arn.split(":")[3:5] != ["", ""]:
+            return f"The destination ARN {arn} is invalid."
+        return None
+
+    def build_payload(self, send: RecordSend) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "key": record_key(function_name_of(send.function_arn), send.record.get("timestamp")),
+            "body": send.body,
+            "account": account_of(send.function_arn),
+        }
+        if send.trace_header:
+            payload["trace_header"] = send.trace_header
+        return payload
+
+    def console_link(self, arn: str, parsed: Arn) -> tuple[str, str | None]:
+        name = parsed.resource
+        return name, f"/console/buckets/{quote(name, safe='')}"
+
+    def transport(self, services: BuiltServices) -> Transport | None:
+        return BucketTransport(lambda: getattr(services, "s3", None))
+
+
+KIND = S3Kind()

@@ -1,0 +1,582 @@
+"""The CloudFormation API's operations on stacks and change sets (the domain side).
+
+Each operation checks and plans at once (a bad template, missing capabilities or a stack
+in the wrong state is an error of the call itself, as in AWS), saves the stack in its new
+``*_IN_PROGRESS`` state, hands the deployment to the :class:`~sendoff.iac.runner.Runner`
+and returns: CreateStack answers with the StackId before anything is created. The runner
+runs the same :class:`~sendoff.iac.engine.Engine` as ``sendoff deploy``, in a worker
+thread, calling the server's own APIs as the caller (their credentials, their account),
+so a caller can create through a stack only what it could create directly.
+
+Stack states (a CREATE change set makes a REVIEW_IN_PROGRESS stack)::
+
+    REVIEW_IN_PROGRESS ─┐
+                        ▼
+    CreateStack ─► CREATE_IN_PROGRESS ─► CREATE_COMPLETE ─► UpdateStack ─► UPDATE_IN_PROGRESS
+                        │                                     ┌──────────────────┴──────┐
+                        ▼                                     ▼                         ▼
+          ROLLBACK_IN_PROGRESS ─► ROLLBACK_COMPLETE    UPDATE_COMPLETE   UPDATE_ROLLBACK_* ─►
+                                  (ROLLBACK_FAILED)                      UPDATE_ROLLBACK_COMPLETE
+    DeleteStack ─► DELETE_IN_PROGRESS ─► DELETE_COMPLETE (kept by id) | DELETE_FAILED
+
+A server that stops mid-deployment leaves no stack IN_PROGRESS: on start, ``recover``
+marks each such stack failed (ROLLBACK_FAILED, UPDATE_ROLLBACK_FAILED or DELETE_FAILED)
+with the reason; DeleteStack then removes what it made.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sendoff.iac import capabilities
+from sendoff.iac.cfn_errors import (
+    AlreadyExists,
+    ChangeSetNotFound,
+    InsufficientCapabilities,
+    InvalidChangeSetStatus,
+    ValidationError,
+    stack_not_found,
+)
+from sendoff.iac.errors import IacError, TemplateError, UnsupportedError
+from sendoff.iac.plan import Action, Change, Plan, prepare
+from sendoff.iac.remote import Keys
+from sendoff.iac.repository import ChangeSet, StackRepository
+from sendoff.iac.resources import RESOURCE_TYPES
+from sendoff.iac.runner import Runner
+from sendoff.iac.server_templates import (
+    MAX_BODY,
+    MAX_URL_TEMPLATE,
+    ObjectReader,
+    load_body,
+    parse_s3_url,
+)
+from sendoff.iac.state import Stack, StackEvent, StackStatus, new_stack_id
+from sendoff.iac.template import Template
+from sendoff.model.json_types import JSON
+
+log = logging.getLogger("sendoff.iac.cloudformation")
+
+STACK_TYPE = "AWS::CloudFormation::Stack"
+STACK_NAME = re.compile(r"^[a-zA-Z][-a-zA-Z0-9]{0,127}$")
+CHANGE_SET_NAME = re.compile(r"^[a-zA-Z][-a-zA-Z0-9]{0,127}$")
+NO_CHANGES = (
+    "The submitted information didn't contain changes. "
+    "Submit different information to create a change set."
+)
+UPDATABLE = frozenset(
+    {
+        StackStatus.CREATE_COMPLETE, StackStatus.UPDATE_COMPLETE,
+        StackStatus.UPDATE_ROLLBACK_COMPLETE, StackStatus.UPDATE_ROLLBACK_FAILED,
+    }
+)  # fmt: skip
+INTERRUPTED = {
+    StackStatus.CREATE_IN_PROGRESS: StackStatus.ROLLBACK_FAILED,
+    StackStatus.ROLLBACK_IN_PROGRESS: StackStatus.ROLLBACK_FAILED,
+    StackStatus.UPDATE_IN_PROGRESS: StackStatus.UPDATE_ROLLBACK_FAILED,
+    StackStatus.UPDATE_COMPLETE_CLEANUP_IN_PROGRESS: StackStatus.UPDATE_ROLLBACK_FAILED,
+    StackStatus.UPDATE_ROLLBACK_IN_PROGRESS: StackStatus.UPDATE_ROLLBACK_FAILED,
+    StackStatus.DELETE_IN_PROGRESS: StackStatus.DELETE_FAILED,
+}
+INTERRUPTED_REASON = (
+    "the server stopped while this operation ran: delete the stack to remove what it made, "
+    "or update it again"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Caller:
+    """Who calls, where, and the credentials the deployment signs its own calls with."""
+
+    account_id: str
+    region: str
+    keys: Keys
+
+
+@dataclass(frozen=True, kw_only=True)
+class TemplateInput:
+    body: str | None = None
+    url: str | None = None
+    use_previous: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackRequest:
+    """What CreateStack, UpdateStack and CreateChangeSet are given."""
+
+    stack_name: str
+    template: TemplateInput
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    use_previous: tuple[str, ...] = ()  # parameters with UsePreviousValue=true
+    capabilities: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+
+
+def _user_event(stack: Stack, status: StackStatus, now: float) -> StackEvent:
+    return StackEvent(
+        timestamp=now,
+        logical_id=stack.name,
+        type=STACK_TYPE,
+        status=status.value,
+        physical_id=stack.id,
+        reason="User Initiated",
+    )
+
+
+def shown_parameters(values: Mapping[str, str], no_echo: Sequence[str]) -> dict[str, str]:
+    return {k: "****" if k in no_echo else v for k, v in values.items()}
+
+
+class CloudFormation:
+    def __init__(
+        self,
+        repo: StackRepository,
+        runner: Runner,
+        *,
+        read_object: ObjectReader | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.repo = repo
+        self.runner = runner
+        self.read_object = read_object  # the built-in S3, when there is one
+        self.clock = clock
+
+    # ---- lookups ----
+    async def stack(self, caller: Caller, name_or_id: str) -> Stack:
+        found = await self.repo.find(caller.account_id, caller.region, name_or_id)
+        if found is None:
+            raise stack_not_found(name_or_id)
+        return found
+
+    async def live_stack(self, caller: Caller, name_or_id: str) -> Stack:
+        """A stack that is not deleted (a deleted one is not found)."""
+        found = await self.stack(caller, name_or_id)
+        if found.status is StackStatus.DELETE_COMPLETE:
+            raise stack_not_found(name_or_id)
+        return found
+
+    # ---- templates ----
+    async def template_text(self, caller: Caller, given: TemplateInput) -> str:
+        if given.body is not None:
+            if len(given.body.encode()) > MAX_BODY:
+                raise ValidationError(
+                    "1 validation error detected: Value at 'templateBody' failed to satisfy "
+                    f"constraint: Member must have length less than or equal to {MAX_BODY}"
+                )
+            return given.body
+        if given.url is None:
+            raise ValidationError("Either Template URL or Template Body must be specified.")
+        located = parse_s3_url(given.url)
+        if located is None:
+            raise ValidationError(
+                "TemplateURL must be a supported URL (an object in the built-in S3)."
+            )
+        data = (
+            None
+            if self.read_object is None
+            else await self.read_object(caller.account_id, located[0], located[1])
+        )
+        if data is None:
+            raise ValidationError(
+                f"S3 error: Unable to get object at {given.url}: the object does not exist "
+                "(the built-in S3 has no such bucket or key)"
+            )
+        if len(data) > MAX_URL_TEMPLATE:
+            raise ValidationError(f"Template may not exceed {MAX_URL_TEMPLATE} bytes in size.")
+        try:
+            return data.decode()
+        except UnicodeDecodeError:
+            raise ValidationError("Template format error: the template is not UTF-8") from None
+
+    @staticmethod
+    def parse(text: str) -> tuple[Template, JSON]:
+        try:
+            return load_body(text)
+        except TemplateError as exc:
+            raise ValidationError(f"Template format error: {exc}") from None
+
+    async def _plan(
+        self, caller: Caller, request: StackRequest, previous: Stack | None, *, change_set: bool
+    ) -> Plan:
+        given = request.template
+        if given.use_previous:
+            if previous is None or (not previous.template_text and not previous.template):
+                raise ValidationError("UsePreviousTemplate needs a stack with a template")
+            text = previous.template_text or _json_text(previous.template)
+        else:
+            text = await self.template_text(caller, given)
+        template, processed = self.parse(text)
+        overrides = dict(request.parameters)
+        for name in request.use_previous:
+            if previous is not None and name in previous.parameters:
+                overrides[name] = previous.parameters[name]
+        exports = await self.repo.exports(caller.account_id, caller.region)
+        try:
+            plan = prepare(
+                template,
+                processed,
+                stack_name=request.stack_name,
+                region=caller.region,
+                account_id=caller.account_id,
+                overrides=overrides,
+                previous=previous,
+                exports={k: v for k, (v, _) in exports.items()},
+                previous_parameters=False,
+            )
+        except UnsupportedError as exc:
+            kinds = ", ".join(sorted(exc.unsupported))
+            raise ValidationError(
+                f"Template format error: Unrecognized resource types: [{kinds}]"
+            ) from None
+        except TemplateError as exc:
+            raise ValidationError(f"Template format error: {exc}") from None
+        need = capabilities.required(
+            processed, transformed=bool(template.transforms), change_set=change_set
+        )
+        lacking = capabilities.missing(need, request.capabilities)
+        if lacking:
+            raise InsufficientCapabilities(capabilities.message(lacking))
+        return plan
+
+    # ---- stacks ----
+    async def create_stack(self, caller: Caller, request: StackRequest) -> str:
+        _check_name(request.stack_name)
+        existing = await self.repo.get(caller.account_id, caller.region, request.stack_name)
+        if existing is not None:
+            raise AlreadyExists(f"Stack [{request.stack_name}] already exists")
+        plan = await self._plan(caller, request, None, change_set=False)
+        now = self.clock()
+        stack = Stack(
+            name=request.stack_name,
+            region=caller.region,
+            account_id=caller.account_id,
+            status=StackStatus.CREATE_IN_PROGRESS,
+            stack_id=new_stack_id(caller.account_id, caller.region, request.stack_name),
+            created_at=now,
+            updated_at=now,
+        )
+        stack = self._with_request(stack, plan, request)
+        stack = stack.with_event(_user_event(stack, StackStatus.CREATE_IN_PROGRESS, now))
+        try:
+            stack = await self.repo.put(stack)
+        except IacError:
+            raise AlreadyExists(f"Stack [{request.stack_name}] already exists") from None
+        self.runner.deploy(caller.keys, plan, stack)
+        return stack.id
+
+    @staticmethod
+    def _with_request(stack: Stack, plan: Plan, request: StackRequest) -> Stack:
+        return stack.evolve(
+            template=plan.template.body,
+            template_text=plan.template.text,
+            processed=plan.processed,
+            parameters=dict(plan.parameters.given),
+            no_echo=tuple(sorted(plan.parameters.no_echo)),
+            capabilities=tuple(request.capabilities),
+            tags=dict(request.tags),
+        )
+
+    async def update_stack(self, caller: Caller, request: StackRequest) -> str:
+        stack = await self._updatable(caller, request.stack_name)
+        plan = await self._plan(caller, request, stack, change_set=False)
+        if _unchanged(plan, stack) and dict(request.tags) == dict(stack.tags):
+            raise ValidationError("No updates are to be performed.")
+        claimed = await self._claim_update(stack, request)
+        self.runner.deploy(caller.keys, plan, claimed)
+        return stack.id
+
+    async def _updatable(self, caller: Caller, name_or_id: str) -> Stack:
+        stack = await self.repo.find(caller.account_id, caller.region, name_or_id)
+        if stack is None or stack.status in (
+            StackStatus.DELETE_COMPLETE,
+            StackStatus.REVIEW_IN_PROGRESS,
+        ):
+            raise ValidationError(f"Stack [{name_or_id}] does not exist")
+        if stack.status not in UPDATABLE:
+            raise ValidationError(
+                f"Stack:{stack.id} is in {stack.status.value} state and can not be updated."
+            )
+        return stack
+
+    async def _claim_update(self, stack: Stack, request: StackRequest) -> Stack:
+        now = self.clock()
+        claimed = stack.evolve(status=StackStatus.UPDATE_IN_PROGRESS, reason="", updated_at=now)
+        claimed = claimed.with_event(_user_event(stack, StackStatus.UPDATE_IN_PROGRESS, now))
+        if request.capabilities or request.tags:
+            claimed = claimed.evolve(
+                capabilities=tuple(request.capabilities) or claimed.capabilities,
+                tags=dict(request.tags) or dict(claimed.tags),
+            )
+        try:
+            return await self.repo.put(claimed)
+        except IacError:
+            raise ValidationError(
+                f"Stack:{stack.id} is in UPDATE_IN_PROGRESS state and can not be updated."
+            ) from None
+
+    async def delete_stack(self, caller: Caller, name_or_id: str) -> None:
+        stack = await self.repo.find(caller.account_id, caller.region, name_or_id)
+        if stack is None or stack.status in (
+            StackStatus.DELETE_COMPLETE,
+            StackStatus.DELETE_IN_PROGRESS,
+        ):
+            return  # AWS answers a delete of a missing or deleting stack with success
+        if stack.status.in_progress:
+            raise ValidationError(
+                f"Stack [{stack.name}] cannot be deleted while in status {stack.status.value}"
+            )
+        now = self.clock()
+        claimed = stack.evolve(status=StackStatus.DELETE_IN_PROGRESS, reason="", updated_at=now)
+        claimed = claimed.with_event(_user_event(stack, StackStatus.DELETE_IN_PROGRESS, now))
+        claimed = await self.repo.put(claimed)
+        self.runner.delete(caller.keys, claimed)
+
+    async def list_stacks(self, caller: Caller, statuses: Sequence[str]) -> list[Stack]:
+        live = await self.repo.stacks(caller.account_id, caller.region)
+        gone = await self.repo.deleted(caller.account_id, caller.region)
+        stacks = sorted([*live, *gone], key=lambda s: s.created_at, reverse=True)
+        return [s for s in stacks if not statuses or s.status.value in statuses]
+
+    async def describe_stacks(self, caller: Caller, name_or_id: str | None) -> list[Stack]:
+        if name_or_id:
+            return [await self.stack(caller, name_or_id)]
+        stacks = await self.repo.stacks(caller.account_id, caller.region)
+        return sorted(stacks, key=lambda s: s.created_at, reverse=True)
+
+    async def exports(self, caller: Caller) -> dict[str, tuple[str, str]]:
+        return await self.repo.exports(caller.account_id, caller.region)
+
+    # ---- change sets ----
+    async def create_change_set(
+        self, caller: Caller, request: StackRequest, *, name: str, kind: str
+    ) -> ChangeSet:
+        _check_name(request.stack_name)
+        if not CHANGE_SET_NAME.match(name):
+            raise ValidationError(
+                f"1 validation error detected: Value '{name}' at 'changeSetName' failed to "
+                "satisfy constraint: Member must satisfy regular expression pattern: "
+                "[a-zA-Z][-a-zA-Z0-9]*"
+            )
+        if kind not in ("CREATE", "UPDATE"):
+            raise ValidationError(f"ChangeSetType {kind} is not supported (CREATE or UPDATE)")
+        existing = await self.repo.get(caller.account_id, caller.region, request.stack_name)
+        if kind == "CREATE":
+            if existing is not None and existing.status is not StackStatus.REVIEW_IN_PROGRESS:
+                raise ValidationError(
+                    f"Stack [{request.stack_name}] already exists and cannot be created again "
+                    f"with the changeSet [{name}]."
+                )
+            previous = None
+        else:
+            previous = await self._updatable(caller, request.stack_name)
+        if existing is not None and await self.repo.get_change_set(
+            caller.account_id, caller.region, request.stack_name, name
+        ):
+            raise AlreadyExists(f"ChangeSet [{name}] already exists")
+        plan = await self._plan(caller, request, previous, change_set=True)
+        now = self.clock()
+        if existing is None:
+            stack = Stack(
+                name=request.stack_name,
+                region=caller.region,
+                account_id=caller.account_id,
+                status=StackStatus.REVIEW_IN_PROGRESS,
+                stack_id=new_stack_id(caller.account_id, caller.region, request.stack_name),
+                created_at=now,
+                updated_at=now,
+            )
+            stack = stack.with_event(_user_event(stack, StackStatus.REVIEW_IN_PROGRESS, now))
+            stack = await self.repo.put(stack)
+        else:
+            stack = existing
+        changes = tuple(_change_json(c, stack) for c in plan.changes if c.action is not Action.NONE)
+        cs = ChangeSet(
+            id=f"arn:aws:cloudformation:{caller.region}:{caller.account_id}:changeSet/"
+            f"{name}/{uuid.uuid4()}",
+            name=name,
+            stack_name=stack.name,
+            stack_id=stack.id,
+            account_id=caller.account_id,
+            region=caller.region,
+            type=kind,
+            created_at=now,
+            template_text=plan.template.text,
+            parameters=dict(request.parameters),
+            use_previous=request.use_previous,
+            capabilities=request.capabilities,
+            tags=dict(request.tags),
+            description=request.description,
+            changes=changes,
+            shown_parameters=shown_parameters(
+                plan.parameters.given, sorted(plan.parameters.no_echo)
+            ),
+        )
+        if kind == "UPDATE" and previous is not None and _unchanged(plan, previous):
+            cs = cs.evolve(
+                status="FAILED", status_reason=NO_CHANGES, execution_status="UNAVAILABLE"
+            )
+        await self.repo.put_change_set(cs)
+        return cs
+
+    async def change_set(
+        self, caller: Caller, name_or_id: str, stack_name: str | None
+    ) -> ChangeSet:
+        found: ChangeSet | None = None
+        if name_or_id.startswith("arn:"):
+            found = await self.repo.change_set_by_id(caller.account_id, caller.region, name_or_id)
+        elif stack_name:
+            stack = await self.repo.find(caller.account_id, caller.region, stack_name)
+            if stack is not None:
+                found = await self.repo.get_change_set(
+                    caller.account_id, caller.region, stack.name, name_or_id
+                )
+        else:
+            raise ValidationError("StackName must be specified if ChangeSetName is not an ARN.")
+        if found is None:
+            raise ChangeSetNotFound(f"ChangeSet [{name_or_id}] does not exist")
+        return found
+
+    async def change_sets(self, caller: Caller, stack_name: str) -> list[ChangeSet]:
+        stack = await self.stack(caller, stack_name)
+        return await self.repo.change_sets(caller.account_id, caller.region, stack.name)
+
+    async def delete_change_set(self, caller: Caller, name_or_id: str, stack: str | None) -> None:
+        cs = await self.change_set(caller, name_or_id, stack)
+        if cs.execution_status == "EXECUTE_IN_PROGRESS":
+            raise InvalidChangeSetStatus(
+                f"ChangeSet [{cs.id}] cannot be deleted in its current status of "
+                "[EXECUTE_IN_PROGRESS]"
+            )
+        await self.repo.delete_change_set(cs)
+
+    async def execute_change_set(self, caller: Caller, name_or_id: str, stack: str | None) -> None:
+        cs = await self.change_set(caller, name_or_id, stack)
+        if cs.execution_status != "AVAILABLE":
+            raise InvalidChangeSetStatus(
+                f"ChangeSet [{cs.id}] cannot be executed in its current execution status of "
+                f"[{cs.execution_status}]"
+            )
+        current = await self.stack(caller, cs.stack_id)
+        request = StackRequest(
+            stack_name=cs.stack_name,
+            template=TemplateInput(body=cs.template_text),
+            parameters=cs.parameters,
+            use_previous=cs.use_previous,
+            capabilities=cs.capabilities,
+            tags=cs.tags,
+        )
+        fresh = current.status is StackStatus.REVIEW_IN_PROGRESS
+        if fresh:
+            previous = None
+        elif current.status in UPDATABLE:
+            previous = current
+        else:
+            raise InvalidChangeSetStatus(
+                f"ChangeSet [{cs.id}] cannot be executed: stack {current.name} is "
+                f"{current.status.value}"
+            )
+        plan = await self._plan(caller, request, previous, change_set=True)
+        now = self.clock()
+        if fresh:
+            claimed = self._with_request(current, plan, request).evolve(
+                status=StackStatus.CREATE_IN_PROGRESS, updated_at=now, change_set_id=cs.id
+            )
+            claimed = claimed.with_event(_user_event(claimed, StackStatus.CREATE_IN_PROGRESS, now))
+            claimed = await self.repo.put(claimed)
+        else:
+            claimed = await self._claim_update(current, request)
+            claimed = await self.repo.put(claimed.evolve(change_set_id=cs.id))
+        for other in await self.repo.change_sets(caller.account_id, caller.region, cs.stack_name):
+            if other.id != cs.id:
+                await self.repo.delete_change_set(other)
+        await self.repo.put_change_set(cs.evolve(execution_status="EXECUTE_IN_PROGRESS"))
+
+        async def finished(final: Stack) -> None:
+            ok = final.status in (StackStatus.CREATE_COMPLETE, StackStatus.UPDATE_COMPLETE)
+            status = "EXECUTE_COMPLETE" if ok else "EXECUTE_FAILED"
+            await self.repo.put_change_set(cs.evolve(execution_status=status))
+
+        self.runner.deploy(caller.keys, plan, claimed, then=finished)
+
+    # ---- after a restart ----
+    async def recover(self) -> int:
+        """Mark the stacks a stopped server left IN_PROGRESS as failed; how many."""
+        count = 0
+        for stack in await self.repo.all_in_progress():
+            status = INTERRUPTED.get(stack.status)
+            if status is None:
+                continue
+            now = self.clock()
+            failed = stack.evolve(status=status, reason=INTERRUPTED_REASON, updated_at=now)
+            failed = failed.with_event(
+                StackEvent(
+                    timestamp=now,
+                    logical_id=stack.name,
+                    type=STACK_TYPE,
+                    status=status.value,
+                    physical_id=stack.id,
+                    reason=INTERRUPTED_REASON,
+                )
+            )
+            try:
+                await self.repo.put(failed)
+            except IacError:
+                continue
+            log.warning("stack %s was %s when the server stopped: now %s",
+                        stack.key, stack.status.value, status.value)  # fmt: skip
+            count += 1
+        return count
+
+
+Finished = Callable[[Stack], Awaitable[None]]
+
+
+def _check_name(name: str) -> None:
+    if not STACK_NAME.match(name):
+        raise ValidationError(
+            f"1 validation error detected: Value '{name}' at 'stackName' failed to satisfy "
+            "constraint: Member must satisfy regular expression pattern: "
+            "[a-zA-Z][-a-zA-Z0-9]*|arn:[-a-zA-Z0-9:/._+]*"
+        )
+
+
+def _unchanged(plan: Plan, previous: Stack) -> bool:
+    return (
+        not plan.has_changes
+        and previous.processed == plan.processed
+        and dict(previous.parameters) == dict(plan.parameters.given)
+    )
+
+
+def _json_text(body: JSON) -> str:
+    return json.dumps(body, indent=2)
+
+
+def _change_json(change: Change, stack: Stack) -> JSON:
+    """A plan's Change as DescribeChangeSet shows it (the edge renders it)."""
+    old = stack.resources.get(change.logical_id)
+    return {
+        "action": change.action.value,
+        "logical_id": change.logical_id,
+        "physical_id": old.physical_id if old is not None and change.action != Action.ADD else "",
+        "type": change.type,
+        "replacement": change.replacement if change.action is Action.MODIFY else "",
+        "properties": list(change.properties),
+        "recreation": {
+            p: ("Always" if change.replacement == "True" and _create_only(change.type, p)
+                else "Conditionally" if change.replacement == "Conditional"
+                and _create_only(change.type, p) else "Never")
+            for p in change.properties
+        },
+    }  # fmt: skip
+
+
+def _create_only(type_name: str, prop: str) -> bool:
+    rtype = RESOURCE_TYPES.get(type_name)
+    return rtype is not None and prop in rtype.schema and rtype.schema[prop].create_only

@@ -1,0 +1,460 @@
+"""CloudWatch Logs filter patterns: parse once, match many messages. Pure functions.
+
+Three syntaxes, picked by the first character (AWS's "Filter pattern syntax for metric
+filters, subscription filters and filter log events"):
+
+* terms (unstructured text): ``ERROR`` (every plain term must occur, case-sensitive),
+  ``"Failed to"`` (a quoted phrase), ``?ERROR ?WARN`` (at least one of the ``?`` terms),
+  ``ERROR -Retry`` (and none of the ``-`` terms), ``%regex%`` (a regular expression).
+  An empty pattern (or ``""``) matches every event.
+* JSON, ``{ ... }``: ``$.a.b[0]`` selectors compared with ``= != < > <= >=`` to strings
+  (quoted, or bare with ``*`` wildcards) and numbers; ``IS NULL``, ``IS TRUE``,
+  ``IS FALSE``, ``EXISTS``, ``NOT EXISTS``; combined with ``&&``, ``||`` and parentheses.
+  A message that is not a JSON object as a whole is looked at from its first ``{`` (the
+  tab-separated prefix of a Lambda runtime's log line), and otherwise never matches.
+* space-delimited, ``[ ... ]``: names one field per whitespace-separated word of the
+  message (``"quoted"`` and ``[bracketed]`` words count as one), ``...`` for any number
+  of words, and conditions on fields: ``[ip, user, ..., status = 404, size > 1000]``,
+  ``status = 4*``, ``status = 404 || status = 410``.
+
+:func:`parse` raises :class:`InvalidFilterPattern` on text it cannot read.
+:attr:`FilterPattern.required` lists literal substrings every matching message contains,
+so a store can discard most lines before Python looks at them (sendoff.store.LogQuery).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["FilterPattern", "InvalidFilterPattern", "parse"]
+
+
+class InvalidFilterPattern(ValueError):
+    """The pattern's text is not a filter pattern."""
+
+
+Matcher = Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class FilterPattern:
+    text: str
+    match: Matcher
+    required: tuple[str, ...] = field(default=())
+    """Substrings every message this pattern matches contains (may be empty)."""
+
+
+def parse(text: str | None) -> FilterPattern:
+    source = (text or "").strip()
+    if source in ("", '""'):
+        return FilterPattern(source, lambda _message: True)
+    if source.startswith("{"):
+        return _parse_json(source)
+    if source.startswith("["):
+        return _parse_delimited(source)
+    return _parse_terms(source)
+
+
+# --------------------------------------------------------------------------- terms
+
+_TERM = re.compile(r'\s*([?-]?)(?:"((?:[^"\\]|\\.)*)"|%((?:[^%\\]|\\.)+)%|([^\s"]+))')
+
+
+def _parse_terms(source: str) -> FilterPattern:
+    plain: list[Matcher] = []
+    optional: list[Matcher] = []
+    excluded: list[Matcher] = []
+    required: list[str] = []
+    pos = 0
+    while pos < len(source):
+        if source[pos:].strip() == "":
+            break
+        m = _TERM.match(source, pos)
+        if m is None:
+            raise InvalidFilterPattern(f"Invalid character(s) in term '{source[pos:]}'")
+        pos = m.end()
+        sign, quoted, regex, bare = m.groups()
+        if regex is not None:
+            matcher = _regex_matcher(regex)
+            literal = None
+        else:
+            literal = _unescape(quoted) if quoted is not None else bare
+            if literal == "":
+                continue
+            matcher = _contains(literal)
+        if sign == "?":
+            optional.append(matcher)
+        elif sign == "-":
+            excluded.append(matcher)
+        else:
+            plain.append(matcher)
+            if literal is not None:
+                required.append(literal)
+
+    def match(message: str) -> bool:
+        if not all(m(message) for m in plain):
+            return False
+        if optional and not any(m(message) for m in optional):
+            return False
+        return not any(m(message) for m in excluded)
+
+    return FilterPattern(source, match, tuple(required))
+
+
+def _contains(literal: str) -> Matcher:
+    return lambda message: literal in message
+
+
+def _regex_matcher(regex: str) -> Matcher:
+    try:
+        compiled = re.compile(regex.replace("\\%", "%"))
+    except re.error as exc:
+        raise InvalidFilterPattern(f"Invalid regular expression: {exc}") from None
+    return lambda message: compiled.search(message) is not None
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+# --------------------------------------------------------------------------- values
+
+_MISSING: Any = object()
+
+
+@dataclass(frozen=True)
+class _Value:
+    """The right-hand side of a comparison."""
+
+    text: str
+    number: float | None  # the value read as a number, when it is one (and unquoted)
+    quoted: bool
+
+    @property
+    def wildcard(self) -> bool:
+        return "*" in self.text
+
+    def literal(self) -> str | None:
+        """A substring a matching message surely contains (plain ASCII, no wildcard)."""
+        if self.wildcard or self.text == "" or not re.fullmatch(r"[A-Za-z0-9_.:@ -]+", self.text):
+            return None
+        return self.text
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _string_equal(actual: str, value: _Value) -> bool:
+    if value.wildcard:
+        regex = ".*".join(re.escape(part) for part in value.text.split("*"))
+        return re.fullmatch(regex, actual, re.DOTALL) is not None
+    return actual == value.text
+
+
+def _compare(actual: Any, op: str, value: _Value) -> bool:
+    """One comparison of a field's value (``_MISSING`` when absent) with a pattern value."""
+    if actual is _MISSING or isinstance(actual, dict | list):
+        return False
+    if op in ("<", ">", "<=", ">="):
+        if value.number is None or isinstance(actual, bool):
+            return False
+        number = actual if isinstance(actual, int | float) else _number(str(actual))
+        if number is None:
+            return False
+        return {"<": number < value.number, ">": number > value.number,
+                "<=": number <= value.number, ">=": number >= value.number}[op]  # fmt: skip
+    if isinstance(actual, bool) or actual is None:
+        text = json.dumps(actual)
+        equal = text == value.text and not value.quoted
+    elif isinstance(actual, int | float):
+        equal = value.number is not None and float(actual) == value.number
+        if not equal and value.wildcard:
+            equal = _string_equal(json.dumps(actual), value)
+    else:
+        equal = _string_equal(str(actual), value)
+    return equal if op == "=" else not equal
+
+
+# --------------------------------------------------------------------------- JSON
+
+_JSON_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<and>&&) | (?P<or>\|\|) | (?P<open>\() | (?P<close>\)) |
+        (?P<op>!=|<=|>=|=|<|>) |
+        (?P<selector>\$(?:\.[A-Za-z0-9_@$\-]+|\[\d+\]|\.\*|\[\*\])*) |
+        (?P<string>"(?:[^"\\]|\\.)*") |
+        (?P<word>[^\s()=!<>&|"]+)
+    )""",
+    re.VERBOSE,
+)
+
+
+class _Tokens:
+    def __init__(self, source: str, regex: re.Pattern[str]) -> None:
+        self.items: list[tuple[str, str]] = []
+        pos = 0
+        while pos < len(source):
+            if source[pos:].strip() == "":
+                break
+            m = regex.match(source, pos)
+            if m is None or m.end() == pos:
+                raise InvalidFilterPattern(f"Invalid character(s) in filter pattern at '{source[pos:]}'")
+            kind = m.lastgroup
+            assert kind is not None
+            self.items.append((kind, m.group(kind)))
+            pos = m.end()
+        self.pos = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.items[self.pos] if self.pos < len(self.items) else None
+
+    def take(self, kind: str | None = None) -> tuple[str, str]:
+        item = self.peek()
+        if item is None or (kind is not None and item[0] != kind):
+            found = "the end" if item is None else f"'{item[1]}'"
+            raise InvalidFilterPattern(f"Unexpected {found} in filter pattern")
+        self.pos += 1
+        return item
+
+
+@dataclass(frozen=True)
+class _Node:
+    test: Callable[[Any], bool]
+    required: tuple[str, ...] = ()
+
+
+def _parse_json(source: str) -> FilterPattern:
+    if not source.endswith("}"):
+        raise InvalidFilterPattern("A JSON filter pattern must end with '}'")
+    tokens = _Tokens(source[1:-1], _JSON_TOKEN)
+    node = _json_or(tokens)
+    if tokens.peek() is not None:
+        raise InvalidFilterPattern(f"Unexpected '{tokens.peek()[1]}' in filter pattern")  # type: ignore[index]
+
+    def match(message: str) -> bool:
+        document = _json_object(message)
+        return document is not _MISSING and node.test(document)
+
+    return FilterPattern(source, match, node.required)
+
+
+def _json_object(message: str) -> Any:
+    text = message.strip()
+    for candidate in (text, text[text.find("{"):] if "{" in text else ""):
+        if candidate.startswith("{"):
+            try:
+                document = json.loads(candidate)
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(document, dict):
+                return document
+    return _MISSING
+
+
+def _json_or(tokens: _Tokens) -> _Node:
+    nodes = [_json_and(tokens)]
+    while (item := tokens.peek()) is not None and item[0] == "or":
+        tokens.take()
+        nodes.append(_json_and(tokens))
+    if len(nodes) == 1:
+        return nodes[0]
+    common = set(nodes[0].required).intersection(*(n.required for n in nodes[1:]))
+    return _Node(lambda doc: any(n.test(doc) for n in nodes), tuple(sorted(common)))
+
+
+def _json_and(tokens: _Tokens) -> _Node:
+    nodes = [_json_atom(tokens)]
+    while (item := tokens.peek()) is not None and item[0] == "and":
+        tokens.take()
+        nodes.append(_json_atom(tokens))
+    if len(nodes) == 1:
+        return nodes[0]
+    required = tuple(r for n in nodes for r in n.required)
+    return _Node(lambda doc: all(n.test(doc) for n in nodes), required)
+
+
+def _json_atom(tokens: _Tokens) -> _Node:
+    item = tokens.peek()
+    if item is not None and item[0] == "open":
+        tokens.take()
+        node = _json_or(tokens)
+        tokens.take("close")
+        return node
+    _, selector = tokens.take("selector")
+    path = _selector_path(selector)
+    item = tokens.peek()
+    if item is not None and item[0] == "word" and item[1] in ("IS", "NOT", "EXISTS"):
+        return _json_keyword(tokens, path)
+    _, op = tokens.take("op")
+    value = _value(tokens)
+    literal = value.literal() if op == "=" else None
+
+    def test(doc: Any) -> bool:
+        return any(_compare(actual, op, value) for actual in _resolve(doc, path))
+
+    return _Node(test, (literal,) if literal else ())
+
+
+def _json_keyword(tokens: _Tokens, path: list[str | int]) -> _Node:
+    _, word = tokens.take("word")
+    if word == "EXISTS":
+        return _Node(lambda doc: bool(_resolve(doc, path)))
+    if word == "NOT":
+        if tokens.take("word")[1] != "EXISTS":
+            raise InvalidFilterPattern("Expected EXISTS after NOT")
+        return _Node(lambda doc: not _resolve(doc, path))
+    _, what = tokens.take("word")
+    expected = {"NULL": None, "TRUE": True, "FALSE": False}
+    if what not in expected:
+        raise InvalidFilterPattern(f"Expected NULL, TRUE or FALSE after IS, not '{what}'")
+    wanted = expected[what]
+    return _Node(lambda doc: any(a is wanted for a in _resolve(doc, path)))
+
+
+def _value(tokens: _Tokens) -> _Value:
+    kind, text = tokens.take()
+    if kind == "string":
+        inner = _unescape(text[1:-1])
+        return _Value(inner, None, True)
+    if kind in ("word", "selector"):
+        return _Value(text, _number(text), False)
+    raise InvalidFilterPattern(f"Expected a value, not '{text}'")
+
+
+def _selector_path(selector: str) -> list[str | int]:
+    path: list[str | int] = []
+    for part in re.findall(r"\.([^.\[]+)|\[(\d+|\*)\]", selector[1:]):
+        name, index = part
+        if name:
+            path.append(name)
+        else:
+            path.append("*" if index == "*" else int(index))
+    return path
+
+
+def _resolve(doc: Any, path: list[str | int]) -> list[Any]:
+    """Every value the selector reaches (``*`` fans out); empty when none exists."""
+    current = [doc]
+    for step in path:
+        following: list[Any] = []
+        for node in current:
+            if step == "*":
+                if isinstance(node, dict):
+                    following += node.values()
+                elif isinstance(node, list):
+                    following += node
+            elif isinstance(step, int):
+                if isinstance(node, list) and 0 <= step < len(node):
+                    following.append(node[step])
+            elif isinstance(node, dict) and step in node:
+                following.append(node[step])
+        current = following
+    return current
+
+
+# --------------------------------------------------------------------------- space-delimited
+
+_DELIMITED_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<and>&&) | (?P<or>\|\|) | (?P<comma>,) | (?P<ellipsis>\.\.\.) |
+        (?P<op>!=|<=|>=|=|<|>) |
+        (?P<string>"(?:[^"\\]|\\.)*") |
+        (?P<word>[^\s,=!<>&|"]+)
+    )""",
+    re.VERBOSE,
+)
+_WORD = re.compile(r'"[^"]*"|\[[^\]]*\]|\S+')
+
+
+@dataclass(frozen=True)
+class _Field:
+    name: str | None  # None for "..."
+    test: Callable[[str], bool] | None = None
+
+
+def _parse_delimited(source: str) -> FilterPattern:
+    if not source.endswith("]"):
+        raise InvalidFilterPattern("A space-delimited filter pattern must end with ']'")
+    tokens = _Tokens(source[1:-1], _DELIMITED_TOKEN)
+    fields: list[_Field] = []
+    required: list[str] = []
+    while tokens.peek() is not None:
+        kind, text = tokens.take()
+        if kind == "ellipsis":
+            fields.append(_Field(None))
+        elif kind == "word":
+            test, literals = _delimited_condition(tokens, text)
+            fields.append(_Field(text, test))
+            required += literals
+        else:
+            raise InvalidFilterPattern(f"Unexpected '{text}' in filter pattern")
+        if tokens.peek() is not None:
+            tokens.take("comma")
+
+    def match(message: str) -> bool:
+        words = [_strip_word(w) for w in _WORD.findall(message)]
+        return _match_fields(fields, words)
+
+    return FilterPattern(source, match, tuple(required))
+
+
+def _delimited_condition(
+    tokens: _Tokens, name: str
+) -> tuple[Callable[[str], bool] | None, list[str]]:
+    """The conditions after a field name (``name = v || name = w && ...``), if any."""
+    item = tokens.peek()
+    if item is None or item[0] != "op":
+        return None, []
+    alternatives: list[list[tuple[str, _Value]]] = [[]]
+    while True:
+        _, op = tokens.take("op")
+        value = _value(tokens)
+        alternatives[-1].append((op, value))
+        item = tokens.peek()
+        if item is None or item[0] not in ("and", "or"):
+            break
+        tokens.take()
+        if item[0] == "or":
+            alternatives.append([])
+        same = tokens.take("word")[1]
+        if same != name:
+            raise InvalidFilterPattern(f"A condition on '{name}' cannot test '{same}'")
+
+    def test(word: str) -> bool:
+        return any(all(_compare(word, op, v) for op, v in conj) for conj in alternatives)
+
+    literals: list[str] = []
+    if len(alternatives) == 1:
+        literals = [lit for op, v in alternatives[0] if op == "=" and (lit := v.literal())]
+    return test, literals
+
+
+def _strip_word(word: str) -> str:
+    if len(word) >= 2 and word[0] + word[-1] in ('""', "[]"):
+        return word[1:-1]
+    return word
+
+
+def _match_fields(fields: list[_Field], words: list[str]) -> bool:
+    if not fields:
+        return not words
+    head, rest = fields[0], fields[1:]
+    if head.name is None:  # "...": any number of words
+        return any(_match_fields(rest, words[i:]) for i in range(len(words) + 1))
+    if not words:
+        return False
+    if not rest and len(words) > 1:
+        return False
+    if head.test is not None and not head.test(words[0]):
+        return False
+    return _match_fields(rest, words[1:])

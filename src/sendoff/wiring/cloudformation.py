@@ -1,0 +1,46 @@
+"""Wire the CloudFormation API (query protocol, signing name ``cloudformation``) into a
+server: the stack repository (the same store ``sendoff deploy`` uses), the runner of
+background deployments, the recovery of stacks a stopped server left IN_PROGRESS, and the
+TemplateURL reader (the built-in S3, when the server has one)."""
+
+from __future__ import annotations
+
+from sendoff.wiring.services import Services
+
+
+def install_http(services: Services) -> None:
+    from sendoff.iac.cfn_api import CloudFormationApi
+    from sendoff.iac.cloudformation import CloudFormation
+    from sendoff.iac.repository import StackRepository
+    from sendoff.iac.runner import Runner
+
+    settings = services.settings
+    repo = StackRepository(services.store)
+    runner = Runner(repo, endpoint_url=settings.endpoint_url)
+    service = CloudFormation(repo, runner, read_object=_s3_reader(services))
+    api = CloudFormationApi(
+        service, services.auth, account_id=settings.account_id, default_region=settings.region
+    )
+    services.router.add_query_service("cloudformation", api.actions, api.endpoint)
+
+    async def recover() -> None:
+        await service.recover()
+
+    services.startup_hooks.append(recover)
+    services.shutdown_hooks.append(runner.stop)
+
+
+def _s3_reader(services: Services):  # type: ignore[no-untyped-def]
+    """``(account, bucket, key) -> bytes | None`` from the built-in S3, or None without one."""
+    s3 = getattr(services, "s3", None)
+    if s3 is None or not hasattr(s3, "get_object_bytes"):
+        return None
+
+    async def read(account_id: str, bucket: str, key: str) -> bytes | None:
+        try:
+            data = await s3.get_object_bytes(account_id, bucket, key)
+        except Exception:  # no such bucket or key: the caller gets AWS's S3 error
+            return None
+        return bytes(data) if data is not None else None
+
+    return read
