@@ -2,8 +2,8 @@
 
 ``announcement(...)`` is tests/support/templates/announcement/template.yaml with the
 article's Node.js function (tests/support/seed/index.js) given as ``ZipFile``, so
-``aws cloudformation deploy`` can take it without S3; ``env`` and ``tester_name`` make the
-changes the update tests look for.
+``aws cloudformation deploy`` can take it without S3; ``env`` and ``tester_name`` (the
+function's name, wherever the template names it) make the changes the update tests look for.
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ def announcement(
 ) -> str:
     text = (TEMPLATES / "announcement" / "template.yaml").read_text()
     text = text.replace("      Code: ../../seed\n", "      Code:\n        ZipFile: SEED_SOURCE\n", 1)
-    text = text.replace(
-        "FunctionName: YourLambdaFunctionWithEventInvokeConfig\n",
-        f"FunctionName: {tester_name}\n" + (
-            "      Environment:\n        Variables: " + json.dumps(env) + "\n" if env else ""
-        ),
-        1,
-    )
+    if env:
+        text = text.replace(
+            "FunctionName: YourLambdaFunctionWithEventInvokeConfig\n",
+            "FunctionName: YourLambdaFunctionWithEventInvokeConfig\n"
+            "      Environment:\n        Variables: " + json.dumps(env) + "\n",
+            1,
+        )
+    text = text.replace("YourLambdaFunctionWithEventInvokeConfig", tester_name)
     source = SEED.read_text()
     body = text.replace("SEED_SOURCE", json.dumps(source))
     return body
