@@ -114,14 +114,15 @@ def build_core(settings: Settings) -> Services:
     services.lambda_async = lambda_async
     scheduler.register("invoke", lambda_async)
     deliveries.on_failed(_count_delivery_failure(metrics))
-    from sendoff.wiring import events, iam, retention, sns, sources, sqs
+    from sendoff.wiring import events, iam, logs, retention, sns, sources, sqs
 
     sqs.install(services)
     sources.install(services)
     sns.install(services)
     events.install(services)
     iam.install(services)
-    retention.install(services)
+    pruner = retention.install(services)
+    logs.install(services, pruner)
     from sendoff.destinations.registry import install_transports
 
     install_transports(services, deliveries)  # one per destination kind; fails if one is missing
@@ -153,12 +154,24 @@ def build_http(services: Services) -> Services:
         services.store, services.metrics, services.scheduler.wake, services.executor.stats,
         account_id=settings.account_id, default_region=settings.region,
     ).routes()  # fmt: skip
-    from sendoff.wiring import cloudformation, console, events, iam, sns, sources, sqs, stacks, sts
+    from sendoff.wiring import (
+        cloudformation,
+        console,
+        events,
+        iam,
+        logs,
+        sns,
+        sources,
+        sqs,
+        stacks,
+        sts,
+    )
 
     sqs.install_http(services)
     sources.install_http(services, edge)
     sns.install_http(services)
     events.install_http(services)
+    logs.install_http(services)
     iam.install_http(services)
     sts.install(services)
     stacks.install(services)

@@ -96,14 +96,26 @@ JSON_EVENT = json.dumps(
         ("{ $.bandwidth = 80.0 }", True),
         ("{ $.bandwidth != 80 }", False),
         ('{ ($.user.id = 1) && ($.users[0].email = "John.Doe@example.com") }', True),
-        ('{ $.user.id = 2 && $.users[0].email = "John.Doe@example.com" || $.actions[2] = "GET" }',
-         False),
-        ('{ $.user.id = 2 && $.users[0].email = "John.Doe@example.com" || $.actions[2] = "DELETE" }',
-         True),
-        ('{ ($.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = "nonmatch")'
-         ' && $.actions[2] = "nomatch" }', False),
-        ('{ ($.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = "nonmatch")'
-         ' && $.actions[2] = "DELETE" }', True),
+        (
+            '{ $.user.id = 2 && $.users[0].email = "John.Doe@example.com"'
+            ' || $.actions[2] = "GET" }',
+            False,
+        ),
+        (
+            '{ $.user.id = 2 && $.users[0].email = "John.Doe@example.com"'
+            ' || $.actions[2] = "DELETE" }',
+            True,
+        ),
+        (
+            '{ ($.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = "nonmatch")'
+            ' && $.actions[2] = "nomatch" }',
+            False,
+        ),
+        (
+            '{ ($.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = "nonmatch")'
+            ' && $.actions[2] = "DELETE" }',
+            True,
+        ),
         ("{ $.coordinates[1][0] = 20 }", True),
         ('{ $.actions[*] = "PUT" }', True),
         ('{ $.missing.deeper = "x" }', False),
@@ -144,11 +156,16 @@ APACHE = [
         ("[ip, user, username, timestamp, request, status_code = 500, bytes]", [1]),
         ("[ip, user, username, timestamp, request, status_code = 5*, bytes]", [1]),
         ("[ip, user, username, timestamp, request, status_code != 200, bytes]", [1, 3]),
-        ("[ip, user, username, timestamp, request, status_code = 404 || status_code = 500, bytes]",
-         [1, 3]),
+        (
+            "[ip, user, username, timestamp, request,"
+            " status_code = 404 || status_code = 500, bytes]",
+            [1, 3],
+        ),
         ("[ip, user, username, timestamp, request, status_code, bytes > 5000]", [1]),
-        ("[ip, user, username, timestamp, request, status_code, bytes >= 1000 && bytes < 5000]",
-         [0, 2]),
+        (
+            "[ip, user, username, timestamp, request, status_code, bytes >= 1000 && bytes < 5000]",
+            [0, 2],
+        ),
         ("[ip = 127.0.0.2, ...]", [3]),
         ("[..., status_code = 200, bytes]", [0, 2]),
         ('[ip, user, username = "bob", ...]', [3]),

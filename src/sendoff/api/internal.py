@@ -132,7 +132,7 @@ class InternalApi:
         ctx = request_context(
             request, account_id=self.account_id, default_region=self.default_region
         )
-        group = log_key(ctx.account_id, request.path_params["function"])
+        group = log_key(ctx.account_id, ctx.region, request.path_params["function"])
         rows = await self.store.read_logs(group, after_seq=after, limit=limit)
         events = [
             {"stream": s, "timestamp": e.timestamp_ms, "message": e.message, "seq": e.seq}

@@ -13,6 +13,8 @@ from sendoff.functions.errors import InvalidZipFile, TooManyRequests
 from sendoff.functions.registry import Resolved
 from sendoff.metrics import Metrics
 from sendoff.model.ids import random_hex
+from sendoff.services.logs.model import Scope, lines_key
+from sendoff.services.logs.writer import LogWriter
 from sendoff.store import LogEvent, Store
 
 TAIL_BYTES = 4096
@@ -24,12 +26,10 @@ def log_group(function_name: str) -> str:
     return f"/aws/lambda/{function_name}"
 
 
-def log_key(account_id: str, function_name: str) -> str:
-    """Where a function's log group lives in the store: per account, so two accounts'
-    functions of one name never share logs. (Not per region: `sendoff logs NAME` finds a
-    function's logs whatever region it runs in; one account's same-named functions in two
-    regions share a group.)"""
-    return f"{account_id}:{log_group(function_name)}"
+def log_key(account_id: str, region: str, function_name: str) -> str:
+    """Where a function's log group keeps its lines in the store: per account and region,
+    as CloudWatch Logs scopes groups (sendoff.services.logs.model.lines_key)."""
+    return lines_key(Scope(account_id=account_id, region=region), log_group(function_name))
 
 
 def spec_for(resolved: Resolved) -> FunctionSpec:
@@ -57,6 +57,7 @@ class Invoker:
         self.store = store
         self.executor = executor
         self.metrics = metrics
+        self.log_writer = LogWriter(store)
 
     async def run(
         self,
@@ -137,18 +138,22 @@ class Invoker:
         self.metrics.duration.labels(name, resource).observe(result.duration_ms)
         if result.function_error:
             self.metrics.errors.labels(name, resource).inc()
-        await self.save_log(log_key(resolved.scope.account_id, name), result)
+        scope = Scope(account_id=resolved.scope.account_id, region=resolved.scope.region)
+        await self.save_log(scope, log_group(name), result)
         return result
 
-    async def save_log(self, group_key: str, result: InvokeResult) -> None:
+    async def save_log(self, scope: Scope, group: str, result: InvokeResult) -> None:
+        """The invocation's lines into its environment's stream of the function's group
+        (made on first use, as Lambda does)."""
         now_ms = int(time.time() * 1000)
         lines = [line for line in result.log.splitlines() if line]
         events = [LogEvent(timestamp_ms=now_ms, message=line) for line in lines]
         if events:
-            stream = getattr(result, "log_stream", None) or time.strftime(
-                "%Y/%m/%d/[$LATEST]sendoff", time.gmtime()
+            stream = (
+                getattr(result, "log_stream", None)
+                or time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + random_hex()
             )
-            await self.store.append_logs(group_key, stream, events)
+            await self.log_writer.write(scope, group, stream, events)
 
 
 def tail(log: str) -> str:

@@ -302,14 +302,18 @@ class Store(MessageStore, ABC):
             for stream, e in page:
                 size = len(e.message.encode())
                 old = seen.get(stream)
+                if old is None:
+                    old = LogStreamStats(name=stream, first_event_ms=e.timestamp_ms,
+                                         last_event_ms=e.timestamp_ms, first_seq=e.seq,
+                                         last_seq=e.seq, stored_bytes=0)  # fmt: skip
                 seen[stream] = LogStreamStats(
                     name=stream,
-                    first_event_ms=e.timestamp_ms if old is None else min(old.first_event_ms, e.timestamp_ms),
-                    last_event_ms=e.timestamp_ms if old is None else max(old.last_event_ms, e.timestamp_ms),
-                    first_seq=e.seq if old is None else old.first_seq,
+                    first_event_ms=min(old.first_event_ms, e.timestamp_ms),
+                    last_event_ms=max(old.last_event_ms, e.timestamp_ms),
+                    first_seq=old.first_seq,
                     last_seq=e.seq,
-                    stored_bytes=size + (0 if old is None else old.stored_bytes),
-                )  # fmt: skip
+                    stored_bytes=old.stored_bytes + size,
+                )
             if len(page) < 1000:
                 break
             after = page[-1][1].seq

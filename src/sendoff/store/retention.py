@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -95,6 +96,9 @@ class Pruner:
         self.health: dict[str, Any] = {"event_retention": describe_duration(
             policy.event_retention_s)}  # fmt: skip
         self._task: asyncio.Task[None] | None = None
+        self.extra_log_passes: list[Callable[[float], Awaitable[int]]] = []
+        """More log expiry each pass (log groups' retention policies): called with the
+        wall-clock now, they return how many lines they deleted."""
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._forever(), name="sendoff-retention")
@@ -139,6 +143,8 @@ class Pruner:
                 limit=self.batch * 2,
             )
         )
+        for extra in self.extra_log_passes:
+            lines += await extra(now)
         if self.metrics is not None:
             self.metrics.events_pruned.inc(events)
             self.metrics.log_lines_pruned.inc(lines)

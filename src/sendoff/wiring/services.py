@@ -29,6 +29,7 @@ from sendoff.scheduler import Scheduler
 from sendoff.scheduler.invocations import AsyncInvocations
 from sendoff.services.events.service import EventBusService
 from sendoff.services.iam.service import RoleService
+from sendoff.services.logs.groups import LogGroups
 from sendoff.services.sns.service import TopicService
 from sendoff.services.sqs.service import QueueService
 from sendoff.sources.pollers import Pollers
@@ -61,6 +62,7 @@ class Services:
     lambda_async: AsyncInvocations | None = None  # accepts and runs Event invokes
     event_configs: EventConfigs | None = None
     roles: RoleService | None = None
+    log_groups: LogGroups | None = None  # CloudWatch Logs (sendoff.wiring.logs)
     event_sources: Pollers | None = None  # event source mappings' pollers (worker role)
     startup_hooks: list[Hook] = field(default_factory=list)
     shutdown_hooks: list[Hook] = field(default_factory=list)

@@ -88,8 +88,8 @@ class LogPages:
         ]
 
     def _key(self, name: str) -> str:
-        """The store key of the function's log group in the console's account."""
-        return log_key(self.console.account_id, name)
+        """The store key of the function's log group in the console's account and region."""
+        return log_key(self.console.account_id, self.console.region, name)
 
     async def view(self, request: Request) -> Response:
         c = self.console

@@ -208,7 +208,9 @@ class _Tokens:
                 break
             m = regex.match(source, pos)
             if m is None or m.end() == pos:
-                raise InvalidFilterPattern(f"Invalid character(s) in filter pattern at '{source[pos:]}'")
+                raise InvalidFilterPattern(
+                    f"Invalid character(s) in filter pattern at '{source[pos:]}'"
+                )
             kind = m.lastgroup
             assert kind is not None
             self.items.append((kind, m.group(kind)))
@@ -250,7 +252,7 @@ def _parse_json(source: str) -> FilterPattern:
 
 def _json_object(message: str) -> Any:
     text = message.strip()
-    for candidate in (text, text[text.find("{"):] if "{" in text else ""):
+    for candidate in (text, text[text.find("{") :] if "{" in text else ""):
         if candidate.startswith("{"):
             try:
                 document = json.loads(candidate)

@@ -47,8 +47,14 @@ class SqliteLogQueries:
         with self.db.read() as conn:
             rows = conn.execute(Q["log_streams"], {"grp": group}).fetchall()
         return [
-            LogStreamStats(name=name, first_event_ms=first, last_event_ms=last,
-                           first_seq=lo, last_seq=hi, stored_bytes=size)  # fmt: skip
+            LogStreamStats(
+                name=name,
+                first_event_ms=first,
+                last_event_ms=last,
+                first_seq=lo,
+                last_seq=hi,
+                stored_bytes=size,
+            )
             for name, first, last, lo, hi, size in rows
         ]
 

@@ -1,0 +1,154 @@
+"""Names, store keys, ARNs and page tokens of CloudWatch Logs. Pure functions.
+
+Everything is scoped by account and region, as on AWS:
+
+* a log group's lines live in the store's log table under ``<account>:<region>:<group>``
+  (:func:`lines_key`);
+* its description (creation time, retention, tags) is the ``log-group`` document
+  ``<account>/<region>/<group>``; a stream made by ``CreateLogStream`` is the
+  ``log-stream`` document ``<account>/<region>/<group>:<stream>`` (group names cannot
+  hold a ``:``). Streams that functions log to need no document: their lines describe them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from sendoff.model.json_types import JSON
+from sendoff.services.logs.errors import BAD_TOKEN, InvalidParameter
+
+GROUP_KIND: Final = "log-group"
+STREAM_KIND: Final = "log-stream"
+GROUP_NAME: Final = re.compile(r"[\.\-_/#A-Za-z0-9]+")
+RETENTION_DAYS: Final = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)  # fmt: skip
+MAX_NAME: Final = 512
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scope:
+    account_id: str
+    region: str
+
+    @property
+    def doc_prefix(self) -> str:
+        return f"{self.account_id}/{self.region}/"
+
+
+def lines_key(scope: Scope, group: str) -> str:
+    """Where a group's lines live in the store's log table."""
+    return f"{scope.account_id}:{scope.region}:{group}"
+
+
+def group_doc_key(scope: Scope, group: str) -> str:
+    return f"{scope.doc_prefix}{group}"
+
+
+def stream_doc_key(scope: Scope, group: str, stream: str) -> str:
+    return f"{scope.doc_prefix}{group}:{stream}"
+
+
+def group_arn(scope: Scope, group: str) -> str:
+    return f"arn:aws:logs:{scope.region}:{scope.account_id}:log-group:{group}"
+
+
+def stream_arn(scope: Scope, group: str, stream: str) -> str:
+    return f"{group_arn(scope, group)}:log-stream:{stream}"
+
+
+def group_from_arn(scope: Scope, arn: str) -> str | None:
+    """The group an ARN names in this scope (with or without the trailing ``:*``); None
+    for any other ARN, another account's or region's included."""
+    prefix = f"arn:aws:logs:{scope.region}:{scope.account_id}:log-group:"
+    if not arn.startswith(prefix):
+        return None
+    name = arn[len(prefix) :]
+    return name[:-2] if name.endswith(":*") else name
+
+
+def check_group_name(name: str) -> None:
+    if len(name) > MAX_NAME:
+        raise InvalidParameter(
+            "Invalid LogGroup or LogStream, both must have length less than or equal to 512."
+        )
+    if not name or GROUP_NAME.fullmatch(name) is None:
+        raise InvalidParameter(
+            f"1 validation error detected: Value '{name}' at 'logGroupName' failed to satisfy"
+            " constraint: Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+"
+        )
+
+
+def check_stream_name(name: str) -> None:
+    if len(name) > MAX_NAME:
+        raise InvalidParameter(
+            "Invalid LogGroup or LogStream, both must have length less than or equal to 512."
+        )
+    if not name or ":" in name or "*" in name:
+        raise InvalidParameter(
+            f"1 validation error detected: Value '{name}' at 'logStreamName' failed to satisfy"
+            " constraint: Member must satisfy regular expression pattern: [^:*]*"
+        )
+
+
+def check_limit(limit: int | None, *, maximum: int, default: int) -> int:
+    if limit is None:
+        return default
+    if limit < 1:
+        raise InvalidParameter(
+            f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy"
+            " constraint: Member must have value greater than or equal to 1"
+        )
+    if limit > maximum:
+        raise InvalidParameter(
+            f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy"
+            f" constraint: Member must have value less than or equal to {maximum}"
+        )
+    return limit
+
+
+def check_retention(days: int) -> None:
+    if days not in RETENTION_DAYS:
+        values = ", ".join(str(d) for d in RETENTION_DAYS)
+        raise InvalidParameter(
+            f"1 validation error detected: Value '{days}' at 'retentionInDays' failed to"
+            f" satisfy constraint: Member must satisfy enum value set: [{values}]"
+        )
+
+
+# ---- tokens ----
+# GetLogEvents' tokens look like AWS's: "f/" or "b/" and 56 digits (a sequence number
+# here). Other operations' nextToken is opaque: base64 of a small JSON object.
+
+TOKEN_DIGITS: Final = 56
+
+
+def direction_token(direction: str, seq: int) -> str:
+    return f"{direction}/{seq:0{TOKEN_DIGITS}d}"
+
+
+def read_direction_token(token: str) -> tuple[str, int]:
+    direction, _, digits = token.partition("/")
+    if direction not in ("f", "b") or not digits.isdigit() or len(digits) > TOKEN_DIGITS:
+        raise InvalidParameter(BAD_TOKEN)
+    return direction, int(digits)
+
+
+def page_token(value: JSON) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
+
+
+def read_page_token(token: str, kind: str) -> JSON:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidParameter(BAD_TOKEN) from None
+    if not isinstance(value, dict) or value.get("k") != kind:
+        raise InvalidParameter(BAD_TOKEN)
+    return value
