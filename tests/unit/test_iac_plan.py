@@ -152,37 +152,41 @@ def test_cross_property_checks_run_when_the_schema_passes() -> None:
     ]
 
 
-def test_s3_code_is_explained() -> None:
+def test_image_code_is_explained_and_s3_code_accepted() -> None:
     text = "Resources:" + FUNCTION.replace(
-        '{ZipFile: "def handler(e, c): return e"}', "{S3Bucket: b, S3Key: k}"
+        '{ZipFile: "def handler(e, c): return e"}', "{ImageUri: repo/image:1}"
     )
     (message,) = problems_of(text)
-    assert "code in S3 or an image is not supported by sendoff" in message
+    assert "an image is not supported by sendoff" in message
+    s3 = "Resources:" + FUNCTION.replace(
+        '{ZipFile: "def handler(e, c): return e"}', "{S3Bucket: b, S3Key: k}"
+    )
+    assert list(plan_of(s3).resources) == ["Fn"]
 
 
 def test_unsupported_types_are_named_unless_skipped() -> None:
     text = """
 Resources:
   Table: {Type: AWS::DynamoDB::Table, Properties: {}}
-  Bucket: {Type: AWS::S3::Bucket}
-  Api: {Type: AWS::S3::Bucket}
+  Bucket: {Type: AWS::ApiGateway::RestApi}
+  Api: {Type: AWS::ApiGateway::RestApi}
   Q: {Type: AWS::SQS::Queue}
 """
     with pytest.raises(UnsupportedError) as caught:
         plan_of(text)
     assert str(caught.value) == (
-        "the template uses resource types sendoff does not support: AWS::DynamoDB::Table "
-        "(Table); AWS::S3::Bucket (Bucket, Api). Remove them, or deploy with --skip-unsupported "
-        "to leave them out."
+        "the template uses resource types sendoff does not support: AWS::ApiGateway::RestApi "
+        "(Bucket, Api); AWS::DynamoDB::Table (Table). Remove them, or deploy with "
+        "--skip-unsupported to leave them out."
     )
     plan = plan_of(text, skip_unsupported=True)
     assert list(plan.resources) == ["Q"]
     assert plan.skipped == {
         "Table": "AWS::DynamoDB::Table",
-        "Bucket": "AWS::S3::Bucket",
-        "Api": "AWS::S3::Bucket",
+        "Bucket": "AWS::ApiGateway::RestApi",
+        "Api": "AWS::ApiGateway::RestApi",
     }
-    assert "skipped AWS::S3::Bucket (not supported): Bucket, Api" in plan.warnings
+    assert "skipped AWS::ApiGateway::RestApi (not supported): Bucket, Api" in plan.warnings
 
 
 def test_references_to_resources_left_out_are_explained() -> None:
@@ -192,7 +196,7 @@ Parameters:
 Conditions:
   IsProd: !Equals [!Ref Stage, prod]
 Resources:
-  Bucket: {Type: AWS::S3::Bucket}
+  Bucket: {Type: AWS::DynamoDB::Table}
   Archive: {Type: AWS::SQS::Queue, Condition: IsProd}
   Q:
     Type: AWS::SQS::Queue
@@ -205,7 +209,7 @@ Resources:
         "its "
         "condition IsProd is false",
         "line 13: Resources.Q.Properties.Tags: refers to Bucket, which is not deployed: it is "
-        "skipped (AWS::S3::Bucket is not supported)",
+        "skipped (AWS::DynamoDB::Table is not supported)",
     ]
 
 

@@ -301,7 +301,7 @@ def test_conditions_carry_to_generated_resources() -> None:
         ),
         (
             {"EventInvokeConfig": {"DestinationConfig": {"OnFailure": {"Type": "S3"}}}},
-            "S3 destinations are not supported by sendoff",
+            "OnFailure.Destination: Destination is required if Type is not ['SQS', 'SNS']",
         ),
         (
             {"Events": {"Api": {"Type": "Api", "Properties": {}}}},

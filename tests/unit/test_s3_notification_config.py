@@ -50,8 +50,8 @@ def error_of(body: bytes) -> NotificationError:
 
 
 def test_round_trip_with_generated_id_and_capitalized_rule_names() -> None:
-    config = parse_xml(doc(queue(["s3:ObjectCreated:*"], rule("prefix", "a/") + rule("SUFFIX", ".txt")),
-                           eventbridge=True))  # fmt: skip
+    rules = rule("prefix", "a/") + rule("SUFFIX", ".txt")
+    config = parse_xml(doc(queue(["s3:ObjectCreated:*"], rules), eventbridge=True))
     (target,) = config.targets
     assert target.id and target.filter is not None and target.filter.prefix == "a/"
     sdk = config.to_sdk_json()

@@ -14,6 +14,8 @@ EventInvokeConfig                         ``FEventInvokeConfig`` (Qualifier: ali
 DeadLetterQueue: {Type, TargetArn}        ``DeadLetterConfig`` on ``F``
 Events.E (SNS)                            ``FE`` AWS::SNS::Subscription, ``FEPermission``
 Events.E (SQS)                            ``FE`` AWS::Lambda::EventSourceMapping
+Events.E (S3)                             ``FEPermission``; the bucket's notification
+                                          configuration and DependsOn (``iac.sam_s3``)
 Events.E (EventBridgeRule, Schedule, ...)  ``FE`` AWS::Events::Rule, ``FEPermission``
 ========================================  ============================================
 
@@ -34,6 +36,7 @@ from typing import Any
 from sendoff.destinations.registry import kind_for_sam_type, kinds
 from sendoff.iac.errors import Path, Problem, TemplateError
 from sendoff.iac.intrinsics import function_of
+from sendoff.iac.sam_s3 import BucketPatch, apply_patches, s3_event
 from sendoff.model.json_types import JSON
 
 FUNCTION = "AWS::Serverless::Function"
@@ -75,7 +78,7 @@ HANDLED = {
 }  # fmt: skip
 KNOWN = frozenset(PASSED) | frozenset(HANDLED)
 GLOBAL_KEYS = KNOWN - {"FunctionName", "Events", "AutoPublishCodeSha256"}
-EVENT_TYPES = ("SNS", "SQS", "EventBridgeRule", "CloudWatchEvent", "Schedule")
+EVENT_TYPES = ("SNS", "SQS", "S3", "EventBridgeRule", "CloudWatchEvent", "Schedule")
 SQS_EVENT_KEYS = ("BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes",
                   "ScalingConfig", "FilterCriteria", "Enabled")  # fmt: skip
 REFERABLE = (
@@ -109,6 +112,7 @@ def transform(body: JSON, *, code_digest: Callable[[Any], str] = default_digest)
     globals_ = {k: v for k, v in globals_.items() if k in GLOBAL_KEYS}
     resources: JSON = {}
     referable: dict[tuple[str, str], str] = {}
+    bucket_patches: list[BucketPatch] = []
     for logical_id, resource in (out.get("Resources") or {}).items():
         if not isinstance(resource, dict) or resource.get("Type") != FUNCTION:
             resources[logical_id] = resource
@@ -120,6 +124,8 @@ def transform(body: JSON, *, code_digest: Callable[[Any], str] = default_digest)
             problems.append(exc.problem)
             continue
         referable.update({(logical_id, k): v for k, v in expansion.referable.items()})
+        bucket_patches += expansion.bucket_patches
+    problems += apply_patches(resources, bucket_patches)
     if problems:
         raise TemplateError(problems)
     out["Resources"] = resources
@@ -164,6 +170,7 @@ class _Function:
         self.out: JSON = {}
         self.referable: dict[str, str] = {}
         self.policies: list[JSON] = []
+        self.bucket_patches: list[BucketPatch] = []  # S3 events: added to their buckets
 
     def fail(self, where: tuple[str | int, ...], message: str) -> _Invalid:
         return _Invalid((*self.path, *where), message)
@@ -227,7 +234,15 @@ class _Function:
         if code is None:
             raise self.fail(("CodeUri",), "give CodeUri (a local directory or zip) or InlineCode")
         if isinstance(code, dict) and "Bucket" in code:
-            return {"S3Bucket": code["Bucket"], "S3Key": code.get("Key")}
+            out = {"S3Bucket": code["Bucket"], "S3Key": code.get("Key")}
+            if "Version" in code:
+                out["S3ObjectVersion"] = code["Version"]
+            return out
+        if isinstance(code, str) and code.startswith("s3://"):
+            bucket, _, key = code.removeprefix("s3://").partition("/")
+            if not bucket or not key:
+                raise self.fail(("CodeUri",), "an S3 CodeUri is s3://bucket/key")
+            return {"S3Bucket": bucket, "S3Key": key}
         return code
 
     def _dead_letter(self, dlq: Any) -> JSON:
@@ -361,6 +376,15 @@ class _Function:
             self._sqs_event(where, event_id, props, invoke_name)
             return
         permission = {"Action": "lambda:InvokeFunction", "FunctionName": invoke_name}
+        if kind == "S3":
+            try:
+                permission_props, patch = s3_event(event_id, props, target, invoke_name)
+            except ValueError as exc:
+                raise self.fail((*where, "Properties"), str(exc)) from None
+            patch.where = (*self.path, *where, "Properties", "Bucket")
+            self.bucket_patches.append(patch)
+            self.add(f"{event_id}Permission", "AWS::Lambda::Permission", permission_props)
+            return
         if kind == "SNS":
             self._sns_event(where, event_id, props, target)
             principal, source_arn = "sns.amazonaws.com", props["Topic"]

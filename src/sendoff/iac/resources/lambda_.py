@@ -2,7 +2,9 @@
 
 ``Code`` is ``{ZipFile: source}`` (written as ``index.py`` / ``index.js``, as CloudFormation
 does) or a local directory or zip that :mod:`sendoff.iac.package` turned into
-``{SendoffLocalCode: {Path, Sha256}}``. S3 locations are not supported (there is no S3).
+``{SendoffLocalCode: {Path, Sha256}}``, or an S3 object ``{S3Bucket, S3Key,
+S3ObjectVersion?}`` (SAM: ``CodeUri: s3://bucket/key``) that the Lambda API reads from the
+server's S3, as CloudFormation leaves it to Lambda.
 """
 
 from __future__ import annotations
@@ -111,7 +113,7 @@ class Function(ResourceType):
         name = props.get("FunctionName") or cloud.physical_name(logical_id, max_len=64)
         params = _config(props)
         params["FunctionName"] = name
-        params["Code"] = {"ZipFile": cloud.code_zip(props["Code"], runtime=props.get("Runtime"))}
+        params["Code"] = _code_param(cloud, props)
         if props.get("Architectures"):
             params["Architectures"] = props["Architectures"]
         if props.get("Tags"):
@@ -139,8 +141,7 @@ class Function(ResourceType):
             lam.update_function_configuration(FunctionName=name, **config)
             wait_stable(lam, name)
         if props["Code"] != old.get("Code"):
-            code = cloud.code_zip(props["Code"], runtime=props.get("Runtime"))
-            lam.update_function_code(FunctionName=name, ZipFile=code)
+            lam.update_function_code(FunctionName=name, **_code_param(cloud, props))
             wait_stable(lam, name)
         self._settings(lam, name, old, props)
         arn = lam.get_function_configuration(FunctionName=name)["FunctionArn"]
@@ -185,13 +186,28 @@ def wait_stable(lam: Any, name: str, *, timeout_s: float = 120.0) -> None:
         time.sleep(0.05)  # poll interval; a transition takes milliseconds
 
 
+S3_CODE = ("S3Bucket", "S3Key", "S3ObjectVersion")
+
+
+def _code_param(cloud: Cloud, props: JSON) -> JSON:
+    """The ``Code`` of CreateFunction (the keyword arguments of UpdateFunctionCode)."""
+    code = props["Code"]
+    if "S3Bucket" in code:
+        return {k: code[k] for k in S3_CODE if code.get(k)}
+    return {"ZipFile": cloud.code_zip(code, runtime=props.get("Runtime"))}
+
+
 def check_code(code: JSON, path: Path, runtime: Any) -> list[Problem]:
-    if "S3Bucket" in code or "S3Key" in code or "ImageUri" in code:
+    if "ImageUri" in code:
         message = (
-            "code in S3 or an image is not supported by sendoff: point Code (or CodeUri) at a"
-            " local directory or zip file"
+            "an image is not supported by sendoff: point Code (or CodeUri) at a local"
+            " directory, a zip file or an S3 object"
         )
         return [Problem(path=path, message=message)]
+    if "S3Bucket" in code or "S3Key" in code:
+        if not code.get("S3Bucket") or not code.get("S3Key") or set(code) - set(S3_CODE):
+            return [Problem(path=path, message="give S3Bucket and S3Key (and S3ObjectVersion)")]
+        return []
     kinds = [k for k in ("ZipFile", "SendoffLocalCode") if k in code]
     if len(kinds) != 1 or set(code) - {"ZipFile", "SendoffLocalCode"}:
         return [Problem(path=path, message="give ZipFile (inline source) or a local path")]

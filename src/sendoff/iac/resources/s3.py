@@ -7,10 +7,17 @@ at most 63 characters), as CloudFormation names them. A name that already belong
 bucket outside the stack is an error, never adopted. Deleting a bucket that still holds
 objects fails, as on AWS (``BucketNotEmpty``), so the stack's delete fails visibly.
 
-``VersioningConfiguration`` and ``Tags`` are applied; encryption, public-access blocks,
-lifecycle, CORS, ownership and website settings are accepted with no effect (sendoff's
-buckets are local files: docs/templates.md). The bucket policy is stored on the bucket
-(``PutBucketPolicy``); sendoff's S3 does not evaluate it (docs/security.md).
+``VersioningConfiguration`` and ``Tags`` are applied. Its ``NotificationConfiguration``
+(CloudFormation's shape: ``LambdaConfigurations``, ``QueueConfigurations``,
+``TopicConfigurations``, one ``Event`` each, ``Filter.S3Key.Rules``, and
+``EventBridgeConfiguration.EventBridgeEnabled``) is put with
+PutBucketNotificationConfiguration, so S3 checks each target as it does for any caller
+(a function needs a permission for ``s3.amazonaws.com`` first: SAM's ``Type: S3`` event
+adds it and makes the bucket depend on it). Encryption, public-access blocks, lifecycle,
+CORS, ownership and website settings are accepted with no effect.
+
+``AWS::S3::BucketPolicy`` puts its document on the bucket (``PutBucketPolicy``); ``Ref`` is
+the bucket's name. What sendoff's S3 does with a bucket policy is docs/security.md's.
 """
 
 from __future__ import annotations
@@ -35,11 +42,45 @@ from sendoff.iac.state import ResourceState
 from sendoff.model.json_types import JSON
 
 BUCKET_NAME = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+# CloudFormation list -> (S3 API list, the target's key in each, in CloudFormation, in S3)
+KINDS = (
+    ("LambdaConfigurations", "LambdaFunctionConfigurations", "Function", "LambdaFunctionArn"),
+    ("QueueConfigurations", "QueueConfigurations", "Queue", "QueueArn"),
+    ("TopicConfigurations", "TopicConfigurations", "Topic", "TopicArn"),
+)
+IGNORED_PROPS = (
+    "AccelerateConfiguration", "AccessControl", "AnalyticsConfigurations", "BucketEncryption",
+    "CorsConfiguration", "IntelligentTieringConfigurations", "InventoryConfigurations",
+    "LifecycleConfiguration", "LoggingConfiguration", "MetricsConfigurations",
+    "ObjectLockConfiguration", "ObjectLockEnabled", "OwnershipControls",
+    "PublicAccessBlockConfiguration", "ReplicationConfiguration", "WebsiteConfiguration",
+)  # fmt: skip
 _GONE = frozenset({"NoSuchBucket", "NoSuchBucketPolicy", "404", "NotFound"})
 
 
 def _gone(exc: BaseException) -> bool:
     return is_not_found(exc) or error_code(exc) in _GONE
+
+
+def notification_request(config: JSON | None) -> JSON:
+    """CloudFormation's NotificationConfiguration as PutBucketNotificationConfiguration's."""
+    out: JSON = {}
+    for cfn_key, api_key, cfn_target, api_target in KINDS:
+        items = []
+        for item in (config or {}).get(cfn_key) or []:
+            entry: JSON = {api_target: item[cfn_target], "Events": [item["Event"]]}
+            rules = ((item.get("Filter") or {}).get("S3Key") or {}).get("Rules")
+            if rules:
+                entry["Filter"] = {"Key": {"FilterRules": [
+                    {"Name": r["Name"], "Value": r["Value"]} for r in rules]}}  # fmt: skip
+            items.append(entry)
+        if items:
+            out[api_key] = items
+    if ((config or {}).get("EventBridgeConfiguration") or {}).get("EventBridgeEnabled") in (
+        True, "true", "True",
+    ):  # fmt: skip
+        out["EventBridgeConfiguration"] = {}
+    return out
 
 
 class Bucket(ResourceType):
@@ -50,52 +91,64 @@ class Bucket(ResourceType):
     )
     schema: ClassVar[dict[str, Prop]] = {
         "BucketName": string(create_only=True, pattern=BUCKET_NAME),
+        "NotificationConfiguration": Prop(kind="map"),
         "VersioningConfiguration": Prop(
             kind="map", fields={"Status": string(required=True, choices=("Enabled", "Suspended"))}
         ),
         "Tags": TAGS,
-        "AccessControl": IGNORED,
-        "BucketEncryption": IGNORED,
-        "PublicAccessBlockConfiguration": IGNORED,
-        "OwnershipControls": IGNORED,
-        "LifecycleConfiguration": IGNORED,
-        "CorsConfiguration": IGNORED,
-        "WebsiteConfiguration": IGNORED,
-        "LoggingConfiguration": IGNORED,
-        "ObjectLockEnabled": IGNORED,
-        "ObjectLockConfiguration": IGNORED,
-        "IntelligentTieringConfigurations": IGNORED,
-        "MetricsConfigurations": IGNORED,
-        "AnalyticsConfigurations": IGNORED,
-        "InventoryConfigurations": IGNORED,
-        "AccelerateConfiguration": IGNORED,
-        "ReplicationConfiguration": IGNORED,
-    }  # fmt: skip
+        **{name: IGNORED for name in IGNORED_PROPS},
+    }
 
     def create(self, cloud: Cloud, logical_id: str, props: JSON) -> Applied:
         s3 = cloud.client("s3")
-        name = props.get("BucketName") or _generated_name(cloud, logical_id)
-        try:
+        name = props.get("BucketName") or cloud.physical_name(logical_id, max_len=63).lower()
+        try:  # us-east-1 answers CreateBucket 200 for a bucket one already owns
             s3.head_bucket(Bucket=name)
         except Exception as exc:
             if not _gone(exc):
                 raise
         else:
             raise already_exists(logical_id, self.type_name, name)
-        params: dict[str, Any] = {"Bucket": name}
+        params: JSON = {"Bucket": name}
         if cloud.region != "us-east-1":
             params["CreateBucketConfiguration"] = {"LocationConstraint": cloud.region}
-        s3.create_bucket(**params)
-        self._configure(s3, name, {}, props)
+        try:
+            s3.create_bucket(**params)
+        except Exception as exc:
+            if error_code(exc) in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                raise already_exists(logical_id, self.type_name, name) from exc
+            raise
+        try:
+            self._configure(s3, name, {}, props)
+            self._notifications(s3, name, props)
+        except Exception:
+            s3.delete_bucket(Bucket=name)
+            raise
         return self._applied(cloud, name)
+
+    def update(self, cloud: Cloud, current: ResourceState, props: JSON) -> Applied:
+        name = current.physical_id
+        s3 = cloud.client("s3")
+        self._configure(s3, name, current.properties, props)
+        old = current.properties.get("NotificationConfiguration")
+        if props.get("NotificationConfiguration") != old:
+            self._notifications(s3, name, props)
+        return self._applied(cloud, name)
+
+    def delete(self, cloud: Cloud, current: ResourceState) -> None:
+        try:
+            cloud.client("s3").delete_bucket(Bucket=current.physical_id)
+        except Exception as exc:
+            if not _gone(exc):
+                raise
 
     @staticmethod
     def _configure(s3: Any, name: str, old: JSON, new: JSON) -> None:
-        versioning = new.get("VersioningConfiguration")
-        if versioning != old.get("VersioningConfiguration"):
+        """Versioning and tags, where they changed."""
+        versioning, before = new.get("VersioningConfiguration"), old.get("VersioningConfiguration")
+        if versioning != before and (versioning or before):
             status = versioning["Status"] if isinstance(versioning, dict) else "Suspended"
-            if versioning or old.get("VersioningConfiguration"):
-                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": status})
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": status})
         tags, old_tags = tags_dict(new.get("Tags")), tags_dict(old.get("Tags"))
         if tags != old_tags:
             if tags:
@@ -103,6 +156,12 @@ class Bucket(ResourceType):
                 s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_set})
             else:
                 s3.delete_bucket_tagging(Bucket=name)
+
+    @staticmethod
+    def _notifications(s3: Any, name: str, props: JSON) -> None:
+        request = notification_request(props.get("NotificationConfiguration"))
+        if request or "NotificationConfiguration" in props:
+            s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration=request)
 
     @staticmethod
     def _applied(cloud: Cloud, name: str) -> Applied:
@@ -118,23 +177,6 @@ class Bucket(ResourceType):
                 "WebsiteURL": f"http://{name}.s3-website-{region}.amazonaws.com",
             },
         )
-
-    def update(self, cloud: Cloud, current: ResourceState, props: JSON) -> Applied:
-        self._configure(cloud.client("s3"), current.physical_id, current.properties, props)
-        return self._applied(cloud, current.physical_id)
-
-    def delete(self, cloud: Cloud, current: ResourceState) -> None:
-        try:
-            cloud.client("s3").delete_bucket(Bucket=current.physical_id)
-        except Exception as exc:
-            if not _gone(exc):
-                raise
-
-
-def _generated_name(cloud: Cloud, logical_id: str) -> str:
-    """CloudFormation's generated bucket name: the usual ``stack-LogicalId-RANDOM``,
-    lower-cased, within S3's 63 characters."""
-    return cloud.physical_name(logical_id, max_len=63).lower()
 
 
 class BucketPolicy(ResourceType):
