@@ -239,9 +239,9 @@ def test_validate_template_and_format_errors(cf: Any) -> None:
     assert response["Error"]["Code"] == "ValidationError"
     assert response["Error"]["Message"].startswith("Template format error:")
     response = error_of(cf.create_stack, StackName="odd", TemplateBody=(
-        "Resources:\n  B:\n    Type: AWS::S3::Bucket\n"))  # fmt: skip
+        "Resources:\n  B:\n    Type: AWS::EC2::Instance\n"))  # fmt: skip
     assert response["Error"]["Message"] == (
-        "Template format error: Unrecognized resource types: [AWS::S3::Bucket]"
+        "Template format error: Unrecognized resource types: [AWS::EC2::Instance]"
     )
     response = error_of(cf.create_stack, StackName="local", TemplateBody=(
         "Resources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n"
