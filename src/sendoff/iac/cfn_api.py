@@ -324,9 +324,7 @@ class CloudFormationApi:
                                request_id=request_id, xmlns=XMLNS)  # fmt: skip
         try:
             caller = await self._caller(request)
-            before = self.service.runner.running()
             result = await handler(caller, values)
-            await self.service.runner.linger(before)  # a quick deployment answers complete
         except CfnError as exc:
             return self._error(exc, request_id)
         except Exception:  # a bug: AWS's shape, details in the log

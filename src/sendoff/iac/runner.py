@@ -28,13 +28,6 @@ from sendoff.iac.state import Stack, StackStatus
 log = logging.getLogger("sendoff.iac.runner")
 
 MAX_PARALLEL = 4
-LINGER_S = 2.0
-"""How long CreateStack, UpdateStack, DeleteStack and ExecuteChangeSet hold their answer for
-a deployment that finishes that quickly (:meth:`Runner.linger`). AWS tools poll on fixed
-schedules (SAM's and the AWS CLI's waiters sleep 15 to 30 s between DescribeStacks calls),
-so a small stack that is complete by the first poll saves a user those sleeps. The stack
-is still IN_PROGRESS in the store meanwhile, and a longer deployment is answered at
-LINGER_S and goes on in the background, as on AWS."""
 FAILED_AFTER = {
     StackStatus.CREATE_IN_PROGRESS: StackStatus.ROLLBACK_FAILED,
     StackStatus.UPDATE_IN_PROGRESS: StackStatus.UPDATE_ROLLBACK_FAILED,
@@ -113,16 +106,6 @@ class Runner:
             return current or claimed
         status = FAILED_AFTER.get(claimed.status, StackStatus.ROLLBACK_FAILED)
         return await self.repo.put(current.evolve(status=status, reason=reason))
-
-    def running(self) -> frozenset[asyncio.Task[None]]:
-        """The deployments running now (to tell which a request started)."""
-        return frozenset(self._tasks)
-
-    async def linger(self, before: frozenset[asyncio.Task[None]]) -> None:
-        """Wait up to LINGER_S for the deployments started since ``before``."""
-        started = self._tasks - before
-        if started:
-            await asyncio.wait(started, timeout=LINGER_S)
 
     async def idle(self) -> None:
         """Wait for the running deployments (tests; a graceful stop)."""
