@@ -26,12 +26,13 @@ with the reason; DeleteStack then removes what it made.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sendoff.iac import capabilities
@@ -83,6 +84,11 @@ INTERRUPTED = {
     StackStatus.UPDATE_ROLLBACK_IN_PROGRESS: StackStatus.UPDATE_ROLLBACK_FAILED,
     StackStatus.DELETE_IN_PROGRESS: StackStatus.DELETE_FAILED,
 }
+ANSWER_WITHIN_S = 10.0
+"""ExecuteChangeSet and DeleteStack answer when the work is done or after this long,
+whichever comes first. The AWS CLI polls every 30 s after them (``aws cloudformation
+deploy``, ``wait stack-delete-complete``): answering at once would make a one-second
+deployment take half a minute. CreateStack and UpdateStack answer at once, as in AWS."""
 INTERRUPTED_REASON = (
     "the server stopped while this operation ran: delete the stack to remove what it made, "
     "or update it again"
@@ -141,7 +147,9 @@ class CloudFormation:
         *,
         read_object: ObjectReader | None = None,
         clock: Callable[[], float] = time.time,
+        answer_within_s: float = ANSWER_WITHIN_S,
     ) -> None:
+        self.answer_within_s = answer_within_s
         self.repo = repo
         self.runner = runner
         self.read_object = read_object  # the built-in S3, when there is one
@@ -335,7 +343,7 @@ class CloudFormation:
         claimed = stack.evolve(status=StackStatus.DELETE_IN_PROGRESS, reason="", updated_at=now)
         claimed = claimed.with_event(_user_event(stack, StackStatus.DELETE_IN_PROGRESS, now))
         claimed = await self.repo.put(claimed)
-        self.runner.delete(caller.keys, claimed)
+        await asyncio.wait([self.runner.delete(caller.keys, claimed)], timeout=self.answer_within_s)
 
     async def list_stacks(self, caller: Caller, statuses: Sequence[str]) -> list[Stack]:
         live = await self.repo.stacks(caller.account_id, caller.region)
@@ -502,7 +510,8 @@ class CloudFormation:
             status = "EXECUTE_COMPLETE" if ok else "EXECUTE_FAILED"
             await self.repo.put_change_set(cs.evolve(execution_status=status))
 
-        self.runner.deploy(caller.keys, plan, claimed, then=finished)
+        task = self.runner.deploy(caller.keys, plan, claimed, then=finished)
+        await asyncio.wait([task], timeout=self.answer_within_s)
 
     # ---- after a restart ----
     async def recover(self) -> int:
@@ -532,9 +541,6 @@ class CloudFormation:
                         stack.key, stack.status.value, status.value)  # fmt: skip
             count += 1
         return count
-
-
-Finished = Callable[[Stack], Awaitable[None]]
 
 
 def _check_name(name: str) -> None:

@@ -49,7 +49,9 @@ class Runner:
             self._pool = ThreadPoolExecutor(MAX_PARALLEL, thread_name_prefix="sendoff-stack")
         return self._pool
 
-    def deploy(self, keys: Keys, plan: Plan, claimed: Stack, *, then: Then | None = None) -> None:
+    def deploy(
+        self, keys: Keys, plan: Plan, claimed: Stack, *, then: Then | None = None
+    ) -> asyncio.Task[None]:
         """Start applying ``plan`` to ``claimed`` (saved as CREATE/UPDATE_IN_PROGRESS)."""
 
         def work(loop: asyncio.AbstractEventLoop) -> Stack:
@@ -57,16 +59,16 @@ class Runner:
                 engine = self._engine(http, keys, claimed, loop)
                 return engine.deploy(plan, claimed=claimed)
 
-        self._start(claimed, work, then)
+        return self._start(claimed, work, then)
 
-    def delete(self, keys: Keys, claimed: Stack) -> None:
+    def delete(self, keys: Keys, claimed: Stack) -> asyncio.Task[None]:
         """Start deleting ``claimed`` (saved as DELETE_IN_PROGRESS)."""
 
         def work(loop: asyncio.AbstractEventLoop) -> Stack:
             with signed_http(self.endpoint_url, keys, claimed.region) as http:
                 return self._engine(http, keys, claimed, loop).delete(claimed, claimed=True)
 
-        self._start(claimed, work, None)
+        return self._start(claimed, work, None)
 
     def _engine(
         self, http: object, keys: Keys, stack: Stack, loop: asyncio.AbstractEventLoop
@@ -84,7 +86,7 @@ class Runner:
         claimed: Stack,
         work: Callable[[asyncio.AbstractEventLoop], Stack],
         then: Then | None,
-    ) -> None:
+    ) -> asyncio.Task[None]:
         loop = asyncio.get_running_loop()
 
         async def run() -> None:
@@ -99,6 +101,7 @@ class Runner:
         task = asyncio.create_task(run(), name=f"stack:{claimed.key}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _settle(self, claimed: Stack, reason: str) -> Stack:
         current = await self.repo.get(claimed.account_id, claimed.region, claimed.name)
