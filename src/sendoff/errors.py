@@ -13,6 +13,7 @@ SendoffError
 ├── SnsError               SNS's (services.sns.errors)
 ├── EventsError            EventBridge's (services.events.errors)
 ├── IamError               IAM's (services.iam.errors)
+├── S3Error                S3's (services.s3.errors)
 ├── IacError               templates and stacks (iac.errors)
 └── NotFound               a console page for something that does not exist
 

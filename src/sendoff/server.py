@@ -114,9 +114,10 @@ def build_core(settings: Settings) -> Services:
     services.lambda_async = lambda_async
     scheduler.register("invoke", lambda_async)
     deliveries.on_failed(_count_delivery_failure(metrics))
-    from sendoff.wiring import events, iam, logs, retention, sns, sources, sqs
+    from sendoff.wiring import events, iam, logs, retention, s3, sns, sources, sqs
 
     sqs.install(services)
+    s3.install(services)
     sources.install(services)
     sns.install(services)
     events.install(services)
@@ -160,6 +161,7 @@ def build_http(services: Services) -> Services:
         events,
         iam,
         logs,
+        s3,
         sns,
         sources,
         sqs,
@@ -168,6 +170,7 @@ def build_http(services: Services) -> Services:
     )
 
     sqs.install_http(services)
+    s3.install_http(services)
     sources.install_http(services, edge)
     sns.install_http(services)
     events.install_http(services)
@@ -274,6 +277,7 @@ def build_asgi(services: Services) -> Starlette:
             cors_origins=services.settings.cors_origins,
         ),
         gate=_gate(services),
+        s3=services.s3_api,
     )
 
 

@@ -39,6 +39,7 @@ class SendoffApp(Starlette):
         fast: Sequence[tuple[str, Endpoint]] = (),
         guard: BrowserGuard | None = None,
         gate: Any = None,
+        s3: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -46,6 +47,7 @@ class SendoffApp(Starlette):
         self._fast = [(re.compile(pattern), endpoint) for pattern, endpoint in fast]
         self._guard = guard
         self._gate = gate  # sendoff.auth.gate.AuthGate under --auth sigv4, else None
+        self._s3 = s3  # sendoff.api.s3.api.S3Api: S3's requests go there, not to the routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Browser guard, then the body limit, then authentication, then the routes."""
@@ -65,6 +67,11 @@ class SendoffApp(Starlette):
             rejection, receive = await self._gate.admit(scope, receive)
             if rejection is not None:
                 await rejection(scope, receive, send)
+                return
+        if self._s3 is not None and scope["type"] == "http":
+            target = self._s3.claims(scope)  # signed for s3, or a *.s3.localhost Host
+            if target is not None:
+                await self._s3(scope, receive, send, target)
                 return
         if scope["type"] == "http" and scope["method"] == "POST":
             path = scope["path"]
@@ -107,6 +114,7 @@ def build_app(
     fast: Sequence[tuple[str, Endpoint]] = (),
     guard: BrowserGuard | None = None,
     gate: Any = None,
+    s3: Any = None,
 ) -> Starlette:
     async def health_endpoint(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__, **(await health())})
@@ -155,6 +163,7 @@ def build_app(
         fast=fast_routes,
         guard=guard,
         gate=gate,
+        s3=s3,
         exception_handlers={404: no_route, 405: no_route},
     )
 

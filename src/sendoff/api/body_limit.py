@@ -30,6 +30,10 @@ Sources of the numbers and messages:
   body, `Connection: close`); sendoff keeps the status and adds a body in the protocol's
   error shape, code `RequestEntityTooLarge`, so SDKs print a message.
 * Console forms: `console.web.MAX_FORM_BYTES` (8 MiB), plain text.
+* S3 (a request :func:`sendoff.api.s3.addressing.s3_target` claims, whatever its path):
+  5 GiB, AWS's largest PutObject/UploadPart, plus room for ``aws-chunked`` framing; S3
+  streams bodies into its store and checks the exact 5 GiB of payload itself. Over it:
+  400 ``EntityTooLarge`` in S3's XML, as AWS answers.
 """
 
 from __future__ import annotations
@@ -44,8 +48,10 @@ from html import escape
 from starlette.types import Message, Receive, Scope, Send
 
 from sendoff.api.lambda_invoke import ASYNC_LEGACY_LIMIT, SYNC_LIMIT
+from sendoff.api.s3.addressing import s3_target
 from sendoff.functions.validation import INLINE_ZIP_REQUEST_LIMIT
 from sendoff.scheduler.invocations import EVENT_PAYLOAD_LIMIT
+from sendoff.services.s3.chunks import MAX_PUT_BYTES as S3_MAX_PUT_BYTES
 
 MiB = 1024 * 1024
 _NO_ID = b"00000000-0000-0000-0000-000000000000"  # replaced by the request id
@@ -103,6 +109,17 @@ def _sns(limit: int, size: int | None, operation: str | None) -> tuple[Headers, 
     return [(b"content-type", b"text/xml")], body.encode()
 
 
+def _s3(limit: int, size: int | None, operation: str | None) -> tuple[Headers, bytes]:
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>EntityTooLarge</Code>'
+        "<Message>Your proposed upload exceeds the maximum allowed size</Message>"
+        f"<ProposedSize>{size if size is not None else limit + 1}</ProposedSize>"
+        f"<MaxSizeAllowed>{S3_MAX_PUT_BYTES}</MaxSizeAllowed>"
+        f"<RequestId>{_NO_ID.decode()}</RequestId></Error>"
+    )
+    return [(b"content-type", b"application/xml")], body.encode()
+
+
 def _plain(limit: int, size: int | None, operation: str | None) -> tuple[Headers, bytes]:
     text = f"Request body too large (limit {limit} bytes).\n"
     return [(b"content-type", b"text/plain; charset=utf-8")], text.encode()
@@ -131,6 +148,7 @@ class Rule:
     limit: int
     reply: Reply
     operation: str | None = None
+    status: int = 413
 
 
 def _rule(methods: str, path: str, limit: int, reply: Reply, op: str | None = None) -> Rule:
@@ -162,6 +180,8 @@ _EVENT_INVOKE = Rule(_INVOKE.methods, _INVOKE.path, EVENT_PAYLOAD_LIMIT, _lambda
 _SQS = _ROOT
 _EVENTS = Rule(_ROOT.methods, _ROOT.path, 8 * MiB, _events)
 _SNS = Rule(_ROOT.methods, _ROOT.path, 2 * MiB, _sns)
+S3_RULE = Rule(frozenset(ANY.split()), re.compile(".*"), S3_MAX_PUT_BYTES + S3_MAX_PUT_BYTES // 64,
+               _s3, status=400)  # fmt: skip
 
 
 def rule_for(method: str, path: str, headers: dict[bytes, bytes]) -> Rule:
@@ -192,7 +212,10 @@ _WANTED = frozenset({b"content-length", b"x-amz-invocation-type", b"x-amz-target
 async def limit_body(scope: Scope, receive: Receive, send: Send, app: App) -> None:
     """Run `app` on an HTTP request whose body may not exceed its route's limit."""
     headers = {k: v for k, v in scope["headers"] if k in _WANTED}
-    rule = rule_for(scope["method"], scope["path"], headers)
+    if s3_target(scope) is not None:
+        rule = S3_RULE
+    else:
+        rule = rule_for(scope["method"], scope["path"], headers)
     declared = _content_length(headers.get(b"content-length"))
     if declared is not None:
         if declared > rule.limit:
@@ -255,7 +278,7 @@ async def _refuse(send: Send, rule: Rule, size: int | None, *, close: bool) -> N
     ]
     if close:
         headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": rule.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

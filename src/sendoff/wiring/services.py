@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute
 
 from sendoff.api.app import Endpoint
 from sendoff.api.protocols import ProtocolRouter
+from sendoff.api.s3.api import S3Api
 from sendoff.auth.gate import Authenticator
 from sendoff.auth.urls import CodeUrls
 from sendoff.config.settings import Settings
@@ -30,6 +31,7 @@ from sendoff.scheduler.invocations import AsyncInvocations
 from sendoff.services.events.service import EventBusService
 from sendoff.services.iam.service import RoleService
 from sendoff.services.logs.groups import LogGroups
+from sendoff.services.s3.service import S3Service
 from sendoff.services.sns.service import TopicService
 from sendoff.services.sqs.service import QueueService
 from sendoff.sources.pollers import Pollers
@@ -64,6 +66,8 @@ class Services:
     roles: RoleService | None = None
     log_groups: LogGroups | None = None  # CloudWatch Logs (sendoff.wiring.logs)
     event_sources: Pollers | None = None  # event source mappings' pollers (worker role)
+    objects: S3Service | None = None  # S3 buckets and objects (sendoff.wiring.s3)
+    s3_api: S3Api | None = None  # S3's REST-XML edge, dispatched by api.app.SendoffApp
     startup_hooks: list[Hook] = field(default_factory=list)
     shutdown_hooks: list[Hook] = field(default_factory=list)
 
