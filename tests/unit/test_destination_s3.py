@@ -22,15 +22,24 @@ def test_registered_and_on_failure_only() -> None:
 def test_key_layout() -> None:
     key = record_key("f", "2024-11-25T10:11:12.345Z", token="u")
     assert key == "aws/lambda/async/f/2024/11/25/2024-11-25T10.11.12-u"
-    assert re.fullmatch(r"aws/lambda/async/f/\d{4}/\d\d/\d\d/[\dT.-]+-[0-9a-f-]{36}",
-                        record_key("f", "2024-11-25T10:11:12.345Z"))  # fmt: skip
+    assert re.fullmatch(
+        r"aws/lambda/async/f/\d{4}/\d\d/\d\d/[\dT.-]+-[0-9a-f-]{36}",
+        record_key("f", "2024-11-25T10:11:12.345Z"),
+    )
 
 
 def test_payload_is_the_whole_record_under_the_function_name() -> None:
     record = {"timestamp": "2024-11-25T10:11:12.345Z", "requestPayload": "x" * 2_000_000}
-    payload = KIND.build_payload(RecordSend(record=record, body='{"big": 1}', success=False,
-                                            destination="arn:aws:s3:::b", function_arn=FN,
-                                            trace_header=None))  # fmt: skip
+    payload = KIND.build_payload(
+        RecordSend(
+            record=record,
+            body='{"big": 1}',
+            success=False,
+            destination="arn:aws:s3:::b",
+            function_arn=FN,
+            trace_header=None,
+        )
+    )
     assert payload["key"].startswith("aws/lambda/async/f/2024/11/25/2024-11-25T10.11.12-")
     assert payload["body"] == '{"big": 1}' and payload["account"] == "000000000000"
 

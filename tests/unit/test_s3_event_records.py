@@ -36,15 +36,21 @@ def test_created_record_shape() -> None:
     s3 = record["s3"]
     assert s3["s3SchemaVersion"] == "1.0" and s3["configurationId"] == "cfg"
     assert s3["bucket"]["arn"] == "arn:aws:s3:::b" and s3["bucket"]["name"] == "b"
-    assert s3["object"] == {"key": "my+dir/a%40b.txt", "size": 11,
-                            "eTag": "e9fb1ed1d5eaa36781088aae37acffbd",
-                            "sequencer": "0055AED6DCD90281E5"}  # fmt: skip
+    assert s3["object"] == {
+        "key": "my+dir/a%40b.txt",
+        "size": 11,
+        "eTag": "e9fb1ed1d5eaa36781088aae37acffbd",
+        "sequencer": "0055AED6DCD90281E5",
+    }
 
 
 def test_removed_record_has_no_size_or_etag_and_versioned_has_version() -> None:
     record = event_records.record(Event(event_name="ObjectRemoved:Delete", version_id="v1"), "c")
-    assert record["s3"]["object"] == {"key": "my+dir/a%40b.txt", "versionId": "v1",
-                                      "sequencer": "0055AED6DCD90281E5"}  # fmt: skip
+    assert record["s3"]["object"] == {
+        "key": "my+dir/a%40b.txt",
+        "versionId": "v1",
+        "sequencer": "0055AED6DCD90281E5",
+    }
 
 
 def test_eventbridge_entries() -> None:

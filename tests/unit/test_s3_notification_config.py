@@ -56,8 +56,9 @@ def test_round_trip_with_generated_id_and_capitalized_rule_names() -> None:
     assert target.id and target.filter is not None and target.filter.prefix == "a/"
     sdk = config.to_sdk_json()
     assert sdk["QueueConfigurations"][0]["Filter"]["Key"]["FilterRules"] == [
-        {"Name": "Prefix", "Value": "a/"}, {"Name": "Suffix", "Value": ".txt"},
-    ]  # fmt: skip
+        {"Name": "Prefix", "Value": "a/"},
+        {"Name": "Suffix", "Value": ".txt"},
+    ]
     assert sdk["EventBridgeConfiguration"] == {}
     again = parse_xml(render_xml(config))
     assert again == config
@@ -87,8 +88,12 @@ def test_overlapping_configurations_are_refused() -> None:
         " event type."
     )
     # disjoint prefixes do not overlap
-    parse_xml(doc(queue(["s3:ObjectCreated:*"], rule("prefix", "a/")),
-                  function(["s3:ObjectCreated:Put"], rule("prefix", "b/"))))  # fmt: skip
+    parse_xml(
+        doc(
+            queue(["s3:ObjectCreated:*"], rule("prefix", "a/")),
+            function(["s3:ObjectCreated:Put"], rule("prefix", "b/")),
+        )
+    )
 
 
 def test_bad_xml_and_entities_are_malformed() -> None:
@@ -99,8 +104,12 @@ def test_bad_xml_and_entities_are_malformed() -> None:
 
 
 def test_matching_by_event_and_filter() -> None:
-    config = parse_xml(doc(queue(["s3:ObjectCreated:*"], rule("prefix", "in/")),
-                           function(["s3:ObjectRemoved:Delete"])))  # fmt: skip
+    config = parse_xml(
+        doc(
+            queue(["s3:ObjectCreated:*"], rule("prefix", "in/")),
+            function(["s3:ObjectRemoved:Delete"]),
+        )
+    )
     assert [t.kind for t in config.matching("s3:ObjectCreated:Put", "in/x")] == ["sqs"]
     assert config.matching("s3:ObjectCreated:Put", "out/x") == []
     assert [t.kind for t in config.matching("s3:ObjectRemoved:Delete", "x")] == ["lambda"]
