@@ -32,15 +32,15 @@ def install_http(services: Services) -> None:
 
 def _s3_reader(services: Services):  # type: ignore[no-untyped-def]
     """``(account, bucket, key) -> bytes | None`` from the built-in S3, or None without one."""
-    s3 = getattr(services, "s3", None)
-    if s3 is None or not hasattr(s3, "get_object_bytes"):
+    s3 = services.objects  # the S3 service (sendoff.wiring.s3), installed before HTTP
+    if s3 is None:
         return None
 
     async def read(account_id: str, bucket: str, key: str) -> bytes | None:
         try:
-            data = await s3.get_object_bytes(account_id, bucket, key)
+            _, data = await s3.get_object_bytes(account_id, bucket, key)
         except Exception:  # no such bucket or key: the caller gets AWS's S3 error
             return None
-        return bytes(data) if data is not None else None
+        return bytes(data)
 
     return read

@@ -62,6 +62,16 @@ def _gone(exc: BaseException) -> bool:
     return is_not_found(exc) or error_code(exc) in _GONE
 
 
+def _if_served(call: Any, **params: Any) -> None:
+    """A bucket setting S3 may not serve yet (``NotImplemented``): then it is kept in the
+    stack only, as the settings sendoff ignores are."""
+    try:
+        call(**params)
+    except Exception as exc:
+        if error_code(exc) != "NotImplemented":
+            raise
+
+
 def notification_request(config: JSON | None) -> JSON:
     """CloudFormation's NotificationConfiguration as PutBucketNotificationConfiguration's."""
     out: JSON = {}
@@ -148,14 +158,15 @@ class Bucket(ResourceType):
         versioning, before = new.get("VersioningConfiguration"), old.get("VersioningConfiguration")
         if versioning != before and (versioning or before):
             status = versioning["Status"] if isinstance(versioning, dict) else "Suspended"
-            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": status})
+            _if_served(s3.put_bucket_versioning, Bucket=name,
+                       VersioningConfiguration={"Status": status})  # fmt: skip
         tags, old_tags = tags_dict(new.get("Tags")), tags_dict(old.get("Tags"))
         if tags != old_tags:
             if tags:
                 tag_set = [{"Key": k, "Value": v} for k, v in tags.items()]
-                s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_set})
+                _if_served(s3.put_bucket_tagging, Bucket=name, Tagging={"TagSet": tag_set})
             else:
-                s3.delete_bucket_tagging(Bucket=name)
+                _if_served(s3.delete_bucket_tagging, Bucket=name)
 
     @staticmethod
     def _notifications(s3: Any, name: str, props: JSON) -> None:
@@ -193,7 +204,7 @@ class BucketPolicy(ResourceType):
         bucket = str(props["Bucket"])
         document = props["PolicyDocument"]
         text = document if isinstance(document, str) else json.dumps(document)
-        cloud.client("s3").put_bucket_policy(Bucket=bucket, Policy=text)
+        _if_served(cloud.client("s3").put_bucket_policy, Bucket=bucket, Policy=text)
         return Applied(physical_id=bucket, ref=bucket)
 
     def create(self, cloud: Cloud, logical_id: str, props: JSON) -> Applied:
@@ -206,5 +217,5 @@ class BucketPolicy(ResourceType):
         try:
             cloud.client("s3").delete_bucket_policy(Bucket=current.physical_id)
         except Exception as exc:
-            if not _gone(exc):
+            if not _gone(exc) and error_code(exc) != "NotImplemented":
                 raise
