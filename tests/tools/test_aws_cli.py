@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.support.server import ServerProcess, start_server
 from tests.tools.clients import aws_json, aws_text, tool_env
@@ -39,8 +40,9 @@ def test_package_and_deploy_local_code(tools: tuple[dict[str, str], Path]) -> No
     aws_text(env, "cloudformation", "package", "--template-file", "template.yaml",
              "--s3-bucket", "artifacts", "--output-template-file", "packaged.yaml",
              cwd=app)  # fmt: skip
-    packaged = (app / "packaged.yaml").read_text()
-    assert "s3://artifacts/" in packaged and "fn/" not in packaged
+    packaged = yaml.safe_load((app / "packaged.yaml").read_text())["Resources"]
+    assert packaged["Greeter"]["Properties"]["CodeUri"].startswith("s3://artifacts/")
+    assert packaged["Plain"]["Properties"]["Code"]["S3Bucket"] == "artifacts"
     deployed = aws_text(env, "cloudformation", "deploy", "--template-file", "packaged.yaml",
              "--stack-name", "packaged", "--capabilities", "CAPABILITY_IAM", cwd=app)  # fmt: skip
     assert "Successfully created/updated stack - packaged" in deployed
