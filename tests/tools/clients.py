@@ -94,3 +94,20 @@ def aws_json(env: dict[str, str], *args: str, cwd: Path | None = None) -> Any:
 def aws_text(env: dict[str, str], *args: str, cwd: Path | None = None) -> str:
     """A command that prints prose, not JSON (``cloudformation package``/``deploy``)."""
     return run([*aws_command(), *args], env, cwd=cwd).stdout
+
+
+def boto(env: dict[str, str], service: str) -> Any:
+    """A boto3 client with the tools' settings, to check what they did (faster than one
+    more CLI process)."""
+    import boto3
+    from botocore.config import Config
+
+    make: Any = boto3.client
+    return make(
+        service,
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        config=Config(retries={"total_max_attempts": 1}),
+    )

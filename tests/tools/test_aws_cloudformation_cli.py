@@ -130,8 +130,6 @@ def test_a_stack_deployed_by_sendoff_is_seen_by_the_aws_cli(
     (stack,) = found["Stacks"]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     resources = ok(aws(server, tmp_path, "list-stack-resources", "--stack-name", "by-sendoff"))
-    assert {r["ResourceStatus"] for r in resources["StackResourceSummaries"]} == {
-        "CREATE_COMPLETE"
-    }
+    assert {r["ResourceStatus"] for r in resources["StackResourceSummaries"]} == {"CREATE_COMPLETE"}
     ok(aws(server, tmp_path, "delete-stack", "--stack-name", "by-sendoff"))
     ok(aws(server, tmp_path, "wait", "stack-delete-complete", "--stack-name", "by-sendoff"))

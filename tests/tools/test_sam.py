@@ -17,23 +17,24 @@ from typing import Any
 
 import pytest
 
-from tests.support.server import ServerProcess, start_server
-from tests.tools.clients import APP, aws_json, run, sam_or_skip, tool_env
+from tests.support.server import start_server
+from tests.tools.clients import APP, aws_json, boto, run, sam_or_skip, tool_env
 
 STACK = "s"
 
 
 class Deployed:
-    def __init__(self, sam: str, env: dict[str, str], app: Path, server: ServerProcess) -> None:
-        self.sam, self.env, self.app, self.server = sam, env, app, server
+    """The deployed stack: the tools' environment, the app's directory, and its outputs as
+    ``sam list stack-outputs`` gives them."""
+
+    def __init__(self, sam: str, env: dict[str, str], app: Path) -> None:
+        self.sam, self.env, self.app = sam, env, app
+        listed = json.loads(self.run_sam("list", "stack-outputs", "--stack-name", STACK,
+                                         "--output", "json"))  # fmt: skip
+        self.outputs: dict[str, str] = {o["OutputKey"]: o["OutputValue"] for o in listed}
 
     def run_sam(self, *args: str, timeout: float = 300) -> str:
         return run([self.sam, *args], self.env, cwd=self.app, timeout=timeout).stdout
-
-    def outputs(self) -> dict[str, str]:
-        listed = json.loads(self.run_sam("list", "stack-outputs", "--stack-name", STACK,
-                                         "--output", "json"))  # fmt: skip
-        return {o["OutputKey"]: o["OutputValue"] for o in listed}
 
 
 @pytest.fixture(scope="module")
@@ -53,39 +54,39 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
              "CAPABILITY_IAM", "--no-confirm-changeset", "--no-progressbar"],
             env, cwd=app, timeout=300,
         )  # fmt: skip
-        yield Deployed(sam, env, app, server)
+        yield Deployed(sam, env, app)
     finally:
         code = server.stop()
         assert code == 0, server.log()[-3000:]
 
 
 def test_deploy_made_the_functions_and_their_destinations(deployed: Deployed) -> None:
-    outputs = deployed.outputs()
+    outputs = deployed.outputs
     assert set(outputs) >= {"FunctionName", "OnFailureFunctionName", "OnSuccessTopicArn"}
-    config = aws_json(deployed.env, "lambda", "get-function-event-invoke-config",
-                      "--function-name", outputs["FunctionName"])  # fmt: skip
+    lam = boto(deployed.env, "lambda")
+    config = lam.get_function_event_invoke_config(FunctionName=outputs["FunctionName"])
     destinations = config["DestinationConfig"]
     assert destinations["OnSuccess"]["Destination"] == outputs["OnSuccessTopicArn"]
     assert destinations["OnFailure"]["Destination"].endswith(
         f":function:{outputs['OnFailureFunctionName']}"
     )
     assert config["MaximumRetryAttempts"] == 0
-    function = aws_json(deployed.env, "lambda", "get-function-configuration",
-                        "--function-name", outputs["FunctionName"])  # fmt: skip
+    function = lam.get_function_configuration(FunctionName=outputs["FunctionName"])
     assert function["Runtime"] == "nodejs20.x"
     # the managed stack SAM made for its artifacts, with its bucket
-    managed = aws_json(deployed.env, "cloudformation", "describe-stacks",
-                       "--stack-name", "aws-sam-cli-managed-default")["Stacks"][0]  # fmt: skip
+    cfn = boto(deployed.env, "cloudformation")
+    managed = cfn.describe_stacks(StackName="aws-sam-cli-managed-default")["Stacks"][0]
     assert managed["StackStatus"] == "CREATE_COMPLETE"
+    assert {"Key": "ManagedStackSource", "Value": "AwsSamCli"} in managed["Tags"]
     bucket = {o["OutputKey"]: o["OutputValue"] for o in managed["Outputs"]}["SourceBucket"]
-    listed = aws_json(deployed.env, "s3api", "list-objects-v2", "--bucket", bucket)
-    assert len(listed.get("Contents", [])) >= 2  # the two zips (and the template)
+    listed = boto(deployed.env, "s3").list_objects_v2(Bucket=bucket)
+    assert listed["KeyCount"] >= 3  # the two zips and the template
 
 
 def test_walkthrough_failure_record_in_on_failure_logs(deployed: Deployed) -> None:
     """The announcement, with AWS CLI commands only: invoke asynchronously with
     ``{"Success": false}``, then find the failure record in the OnFailure function's logs."""
-    outputs = deployed.outputs()
+    outputs = deployed.outputs
     out_file = deployed.app / "invoke-out.json"
     invoked = aws_json(deployed.env, "lambda", "invoke", "--function-name",
                        outputs["FunctionName"], "--invocation-type", "Event", "--payload",
@@ -122,9 +123,9 @@ def test_sam_logs_shows_the_function_output(deployed: Deployed) -> None:
 
 
 def test_sam_delete_removes_the_stack(deployed: Deployed) -> None:
-    outputs = deployed.outputs()
+    outputs = deployed.outputs
     deployed.run_sam("delete", "--stack-name", STACK, "--no-prompts", timeout=300)
-    listed = aws_json(deployed.env, "lambda", "list-functions")["Functions"]
+    listed = boto(deployed.env, "lambda").list_functions()["Functions"]
     names = {f["FunctionName"] for f in listed}
     assert outputs["FunctionName"] not in names
     assert outputs["OnFailureFunctionName"] not in names
