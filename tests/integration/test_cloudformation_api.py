@@ -65,7 +65,10 @@ def test_create_needs_capabilities_then_runs_in_the_background(cf: Any) -> None:
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert outputs["TesterArn"].endswith(":function:YourLambdaFunctionWithEventInvokeConfig")
     statuses = [(lid, status) for lid, status, _ in events(cf, "ann")]
-    assert statuses[0] == ("ann", "CREATE_COMPLETE") and statuses[-1] == ("ann", "CREATE_IN_PROGRESS")
+    assert statuses[0] == ("ann", "CREATE_COMPLETE") and statuses[-1] == (
+        "ann",
+        "CREATE_IN_PROGRESS",
+    )
     resources = {
         r["LogicalResourceId"]: r for r in cf.list_stack_resources(StackName="ann")[
             "StackResourceSummaries"]
@@ -102,7 +105,9 @@ def test_a_failed_resource_rolls_the_stack_back_with_its_reason(cf: Any) -> None
     assert failed == [("Config", "CREATE_FAILED",
                        "ResourceNotFoundException: The function doesn't exist.")]  # fmt: skip
     order = [(lid, status) for lid, status, _ in reversed(seen)]
-    assert order.index(("bad", "ROLLBACK_IN_PROGRESS")) < order.index(("Records", "DELETE_COMPLETE"))
+    assert order.index(("bad", "ROLLBACK_IN_PROGRESS")) < order.index(
+        ("Records", "DELETE_COMPLETE")
+    )
     assert order[-1] == ("bad", "ROLLBACK_COMPLETE")
     response = error_of(cf.update_stack, StackName="bad", TemplateBody=FAILING)
     assert "is in ROLLBACK_COMPLETE state and can not be updated" in response["Error"]["Message"]
@@ -119,9 +124,7 @@ def test_change_sets_show_modify_and_replacement(cf: Any) -> None:
     )  # fmt: skip
     review = cf.describe_stacks(StackName=name)["Stacks"][0]
     assert review["StackStatus"] == "REVIEW_IN_PROGRESS"
-    cf.get_waiter("change_set_create_complete").wait(
-        ChangeSetName=created["Id"], WaiterConfig=FAST
-    )
+    cf.get_waiter("change_set_create_complete").wait(ChangeSetName=created["Id"], WaiterConfig=FAST)
     first = cf.describe_change_set(ChangeSetName="first", StackName=name)
     assert {c["ResourceChange"]["Action"] for c in first["Changes"]} == {"Add"}
     assert first["ExecutionStatus"] == "AVAILABLE"
@@ -158,7 +161,10 @@ def test_change_sets_show_modify_and_replacement(cf: Any) -> None:
     assert by_id["Tester"]["Details"][0]["Target"]["RequiresRecreation"] == "Always"
     listed = cf.list_change_sets(StackName=name)["Summaries"]
     assert sorted((s["ChangeSetName"], s["ExecutionStatus"]) for s in listed) == [
-        ("env", "AVAILABLE"), ("first", "EXECUTE_COMPLETE"), ("rename", "AVAILABLE")]
+        ("env", "AVAILABLE"),
+        ("first", "EXECUTE_COMPLETE"),
+        ("rename", "AVAILABLE"),
+    ]
     cf.delete_change_set(ChangeSetName="env", StackName=name)
     response = error_of(cf.describe_change_set, ChangeSetName="env", StackName=name)
     assert response["Error"]["Code"] == "ChangeSetNotFound"
@@ -209,8 +215,8 @@ def test_parameters_no_echo_exports_and_import_value(cf: Any) -> None:
     exports = {e["Name"]: e for e in cf.list_exports()["Exports"]}
     url = exports["exporter-QueueUrl"]["Value"]
     assert url.endswith("/shared-queue")
-    cf.create_stack(StackName="importer", TemplateBody=IMPORTER,
-                    Parameters=[{"ParameterKey": "Exporter", "ParameterValue": "exporter"}])  # fmt: skip
+    exporter = [{"ParameterKey": "Exporter", "ParameterValue": "exporter"}]
+    cf.create_stack(StackName="importer", TemplateBody=IMPORTER, Parameters=exporter)
     cf.get_waiter("stack_create_complete").wait(StackName="importer", WaiterConfig=FAST)
     outputs = cf.describe_stacks(StackName="importer")["Stacks"][0]["Outputs"]
     assert outputs == [{"OutputKey": "Imported", "OutputValue": url}]
@@ -307,5 +313,56 @@ def test_a_restart_mid_deployment_leaves_no_stack_in_progress(tmp_path: Any) -> 
         assert cf.describe_stacks(StackName="calm")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
         cf.delete_stack(StackName="stuck")
         cf.get_waiter("stack_delete_complete").wait(StackName="stuck", WaiterConfig=FAST)
+    finally:
+        assert proc.stop() == 0
+
+
+def test_under_sigv4_a_stack_acts_as_its_caller(tmp_path: Any) -> None:
+    """The deployment signs its calls as the caller: resources land in the caller's
+    account, another account's stacks are invisible, and what the caller may not do
+    directly (configure another account's function) fails the stack."""
+    from tests.integration.test_lambda_policy_enforce import client, create_key
+
+    data = tmp_path / "signed"
+    data.mkdir()
+    alice, bob = create_key(data, "111111111111", "alice"), create_key(data, "222222222222", "bob")
+    proc = start_server(data, "--auth", "sigv4", "--iam", "enforce", "--time-scale", "0.01")
+    try:
+        cf_a, cf_b = client(proc, "cloudformation", alice), client(proc, "cloudformation", bob)
+        lam_a, lam_b = client(proc, "lambda", alice), client(proc, "lambda", bob)
+        own = (
+            "Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n"
+            "      FunctionName: mine\n      Runtime: python3.12\n      Handler: index.handler\n"
+            "      Role: !Sub arn:aws:iam::${AWS::AccountId}:role/r\n"
+            "      Code: {ZipFile: 'def handler(e, c): return 1'}\n"
+        )
+        stack_id = cf_a.create_stack(StackName="alices", TemplateBody=own)["StackId"]
+        assert ":111111111111:stack/alices/" in stack_id
+        cf_a.get_waiter("stack_create_complete").wait(StackName="alices", WaiterConfig=FAST)
+        assert lam_a.get_function(FunctionName="mine")["Configuration"]["FunctionArn"] == (
+            "arn:aws:lambda:us-east-1:111111111111:function:mine"
+        )
+        with pytest.raises(lam_b.exceptions.ResourceNotFoundException):
+            lam_b.get_function(FunctionName="mine")
+        response = error_of(cf_b.describe_stacks, StackName="alices")
+        assert response["Error"]["Message"] == "Stack with id alices does not exist"
+        # bob configures alice's function through a stack: refused as it would be directly
+        theirs = (
+            "Resources:\n  Config:\n    Type: AWS::Lambda::EventInvokeConfig\n"
+            "    Properties:\n      FunctionName: arn:aws:lambda:us-east-1:111111111111:"
+            "function:mine\n      Qualifier: $LATEST\n      MaximumRetryAttempts: 0\n"
+        )
+        cf_b.create_stack(StackName="bobs", TemplateBody=theirs)
+        with pytest.raises(botocore.exceptions.WaiterError, match="ROLLBACK_COMPLETE"):
+            cf_b.get_waiter("stack_create_complete").wait(StackName="bobs", WaiterConfig=FAST)
+        (failed,) = [e for e in cf_b.describe_stack_events(StackName="bobs")["StackEvents"]
+                     if e["ResourceStatus"] == "CREATE_FAILED"]  # fmt: skip
+        assert failed["LogicalResourceId"] == "Config"
+        assert (
+            "AccessDenied" in failed["ResourceStatusReason"]
+            or "not authorized" in (failed["ResourceStatusReason"])
+        )
+        with pytest.raises(lam_a.exceptions.ResourceNotFoundException):
+            lam_a.get_function_event_invoke_config(FunctionName="mine", Qualifier="$LATEST")
     finally:
         assert proc.stop() == 0

@@ -219,31 +219,36 @@ class CloudFormation:
             text = previous.template_text or _json_text(previous.template)
         else:
             text = await self.template_text(caller, given)
-        template, processed = self.parse(text)
         overrides = dict(request.parameters)
         for name in request.use_previous:
             if previous is not None and name in previous.parameters:
                 overrides[name] = previous.parameters[name]
         exports = await self.repo.exports(caller.account_id, caller.region)
-        try:
-            plan = prepare(
-                template,
-                processed,
-                stack_name=request.stack_name,
-                region=caller.region,
-                account_id=caller.account_id,
-                overrides=overrides,
-                previous=previous,
-                exports={k: v for k, (v, _) in exports.items()},
-                previous_parameters=False,
-            )
-        except UnsupportedError as exc:
-            kinds = ", ".join(sorted(exc.unsupported))
-            raise ValidationError(
-                f"Template format error: Unrecognized resource types: [{kinds}]"
-            ) from None
-        except TemplateError as exc:
-            raise ValidationError(f"Template format error: {exc}") from None
+
+        def plan_it() -> Plan:  # parsing and planning a large template takes a while
+            template, processed = self.parse(text)
+            try:
+                return prepare(
+                    template,
+                    processed,
+                    stack_name=request.stack_name,
+                    region=caller.region,
+                    account_id=caller.account_id,
+                    overrides=overrides,
+                    previous=previous,
+                    exports={k: v for k, (v, _) in exports.items()},
+                    previous_parameters=False,
+                )
+            except UnsupportedError as exc:
+                kinds = ", ".join(sorted(exc.unsupported))
+                raise ValidationError(
+                    f"Template format error: Unrecognized resource types: [{kinds}]"
+                ) from None
+            except TemplateError as exc:
+                raise ValidationError(f"Template format error: {exc}") from None
+
+        plan = await asyncio.to_thread(plan_it)
+        template, processed = plan.template, plan.processed
         need = capabilities.required(
             processed, transformed=bool(template.transforms), change_set=change_set
         )

@@ -172,6 +172,12 @@ class BotoCloud:
     def code_zip(self, code: JSON, *, runtime: str | None) -> bytes:
         if "ZipFile" in code:
             return zip_source(inline_filename(runtime), str(code["ZipFile"]))
+        if "S3Bucket" in code:  # read as the caller, through the S3 API
+            args = {"Bucket": str(code["S3Bucket"]), "Key": str(code["S3Key"])}
+            if code.get("S3ObjectVersion"):
+                args["VersionId"] = str(code["S3ObjectVersion"])
+            body = self.client("s3").get_object(**args)["Body"]
+            return bytes(body.read())
         local = code.get(MARKER) or {}
         sha = str(local.get("Sha256", ""))
         if self.packager is not None and sha in self.packager.zips:

@@ -5,7 +5,8 @@ built-in S3 (path style ``http://host/bucket/key``, ``https://bucket.s3.amazonaw
 ``https://s3.amazonaws.com/bucket/key``, ``https://bucket.s3.<region>.amazonaws.com/key``).
 The server never reads its own files for a caller: code must be inline (``ZipFile``) or in
 S3 (``aws cloudformation package`` uploads it); a local path is refused, and so is
-``sendoff deploy``'s local-code marker, which only the CLI writes.
+``sendoff deploy``'s local-code marker, which only the CLI writes. YAML aliases are refused
+as CloudFormation refuses them (and they could make a small template huge).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from urllib.parse import unquote, urlsplit
+
+import yaml
 
 from sendoff.iac.errors import Problem, TemplateError
 from sendoff.iac.package import MARKER
@@ -46,9 +49,28 @@ def parse_s3_url(url: str) -> tuple[str, str] | None:
     return bucket, key
 
 
+def _check_yaml(text: str) -> None:
+    """Refuse YAML aliases (as CloudFormation does; each may stand for a whole subtree, so
+    a few kilobytes could expand to gigabytes when the template is copied or walked)."""
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.AliasToken | yaml.AnchorToken):
+                raise TemplateError([Problem(path=(), message=ALIASES)])
+    except yaml.YAMLError:
+        return  # parse_template reports it, with its line
+
+
+ALIASES = "YAML aliases are not allowed in CloudFormation templates"
+
+
 def load_body(text: str) -> tuple[Template, JSON]:
     """(the template as sent, the processed template: SAM expanded, S3 code named)."""
-    template = parse_template(text, source="template")
+    _check_yaml(text)
+    try:
+        template = parse_template(text, source="template")
+    except RecursionError:
+        problem = Problem(path=(), message="the template is nested too deeply")
+        raise TemplateError([problem]) from None
     problems = check_structure(template)
     if problems:
         raise template.located(problems)

@@ -5,6 +5,7 @@ TemplateURL reader (the built-in S3, when the server has one)."""
 
 from __future__ import annotations
 
+from sendoff.iac.server_templates import ObjectReader
 from sendoff.wiring.services import Services
 
 
@@ -30,17 +31,19 @@ def install_http(services: Services) -> None:
     services.shutdown_hooks.append(runner.stop)
 
 
-def _s3_reader(services: Services):  # type: ignore[no-untyped-def]
+def _s3_reader(services: Services) -> ObjectReader | None:
     """``(account, bucket, key) -> bytes | None`` from the built-in S3, or None without one."""
-    s3 = services.objects  # the S3 service (sendoff.wiring.s3), installed before HTTP
-    if s3 is None:
+    objects = services.objects
+    if objects is None:
         return None
 
     async def read(account_id: str, bucket: str, key: str) -> bytes | None:
+        from sendoff.services.s3.errors import S3Error
+
         try:
-            _, data = await s3.get_object_bytes(account_id, bucket, key)
-        except Exception:  # no such bucket or key: the caller gets AWS's S3 error
+            _, data = await objects.get_object_bytes(account_id, bucket, key)
+        except S3Error:  # no such bucket or key: the API says so in its own words
             return None
-        return bytes(data)
+        return data
 
     return read

@@ -11,16 +11,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-
 TEMPLATES = Path(__file__).resolve().parents[1]
 SEED = TEMPLATES.parent / "seed" / "index.js"
 
 
 def announcement(
-    *, env: dict[str, str] | None = None, tester_name: str = "YourLambdaFunctionWithEventInvokeConfig"
+    *,
+    env: dict[str, str] | None = None,
+    tester_name: str = "YourLambdaFunctionWithEventInvokeConfig",
 ) -> str:
     text = (TEMPLATES / "announcement" / "template.yaml").read_text()
-    text = text.replace("      Code: ../../seed\n", "      Code:\n        ZipFile: SEED_SOURCE\n", 1)
+    text = text.replace(
+        "      Code: ../../seed\n", "      Code:\n        ZipFile: SEED_SOURCE\n", 1
+    )
     if env:
         text = text.replace(
             "FunctionName: YourLambdaFunctionWithEventInvokeConfig\n",
