@@ -8,6 +8,7 @@ import json
 import pytest
 
 from sendoff.services.logs.filter_pattern import InvalidFilterPattern, parse
+from sendoff.store.base import AllOf, AnyOf, Contains, JsonTest, Prefilter
 
 UNSTRUCTURED = [
     "[ERROR 400] BAD REQUEST",
@@ -44,10 +45,13 @@ def test_terms(pattern: str, expected: list[int]) -> None:
     assert matching(pattern, UNSTRUCTURED) == expected
 
 
-def test_required_literals_are_the_plain_terms() -> None:
-    assert parse("ERROR ARGUMENTS").required == ("ERROR", "ARGUMENTS")
-    assert parse('"INVALID ARGUMENTS" -x ?y').required == ("INVALID ARGUMENTS",)
-    assert parse("?a ?b").required == ()
+def test_prefilter_of_terms() -> None:
+    assert parse("ERROR ARGUMENTS").prefilter == AllOf((Contains("ERROR"), Contains("ARGUMENTS")))
+    assert parse('"INVALID ARGUMENTS" -x').prefilter == Contains("INVALID ARGUMENTS")
+    assert parse("?a ?b").prefilter == AnyOf((Contains("a"), Contains("b")))
+    assert parse("?a ?%b+%").prefilter is None  # a regular expression: no literal
+    assert parse("-x").prefilter is None
+    assert parse("").prefilter is None
 
 
 JSON_EVENT = json.dumps(
@@ -133,12 +137,27 @@ def test_json_patterns_never_match_text_and_read_a_lambda_prefix() -> None:
     assert pattern.match(lambda_line)
 
 
-def test_json_required_literals_only_where_sure() -> None:
-    assert parse('{ $.level = "ERROR" && $.n > 3 }').required == ("ERROR",)
-    assert parse('{ $.level = "ERR*" }').required == ()
-    assert parse('{ $.level != "ERROR" }').required == ()
-    assert parse('{ $.a = "x" || $.b = "y" }').required == ()
-    assert parse('{ $.a = "x" || $.a = "x" && $.b = 1 }').required == ("x",)
+def test_json_prefilter_only_where_sure() -> None:
+    brace = Contains("{")
+
+    def inner(pattern: str) -> Prefilter | None:
+        found = parse(pattern).prefilter
+        if found == brace:
+            return None
+        assert isinstance(found, AllOf) and found.parts[0] == brace
+        return found.parts[1]
+
+    level = JsonTest(("level",), "=", "ERROR")
+    assert inner('{ $.level = "ERROR" && $.n > 3 }') == AllOf(
+        (AllOf((Contains("ERROR"), level)), JsonTest(("n",), ">", 3.0))
+    )
+    assert inner('{ $.level = "ERR*" }') is None
+    assert inner('{ $.level != "ERROR" }') is None
+    assert inner("{ $.a IS NULL }") is None
+    assert inner('{ $.a = "x" || $.b IS TRUE }') is None
+    assert inner("{ $.a[0] = 1 }") is None  # 1 may be written 1.0 or 1e0
+    assert inner("{ $.a[0] = x || $.b < 2 }") == AnyOf((Contains("x"), JsonTest(("b",), "<", 2.0)))
+    assert inner("{ $.a[*] > 1 }") is None
 
 
 APACHE = [

@@ -13,7 +13,8 @@ A backend stores four kinds of things:
 * logs: per log group and stream, appended to; the oldest lines leave by retention.
   ``query_logs`` and ``log_streams`` serve the CloudWatch Logs API; their defaults here
   are built on ``read_logs`` (correct everywhere), a backend overrides them to be fast
-  (SQLite pushes the filters into SQL). ``delete_logs`` drops a group's lines.
+  (SQLite pushes the filters, a filter pattern's :data:`Prefilter` included, into SQL).
+  ``delete_logs`` drops a group's lines.
 * retention: ``prune_events`` and ``prune_logs`` delete finished history in small batches
   (the pruning task, :mod:`sendoff.store.retention`, calls them); ``retention_stats``
   says how much is kept. A terminal event's finish time is the store's wall clock at
@@ -83,19 +84,64 @@ class LogEvent:
     seq: int = 0
 
 
+@dataclass(frozen=True)
+class Contains:
+    """The message holds this substring (case-sensitive)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class JsonTest:
+    """The message, a JSON object, has at ``path`` a value that may satisfy ``op value``:
+    a number compared with ``< > <= >=`` (the value read as a number), or a string equal
+    (``=``) to ``value``. A backend that cannot test it treats it as true."""
+
+    path: tuple[str | int, ...]
+    op: str
+    value: float | str
+
+
+@dataclass(frozen=True)
+class AllOf:
+    parts: tuple[Prefilter, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    parts: tuple[Prefilter, ...]
+
+
+Prefilter = Contains | JsonTest | AllOf | AnyOf
+"""What a line must satisfy to be worth matching against a filter pattern. A backend
+returns every line that satisfies it, and may return more (never fewer): the caller
+matches each returned line against the whole pattern anyway."""
+
+
+def may_match(where: Prefilter, message: str) -> bool:
+    """A prefilter evaluated in Python: substrings exactly, JSON tests as true."""
+    if isinstance(where, Contains):
+        return where.text in message
+    if isinstance(where, AllOf):
+        return all(may_match(part, message) for part in where.parts)
+    if isinstance(where, AnyOf):
+        return any(may_match(part, message) for part in where.parts)
+    return True
+
+
 @dataclass(frozen=True, kw_only=True)
 class LogQuery:
     """Which lines of one group ``query_logs`` returns; every member narrows.
 
-    ``contains``: case-sensitive substrings that must all be in the message (a filter
-    pattern's required literals, pushed down). ``after_seq``/``before_seq`` bound the
-    append order (exclusive); ``newest_first`` walks it backwards from ``before_seq``."""
+    ``where``: a filter pattern's :data:`Prefilter`, pushed down (substrings exact, JSON
+    tests possibly ignored). ``after_seq``/``before_seq`` bound the append order
+    (exclusive); ``newest_first`` walks it backwards from ``before_seq``."""
 
     streams: tuple[str, ...] | None = None
     stream_prefix: str | None = None
     start_ms: int | None = None  # timestamp >= start_ms
     end_ms: int | None = None  # timestamp <= end_ms (inclusive)
-    contains: tuple[str, ...] = ()
+    where: Prefilter | None = None
     after_seq: int = 0
     before_seq: int | None = None
     newest_first: bool = False
@@ -114,7 +160,7 @@ class LogQuery:
             return False
         if self.before_seq is not None and event.seq >= self.before_seq:
             return False
-        return all(part in event.message for part in self.contains)
+        return self.where is None or may_match(self.where, event.message)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -138,7 +138,7 @@ class LogEvents:
                 stream_prefix=stream_prefix,
                 start_ms=start_ms,
                 end_ms=end_ms,
-                contains=compiled.required,
+                where=compiled.prefilter,
                 after_seq=after,
                 limit=STORE_PAGE,
             )

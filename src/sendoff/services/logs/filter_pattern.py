@@ -18,8 +18,11 @@ filters, subscription filters and filter log events"):
   ``status = 4*``, ``status = 404 || status = 410``.
 
 :func:`parse` raises :class:`InvalidFilterPattern` on text it cannot read.
-:attr:`FilterPattern.required` lists literal substrings every matching message contains,
-so a store can discard most lines before Python looks at them (sendoff.store.LogQuery).
+:attr:`FilterPattern.prefilter` is what every matching message satisfies (substrings it
+must contain, JSON values it must hold), so a store can discard most lines before Python
+looks at them (:data:`sendoff.store.base.Prefilter`). Substrings come only from literals
+a matching message surely contains as written: plain terms and quoted phrases, and
+JSON string values of plain ASCII (a JSON encoder escapes nothing in those).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from sendoff.store.base import AllOf, AnyOf, Contains, JsonTest, Prefilter
 
 __all__ = ["FilterPattern", "InvalidFilterPattern", "parse"]
 
@@ -45,8 +50,8 @@ Matcher = Callable[[str], bool]
 class FilterPattern:
     text: str
     match: Matcher
-    required: tuple[str, ...] = field(default=())
-    """Substrings every message this pattern matches contains (may be empty)."""
+    prefilter: Prefilter | None = field(default=None)
+    """What every message this pattern matches satisfies (None: nothing known)."""
 
 
 def parse(text: str | None) -> FilterPattern:
@@ -69,7 +74,8 @@ def _parse_terms(source: str) -> FilterPattern:
     plain: list[Matcher] = []
     optional: list[Matcher] = []
     excluded: list[Matcher] = []
-    required: list[str] = []
+    required: list[Prefilter] = []
+    alternatives: list[Prefilter] | None = []
     pos = 0
     while pos < len(source):
         if source[pos:].strip() == "":
@@ -89,12 +95,14 @@ def _parse_terms(source: str) -> FilterPattern:
             matcher = _contains(literal)
         if sign == "?":
             optional.append(matcher)
+            if alternatives is not None:
+                alternatives = None if literal is None else [*alternatives, Contains(literal)]
         elif sign == "-":
             excluded.append(matcher)
         else:
             plain.append(matcher)
             if literal is not None:
-                required.append(literal)
+                required.append(Contains(literal))
 
     def match(message: str) -> bool:
         if not all(m(message) for m in plain):
@@ -103,7 +111,15 @@ def _parse_terms(source: str) -> FilterPattern:
             return False
         return not any(m(message) for m in excluded)
 
-    return FilterPattern(source, match, tuple(required))
+    if optional and alternatives is not None:
+        required.append(AnyOf(tuple(alternatives)))
+    return FilterPattern(source, match, _all(required))
+
+
+def _all(parts: list[Prefilter]) -> Prefilter | None:
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
 
 
 def _contains(literal: str) -> Matcher:
@@ -140,8 +156,14 @@ class _Value:
         return "*" in self.text
 
     def literal(self) -> str | None:
-        """A substring a matching message surely contains (plain ASCII, no wildcard)."""
-        if self.wildcard or self.text == "" or not re.fullmatch(r"[A-Za-z0-9_.:@ -]+", self.text):
+        """A substring a matching message surely contains (plain ASCII, no wildcard; not
+        a bare number, which JSON may spell another way: 200 as 2e2)."""
+        if (
+            (self.number is not None and not self.quoted)
+            or self.wildcard
+            or self.text == ""
+            or not re.fullmatch(r"[A-Za-z0-9_.:@ -]+", self.text)
+        ):
             return None
         return self.text
 
@@ -232,7 +254,7 @@ class _Tokens:
 @dataclass(frozen=True)
 class _Node:
     test: Callable[[Any], bool]
-    required: tuple[str, ...] = ()
+    prefilter: Prefilter | None = None
 
 
 def _parse_json(source: str) -> FilterPattern:
@@ -247,7 +269,10 @@ def _parse_json(source: str) -> FilterPattern:
         document = _json_object(message)
         return document is not _MISSING and node.test(document)
 
-    return FilterPattern(source, match, node.required)
+    parts: list[Prefilter] = [Contains("{")]  # no JSON object without a "{"
+    if node.prefilter is not None:
+        parts.append(node.prefilter)
+    return FilterPattern(source, match, _all(parts))
 
 
 def _json_object(message: str) -> Any:
@@ -270,8 +295,9 @@ def _json_or(tokens: _Tokens) -> _Node:
         nodes.append(_json_and(tokens))
     if len(nodes) == 1:
         return nodes[0]
-    common = set(nodes[0].required).intersection(*(n.required for n in nodes[1:]))
-    return _Node(lambda doc: any(n.test(doc) for n in nodes), tuple(sorted(common)))
+    parts = [n.prefilter for n in nodes]
+    either = None if any(p is None for p in parts) else AnyOf(tuple(p for p in parts if p))
+    return _Node(lambda doc: any(n.test(doc) for n in nodes), either)
 
 
 def _json_and(tokens: _Tokens) -> _Node:
@@ -281,8 +307,8 @@ def _json_and(tokens: _Tokens) -> _Node:
         nodes.append(_json_atom(tokens))
     if len(nodes) == 1:
         return nodes[0]
-    required = tuple(r for n in nodes for r in n.required)
-    return _Node(lambda doc: all(n.test(doc) for n in nodes), required)
+    both = _all([n.prefilter for n in nodes if n.prefilter is not None])
+    return _Node(lambda doc: all(n.test(doc) for n in nodes), both)
 
 
 def _json_atom(tokens: _Tokens) -> _Node:
@@ -299,12 +325,23 @@ def _json_atom(tokens: _Tokens) -> _Node:
         return _json_keyword(tokens, path)
     _, op = tokens.take("op")
     value = _value(tokens)
-    literal = value.literal() if op == "=" else None
 
     def test(doc: Any) -> bool:
         return any(_compare(actual, op, value) for actual in _resolve(doc, path))
 
-    return _Node(test, (literal,) if literal else ())
+    return _Node(test, _comparison_prefilter(path, op, value))
+
+
+def _comparison_prefilter(path: list[str | int], op: str, value: _Value) -> Prefilter | None:
+    parts: list[Prefilter] = []
+    if op == "=" and (literal := value.literal()) is not None:
+        parts.append(Contains(literal))
+    if "*" not in path:
+        if op in ("<", ">", "<=", ">=") and value.number is not None:
+            parts.append(JsonTest(tuple(path), op, value.number))
+        elif op == "=" and value.quoted and not value.wildcard:
+            parts.append(JsonTest(tuple(path), op, value.text))
+    return _all(parts)
 
 
 def _json_keyword(tokens: _Tokens, path: list[str | int]) -> _Node:
@@ -389,7 +426,7 @@ def _parse_delimited(source: str) -> FilterPattern:
         raise InvalidFilterPattern("A space-delimited filter pattern must end with ']'")
     tokens = _Tokens(source[1:-1], _DELIMITED_TOKEN)
     fields: list[_Field] = []
-    required: list[str] = []
+    required: list[Prefilter] = []
     while tokens.peek() is not None:
         kind, text = tokens.take()
         if kind == "ellipsis":
@@ -397,7 +434,7 @@ def _parse_delimited(source: str) -> FilterPattern:
         elif kind == "word":
             test, literals = _delimited_condition(tokens, text)
             fields.append(_Field(text, test))
-            required += literals
+            required += [Contains(literal) for literal in literals]
         else:
             raise InvalidFilterPattern(f"Unexpected '{text}' in filter pattern")
         if tokens.peek() is not None:
@@ -407,7 +444,7 @@ def _parse_delimited(source: str) -> FilterPattern:
         words = [_strip_word(w) for w in _WORD.findall(message)]
         return _match_fields(fields, words)
 
-    return FilterPattern(source, match, tuple(required))
+    return FilterPattern(source, match, _all(required))
 
 
 def _delimited_condition(

@@ -3,16 +3,29 @@
 
 ``query_logs`` runs one statement over the group's ``(grp, seq)`` index (or the
 ``(grp, stream, seq)`` one for named streams) with the time range, the stream prefix and
-every required literal of the filter pattern (``instr``, case-sensitive like CloudWatch)
-evaluated by SQLite, so Python only sees candidate lines. ``delete_logs`` deletes in
-batches of ``limit`` and keeps ``log_groups.bytes`` (0005_retention.sql) exact.
+the filter pattern's prefilter evaluated by SQLite, so Python only sees candidate lines:
+substrings with ``instr`` (case-sensitive, like CloudWatch), JSON tests with
+``json_extract`` on messages that are JSON as a whole (any other message stays a
+candidate: it may hold JSON after a prefix). Numbers are compared after ``CAST(... AS
+REAL)``, which keeps every value Python would accept (a numeric string included) and lets
+a few more through. ``delete_logs`` deletes in batches of ``limit`` and keeps
+``log_groups.bytes`` (0005_retention.sql) exact.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sendoff.store.base import LogEvent, LogQuery, LogStreamStats
+from sendoff.store.base import (
+    AllOf,
+    AnyOf,
+    Contains,
+    JsonTest,
+    LogEvent,
+    LogQuery,
+    LogStreamStats,
+    Prefilter,
+)
 from sendoff.store.sqlite.db import Q, SqliteDatabase
 
 
@@ -34,9 +47,8 @@ class SqliteLogQueries:
             names = [f":s{i}" for i in range(len(query.streams))]
             sql += f" AND stream IN ({', '.join(names) or 'NULL'})"
             params.update({f"s{i}": name for i, name in enumerate(query.streams)})
-        for i, part in enumerate(query.contains):
-            sql += f" AND instr(message, :c{i}) > 0"
-            params[f"c{i}"] = part
+        if query.where is not None:
+            sql += " AND " + _where_sql(query.where, params)
         sql += " ORDER BY seq DESC" if query.newest_first else " ORDER BY seq"
         sql += " LIMIT :limit"
         with self.db.read() as conn:
@@ -69,3 +81,46 @@ class SqliteLogQueries:
                 conn.execute(Q["log_group_subtract"], freed)
                 conn.execute(Q["log_group_drop_if_empty"], {"grp": group})
         return len(sizes)
+
+
+_NUMERIC_OPS = frozenset({"<", ">", "<=", ">="})
+
+
+def _where_sql(where: Prefilter, params: dict[str, Any]) -> str:
+    """SQL for a prefilter; its values become named parameters (never text in the SQL)."""
+    name = f"w{len(params)}"
+    if isinstance(where, Contains):
+        params[name] = where.text
+        return f"instr(message, :{name}) > 0"
+    if isinstance(where, AllOf | AnyOf):
+        if not where.parts:
+            return "1" if isinstance(where, AllOf) else "0"
+        joiner = " AND " if isinstance(where, AllOf) else " OR "
+        return "(" + joiner.join(_where_sql(part, params) for part in where.parts) + ")"
+    assert isinstance(where, JsonTest)
+    path = _json_path(where.path)
+    if path is None:
+        return "1"
+    params[name] = path
+    params[name + "v"] = where.value
+    extracted = f"json_extract(message, :{name})"
+    if where.op in _NUMERIC_OPS and isinstance(where.value, float):
+        test = f"CAST({extracted} AS REAL) {where.op} :{name}v"
+    elif where.op == "=" and isinstance(where.value, str):
+        test = f"{extracted} = :{name}v"
+    else:
+        return "1"
+    return f"(NOT json_valid(message) OR {test})"
+
+
+def _json_path(path: tuple[str | int, ...]) -> str | None:
+    """SQLite's JSON path for plain member names and array indexes; None otherwise."""
+    out = "$"
+    for step in path:
+        if isinstance(step, int):
+            out += f"[{step}]"
+        elif step.isidentifier() and step.isascii():
+            out += f".{step}"
+        else:
+            return None
+    return out
