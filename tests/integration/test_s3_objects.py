@@ -10,15 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.conftest import client_for
 from tests.support.server import ServerProcess
-
 
 SIGNED = {
     "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request,"
@@ -284,3 +281,48 @@ def test_virtual_hosted_addressing(server: ServerProcess, s3: Any, bucket: str) 
     assert got.content == b"virtual"
     listing = httpx.get(f"{server.url}/?list-type=2", headers=host)
     assert b"<Key>v/k</Key>" in listing.content
+
+
+def _chunked(payload: bytes, size: int, signed: bool, trailer: bytes = b"") -> bytes:
+    out = b""
+    signature = b";chunk-signature=" + b"0" * 64 if signed else b""
+    for start in range(0, len(payload), size):
+        piece = payload[start : start + size]
+        out += f"{len(piece):x}".encode() + signature + b"\r\n" + piece + b"\r\n"
+    return out + b"0" + signature + b"\r\n" + trailer + b"\r\n"
+
+
+def test_aws_chunked_bodies_with_trailing_checksums(
+    server: ServerProcess, s3: Any, bucket: str
+) -> None:
+    import base64
+    import zlib
+
+    payload = os.urandom(200_000)
+    crc = base64.b64encode(zlib.crc32(payload).to_bytes(4, "big"))
+    unsigned = {
+        **SIGNED, "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        "content-encoding": "aws-chunked", "x-amz-trailer": "x-amz-checksum-crc32",
+        "x-amz-decoded-content-length": str(len(payload)), "expect": "100-continue",
+    }  # fmt: skip
+    body = _chunked(payload, 65536, False, b"x-amz-checksum-crc32:" + crc + b"\r\n")
+    response = httpx.put(f"{server.url}/{bucket}/trailer", content=body, headers=unsigned)
+    assert response.status_code == 200, response.text
+    assert response.headers["x-amz-checksum-crc32"] == crc.decode()
+    got = s3.get_object(Bucket=bucket, Key="trailer", ChecksumMode="ENABLED")
+    assert got["Body"].read() == payload and got["ChecksumCRC32"] == crc.decode()
+    assert "ContentEncoding" not in got  # aws-chunked is the transfer's, not the object's
+    wrong = _chunked(payload, 65536, False, b"x-amz-checksum-crc32:AAAAAA==\r\n")
+    refused = httpx.put(f"{server.url}/{bucket}/bad-trailer", content=wrong, headers=unsigned)
+    assert refused.status_code == 400 and b"BadDigest" in refused.content
+    signed = {
+        **SIGNED, "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        "content-encoding": "aws-chunked", "x-amz-decoded-content-length": str(len(payload)),
+    }  # fmt: skip
+    sent = httpx.put(f"{server.url}/{bucket}/signed-chunks",
+                     content=_chunked(payload, 8192, True), headers=signed)  # fmt: skip
+    assert sent.status_code == 200, sent.text
+    assert s3.get_object(Bucket=bucket, Key="signed-chunks")["Body"].read() == payload
+    short = _chunked(payload, 8192, True)[:-20]
+    cut = httpx.put(f"{server.url}/{bucket}/cut", content=short, headers=signed)
+    assert cut.status_code == 400

@@ -23,9 +23,10 @@ TREE_MODULES = [
     "sendoff.services.sns.errors",
     "sendoff.services.events.errors",
     "sendoff.services.iam.errors",
+    "sendoff.services.s3.errors",
     "sendoff.iac.errors",
 ]
-_ENTRY = re.compile(r"^(?P<indent>[│ ]*)(?:[├└]── )?(?P<name>[A-Z][A-Za-z]+)\b")
+_ENTRY = re.compile(r"^(?P<indent>[│ ]*)(?:[├└]── )?(?P<name>[A-Z][A-Za-z0-9]+)\b")
 
 
 def _tree(doc: str) -> dict[str, str | None]:

@@ -325,9 +325,12 @@ def _reference_only(request: Incoming) -> None:
                     request.raw_path)  # fmt: skip
 
 
-def verify(request: Incoming, parsed: Parsed, secret: str) -> None:
+def verify(
+    request: Incoming, parsed: Parsed, secret: str, *, body_checked_later: bool = False
+) -> None:
     """Recompute the signature with ``secret``; AuthFailure(``bad_signature``) if it
-    differs or the body does not match its declared hash."""
+    differs or the body does not match its declared hash (unless ``body_checked_later``:
+    S3 checks a streamed body against the signed hash as it stores it)."""
     signed: dict[str, list[str]] = {}
     if not request.repeated:  # the usual case
         index = request._index
@@ -344,7 +347,7 @@ def verify(request: Incoming, parsed: Parsed, secret: str) -> None:
         if len(signed) != len(wanted):
             raise AuthFailure("bad_signature")
     declared = request.header("x-amz-content-sha256")
-    if declared is not None and HEX64.fullmatch(declared):
+    if declared is not None and HEX64.fullmatch(declared) and not body_checked_later:
         body_hash = hashlib.sha256(request.body).hexdigest()
         if not hmac.compare_digest(declared, body_hash):
             raise AuthFailure("bad_signature")

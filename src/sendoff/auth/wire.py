@@ -97,5 +97,34 @@ def failure_response(failure: AuthFailure, *, protocol: str, service: str | None
                     headers=headers)  # fmt: skip
 
 
+# kind -> (S3 code, status, message), as S3 answers them
+_S3_CODES: dict[str, tuple[str, int, str]] = {
+    "unknown_key": ("InvalidAccessKeyId", 403,
+                    "The AWS Access Key Id you provided does not exist in our records."),
+    "bad_signature": ("SignatureDoesNotMatch", 403, BAD_SIGNATURE),
+    "missing": ("AccessDenied", 403, "Access Denied"),
+    "incomplete": ("AuthorizationQueryParametersError", 400,
+                   "The authorization header or query parameters are malformed."),
+    "expired": ("RequestTimeTooSkewed", 403,
+                "The difference between the request time and the current time is too large."),
+    "presign_expired": ("AccessDenied", 403, "Request has expired"),
+    "too_large": ("EntityTooLarge", 400, "Your proposed upload exceeds the maximum allowed size"),
+    "token_expired": ("ExpiredToken", 400, "The provided token has expired."),
+}  # fmt: skip
+
+
+def s3_failure_response(failure: AuthFailure) -> Response:
+    """S3's ``<Error>`` document (with ``x-amz-request-id``)."""
+    code, status, default = _S3_CODES[failure.kind]
+    message = failure.message if failure.message and failure.message != failure.kind else default
+    request_id = ordered_id().replace("-", "")[:16].upper()
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+        f"<Message>{_xml(message)}</Message><RequestId>{request_id}</RequestId></Error>"
+    )
+    return Response(body.encode(), status_code=status, media_type="application/xml",
+                    headers={"x-amz-request-id": request_id})  # fmt: skip
+
+
 def _xml(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

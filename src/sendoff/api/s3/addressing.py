@@ -1,7 +1,8 @@
 """Which requests are S3's, and the bucket and key they name.
 
 A request is S3's when it is signed for the ``s3`` service (the ``Authorization``
-header's credential scope, or a presigned URL's ``X-Amz-Credential``), or when its Host is
+header's credential scope, or a presigned URL's ``X-Amz-Credential``, or an S3 presigned
+URL of Signature Version 2: ``AWSAccessKeyId`` and ``Signature``), or when its Host is
 virtual-hosted under ``s3.localhost`` (``<bucket>.s3.localhost:<port>``), signed or not.
 Unsigned path-style requests (``/bucket/key`` with no signature) are not S3's: they reach
 sendoff's own routes (and their 404), so an anonymous request cannot read an object by
@@ -58,6 +59,8 @@ def signed_for_s3(scope: Scope) -> bool:
         match = _CREDENTIAL_RE.search(authorization)
         return match is not None and match.group(1) == b"s3"
     query: bytes = scope.get("query_string", b"")
+    if b"AWSAccessKeyId=" in query and b"Signature=" in query:
+        return True  # a Signature Version 2 presigned URL: only S3 has those
     if b"X-Amz-Credential" not in query:
         return False
     for name, value in parse_qsl(query.decode("latin-1")):

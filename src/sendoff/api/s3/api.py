@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -29,6 +30,7 @@ from sendoff.services.s3.service import S3Service
 
 log = logging.getLogger(__name__)
 
+_PRESIGN_PARAMS = frozenset({"AWSAccessKeyId", "Signature", "Expires"})
 SubresourceHandler = Callable[["S3Request"], Awaitable[Response]]
 
 
@@ -42,7 +44,13 @@ class S3Request:
         self.bucket = target.bucket
         self.key = target.key
         self.virtual = target.virtual
-        self.query = request.query_params
+        self.query = QueryParams(
+            [
+                (name, value)
+                for name, value in request.query_params.multi_items()
+                if name not in _PRESIGN_PARAMS and not name.lower().startswith("x-amz-")
+            ]
+        )  # the operation's parameters, without a presigned URL's authentication
         self.headers = request.headers
         self.method = request.method
         self.request_id = ordered_id().replace("-", "")[:16].upper()

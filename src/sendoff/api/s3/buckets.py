@@ -4,14 +4,14 @@ DeleteBucket, ListBuckets, GetBucketLocation, GetBucketVersioning, ListObjects (
 from __future__ import annotations
 
 import base64
-import xml.etree.ElementTree as ET
 import re
+import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from starlette.responses import Response
 
-from sendoff.api.s3.bodies import raw_stream, read_all
+from sendoff.api.s3.bodies import raw_stream, read_all, verified
 from sendoff.api.s3.responses import empty, xml_response
 from sendoff.api.s3.xml import child_text, element, iso8601, leaf, leaves, parse
 from sendoff.services.s3.errors import (
@@ -36,7 +36,8 @@ def _owner(account: str) -> list[ET.Element]:
 
 async def create_bucket(service: S3Service, s3: S3Request) -> Response:
     assert s3.bucket is not None
-    body = await read_all(raw_stream(s3.receive), 64 * 1024)
+    declared = s3.headers.get("x-amz-content-sha256")
+    body = await read_all(verified(raw_stream(s3.receive), declared), 64 * 1024)
     constraint: str | None = None
     if body.strip():
         root = parse(body)

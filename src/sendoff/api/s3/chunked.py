@@ -37,79 +37,95 @@ def _bad(message: str = "The chunked body is malformed") -> InvalidRequest:
     return InvalidRequest(message)
 
 
+def trailer_algorithm(headers: Headers) -> str | None:
+    """The checksum algorithm named by ``x-amz-trailer`` (upper-case), if any."""
+    trailer = (headers.get("x-amz-trailer") or "").strip().lower()
+    if not trailer:
+        return None
+    if not trailer.startswith("x-amz-checksum-"):
+        raise InvalidArgument(
+            "The value specified in the x-amz-trailer header is not supported",
+            ArgumentName="x-amz-trailer",
+        )
+    return trailer.removeprefix("x-amz-checksum-").upper()
+
+
 async def unchunked(
     stream: AsyncIterator[bytes], headers: Headers, wanted: dict[str, str | None]
 ) -> AsyncIterator[bytes]:
-    """The payload of an aws-chunked body; trailing checksums go into ``wanted``."""
-    trailer = (headers.get("x-amz-trailer") or "").strip().lower()
-    if trailer:
-        if not trailer.startswith("x-amz-checksum-"):
-            raise InvalidArgument(
-                "The value specified in the x-amz-trailer header is not supported",
-                ArgumentName="x-amz-trailer",
-            )
-        wanted.setdefault(trailer.removeprefix("x-amz-checksum-").upper(), None)
-    buffer = bytearray()
-    source = stream.__aiter__()
-    ended = False
-
-    async def fill() -> bool:
-        nonlocal ended
-        if ended:
-            return False
-        try:
-            buffer.extend(await source.__anext__())
-        except StopAsyncIteration:
-            ended = True
-            return False
-        return True
-
-    async def line() -> bytes:
-        while True:
-            end = buffer.find(b"\r\n")
-            if end >= 0:
-                text = bytes(buffer[:end])
-                del buffer[: end + 2]
-                return text
-            if len(buffer) > MAX_LINE:
-                raise _bad()
-            if not await fill():
-                raise IncompleteBody("The request body ended inside a chunk header")
-
+    """The payload of an aws-chunked body; trailing checksums go into ``wanted`` (whose
+    keys :func:`trailer_algorithm` has set before the body is read)."""
+    reader = _Reader(stream)
     while True:
-        head = await line()
-        size_text = head.split(b";", 1)[0].strip()
+        head = await reader.line()
         try:
-            size = int(size_text, 16)
+            size = int(head.split(b";", 1)[0].strip(), 16)
         except ValueError:
             raise _bad() from None
         if size == 0:
             break
-        remaining = size
-        while remaining:
-            if not buffer and not await fill():
-                raise IncompleteBody("The request body ended inside a chunk")
-            take = min(remaining, len(buffer))
-            yield bytes(buffer[:take])
-            del buffer[:take]
-            remaining -= take
-        if await line() != b"":
+        async for piece in reader.exactly(size):
+            yield piece
+        if await reader.line() != b"":
             raise _bad()
-    # trailers, then an empty line (or the end of the body)
-    while True:
-        if not buffer and ended:
-            break
-        try:
-            text = await line()
-        except IncompleteBody:
-            break
-        if not text:
-            break
-        name, _, value = text.decode("latin-1").partition(":")
-        name = name.strip().lower()
+    async for name, value in reader.trailers():
         if name.startswith("x-amz-checksum-"):
             algorithm = name.removeprefix("x-amz-checksum-").upper()
             if algorithm in wanted:
-                wanted[algorithm] = value.strip()
-    while await fill():  # anything after the framing is ignored
-        buffer.clear()
+                wanted[algorithm] = value
+
+
+class _Reader:
+    """Lines and byte runs from a stream of pieces."""
+
+    def __init__(self, stream: AsyncIterator[bytes]) -> None:
+        self._source = stream.__aiter__()
+        self._buffer = bytearray()
+        self._ended = False
+
+    async def _fill(self) -> bool:
+        if self._ended:
+            return False
+        try:
+            self._buffer.extend(await self._source.__anext__())
+        except StopAsyncIteration:
+            self._ended = True
+            return False
+        return True
+
+    async def line(self) -> bytes:
+        while True:
+            end = self._buffer.find(b"\r\n")
+            if end >= 0:
+                text = bytes(self._buffer[:end])
+                del self._buffer[: end + 2]
+                return text
+            if len(self._buffer) > MAX_LINE:
+                raise _bad()
+            if not await self._fill():
+                raise IncompleteBody("The request body ended inside a chunk header")
+
+    async def exactly(self, size: int) -> AsyncIterator[bytes]:
+        remaining = size
+        while remaining:
+            if not self._buffer and not await self._fill():
+                raise IncompleteBody("The request body ended inside a chunk")
+            take = min(remaining, len(self._buffer))
+            yield bytes(self._buffer[:take])
+            del self._buffer[:take]
+            remaining -= take
+
+    async def trailers(self) -> AsyncIterator[tuple[str, str]]:
+        """Trailing ``name:value`` lines up to an empty line or the end of the body."""
+        while self._buffer or await self._fill():
+            try:
+                text = await self.line()
+            except IncompleteBody:
+                text = bytes(self._buffer)
+                self._buffer.clear()
+            if not text:
+                break
+            name, _, value = text.decode("latin-1").partition(":")
+            yield name.strip().lower(), value.strip()
+        while await self._fill():  # anything after the framing is ignored
+            self._buffer.clear()

@@ -13,7 +13,7 @@ from starlette.datastructures import Headers
 from starlette.responses import Response, StreamingResponse
 
 from sendoff.api.s3.bodies import raw_stream, read_all, verified
-from sendoff.api.s3.chunked import is_chunked, unchunked
+from sendoff.api.s3.chunked import is_chunked, trailer_algorithm, unchunked
 from sendoff.api.s3.responses import empty, request_headers, xml_response
 from sendoff.api.s3.xml import child_text, element, http_date, iso8601, leaf, parse
 from sendoff.services.s3.checksums import ALGORITHMS
@@ -96,6 +96,13 @@ def body_of(
     headers = s3.headers
     declared = headers.get("x-amz-content-sha256")
     if is_chunked(headers):
+        algorithm = trailer_algorithm(headers)
+        if algorithm is not None:
+            if algorithm not in ALGORITHMS:
+                raise InvalidRequest(
+                    "The value specified in the x-amz-trailer header is not supported"
+                )
+            wanted.setdefault(algorithm, None)  # its value arrives after the body
         size = headers.get("x-amz-decoded-content-length")
         stream = unchunked(raw_stream(s3.receive), headers, wanted)
         return stream, int(size) if size and size.isdigit() else None
@@ -114,12 +121,14 @@ def checksum_headers(info: ObjectInfo) -> dict[str, str]:
 async def put_object(service: S3Service, s3: S3Request) -> Response:
     assert s3.bucket is not None and s3.key is not None
     await service.owned_bucket(s3.account_id, s3.bucket)  # before the body is read
-    if s3.headers.get("if-none-match") == "*":
-        if await service.find_object(s3.account_id, s3.bucket, s3.key) is not None:
-            raise PreconditionFailed(
-                "At least one of the pre-conditions you specified did not hold",
-                Condition="If-None-Match",
-            )
+    if (
+        s3.headers.get("if-none-match") == "*"
+        and await service.find_object(s3.account_id, s3.bucket, s3.key) is not None
+    ):
+        raise PreconditionFailed(
+            "At least one of the pre-conditions you specified did not hold",
+            Condition="If-None-Match",
+        )
     wanted = checksums_of(s3.headers)
     stream, size = body_of(s3, wanted)
     info = await service.put_object(

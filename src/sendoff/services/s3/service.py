@@ -224,10 +224,12 @@ class S3Service:
         event_name: str = "ObjectCreated:Put",
     ) -> ObjectInfo:
         """Store an object. ``checksums`` names algorithms to compute, each with the
-        base64 value the client sent (verified: BadDigest) or None (computed only)."""
+        base64 value the client sent (verified: BadDigest) or None (computed only); a
+        value may be filled in while ``body`` is read (a trailing checksum), so the map
+        is read after the body, not copied."""
         info_bucket = await self.owned_bucket(account, bucket)
         check_key(key)
-        wanted = dict(checksums or {})
+        wanted = checksums if checksums is not None else {}
         expected_md5 = _md5_header(content_md5) if content_md5 is not None else None
         written = await write_chunks(
             self.store,
