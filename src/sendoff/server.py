@@ -114,13 +114,14 @@ def build_core(settings: Settings) -> Services:
     services.lambda_async = lambda_async
     scheduler.register("invoke", lambda_async)
     deliveries.on_failed(_count_delivery_failure(metrics))
-    from sendoff.wiring import events, iam, logs, retention, s3, sns, sources, sqs
+    from sendoff.wiring import events, iam, logs, retention, s3, s3_events, sns, sources, sqs
 
     sqs.install(services)
     s3.install(services)
     sources.install(services)
     sns.install(services)
     events.install(services)
+    s3_events.install(services)
     iam.install(services)
     pruner = retention.install(services)
     logs.install(services, pruner)
@@ -162,6 +163,7 @@ def build_http(services: Services) -> Services:
         iam,
         logs,
         s3,
+        s3_events,
         sns,
         sources,
         sqs,
@@ -171,6 +173,7 @@ def build_http(services: Services) -> Services:
 
     sqs.install_http(services)
     s3.install_http(services)
+    s3_events.install_http(services)
     sources.install_http(services, edge)
     sns.install_http(services)
     events.install_http(services)

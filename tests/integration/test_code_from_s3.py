@@ -73,7 +73,7 @@ Resources:
     Properties:
       Runtime: python3.12
       Handler: app.handler
-      CodeUri: !Sub s3://${CodeBucket}/app.zip
+      CodeUri: s3://CODE_BUCKET/app.zip
       Events:
         Upload:
           Type: S3
@@ -81,9 +81,16 @@ Resources:
             Bucket: !Ref Uploads
             Events: s3:ObjectCreated:*
             Filter: {S3Key: {Rules: [{Name: prefix, Value: in/}]}}
+  Other:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: {Bucket: !Ref CodeBucket, Key: app.zip}
 Outputs:
   Bucket: {Value: !Ref Uploads}
   Function: {Value: !Ref Fn}
+  Other: {Value: !Ref Other}
 """
 
 PRINTER = """
@@ -102,7 +109,7 @@ def test_template_with_code_uri_in_s3_and_an_s3_event(
     s3.create_bucket(Bucket=code)
     s3.put_object(Bucket=code, Key="app.zip", Body=make_zip({"app.py": PRINTER}))
     path = tmp_path / "template.yaml"
-    path.write_text(TEMPLATE)
+    path.write_text(TEMPLATE.replace("CODE_BUCKET", code))
     stack = unique("stack")
     result = deploy(
         server.url, path, "--stack-name", stack, "--parameter-overrides", f"CodeBucket={code}"
@@ -123,3 +130,6 @@ def test_template_with_code_uri_in_s3_and_an_s3_event(
     )
     (record,) = json.loads(line.removeprefix("S3 EVENT "))["Records"]
     assert record["s3"]["object"]["key"] == "in/take.txt"
+    lam = client_for(server.url, "lambda")
+    other = lam.invoke(FunctionName=result["outputs"]["Other"], Payload=b"{}")
+    assert json.loads(other["Payload"].read()) == "ok"

@@ -305,3 +305,51 @@ def test_lambda_gets_the_event_asynchronously(
         return done[0] if done else None
 
     wait_until(invoked, timeout=30, message=f"{fn} invoked by S3")
+
+
+LOOPER = """
+import boto3
+def handler(event, context):
+    record = event["Records"][0]["s3"]
+    boto3.client("s3").put_object(Bucket=record["bucket"]["name"],
+                                  Key=record["object"]["key"] + "x", Body=b"again")
+    return "put"
+"""
+
+
+def test_s3_lambda_put_object_loop_is_stopped_after_16(
+    s3: Any, lambda_client: Any, server: ServerProcess
+) -> None:
+    """S3 → Lambda → PutObject into the same bucket (AWS detects S3 loops since 2024): the
+    function's PutObject carries the lineage, the S3 event counts once per invocation."""
+    import httpx
+
+    name = bucket(s3)
+    fn = unique()
+    arn = create_python(lambda_client, fn, LOOPER)["FunctionArn"]
+    s3.put_bucket_notification_configuration(
+        Bucket=name,
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}
+            ]
+        },
+    )
+    s3.put_object(Bucket=name, Key="k", Body=b"start")
+
+    def stopped() -> list[dict[str, Any]] | None:
+        page = httpx.get(
+            f"{server.url}/_sendoff/events", params={"function": f"{ACCOUNT}/us-east-1/{fn}"}
+        ).json()
+        events = [e for e in page["events"] if e["function"] == fn]
+        states = [e["state"] for e in events]
+        if "failed" in states and all(s in ("succeeded", "failed") for s in states):
+            return events
+        return None
+
+    events = wait_until(stopped, timeout=120, message=f"the S3 loop of {fn} to be stopped")
+    failed = [e for e in events if e["state"] == "failed"]
+    assert [e["condition"] for e in failed] == ["RecursiveInvocationDetected"]
+    assert sum(1 for e in events if e["state"] == "succeeded") == 16
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]]
+    assert len(keys) == 17  # the first object and one per completed invocation

@@ -46,14 +46,14 @@ class NotificationApi:
     async def handle(self, s3: S3Request) -> Response:
         assert s3.bucket is not None
         info = await self.service.owned_bucket(s3.account_id, s3.bucket)
+        bucket = BucketRef(name=info.name, account=info.account, region=info.region)
         if s3.method == "GET":
-            config = await self.notifier.get(info.name)
+            config = await self.notifier.get(bucket)
             return Response(render_xml(config), 200, request_headers(s3.request_id),
                             media_type="application/xml")  # fmt: skip
         if s3.method == "PUT":
             body = await read_all(raw_stream(s3.receive), MAX_BODY_BYTES)
             skip = s3.headers.get(SKIP_HEADER, "").lower() == "true"
-            bucket = BucketRef(name=info.name, account=info.account, region=info.region)
             try:
                 await self.notifier.put(bucket, body, skip_validation=skip,
                                         request_id=s3.request_id)  # fmt: skip

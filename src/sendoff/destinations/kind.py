@@ -36,6 +36,7 @@ __all__ = [
 if TYPE_CHECKING:
     from sendoff.delivery.outbox import Transport
     from sendoff.services.events.service import EventBusService
+    from sendoff.services.s3.service import S3Service
     from sendoff.services.sns.service import TopicService
     from sendoff.services.sqs.service import QueueService
 
@@ -59,6 +60,8 @@ class BuiltServices(Protocol):
     def buses(self) -> EventBusService | None: ...
     @property
     def lambda_async(self) -> EventInvoker | None: ...
+    @property
+    def objects(self) -> S3Service | None: ...
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -31,6 +31,7 @@ from sendoff.scheduler.invocations import AsyncInvocations
 from sendoff.services.events.service import EventBusService
 from sendoff.services.iam.service import RoleService
 from sendoff.services.logs.groups import LogGroups
+from sendoff.services.s3.notifier import S3Notifier
 from sendoff.services.s3.service import S3Service
 from sendoff.services.sns.service import TopicService
 from sendoff.services.sqs.service import QueueService
@@ -67,6 +68,7 @@ class Services:
     log_groups: LogGroups | None = None  # CloudWatch Logs (sendoff.wiring.logs)
     event_sources: Pollers | None = None  # event source mappings' pollers (worker role)
     objects: S3Service | None = None  # S3 buckets and objects (sendoff.wiring.s3)
+    s3_notifier: S3Notifier | None = None  # bucket notifications (sendoff.wiring.s3_events)
     s3_api: S3Api | None = None  # S3's REST-XML edge, dispatched by api.app.SendoffApp
     startup_hooks: list[Hook] = field(default_factory=list)
     shutdown_hooks: list[Hook] = field(default_factory=list)

@@ -77,6 +77,7 @@ class S3Request:
             principal_id=principal,
             source_ip=client.host if client else "127.0.0.1",
             request_id=self.request_id,
+            trace_header=request.headers.get("x-amzn-trace-id"),
         )
 
     @property

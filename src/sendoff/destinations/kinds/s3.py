@@ -21,7 +21,6 @@ overwrites the same object instead of writing a second one.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -29,12 +28,15 @@ from urllib.parse import quote
 from sendoff.delivery.outbox import DeliveryError
 from sendoff.destinations.kind import DestinationKind, Origin, RecordSend, SamType
 from sendoff.model.arn import Arn
+from sendoff.services.s3.errors import S3Error
 
 if TYPE_CHECKING:
     from sendoff.delivery.outbox import Transport
     from sendoff.destinations.kind import BuiltServices
+    from sendoff.services.s3.service import S3Service
 
 KEY_PREFIX = "aws/lambda/async"
+LAMBDA_PRINCIPAL = "AWS:lambda.amazonaws.com"  # who the record's PutObject is made as
 
 
 def record_key(function_name: str, timestamp: str | None, *, token: str | None = None) -> str:
@@ -62,13 +64,11 @@ class BucketTransport:
     """The ``s3`` delivery transport: PutObject of ``{"key", "body", "account"}`` into the
     bucket named by the target ARN (``arn:aws:s3:::bucket``)."""
 
-    def __init__(self, buckets: Callable[[], Any]) -> None:
-        self.buckets = buckets  # -> the S3Service, looked up at delivery time
+    def __init__(self, service: S3Service) -> None:
+        self.service = service
 
     async def deliver(self, target: str, payload: dict[str, Any]) -> dict[str, Any] | None:
-        service = self.buckets()
-        if service is None:
-            raise DeliveryError("the S3 service is not running in this process")
+        service = self.service
         name = target.split(":::", 1)[-1].split("/", 1)[0]
         info = await service.bucket(name)
         if info is None:
@@ -81,21 +81,19 @@ class BucketTransport:
                 " policies",
                 retryable=False,
             )
-        caller = _caller(info, payload.get("trace_header"))
-        stored = await service.put_object(
-            info.account, name, str(payload["key"]), str(payload["body"]).encode(),
-            content_type="application/json", caller=caller,
-        )  # fmt: skip
-        return {"key": payload["key"], "etag": getattr(stored, "etag", None)}
+        from sendoff.services.s3.model import Caller
 
-
-def _caller(info: Any, trace_header: Any) -> Any:
-    from sendoff.services.s3.model import Caller
-
-    fields = {"account": info.account, "region": info.region, "principal_id": "lambda"}
-    if trace_header and "trace_header" in getattr(Caller, "__dataclass_fields__", {}):
-        fields["trace_header"] = str(trace_header)
-    return Caller(**fields)
+        trace = payload.get("trace_header")
+        caller = Caller(account=info.account, region=info.region, principal_id=LAMBDA_PRINCIPAL,
+                        trace_header=str(trace) if trace else None)  # fmt: skip
+        try:
+            stored = await service.put_object(
+                info.account, name, str(payload["key"]), str(payload["body"]).encode(),
+                content_type="application/json", caller=caller,
+            )  # fmt: skip
+        except S3Error as exc:
+            raise DeliveryError(f"{exc.code}: {exc}", retryable=exc.status >= 500) from exc
+        return {"key": payload["key"], "etag": stored.etag}
 
 
 class S3Kind(DestinationKind):
@@ -129,7 +127,7 @@ class S3Kind(DestinationKind):
         return name, f"/console/buckets/{quote(name, safe='')}"
 
     def transport(self, services: BuiltServices) -> Transport | None:
-        return BucketTransport(lambda: getattr(services, "s3", None))
+        return None if services.objects is None else BucketTransport(services.objects)
 
 
 KIND = S3Kind()

@@ -120,6 +120,7 @@ class ObjectEvent:
     source_ip: str
     principal_id: str
     request_id: str
+    trace_header: str | None = None  # the request's X-Amzn-Trace-Id (recursion lineage)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,3 +132,4 @@ class Caller:
     principal_id: str = ""
     source_ip: str = "127.0.0.1"
     request_id: str = ""
+    trace_header: str | None = None  # X-Amzn-Trace-Id: the recursion lineage (s3 events)

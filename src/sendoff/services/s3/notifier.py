@@ -84,8 +84,8 @@ class BucketRef:
         return f"arn:aws:s3:::{self.name}"
 
 
-ConfigLoad = Callable[[str], Awaitable[JSON | None]]  # bucket -> stored doc
-ConfigSave = Callable[[str, JSON | None], Awaitable[None]]  # bucket, doc (None: remove)
+ConfigLoad = Callable[[str, str], Awaitable[JSON | None]]  # (owner, bucket) -> stored doc
+ConfigSave = Callable[[str, str, JSON | None], Awaitable[None]]  # owner, bucket, doc/None
 
 
 class S3Notifier:
@@ -105,8 +105,8 @@ class S3Notifier:
         self.clock = clock
 
     # ---- configuration ----
-    async def get(self, bucket: str) -> NotificationConfig:
-        doc = await self.load(bucket)
+    async def get(self, bucket: BucketRef) -> NotificationConfig:
+        doc = await self.load(bucket.account, bucket.name)
         return NotificationConfig() if doc is None else NotificationConfig.from_json(doc)
 
     async def put(
@@ -115,7 +115,7 @@ class S3Notifier:
         config = parse_xml(body)
         if not skip_validation:
             await self._validate(bucket, config)
-        await self.save(bucket.name, None if config.empty else config.to_json())
+        await self.save(bucket.account, bucket.name, None if config.empty else config.to_json())
         if not skip_validation:
             await self._send_test_events(bucket, config, request_id)
         return config
@@ -164,7 +164,7 @@ class S3Notifier:
     # ---- events ----
     async def on_object_event(self, event: ObjectEventLike) -> None:
         """An S3Service listener: queue a delivery for each configuration the event matches."""
-        doc = await self.load(event.bucket)
+        doc = await self.load(event.account, event.bucket)
         if doc is None:
             return
         config = NotificationConfig.from_json(doc)

@@ -117,6 +117,7 @@ class S3Service:
             source_ip=caller.source_ip,
             principal_id=caller.principal_id or caller.account,
             request_id=caller.request_id or ordered_id(),
+            trace_header=caller.trace_header,
         )
         for listener in list(self._listeners):
             try:
