@@ -111,3 +111,14 @@ def boto(env: dict[str, str], service: str) -> Any:
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
         config=Config(retries={"total_max_attempts": 1}),
     )
+
+
+def find_aws_v2() -> str | None:
+    """AWS CLI v2 (Debian's ``awscli`` package installs it as /usr/bin/aws; PyPI has only
+    v1), or ``SENDOFF_AWS2``."""
+    for candidate in (os.environ.get("SENDOFF_AWS2", ""), "/usr/bin/aws", "/usr/local/bin/aws"):
+        if candidate and os.access(candidate, os.X_OK):
+            done = subprocess.run([candidate, "--version"], capture_output=True, text=True)
+            if done.stdout.startswith("aws-cli/2."):
+                return candidate
+    return None
