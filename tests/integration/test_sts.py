@@ -227,3 +227,31 @@ def test_without_auth_assume_role_answers_any_role_of_the_account(server: Server
     code, message, _ = error_of(sts.assume_role, RoleArn="arn:aws:iam::000000000000:user/x-y-z",
                                 RoleSessionName="dev")  # fmt: skip
     assert (code, message) == ("ValidationError", "arn:aws:iam::000000000000:user/x-y-z is invalid")
+
+
+def test_a_role_session_deploys_a_stack_server_side(secure: dict[str, Any]) -> None:
+    """CloudFormation deploys as its caller, signing with the caller's credentials: a role
+    session's key works only with its token, which the deployment must carry along."""
+    url, alice = secure["url"], secure["a"]
+    name = unique("stacker")
+    arn = client(url, "iam", alice).create_role(
+        RoleName=name, AssumeRolePolicyDocument=trust({"AWS": ACCOUNT_A})
+    )["Role"]["Arn"]
+    out = client(url, "sts", alice).assume_role(RoleArn=arn, RoleSessionName="deploy")
+    session = {k: out["Credentials"][k] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
+    cfn = client(url, "cloudformation", session)
+    stack = unique("by-role")
+    template = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n"
+    cfn.create_stack(StackName=stack, TemplateBody=template)
+    deadline = time.monotonic() + 30
+    status = ""
+    while time.monotonic() < deadline:
+        status = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
+        if not status.endswith("IN_PROGRESS"):
+            break
+        time.sleep(0.1)
+    assert status == "CREATE_COMPLETE", cfn.describe_stack_events(StackName=stack)
+    url_of_queue = cfn.describe_stack_resource(StackName=stack, LogicalResourceId="Q")[
+        "StackResourceDetail"
+    ]["PhysicalResourceId"]
+    assert f"/{ACCOUNT_A}/" in url_of_queue
