@@ -17,7 +17,11 @@ adds it and makes the bucket depend on it). Encryption, public-access blocks, li
 CORS, ownership and website settings are accepted with no effect.
 
 ``AWS::S3::BucketPolicy`` puts its document on the bucket (``PutBucketPolicy``); ``Ref`` is
-the bucket's name. What sendoff's S3 does with a bucket policy is docs/security.md's.
+the bucket's name. sendoff does not evaluate bucket policies (docs/security.md).
+
+Versioning, tags and the policy go through calls S3 may not serve yet: answered
+``NotImplemented``, the setting is kept in the stack only (:func:`_if_served`), so SAM's
+managed stack deploys either way.
 """
 
 from __future__ import annotations
