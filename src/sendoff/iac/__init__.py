@@ -12,6 +12,14 @@ The path of ``sendoff deploy template.yaml`` (commands.py, behind sendoff.cli.st
     state.py      the stack document, kept by the server (stacks_api.py, wiring.py)
     progress.py   the live display; exit_codes.py what scripts can rely on
 
+The CloudFormation API runs the same plan and engine in the server (docs/cloudformation.md)::
+
+    cfn_api.py         the query-protocol edge (forms in, XML out; cfn_errors.py)
+    cloudformation.py  the operations: check and plan at once, then save the stack
+                       IN_PROGRESS; server_templates.py (TemplateBody/URL), capabilities.py
+    runner.py          the engine in a worker thread, signing as the caller
+    repository.py      stacks, deleted stacks and change sets in the store
+
 Everything up to ``plan.py`` is pure and table-tested; errors are in errors.py. See
 docs/templates.md.
 """

@@ -41,6 +41,7 @@ from sendoff.model.json_types import JSON
 log = logging.getLogger("sendoff.iac.cfn_api")
 
 XMLNS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
+DELETING = ("DELETE_COMPLETE", "ROLLBACK_")  # statuses with a DeletionTime
 MAX_FORM = 2 * 1024 * 1024  # a 1 MB template, URL-encoded, with room for the rest
 
 Values = dict[str, str]
@@ -123,7 +124,17 @@ def _tags(tags: JSON) -> str:
     return f"<Tags>{items}</Tags>"
 
 
+def _updated(stack: Stack) -> bool:
+    """Whether the stack was ever updated (AWS shows LastUpdatedTime then)."""
+    return bool(stack.change_set_id) or any(
+        e.type == "AWS::CloudFormation::Stack" and e.status.startswith("UPDATE_")
+        for e in stack.events
+    )
+
+
 def render_stack(stack: Stack) -> str:
+    """A DescribeStacks member, with AWS's fields: lists that are empty are left out
+    (Parameters, Capabilities, Outputs), except Tags and NotificationARNs."""
     outputs = "".join(
         "<member>" + el("OutputKey", k) + el("OutputValue", o.value)
         + (el("Description", o.description) if o.description else "")
@@ -131,25 +142,28 @@ def render_stack(stack: Stack) -> str:
         for k, o in stack.outputs.items()
     )  # fmt: skip
     description = stack.template.get("Description")
-    deleted = stack.status.value == "DELETE_COMPLETE"
+    status = stack.status.value
+    deleted = status == "DELETE_COMPLETE"
+    parameters = shown_parameters(stack.parameters, stack.no_echo)
     return (
         "<member>"
         + el("StackId", stack.id)
         + el("StackName", stack.name)
         + (el("ChangeSetId", stack.change_set_id) if stack.change_set_id else "")
         + (el("Description", str(description)) if description else "")
-        + _parameters(shown_parameters(stack.parameters, stack.no_echo))
+        + (_parameters(parameters) if parameters else "")
         + el("CreationTime", iso(stack.created_at))
-        + (el("LastUpdatedTime", iso(stack.updated_at)) if stack.updated_at else "")
-        + (el("DeletionTime", iso(stack.updated_at)) if deleted else "")
-        + el("StackStatus", stack.status.value)
+        + (el("LastUpdatedTime", iso(stack.updated_at)) if _updated(stack) else "")
+        + (el("DeletionTime", iso(stack.updated_at)) if status.startswith(DELETING) else "")
+        + "<RollbackConfiguration/>"
+        + el("StackStatus", status)
         + (el("StackStatusReason", stack.reason) if stack.reason else "")
         + el("DisableRollback", "false")
         + "<NotificationARNs/>"
-        + _list("Capabilities", list(stack.capabilities))
+        + (_list("Capabilities", list(stack.capabilities)) if stack.capabilities else "")
         + (f"<Outputs>{outputs}</Outputs>" if outputs else "")
         + _tags(dict(stack.tags))
-        + el("EnableTerminationProtection", "false")
+        + ("" if deleted else el("EnableTerminationProtection", "false"))
         + "<DriftInformation><StackDriftStatus>NOT_CHECKED</StackDriftStatus></DriftInformation>"
         + "</member>"
     )
@@ -214,7 +228,7 @@ def render_change_set(cs: ChangeSet) -> str:
         + el("StackId", cs.stack_id)
         + el("StackName", cs.stack_name)
         + (el("Description", cs.description) if cs.description else "")
-        + _parameters(cs.shown_parameters)
+        + (_parameters(cs.shown_parameters) if cs.shown_parameters else "")
         + el("CreationTime", iso(cs.created_at))
         + el("ExecutionStatus", cs.execution_status)
         + el("Status", cs.status)
@@ -222,7 +236,7 @@ def render_change_set(cs: ChangeSet) -> str:
         + "<NotificationARNs/>"
         + el("RollbackConfiguration", "")
         + _list("Capabilities", list(cs.capabilities))
-        + _tags(cs.tags)
+        + (_tags(cs.tags) if cs.tags else "")
         + f"<Changes>{''.join(render_change(c) for c in cs.changes)}</Changes>"
         + el("IncludeNestedStacks", "false")
     )
@@ -366,9 +380,9 @@ class CloudFormationApi:
                 "<member>" + el("StackId", s.id) + el("StackName", s.name)
                 + (el("TemplateDescription", str(description)) if description else "")
                 + el("CreationTime", iso(s.created_at))
-                + (el("LastUpdatedTime", iso(s.updated_at)) if s.updated_at else "")
+                + (el("LastUpdatedTime", iso(s.updated_at)) if _updated(s) else "")
                 + (el("DeletionTime", iso(s.updated_at))
-                   if s.status.value == "DELETE_COMPLETE" else "")
+                   if s.status.value.startswith(DELETING) else "")
                 + el("StackStatus", s.status.value)
                 + (el("StackStatusReason", s.reason) if s.reason else "")
                 + "<DriftInformation><StackDriftStatus>NOT_CHECKED</StackDriftStatus>"
@@ -377,7 +391,11 @@ class CloudFormationApi:
         return f"<StackSummaries>{items}</StackSummaries>"
 
     async def describe_stack_events(self, caller: Caller, values: Values) -> str:
-        stack = await self.service.stack(caller, _required(values, "StackName"))
+        name = _required(values, "StackName")
+        try:
+            stack = await self.service.stack(caller, name)
+        except ValidationError:
+            raise ValidationError(f"Stack [{name}] does not exist") from None
         items = "".join(render_event(stack, e) for e in reversed(stack.events))
         return f"<StackEvents>{items}</StackEvents>"
 

@@ -5,7 +5,8 @@ CfnError (IacError)
 ├── AlreadyExistsException               400 ``Stack [x] already exists``
 ├── InsufficientCapabilitiesException    400 ``Requires capabilities : [CAPABILITY_IAM]``
 ├── ChangeSetNotFound                    404 ``ChangeSet [x] does not exist``
-└── InvalidChangeSetStatus               400 a change set that cannot be executed now
+├── InvalidChangeSetStatus               400 a change set that cannot be executed now
+└── LimitExceeded                        400 ``LimitExceededException``: too many deployments
 
 sendoff.iac.cfn_api turns them into ``<ErrorResponse>`` (type Sender), in one place.
 """
@@ -51,6 +52,12 @@ class ChangeSetNotFound(CfnError):
 
 class InvalidChangeSetStatus(CfnError):
     code = "InvalidChangeSetStatus"
+    status = 400
+    sender_fault = True
+
+
+class LimitExceeded(CfnError):
+    code = "LimitExceededException"
     status = 400
     sender_fault = True
 

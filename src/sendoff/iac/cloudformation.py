@@ -19,9 +19,12 @@ Stack states (a CREATE change set makes a REVIEW_IN_PROGRESS stack)::
                                   (ROLLBACK_FAILED)                      UPDATE_ROLLBACK_COMPLETE
     DeleteStack ─► DELETE_IN_PROGRESS ─► DELETE_COMPLETE (kept by id) | DELETE_FAILED
 
-A server that stops mid-deployment leaves no stack IN_PROGRESS: on start, ``recover``
-marks each such stack failed (ROLLBACK_FAILED, UPDATE_ROLLBACK_FAILED or DELETE_FAILED)
-with the reason; DeleteStack then removes what it made.
+A server that stops mid-deployment leaves no stack IN_PROGRESS for long: each deployment
+records its runner (the server's ``identity``: host name and port), and ``recover`` marks
+failed (ROLLBACK_FAILED, UPDATE_ROLLBACK_FAILED or DELETE_FAILED, with the reason) every
+stack IN_PROGRESS that this server was running when it stopped (on start), or that nothing
+has advanced for ``STALE_AFTER_S`` (its runner, another server or a ``sendoff deploy``
+client, is gone; checked every minute). DeleteStack then removes what it made.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from sendoff.iac.cfn_errors import (
     ChangeSetNotFound,
     InsufficientCapabilities,
     InvalidChangeSetStatus,
+    LimitExceeded,
     ValidationError,
     stack_not_found,
 )
@@ -89,9 +93,12 @@ ANSWER_WITHIN_S = 10.0
 whichever comes first. The AWS CLI polls every 30 s after them (``aws cloudformation
 deploy``, ``wait stack-delete-complete``): answering at once would make a one-second
 deployment take half a minute. CreateStack and UpdateStack answer at once, as in AWS."""
+STALE_AFTER_S = 900.0
+"""An IN_PROGRESS stack with no event for this long has lost its runner (a resource waits
+at most 120 s for the server's answer)."""
 INTERRUPTED_REASON = (
-    "the server stopped while this operation ran: delete the stack to remove what it made, "
-    "or update it again"
+    "the deployment stopped (its server or client went away) while this operation ran: "
+    "delete the stack to remove what it made, or update it again"
 )
 
 
@@ -148,12 +155,20 @@ class CloudFormation:
         read_object: ObjectReader | None = None,
         clock: Callable[[], float] = time.time,
         answer_within_s: float = ANSWER_WITHIN_S,
+        identity: str = "",
     ) -> None:
+        self.identity = identity  # this server, as ``Stack.runner`` names it
         self.answer_within_s = answer_within_s
         self.repo = repo
         self.runner = runner
         self.read_object = read_object  # the built-in S3, when there is one
         self.clock = clock
+
+    def _room(self) -> None:
+        if self.runner.full:
+            raise LimitExceeded(
+                "Too many stack operations are in progress on this server; try again later."
+            )
 
     # ---- lookups ----
     async def stack(self, caller: Caller, name_or_id: str) -> Stack:
@@ -212,6 +227,7 @@ class CloudFormation:
     async def _plan(
         self, caller: Caller, request: StackRequest, previous: Stack | None, *, change_set: bool
     ) -> Plan:
+        self._room()
         given = request.template
         if given.use_previous:
             if previous is None or (not previous.template_text and not previous.template):
@@ -273,6 +289,7 @@ class CloudFormation:
             stack_id=new_stack_id(caller.account_id, caller.region, request.stack_name),
             created_at=now,
             updated_at=now,
+            runner=self.identity,
         )
         stack = self._with_request(stack, plan, request)
         stack = stack.with_event(_user_event(stack, StackStatus.CREATE_IN_PROGRESS, now))
@@ -306,10 +323,7 @@ class CloudFormation:
 
     async def _updatable(self, caller: Caller, name_or_id: str) -> Stack:
         stack = await self.repo.find(caller.account_id, caller.region, name_or_id)
-        if stack is None or stack.status in (
-            StackStatus.DELETE_COMPLETE,
-            StackStatus.REVIEW_IN_PROGRESS,
-        ):
+        if stack is None or stack.status is StackStatus.REVIEW_IN_PROGRESS:
             raise ValidationError(f"Stack [{name_or_id}] does not exist")
         if stack.status not in UPDATABLE:
             raise ValidationError(
@@ -319,7 +333,9 @@ class CloudFormation:
 
     async def _claim_update(self, stack: Stack, request: StackRequest) -> Stack:
         now = self.clock()
-        claimed = stack.evolve(status=StackStatus.UPDATE_IN_PROGRESS, reason="", updated_at=now)
+        claimed = stack.evolve(
+            status=StackStatus.UPDATE_IN_PROGRESS, reason="", updated_at=now, runner=self.identity
+        )
         claimed = claimed.with_event(_user_event(stack, StackStatus.UPDATE_IN_PROGRESS, now))
         if request.capabilities or request.tags:
             claimed = claimed.evolve(
@@ -344,8 +360,11 @@ class CloudFormation:
             raise ValidationError(
                 f"Stack [{stack.name}] cannot be deleted while in status {stack.status.value}"
             )
+        self._room()
         now = self.clock()
-        claimed = stack.evolve(status=StackStatus.DELETE_IN_PROGRESS, reason="", updated_at=now)
+        claimed = stack.evolve(
+            status=StackStatus.DELETE_IN_PROGRESS, reason="", updated_at=now, runner=self.identity
+        )
         claimed = claimed.with_event(_user_event(stack, StackStatus.DELETE_IN_PROGRESS, now))
         claimed = await self.repo.put(claimed)
         await asyncio.wait([self.runner.delete(caller.keys, claimed)], timeout=self.answer_within_s)
@@ -445,12 +464,15 @@ class CloudFormation:
             found = await self.repo.change_set_by_id(caller.account_id, caller.region, name_or_id)
         elif stack_name:
             stack = await self.repo.find(caller.account_id, caller.region, stack_name)
-            if stack is not None:
-                found = await self.repo.get_change_set(
-                    caller.account_id, caller.region, stack.name, name_or_id
-                )
+            if stack is None:
+                raise ValidationError(f"Stack [{stack_name}] does not exist")
+            found = await self.repo.get_change_set(
+                caller.account_id, caller.region, stack.name, name_or_id
+            )
         else:
-            raise ValidationError("StackName must be specified if ChangeSetName is not an ARN.")
+            raise ValidationError(
+                "StackName must be specified if ChangeSetName is not specified as an ARN."
+            )
         if found is None:
             raise ChangeSetNotFound(f"ChangeSet [{name_or_id}] does not exist")
         return found
@@ -498,7 +520,10 @@ class CloudFormation:
         now = self.clock()
         if fresh:
             claimed = self._with_request(current, plan, request).evolve(
-                status=StackStatus.CREATE_IN_PROGRESS, updated_at=now, change_set_id=cs.id
+                status=StackStatus.CREATE_IN_PROGRESS,
+                updated_at=now,
+                change_set_id=cs.id,
+                runner=self.identity,
             )
             claimed = claimed.with_event(_user_event(claimed, StackStatus.CREATE_IN_PROGRESS, now))
             claimed = await self.repo.put(claimed)
@@ -519,14 +544,17 @@ class CloudFormation:
         await asyncio.wait([task], timeout=self.answer_within_s)
 
     # ---- after a restart ----
-    async def recover(self) -> int:
-        """Mark the stacks a stopped server left IN_PROGRESS as failed; how many."""
+    async def recover(self, *, starting: bool) -> int:
+        """Mark failed the stacks left IN_PROGRESS by a runner that is gone: this server's
+        own (``starting``: it just started, so it runs none) and any not advanced for
+        ``STALE_AFTER_S``. Returns how many."""
         count = 0
+        now = self.clock()
         for stack in await self.repo.all_in_progress():
             status = INTERRUPTED.get(stack.status)
-            if status is None:
+            mine = starting and bool(self.identity) and stack.runner == self.identity
+            if status is None or not (mine or now - stack.updated_at > STALE_AFTER_S):
                 continue
-            now = self.clock()
             failed = stack.evolve(status=status, reason=INTERRUPTED_REASON, updated_at=now)
             failed = failed.with_event(
                 StackEvent(
@@ -540,9 +568,9 @@ class CloudFormation:
             )
             try:
                 await self.repo.put(failed)
-            except IacError:
+            except IacError:  # it moved on meanwhile: not stuck after all
                 continue
-            log.warning("stack %s was %s when the server stopped: now %s",
+            log.warning("stack %s was %s with no runner: now %s",
                         stack.key, stack.status.value, status.value)  # fmt: skip
             count += 1
         return count

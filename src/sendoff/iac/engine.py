@@ -156,7 +156,8 @@ class Engine:
         if claimed is not None:
             run = _Run(stack=claimed)
         else:
-            run = _Run(stack=self.starting(plan.stack_name, plan.region, plan.account_id, previous))
+            start = self.starting(plan.stack_name, plan.region, plan.account_id, previous)
+            run = _Run(stack=start.evolve(runner=""))  # run here, by a client
             self._stack_status(
                 run, StackStatus.CREATE_IN_PROGRESS if fresh else StackStatus.UPDATE_IN_PROGRESS
             )

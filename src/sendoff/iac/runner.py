@@ -28,6 +28,7 @@ from sendoff.iac.state import Stack, StackStatus
 log = logging.getLogger("sendoff.iac.runner")
 
 MAX_PARALLEL = 4
+MAX_QUEUED = 64  # deployments running or waiting; more are refused (LimitExceededException)
 FAILED_AFTER = {
     StackStatus.CREATE_IN_PROGRESS: StackStatus.ROLLBACK_FAILED,
     StackStatus.UPDATE_IN_PROGRESS: StackStatus.UPDATE_ROLLBACK_FAILED,
@@ -43,6 +44,11 @@ class Runner:
         self.endpoint_url = endpoint_url
         self._pool: ThreadPoolExecutor | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def full(self) -> bool:
+        """Whether a new deployment would exceed ``MAX_QUEUED``."""
+        return len(self._tasks) >= MAX_QUEUED
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:

@@ -7,8 +7,10 @@ PUT    /_sendoff/stacks/{name}?region=R     body {"stack": {...}, "revision": n}
                                             stored revision is still n (0: create); 409 if not
 DELETE /_sendoff/stacks/{name}?region=R&revision=n   forget the stack; 409 if it changed
 
-Each stack is one document of kind ``stack`` keyed ``account/region/name``. The server only
-stores stacks; the deployment itself runs in the client, through the AWS APIs.
+Each stack is one document of kind ``stack`` keyed ``account/region/name``. For
+``sendoff deploy`` the server only stores stacks: the deployment runs in the client, through
+the AWS APIs. The CloudFormation API (cfn_api.py) reads and writes the same documents
+(repository.py) and runs the same engine in the server.
 """
 
 from __future__ import annotations

@@ -126,6 +126,7 @@ class Stack:
     capabilities: tuple[str, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
     change_set_id: str = ""  # the change set last executed
+    runner: str = ""  # the server running the deployment in progress ("": a client)
     processed: JSON = field(default_factory=dict)  # after transforms: what was applied
     template_path: str = ""
     parameters: Mapping[str, str] = field(default_factory=dict)
@@ -169,6 +170,7 @@ class Stack:
             "capabilities": list(self.capabilities),
             "tags": dict(self.tags),
             "change_set_id": self.change_set_id,
+            "runner": self.runner,
             "processed": self.processed,
             "template_path": self.template_path,
             "parameters": dict(self.parameters),
@@ -195,6 +197,7 @@ class Stack:
             capabilities=tuple(data.get("capabilities") or ()),
             tags=data.get("tags") or {},
             change_set_id=data.get("change_set_id", ""),
+            runner=data.get("runner", ""),
             processed=data.get("processed") or {},
             template_path=data.get("template_path", ""),
             parameters=data.get("parameters") or {},

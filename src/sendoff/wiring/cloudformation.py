@@ -1,12 +1,21 @@
 """Wire the CloudFormation API (query protocol, signing name ``cloudformation``) into a
 server: the stack repository (the same store ``sendoff deploy`` uses), the runner of
-background deployments, the recovery of stacks a stopped server left IN_PROGRESS, and the
-TemplateURL reader (the built-in S3, when the server has one)."""
+background deployments, the recovery of stacks a stopped server left IN_PROGRESS (on start,
+and a sweep every minute for runners that are gone), and the TemplateURL reader (the
+built-in S3, when the server has one)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import socket
+
 from sendoff.iac.server_templates import ObjectReader
 from sendoff.wiring.services import Services
+
+log = logging.getLogger("sendoff.wiring.cloudformation")
+
+SWEEP_S = 60.0  # how often stacks stuck IN_PROGRESS by a runner that is gone are looked for
 
 
 def install_http(services: Services) -> None:
@@ -18,17 +27,33 @@ def install_http(services: Services) -> None:
     settings = services.settings
     repo = StackRepository(services.store)
     runner = Runner(repo, endpoint_url=settings.endpoint_url)
-    service = CloudFormation(repo, runner, read_object=_s3_reader(services))
+    identity = f"{socket.gethostname()}:{settings.port}"  # the same after a restart
+    service = CloudFormation(repo, runner, read_object=_s3_reader(services), identity=identity)
     api = CloudFormationApi(
         service, services.auth, account_id=settings.account_id, default_region=settings.region
     )
     services.router.add_query_service("cloudformation", api.actions, api.endpoint)
+    sweeping: list[asyncio.Task[None]] = []
 
-    async def recover() -> None:
-        await service.recover()
+    async def sweep() -> None:
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            try:
+                await service.recover(starting=False)
+            except Exception:  # the store is down: next time
+                log.exception("the sweep of stuck stacks failed")
 
-    services.startup_hooks.append(recover)
-    services.shutdown_hooks.append(runner.stop)
+    async def start() -> None:
+        await service.recover(starting=True)
+        sweeping.append(asyncio.create_task(sweep(), name="cloudformation-sweep"))
+
+    async def stop() -> None:
+        for task in sweeping:
+            task.cancel()
+        await runner.stop()
+
+    services.startup_hooks.append(start)
+    services.shutdown_hooks.append(stop)
 
 
 def _s3_reader(services: Services) -> ObjectReader | None:
