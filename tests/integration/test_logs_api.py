@@ -6,7 +6,9 @@ and scoping by region and by account (``--auth sigv4``)."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -23,6 +25,7 @@ from tests.conftest import client_for
 from tests.support.cli import aws, sendoff
 from tests.support.functions import create_python, unique
 from tests.support.server import ServerProcess, start_server, wait_until
+from tests.support.unavailable import unavailable
 
 STREAM_NAME = re.compile(r"^\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}$")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -407,3 +410,86 @@ def test_another_account_cannot_read_a_group(signed: dict[str, Any]) -> None:
             call()
         assert _code(caught.value)[0] == "ResourceNotFoundException"
     assert logs_a.filter_log_events(logGroupName=group, filterPattern="START")["events"]
+
+
+LOGGER = """
+import logging
+
+def handler(event, context):
+    logging.getLogger().setLevel(logging.DEBUG)
+    logging.debug("debug line")
+    logging.warning("careful")
+    print("plain print")
+    return "ok"
+"""
+
+
+def test_logging_config_json_format_and_log_group(lambda_client: Any, logs: Any) -> None:
+    name, group = unique("jsonlog"), f"/custom/{unique('shared')}"
+    config = {"LogFormat": "JSON", "ApplicationLogLevel": "WARN", "LogGroup": group}
+    created = create_python(lambda_client, name, LOGGER, LoggingConfig=config)
+    assert created["LoggingConfig"] == {**config, "SystemLogLevel": "INFO"}
+    lambda_client.invoke(FunctionName=name, Payload=b"{}")
+
+    def reported() -> list[str] | None:
+        try:
+            found = logs.filter_log_events(logGroupName=group)["events"]
+        except ClientError:
+            return None
+        messages = [e["message"] for e in found]
+        return messages if any('"platform.report"' in m for m in messages) else None
+
+    messages = wait_until(reported, message="the JSON report record")
+    records = [json.loads(m) for m in messages if m.startswith("{")]
+    types = [r.get("type") for r in records]
+    assert types[0] == "platform.start" and types[-2:] == [
+        "platform.runtimeDone",
+        "platform.report",
+    ]
+    report = records[-1]["record"]
+    assert set(report["metrics"]) >= {"durationMs", "billedDurationMs", "memorySizeMB",
+                                      "maxMemoryUsedMB", "initDurationMs"}  # fmt: skip
+    application = [r for r in records if "level" in r]
+    assert [(r["level"], r["message"]) for r in application] == [("WARN", "careful")]
+    assert "plain print" in messages  # what the function prints stays text, as on AWS
+    assert logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"] == []
+    # the filter pattern reads the JSON records
+    found = logs.filter_log_events(
+        logGroupName=group, filterPattern='{ $.type = "platform.report" }'
+    )
+    assert len(found["events"]) == 1
+
+    updated = lambda_client.update_function_configuration(
+        FunctionName=name, LoggingConfig={"LogFormat": "Text"}
+    )
+    assert updated["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": group}
+    with pytest.raises(ClientError) as bad:
+        lambda_client.update_function_configuration(
+            FunctionName=name, LoggingConfig={"LogFormat": "XML"}
+        )
+    assert bad.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+def _sam() -> str:
+    """The SAM CLI: ``SENDOFF_SAM`` or ``sam`` on PATH or /work/venv-sam (CI installs it)."""
+    for candidate in (os.environ.get("SENDOFF_SAM"), shutil.which("sam"), "/work/venv-sam/bin/sam"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    unavailable("the SAM CLI (sam) is not installed")
+    raise AssertionError("unreachable")
+
+
+def test_sam_logs_reads_a_functions_group(server: ServerProcess, invoked: dict[str, Any]) -> None:
+    """``sam logs`` (FilterLogEvents, with only AWS_ENDPOINT_URL set); ``-n Fn
+    --stack-name s`` also needs the CloudFormation API (tests/tools)."""
+    env = {
+        **os.environ, "AWS_ENDPOINT_URL": server.url, "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
+        "SAM_CLI_TELEMETRY": "0",
+    }  # fmt: skip
+    command = [_sam(), "logs", "--cw-log-group", invoked["group"], "--filter", "REPORT"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 3 and all("REPORT RequestId:" in line for line in lines)
+    assert all(STREAM_NAME.match(line.split(" ", 1)[0]) for line in lines)

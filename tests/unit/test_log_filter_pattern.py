@@ -52,6 +52,8 @@ def test_prefilter_of_terms() -> None:
     assert parse("?a ?%b+%").prefilter is None  # a regular expression: no literal
     assert parse("-x").prefilter is None
     assert parse("").prefilter is None
+    assert [parse(p).exact for p in ("a b", '"a b" ?c ?d', "a -b", "?a ?%b%", "%a%")] == [
+        True, True, False, False, False]  # fmt: skip
 
 
 JSON_EVENT = json.dumps(
@@ -194,6 +196,20 @@ APACHE = [
 )
 def test_space_delimited(pattern: str, expected: list[int]) -> None:
     assert matching(pattern, APACHE) == expected
+
+
+def test_hostile_regular_expressions_are_refused() -> None:
+    for pattern in ("%(a+)+$%", "%(a|aa)*b%", "%(x*)*%", "%(a)\\1%", "%a(?=b)%"):
+        with pytest.raises(InvalidFilterPattern):
+            parse(pattern)
+    assert parse("%a+b*[0-9]{2,3}%").match("xaab12")
+
+
+def test_many_ellipses_match_in_linear_time() -> None:
+    pattern = parse("[" + ", ".join(["...", "x = 1"] * 30) + ", last = 2]")
+    words = " ".join(["0"] * 3000)
+    assert not pattern.match(words)
+    assert pattern.match(" ".join(["1"] * 30 + ["2"]))
 
 
 @pytest.mark.parametrize(

@@ -23,12 +23,13 @@ Sources of the numbers and messages:
   of 50 MiB), "Request must be smaller than 69905067 bytes for the CreateFunction
   operation" (AWS's answer as users quote it; LocalStack's
   LAMBDA_LIMITS_CREATE_FUNCTION_REQUEST_SIZE has the same default).
-* SQS, EventBridge: 1 MiB of message / event entries per request (AWS's documented
-  quotas), which JSON escaping can triple: capped at 8 MiB. SNS: 256 KiB per message or
-  batch, percent-encoded in a form (up to 3x): capped at 2 MiB. AWS's front end answers
-  an oversized request with a bare 413 (boto/boto3#3411 shows one from PutEvents: empty
-  body, `Connection: close`); sendoff keeps the status and adds a body in the protocol's
-  error shape, code `RequestEntityTooLarge`, so SDKs print a message.
+* SQS, EventBridge, CloudWatch Logs: 1 MiB of message / event entries / log events per
+  request (AWS's documented quotas), which JSON escaping can triple: capped at 8 MiB.
+  SNS: 256 KiB per message or batch, percent-encoded in a form (up to 3x): capped at
+  2 MiB. AWS's front end answers an oversized request with a bare 413 (boto/boto3#3411
+  shows one from PutEvents: empty body, `Connection: close`); sendoff keeps the status
+  and adds a body in the protocol's error shape, code `RequestEntityTooLarge`, so SDKs
+  print a message.
 * Console forms: `console.web.MAX_FORM_BYTES` (8 MiB), plain text.
 * S3 (a request :func:`sendoff.api.s3.addressing.s3_target` claims, whatever its path):
   5 GiB, AWS's largest PutObject/UploadPart, plus room for ``aws-chunked`` framing; S3
@@ -201,7 +202,7 @@ def _root_rule(headers: dict[bytes, bytes]) -> Rule:
     service, _, operation = target.partition(".")
     if service == "AmazonSQS":
         return Rule(_SQS.methods, _SQS.path, _SQS.limit, _SQS.reply, operation or None)
-    if service == "AWSEvents":
+    if service in ("AWSEvents", "Logs_20140328"):  # both JSON 1.1
         return Rule(_EVENTS.methods, _EVENTS.path, _EVENTS.limit, _EVENTS.reply, operation or None)
     return _SNS
 

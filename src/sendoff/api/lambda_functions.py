@@ -16,6 +16,7 @@ from sendoff.api.lambda_shapes import function_configuration, get_function
 from sendoff.api.rest_json import empty_response, json_response
 from sendoff.functions.code_source import read_code
 from sendoff.functions.errors import InvalidParameterValue, LambdaError, validation_error
+from sendoff.functions.logging_config import logging_changes
 from sendoff.functions.permissions import check_dead_letter
 from sendoff.functions.registry import (
     ACCOUNT_CONCURRENCY,
@@ -121,6 +122,7 @@ class FunctionsApi:
             architectures=tuple(body.get("Architectures") or ("x86_64",)),
             ephemeral_storage_mb=(body.get("EphemeralStorage") or {}).get("Size", 512),
             tracing_mode=(body.get("TracingConfig") or {}).get("Mode", "PassThrough"),
+            **logging_changes(body.get("LoggingConfig")),
         )
         await check_dead_letter(self.registry.role_check, config.role, config.dead_letter_target)
         tags = body.get("Tags") or {}
@@ -245,6 +247,7 @@ class FunctionsApi:
             changes["ephemeral_storage_mb"] = (body["EphemeralStorage"] or {}).get("Size", 512)
         if "TracingConfig" in body:
             changes["tracing_mode"] = (body["TracingConfig"] or {}).get("Mode", "PassThrough")
+        changes.update(logging_changes(body.get("LoggingConfig"), current))
         if "role" in changes or "dead_letter_target" in changes:
             await check_dead_letter(
                 self.registry.role_check,

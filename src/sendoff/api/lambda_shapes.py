@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sendoff.functions.lifecycle import state_fields
+from sendoff.functions.logging_config import logging_wire
 from sendoff.functions.registry import FunctionState, Scope
 from sendoff.model.clock import iso_lambda
 from sendoff.model.function import AliasConfig, FunctionConfig
@@ -40,7 +41,7 @@ def function_configuration(
         "RuntimeVersionConfig": {
             "RuntimeVersionArn": f"arn:aws:lambda:{scope.region}::runtime:sendoff-{config.runtime}"
         },
-        "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{config.name}"},
+        "LoggingConfig": logging_wire(config),
     }
     if not listed:  # ListFunctions and ListVersionsByFunction show no state (recorded)
         shape.update(state_fields(config))

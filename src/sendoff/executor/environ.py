@@ -53,7 +53,7 @@ def new_identity(spec: FunctionSpec, *, now: datetime | None = None) -> Environm
     """Log group and a fresh log stream name, `YYYY/MM/DD/[VERSION]<32 hex>` like AWS."""
     day = (now or datetime.now(UTC)).strftime("%Y/%m/%d")
     return EnvironmentIdentity(
-        log_group_name=f"/aws/lambda/{spec.function_name}",
+        log_group_name=spec.log_group or f"/aws/lambda/{spec.function_name}",
         log_stream_name=f"{day}/[{spec.version}]{secrets.token_hex(16)}",
     )
 

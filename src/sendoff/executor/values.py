@@ -40,6 +40,8 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     ephemeral_storage_mb: int = 512
     """`EphemeralStorage.Size`: the size of `/tmp` where it can be enforced (bwrap)."""
+    log_group: str = ""
+    """`LoggingConfig.LogGroup` (`AWS_LAMBDA_LOG_GROUP_NAME`); "" for `/aws/lambda/NAME`."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,10 +6,12 @@ Shared by synchronous invokes (the API) and the asynchronous workers.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from sendoff.errors import Throttled
 from sendoff.executor import Executor, FunctionSpec, InvokeRequest, InvokeResult, PackageError
 from sendoff.functions.errors import InvalidZipFile, TooManyRequests
+from sendoff.functions.logging_config import json_lines, log_group_of, logging_environment
 from sendoff.functions.registry import Resolved
 from sendoff.metrics import Metrics
 from sendoff.model.ids import random_hex
@@ -45,10 +47,11 @@ def spec_for(resolved: Resolved) -> FunctionSpec:
         code_sha256=config.code_sha256,
         timeout_s=config.timeout_s,
         memory_mb=config.memory_mb,
-        environment=dict(config.environment),
+        environment={**config.environment, **logging_environment(config)},
         revision=config.revision_id,
         reserved_concurrency=resolved.state.reserved_concurrency,
         ephemeral_storage_mb=config.ephemeral_storage_mb,
+        log_group=config.log_group,
     )
 
 
@@ -138,8 +141,16 @@ class Invoker:
         self.metrics.duration.labels(name, resource).observe(result.duration_ms)
         if result.function_error:
             self.metrics.errors.labels(name, resource).inc()
+        config = resolved.config
+        if config.log_format == "JSON":
+            lines = json_lines(
+                result.log.splitlines(), failed=result.function_error is not None,
+                system_level=config.system_log_level,
+                application_level=config.application_log_level,
+            )  # fmt: skip
+            result = replace(result, log="".join(f"{line}\n" for line in lines))
         scope = Scope(account_id=resolved.scope.account_id, region=resolved.scope.region)
-        await self.save_log(scope, log_group(name), result)
+        await self.save_log(scope, log_group_of(config), result)
         return result
 
     async def save_log(self, scope: Scope, group: str, result: InvokeResult) -> None:

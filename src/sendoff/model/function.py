@@ -33,6 +33,11 @@ class FunctionConfig:
     architectures: tuple[str, ...] = ("x86_64",)
     ephemeral_storage_mb: int = 512
     tracing_mode: str = "PassThrough"
+    # LoggingConfig (sendoff.functions.logging_config); "" = AWS's default
+    log_format: str = "Text"
+    application_log_level: str = ""
+    system_log_level: str = ""
+    log_group: str = ""
     # the function lifecycle (sendoff.functions.lifecycle): Pending until the code is
     # prepared, then Active (or Failed); LastUpdateStatus InProgress during an update, then
     # Successful (or Failed); "" before the first transition of a new function

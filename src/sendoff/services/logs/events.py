@@ -146,7 +146,7 @@ class LogEvents:
             early = False
             for index, (stream, event) in enumerate(rows):
                 after = event.seq
-                if compiled.match(event.message):
+                if compiled.exact or compiled.match(event.message):
                     found.append((stream, event))
                     if len(found) == size:
                         early = index < len(rows) - 1

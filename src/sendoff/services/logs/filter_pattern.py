@@ -27,6 +27,7 @@ JSON string values of plain ASCII (a JSON encoder escapes nothing in those).
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import re
@@ -52,6 +53,9 @@ class FilterPattern:
     match: Matcher
     prefilter: Prefilter | None = field(default=None)
     """What every message this pattern matches satisfies (None: nothing known)."""
+    exact: bool = False
+    """The prefilter says all: a message satisfying it matches (terms without ``-`` or
+    ``%regex%``), so a store's answer needs no second look."""
 
 
 def parse(text: str | None) -> FilterPattern:
@@ -113,7 +117,8 @@ def _parse_terms(source: str) -> FilterPattern:
 
     if optional and alternatives is not None:
         required.append(AnyOf(tuple(alternatives)))
-    return FilterPattern(source, match, _all(required))
+    exact = not excluded and len(required) == len(plain) + bool(optional)
+    return FilterPattern(source, match, _all(required), exact=exact)
 
 
 def _all(parts: list[Prefilter]) -> Prefilter | None:
@@ -127,11 +132,46 @@ def _contains(literal: str) -> Matcher:
 
 
 def _regex_matcher(regex: str) -> Matcher:
+    text = regex.replace("\\%", "%")
     try:
-        compiled = re.compile(regex.replace("\\%", "%"))
+        compiled = re.compile(text)
+        _check_regex(_sre_parser.parse(text), nested=False)
     except re.error as exc:
         raise InvalidFilterPattern(f"Invalid regular expression: {exc}") from None
     return lambda message: compiled.search(message) is not None
+
+
+# the stdlib's own regular-expression parser (no stubs: typed Any)
+_sre: Any = importlib.import_module("re._constants")
+_sre_parser: Any = importlib.import_module("re._parser")
+_REPEATS = frozenset({_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT})
+_REFUSED = {
+    _sre.GROUPREF: "back-references",
+    _sre.GROUPREF_EXISTS: "conditional groups",
+    _sre.ASSERT: "lookahead or lookbehind",
+    _sre.ASSERT_NOT: "lookahead or lookbehind",
+}
+
+
+def _check_regex(parsed: Any, *, nested: bool) -> None:
+    """Refuse what CloudWatch's regular expressions lack and what makes Python's
+    backtracking matcher take exponential time on a hostile pattern: back-references,
+    lookaround, and a quantifier or an alternation inside a quantified group (``(a+)+``,
+    ``(a|aa)*``)."""
+    for op, arg in parsed:
+        if op in _REFUSED:
+            raise re.error(f"{_REFUSED[op]} are not supported")
+        if op in _REPEATS:
+            if nested:
+                raise re.error("a quantifier inside a quantified group is not supported")
+            _check_regex(arg[2], nested=True)
+        elif op == _sre.SUBPATTERN:
+            _check_regex(arg[3], nested=nested)
+        elif op == _sre.BRANCH:
+            if nested:
+                raise re.error("an alternation inside a quantified group is not supported")
+            for branch in arg[1]:
+                _check_regex(branch, nested=nested)
 
 
 def _unescape(text: str) -> str:
@@ -485,15 +525,18 @@ def _strip_word(word: str) -> str:
 
 
 def _match_fields(fields: list[_Field], words: list[str]) -> bool:
-    if not fields:
-        return not words
-    head, rest = fields[0], fields[1:]
-    if head.name is None:  # "...": any number of words
-        return any(_match_fields(rest, words[i:]) for i in range(len(words) + 1))
-    if not words:
-        return False
-    if not rest and len(words) > 1:
-        return False
-    if head.test is not None and not head.test(words[0]):
-        return False
-    return _match_fields(rest, words[1:])
+    """Whether the words fit the fields; ``...`` takes any number of words. Dynamic
+    programming over (field, word) positions: linear in each, whatever the ``...``s."""
+    # reachable[j]: the fields so far can consume exactly the first j words
+    reachable = [True] + [False] * len(words)
+    for f in fields:
+        if f.name is None:
+            for j in range(1, len(words) + 1):
+                reachable[j] = reachable[j] or reachable[j - 1]
+            continue
+        following = [False] * (len(words) + 1)
+        for j in range(len(words)):
+            if reachable[j] and (f.test is None or f.test(words[j])):
+                following[j + 1] = True
+        reachable = following
+    return reachable[len(words)]
