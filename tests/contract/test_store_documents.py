@@ -62,6 +62,11 @@ async def test_blobs(store: Store) -> None:
     await store.put_blob("x", b"\x00zip")
     await store.put_blob("x", b"\x00zip")
     assert await store.get_blob("x") == b"\x00zip"
+    await store.put_blob("y", b"other")
+    await store.delete_blob("x")
+    await store.delete_blob("x")  # nothing to delete: no error
+    assert await store.get_blob("x") is None
+    assert await store.get_blob("y") == b"other"
 
 
 async def test_logs_append_and_read_after(store: Store) -> None:

@@ -5,7 +5,7 @@ A backend stores four kinds of things:
 * documents: every configured resource (functions, versions, aliases, queues, topics, rules...)
   as a JSON object under ``(kind, key)``, with an integer revision for compare-and-swap.
   Keys start with the scope (``account/region/...``) so a prefix scan lists one scope.
-* blobs: content-addressed bytes (function code zips).
+* blobs: bytes by name: content-addressed function code zips, S3's object chunks.
 * the asynchronous invocation queue: events with a state, a due time, and a lease.
   ``lease`` hands out due events to one worker for a while; ``reschedule`` (retry at a time)
   and ``finish`` (terminal outcome) settle a lease; an expired lease makes the event due again.
@@ -230,6 +230,12 @@ class Store(MessageStore, ABC):
 
     @abstractmethod
     async def get_blob(self, digest: str) -> bytes | None: ...
+
+    @abstractmethod
+    async def delete_blob(self, digest: str) -> None:
+        """Remove a blob (nothing if there is none). Only a caller that knows nothing
+        refers to it may: code zips are never removed; S3 removes its chunks once no
+        object refers to them (sendoff.services.s3.extents)."""
 
     # ---- asynchronous invocation queue ----
     @abstractmethod

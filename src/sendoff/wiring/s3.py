@@ -5,16 +5,27 @@ application hands every request :func:`sendoff.api.s3.addressing.s3_target` clai
 from __future__ import annotations
 
 from sendoff.api.s3.api import S3Api
+from sendoff.services.s3.extents import GRACE_S, SWEEP_INTERVAL_S
 from sendoff.services.s3.service import S3Service
 from sendoff.wiring.services import Services, built
 
 
 def install(services: Services) -> None:
-    """Set ``services.objects``."""
+    """Set ``services.objects``; its sweep of unreferenced bytes runs with the process."""
     settings = services.settings
-    services.objects = S3Service(
-        services.store, account_id=settings.account_id, region=settings.region
+    objects = S3Service(
+        services.store,
+        account_id=settings.account_id,
+        region=settings.region,
+        grace_s=GRACE_S * settings.time_scale,
     )
+    services.objects = objects
+
+    async def start() -> None:
+        objects.extents.start(SWEEP_INTERVAL_S * settings.time_scale)
+
+    services.startup_hooks.append(start)
+    services.shutdown_hooks.append(objects.extents.stop)
 
 
 def install_http(services: Services) -> None:

@@ -17,6 +17,7 @@ from sendoff.api.s3.chunked import is_chunked, trailer_algorithm, unchunked
 from sendoff.api.s3.responses import empty, request_headers, xml_response
 from sendoff.api.s3.xml import child_text, element, http_date, iso8601, leaf, parse
 from sendoff.services.s3.checksums import ALGORITHMS
+from sendoff.services.s3.chunks import CHUNK_SIZE
 from sendoff.services.s3.errors import (
     InvalidArgument,
     InvalidRange,
@@ -268,6 +269,9 @@ async def get_object(service: S3Service, s3: S3Request, *, head: bool) -> Respon
     headers["content-length"] = str(end - start)
     if head:
         return Response(b"", status, headers)
+    if end - start <= CHUNK_SIZE:  # at most one chunk: one write, no chunked framing
+        body = b"".join([piece async for piece in service.read(info, start, end)])
+        return Response(body, status, headers)
     return StreamingResponse(service.read(info, start, end), status, headers)
 
 

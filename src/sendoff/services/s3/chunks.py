@@ -1,9 +1,11 @@
-"""Object bytes as content-addressed chunks in the store's blobs.
+"""Object bytes as chunks in the store's blobs.
 
 A body is cut into :data:`CHUNK_SIZE` pieces as it arrives; each is stored with
-``Store.put_blob`` under ``s3/<sha256 hex>`` and the object's manifest lists them. Bytes
-are never whole in memory (one chunk at a time), every backend serves every object (the
-blobs are in the shared store), and identical chunks are stored once.
+``Store.put_blob`` under ``s3/<extent id>/<n>`` (one extent per body written,
+:mod:`sendoff.services.s3.extents`) and the manifest lists them. Bytes are never whole in
+memory (one chunk at a time), and every backend serves every object (the blobs are in
+the shared store). A body that fails (too large, a bad checksum, a client gone) has its
+chunks deleted again (:func:`discard`).
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import hashlib
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 
+from sendoff.model.ids import random_id
 from sendoff.services.s3.checksums import Hasher, encoded, new_hasher
 from sendoff.services.s3.errors import EntityTooLarge, IncompleteBody, NoSuchKey
+from sendoff.services.s3.extents import chunk_name
 from sendoff.services.s3.model import Chunk
 from sendoff.store import Store
 
@@ -24,14 +28,11 @@ MAX_PUT_BYTES = 5 * 1024**3
 
 @dataclass(kw_only=True)
 class Written:
+    extent: str = field(default_factory=lambda: random_id().replace("-", ""))
     chunks: list[Chunk] = field(default_factory=list)
     size: int = 0
     md5: bytes = b""
     checksums: dict[str, str] = field(default_factory=dict)  # algorithm -> base64
-
-
-def blob_name(sha256_hex: str) -> str:
-    return f"s3/{sha256_hex}"
 
 
 async def write_chunks(
@@ -43,42 +44,68 @@ async def write_chunks(
     expected_size: int | None = None,
 ) -> Written:
     """Store ``body`` as chunks, computing its MD5 and the checksums asked for."""
-    md5 = hashlib.md5()
-    hashers: dict[str, Hasher] = {name: new_hasher(name) for name in algorithms}
-    written = Written()
-    buffer = bytearray()
+    writer = _Writer(store, algorithms, max_size)
+    try:
+        async for piece in _pieces(body):
+            await writer.add(piece)
+        await writer.flush()
+        if expected_size is not None and writer.written.size != expected_size:
+            raise IncompleteBody(
+                "You did not provide the number of bytes specified by the Content-Length"
+                " HTTP header"
+            )
+    except BaseException:
+        await discard(store, writer.written)
+        raise
+    return writer.finish()
 
-    async def flush(data: bytes) -> None:
-        digest = hashlib.sha256(data).hexdigest()
-        await store.put_blob(blob_name(digest), data)
-        written.chunks.append(Chunk(digest=blob_name(digest), size=len(data)))
 
-    async for piece in _pieces(body):
-        if not piece:
-            continue
+class _Writer:
+    def __init__(self, store: Store, algorithms: Iterable[str], max_size: int) -> None:
+        self.store = store
+        self.max_size = max_size
+        self.md5 = hashlib.md5()
+        self.hashers: dict[str, Hasher] = {name: new_hasher(name) for name in algorithms}
+        self.written = Written()
+        self.buffer = bytearray()
+
+    async def add(self, piece: bytes) -> None:
+        written = self.written
         written.size += len(piece)
-        if written.size > max_size:
+        if written.size > self.max_size:
             raise EntityTooLarge(
                 "Your proposed upload exceeds the maximum allowed size",
                 ProposedSize=str(written.size),
-                MaxSizeAllowed=str(max_size),
+                MaxSizeAllowed=str(self.max_size),
             )
-        md5.update(piece)
-        for hasher in hashers.values():
+        self.md5.update(piece)
+        for hasher in self.hashers.values():
             hasher.update(piece)
-        buffer += piece
-        while len(buffer) >= CHUNK_SIZE:
-            await flush(bytes(buffer[:CHUNK_SIZE]))
-            del buffer[:CHUNK_SIZE]
-    if buffer:
-        await flush(bytes(buffer))
-    if expected_size is not None and written.size != expected_size:
-        raise IncompleteBody(
-            "You did not provide the number of bytes specified by the Content-Length HTTP header"
-        )
-    written.md5 = md5.digest()
-    written.checksums = {name: encoded(h) for name, h in hashers.items()}
-    return written
+        self.buffer += piece
+        while len(self.buffer) >= CHUNK_SIZE:
+            await self._store(bytes(self.buffer[:CHUNK_SIZE]))
+            del self.buffer[:CHUNK_SIZE]
+
+    async def flush(self) -> None:
+        if self.buffer:
+            await self._store(bytes(self.buffer))
+            self.buffer.clear()
+
+    async def _store(self, data: bytes) -> None:
+        name = chunk_name(self.written.extent, len(self.written.chunks))
+        self.written.chunks.append(Chunk(digest=name, size=len(data)))
+        await self.store.put_blob(name, data)
+
+    def finish(self) -> Written:
+        self.written.md5 = self.md5.digest()
+        self.written.checksums = {name: encoded(h) for name, h in self.hashers.items()}
+        return self.written
+
+
+async def discard(store: Store, written: Written) -> None:
+    """Delete the chunks of a body that will not be committed."""
+    for chunk in written.chunks:
+        await store.delete_blob(chunk.digest)
 
 
 async def _pieces(body: AsyncIterator[bytes] | bytes) -> AsyncIterator[bytes]:

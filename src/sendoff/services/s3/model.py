@@ -56,6 +56,7 @@ class ObjectInfo:
     headers: dict[str, str] = field(default_factory=dict)  # Content-Encoding, -Disposition...
     checksums: dict[str, str] = field(default_factory=dict)  # "CRC32" -> base64
     chunks: tuple[Chunk, ...] = ()
+    extents: tuple[str, ...] = ()  # the written bodies its chunks belong to (refcounted)
     part_sizes: tuple[int, ...] = ()  # multipart: each part's size (the ETag's -N is their count)
     version_id: str | None = None
     sequencer: str = ""
@@ -74,6 +75,7 @@ class ObjectInfo:
             "headers": dict(self.headers),
             "checksums": dict(self.checksums),
             "chunks": [[c.digest, c.size] for c in self.chunks],
+            "extents": list(self.extents),
             "part_sizes": list(self.part_sizes),
             "version_id": self.version_id,
             "sequencer": self.sequencer,
@@ -93,6 +95,7 @@ class ObjectInfo:
             headers=dict(v.get("headers") or {}),
             checksums=dict(v.get("checksums") or {}),
             chunks=tuple(Chunk(digest=d, size=s) for d, s in v.get("chunks") or []),
+            extents=tuple(v.get("extents") or ()),
             part_sizes=tuple(int(n) for n in v.get("part_sizes") or ()),
             version_id=v.get("version_id") or None,
             sequencer=str(v.get("sequencer") or ""),

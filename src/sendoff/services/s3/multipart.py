@@ -15,12 +15,12 @@ import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from sendoff.errors import ConflictError
 from sendoff.model.ids import random_id
 from sendoff.model.json_types import JSON
 from sendoff.services.s3.checksums import encoded, new_hasher
-from sendoff.services.s3.chunks import read_chunks, write_chunks
+from sendoff.services.s3.chunks import Written, read_chunks, write_chunks
 from sendoff.services.s3.errors import (
-    BadDigest,
     EntityTooSmall,
     InvalidArgument,
     InvalidPart,
@@ -29,9 +29,8 @@ from sendoff.services.s3.errors import (
 )
 from sendoff.services.s3.model import BucketInfo, Caller, Chunk, ObjectInfo
 from sendoff.services.s3.names import check_key
-from sendoff.services.s3.service import UPLOADS, S3Service, _md5_header
+from sendoff.services.s3.service import PARTS, UPLOADS, S3Service, _md5_header
 
-PARTS = "s3-part"
 MIN_PART_BYTES = 5 * 1024 * 1024
 MAX_PARTS = 10_000
 
@@ -57,6 +56,7 @@ class Part:
     last_modified: float
     chunks: tuple[Chunk, ...]
     checksums: dict[str, str]
+    extents: tuple[str, ...] = ()
 
 
 def _part(value: JSON, number: int) -> Part:
@@ -67,6 +67,7 @@ def _part(value: JSON, number: int) -> Part:
         last_modified=float(value["last_modified"]),
         chunks=tuple(Chunk(digest=d, size=s) for d, s in value["chunks"]),
         checksums=dict(value.get("checksums") or {}),
+        extents=tuple(value.get("extents") or ()),
     )
 
 
@@ -165,22 +166,12 @@ class MultipartUploads:
         wanted = checksums  # not copied: a trailing checksum arrives with the body's end
         if upload.algorithm:
             wanted.setdefault(upload.algorithm, None)
+        md5 = _md5_header(content_md5) if content_md5 is not None else None
         written = await write_chunks(
             self.store, body, algorithms=wanted, expected_size=expected_size
         )
-        if content_md5 is not None and written.md5 != _md5_header(content_md5):
-            raise BadDigest("The Content-MD5 you specified did not match what we received.")
-        for name, sent in wanted.items():
-            if sent is not None and sent != written.checksums[name]:
-                raise BadDigest(f"The {name} you specified did not match the calculated checksum.")
-        return await self._save_part(
-            upload,
-            number,
-            written.size,
-            written.md5.hex(),
-            tuple(written.chunks),
-            written.checksums,
-        )
+        await self.service.check_written(written, wanted, md5)
+        return await self._save_written(upload, number, written)
 
     async def copy_part(
         self,
@@ -197,25 +188,28 @@ class MultipartUploads:
         algorithms = [upload.algorithm] if upload.algorithm else []
         if span is None and not algorithms:
             md5 = source.etag if not source.parts else await self._md5(source.chunks)
-            return await self._save_part(upload, number, source.size, md5, source.chunks, {})
+            await self.service.extents.share(source.extents)  # shared, not copied
+            return await self._save_part(
+                upload, number, source.size, md5, source.chunks, {}, source.extents
+            )
         start, end = span or (0, source.size)
         written = await write_chunks(
             self.store, read_chunks(self.store, source.chunks, start, end), algorithms=algorithms
         )
-        return await self._save_part(
-            upload,
-            number,
-            written.size,
-            written.md5.hex(),
-            tuple(written.chunks),
-            written.checksums,
-        )
+        return await self._save_written(upload, number, written)
 
     async def _md5(self, chunks: tuple[Chunk, ...]) -> str:
         digest = hashlib.md5()
         async for piece in read_chunks(self.store, chunks):
             digest.update(piece)
         return digest.hexdigest()
+
+    async def _save_written(self, upload: Upload, number: int, written: Written) -> Part:
+        await self.service.extents.created(written.extent, len(written.chunks))
+        return await self._save_part(
+            upload, number, written.size, written.md5.hex(), tuple(written.chunks),
+            written.checksums, (written.extent,),
+        )  # fmt: skip
 
     async def _save_part(
         self,
@@ -225,26 +219,30 @@ class MultipartUploads:
         etag: str,
         chunks: tuple[Chunk, ...],
         checksums: dict[str, str],
+        extents: tuple[str, ...],
     ) -> Part:
-        part = Part(
-            number=number,
-            size=size,
-            etag=etag,
-            last_modified=self.service.clock(),
-            chunks=chunks,
-            checksums=checksums,
-        )
-        await self.store.put(
-            PARTS,
-            f"{upload.bucket}/{upload.upload_id}/{number:05d}",
-            {
-                "size": size,
-                "etag": etag,
-                "last_modified": part.last_modified,
-                "chunks": [[c.digest, c.size] for c in chunks],
-                "checksums": checksums,
-            },
-        )
+        """Store a part (its extents already referred to for it); a part uploaded again
+        replaces the one before, whose bytes lose that reference."""
+        part = Part(number=number, size=size, etag=etag, last_modified=self.service.clock(),
+                    chunks=chunks, checksums=checksums, extents=extents)  # fmt: skip
+        key = f"{upload.bucket}/{upload.upload_id}/{number:05d}"
+        value = {
+            "size": size,
+            "etag": etag,
+            "last_modified": part.last_modified,
+            "chunks": [[c.digest, c.size] for c in chunks],
+            "checksums": checksums,
+            "extents": list(extents),
+        }
+        while True:
+            old = await self.store.get(PARTS, key)
+            try:
+                await self.store.put(PARTS, key, value, expect=old.revision if old else 0)
+                break
+            except ConflictError:
+                continue
+        if old is not None:
+            await self.service.extents.release(old.value.get("extents") or ())
         return part
 
     async def parts(self, upload: Upload) -> list[Part]:
@@ -258,10 +256,11 @@ class MultipartUploads:
         await self._forget(upload)
 
     async def _forget(self, upload: Upload) -> None:
+        """Remove an upload and its parts (whose bytes lose the parts' references)."""
         for doc in await self.store.scan(
             PARTS, f"{upload.bucket}/{upload.upload_id}/", limit=MAX_PARTS + 1
         ):
-            await self.store.delete(PARTS, doc.key)
+            await self.service.remove_manifest(PARTS, doc.key)
         await self.store.delete(UPLOADS, f"{upload.bucket}/{upload.upload_id}")
 
     async def complete(
@@ -338,9 +337,11 @@ class MultipartUploads:
             headers=upload.headers,
             checksums=checksums,
             chunks=tuple(c for p in chosen for c in p.chunks),
+            extents=tuple(e for p in chosen for e in p.extents),
             part_sizes=tuple(p.size for p in chosen),
             sequencer=self.service._sequencer(),
         )
+        await self.service.extents.share(info.extents)  # the object's own references
         await self.service.commit(
             target, info, caller=caller, event_name="ObjectCreated:CompleteMultipartUpload"
         )

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from sendoff.errors import ConflictError
 from sendoff.model.ids import ordered_id
 from sendoff.model.json_types import JSON
-from sendoff.services.s3.chunks import MAX_PUT_BYTES, read_chunks, write_chunks
+from sendoff.services.s3.chunks import MAX_PUT_BYTES, Written, discard, read_chunks, write_chunks
 from sendoff.services.s3.errors import (
     AccessDenied,
     BadDigest,
@@ -45,6 +45,7 @@ from sendoff.services.s3.errors import (
     NoSuchBucket,
     NoSuchKey,
 )
+from sendoff.services.s3.extents import GRACE_S, Extents
 from sendoff.services.s3.model import BucketInfo, Caller, ObjectEvent, ObjectInfo
 from sendoff.services.s3.names import check_bucket_name, check_key, plausible_bucket_name
 from sendoff.store import Store
@@ -55,6 +56,7 @@ BUCKETS = "s3-bucket"
 OBJECTS = "s3-object"
 BUCKET_CONFIG = "s3-bucket-config"
 UPLOADS = "s3-upload"  # multipart uploads in progress (sendoff.services.s3.multipart)
+PARTS = "s3-part"  # their parts
 ObjectListener = Callable[[ObjectEvent], Awaitable[None]]
 _LAST = "\U0010ffff"  # sorts after every character: "past everything under a prefix"
 
@@ -76,11 +78,13 @@ class S3Service:
         account_id: str,
         region: str,
         clock: Callable[[], float] = time.time,
+        grace_s: float = GRACE_S,
     ) -> None:
         self.store = store
         self.account_id = account_id
         self.region = region
         self.clock = clock
+        self.extents = Extents(store, clock=clock, grace_s=grace_s)
         self._listeners: list[ObjectListener] = []
         self._last_sequencer = 0
 
@@ -180,8 +184,9 @@ class S3Service:
         await self.owned_bucket(account, name)
         if await self.store.scan(OBJECTS, f"{name}/", limit=1):
             raise BucketNotEmpty("The bucket you tried to delete is not empty", BucketName=name)
-        for doc in await self.store.scan(UPLOADS, f"{name}/"):
-            await self.store.delete(UPLOADS, doc.key)
+        for kind in (PARTS, UPLOADS):  # uploads in progress go with the bucket
+            for doc in await self.store.scan(kind, f"{name}/", limit=1_000_000):
+                await self.remove_manifest(kind, doc.key)
         for doc in await self.store.scan(BUCKET_CONFIG, f"{name}/"):
             await self.store.delete(BUCKET_CONFIG, doc.key)
         await self.store.delete(BUCKETS, name)
@@ -239,11 +244,7 @@ class S3Service:
             max_size=MAX_PUT_BYTES,
             expected_size=expected_size,
         )
-        if expected_md5 is not None and written.md5 != expected_md5:
-            raise BadDigest("The Content-MD5 you specified did not match what we received.")
-        for name, sent in wanted.items():
-            if sent is not None and sent != written.checksums[name]:
-                raise BadDigest(f"The {name} you specified did not match the calculated checksum.")
+        await self.check_written(written, wanted, expected_md5)
         info = ObjectInfo(
             bucket=bucket,
             key=key,
@@ -255,16 +256,43 @@ class S3Service:
             headers=dict(headers or {}),
             checksums=written.checksums,
             chunks=tuple(written.chunks),
+            extents=(written.extent,),
             sequencer=self._sequencer(),
         )
+        await self.extents.created(written.extent, len(written.chunks))
         await self.commit(info_bucket, info, caller=caller, event_name=event_name)
         return info
+
+    async def check_written(
+        self, written: Written, wanted: dict[str, str | None], md5: bytes | None
+    ) -> None:
+        """BadDigest (and the chunks deleted) unless the body has the digests sent."""
+        problem = None
+        if md5 is not None and written.md5 != md5:
+            problem = "The Content-MD5 you specified did not match what we received."
+        for name, sent in wanted.items():
+            if sent is not None and sent != written.checksums[name]:
+                problem = f"The {name} you specified did not match the calculated checksum."
+        if problem is not None:
+            await discard(self.store, written)
+            raise BadDigest(problem)
 
     async def commit(
         self, bucket: BucketInfo, info: ObjectInfo, *, caller: Caller | None, event_name: str
     ) -> None:
-        """Write an object's manifest (its chunks are stored) and announce it."""
-        await self.store.put(OBJECTS, f"{bucket.name}/{info.key}", info.to_json())
+        """Write an object's manifest (its chunks are stored, its extents referred to)
+        in place of the one before, whose extents lose a reference; announce it."""
+        key = f"{bucket.name}/{info.key}"
+        while True:
+            old = await self.store.get(OBJECTS, key)
+            try:
+                await self.store.put(OBJECTS, key, info.to_json(),
+                                     expect=old.revision if old is not None else 0)  # fmt: skip
+                break
+            except ConflictError:
+                continue  # another writer replaced it meanwhile: replace theirs
+        if old is not None:
+            await self.extents.release(old.value.get("extents") or ())
         await self._announce(caller, bucket, info, info.key, event_name)
 
     async def find_object(self, account: str, bucket: str, key: str) -> ObjectInfo | None:
@@ -308,6 +336,7 @@ class S3Service:
             sequencer=self._sequencer(),
             version_id=None,
         )
+        await self.extents.share(source.extents)  # the bytes are shared, not copied
         await self.commit(target, info, caller=caller, event_name="ObjectCreated:Copy")
         return info
 
@@ -342,12 +371,27 @@ class S3Service:
     ) -> bool:
         """Remove an object; True if there was one (S3 answers 204 either way)."""
         info_bucket = await self.owned_bucket(account, bucket)
-        existed = await self.store.delete(OBJECTS, f"{bucket}/{key}")
+        existed = await self.remove_manifest(OBJECTS, f"{bucket}/{key}")
         if existed:
             await self._announce(
                 caller, info_bucket, None, key, event_name, sequencer=self._sequencer()
             )
         return existed
+
+    async def remove_manifest(self, kind: str, key: str) -> bool:
+        """Delete a manifest (an object's, a part's) and release its extents; False if
+        there was none."""
+        while True:
+            doc = await self.store.get(kind, key)
+            if doc is None:
+                return False
+            try:
+                if not await self.store.delete(kind, key, expect=doc.revision):
+                    continue
+            except ConflictError:
+                continue  # changed meanwhile: delete what is there now
+            await self.extents.release(doc.value.get("extents") or ())
+            return True
 
     async def list_objects(
         self,

@@ -88,6 +88,9 @@ class MemoryStore(MemoryMessages, Store):
     async def get_blob(self, digest: str) -> bytes | None:
         return self._blobs.get(digest)
 
+    async def delete_blob(self, digest: str) -> None:
+        self._blobs.pop(digest, None)
+
     # ---- events ----
     async def enqueue(self, events: Sequence[EventRecord]) -> None:
         for event in events:

@@ -161,6 +161,9 @@ class PostgresStore(PostgresRetention, PostgresMessages, Store):
         row = await self.db.fetchone(Q["blob_get"], {"digest": digest})
         return None if row is None else bytes(row[0])
 
+    async def delete_blob(self, digest: str) -> None:
+        await self.db.execute(Q["blob_delete"], {"digest": digest})
+
     # ---- events ----
     async def enqueue(self, events: Sequence[EventRecord]) -> None:
         now = time.time()

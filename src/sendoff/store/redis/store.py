@@ -119,6 +119,9 @@ class RedisStore(RedisRetention, RedisMessages, Store):
     async def get_blob(self, digest: str) -> bytes | None:
         return cast(bytes | None, await self.conn.raw.get(self._key("blob", digest)))
 
+    async def delete_blob(self, digest: str) -> None:
+        await self.conn.raw.delete(self._key("blob", digest))
+
     # ---- events ----
     async def enqueue(self, events: Sequence[EventRecord]) -> None:
         if not events:

@@ -136,6 +136,13 @@ class SqliteStore(SqliteLogQueries, SqliteRetention, SqliteMessages, Store):
             return None if row is None else bytes(row[0])
         return await asyncio.to_thread(_get_blob, self._blobs(), digest)
 
+    async def delete_blob(self, digest: str) -> None:
+        if self.db.path == ":memory:":
+            with self.db.write() as conn:
+                conn.execute(Q["blob_delete"], {"digest": digest})
+            return
+        await asyncio.to_thread(_delete_blob, self._blobs(), digest)
+
     def _blobs(self) -> SqliteDatabase:
         if self._blob_db is None:  # opened on first use (on the loop: never twice)
             self._blob_db = SqliteDatabase(self.db.path)
@@ -299,6 +306,11 @@ class SqliteStore(SqliteLogQueries, SqliteRetention, SqliteMessages, Store):
 def _put_blob(db: SqliteDatabase, digest: str, data: bytes) -> None:
     with db.write() as conn:
         conn.execute(Q["blob_put"], {"digest": digest, "data": data})
+
+
+def _delete_blob(db: SqliteDatabase, digest: str) -> None:
+    with db.write() as conn:
+        conn.execute(Q["blob_delete"], {"digest": digest})
 
 
 def _get_blob(db: SqliteDatabase, digest: str) -> bytes | None:

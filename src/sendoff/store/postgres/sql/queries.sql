@@ -48,6 +48,9 @@ INSERT INTO blobs (digest, data) VALUES (%(digest)s, %(data)s) ON CONFLICT DO NO
 -- name: blob_get
 SELECT data FROM blobs WHERE digest = %(digest)s;
 
+-- name: blob_delete
+DELETE FROM blobs WHERE digest = %(digest)s;
+
 -- ---- events ----
 
 -- name: event_insert

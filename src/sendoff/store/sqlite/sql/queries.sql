@@ -41,6 +41,9 @@ INSERT OR IGNORE INTO blobs (digest, data) VALUES (:digest, :data);
 -- name: blob_get
 SELECT data FROM blobs WHERE digest = :digest;
 
+-- name: blob_delete
+DELETE FROM blobs WHERE digest = :digest;
+
 -- ---- events ----
 
 -- name: event_insert
