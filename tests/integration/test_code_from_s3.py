@@ -81,12 +81,17 @@ Resources:
             Bucket: !Ref Uploads
             Events: s3:ObjectCreated:*
             Filter: {S3Key: {Rules: [{Name: prefix, Value: in/}]}}
+  Failures:
+    Type: AWS::S3::Bucket
   Other:
     Type: AWS::Serverless::Function
     Properties:
       Runtime: python3.12
       Handler: app.handler
       CodeUri: {Bucket: !Ref CodeBucket, Key: app.zip}
+      EventInvokeConfig:
+        DestinationConfig:
+          OnFailure: {Type: S3, Destination: !GetAtt Failures.Arn}
 Outputs:
   Bucket: {Value: !Ref Uploads}
   Function: {Value: !Ref Fn}
@@ -133,3 +138,6 @@ def test_template_with_code_uri_in_s3_and_an_s3_event(
     lam = client_for(server.url, "lambda")
     other = lam.invoke(FunctionName=result["outputs"]["Other"], Payload=b"{}")
     assert json.loads(other["Payload"].read()) == "ok"
+    config = lam.get_function_event_invoke_config(FunctionName=result["outputs"]["Other"])
+    failures = result["resources"]["Failures"]["physical_id"]
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == f"arn:aws:s3:::{failures}"

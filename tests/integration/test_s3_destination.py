@@ -94,3 +94,30 @@ def test_s3_is_refused_as_on_success(lambda_client: Any) -> None:
         "The provided destination config DestinationConfig(onSuccess=OnSuccess("
         "destination=arn:aws:s3:::b), onFailure=null) is invalid."
     )
+
+
+def test_the_whole_record_goes_in_however_large(lambda_client: Any, server: ServerProcess) -> None:
+    """A near-1 MB event plus its error: too big for an SQS message, whole in S3."""
+    s3 = client_for(server.url, "s3")
+    failures = unique("big").lower()
+    s3.create_bucket(Bucket=failures)
+    fn = unique()
+    create_python(lambda_client, fn, "def handler(event, context):\n    raise ValueError('no')\n")
+    lambda_client.put_function_event_invoke_config(
+        FunctionName=fn,
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": f"arn:aws:s3:::{failures}"}},
+    )
+    blob = "x" * 1_000_000
+    lambda_client.invoke(
+        FunctionName=fn, InvocationType="Event", Payload=json.dumps({"blob": blob})
+    )
+
+    def stored() -> list[dict[str, Any]] | None:
+        return s3.list_objects_v2(Bucket=failures).get("Contents") or None
+
+    (item,) = wait_until(stored, timeout=60, message="the large record in the bucket")
+    assert item["Size"] > 1_000_000
+    record = json.loads(s3.get_object(Bucket=failures, Key=item["Key"])["Body"].read())
+    assert record["requestPayload"] == {"blob": blob}
+    assert record["requestContext"]["approximateInvokeCount"] == 1

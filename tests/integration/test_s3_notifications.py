@@ -353,3 +353,39 @@ def test_s3_lambda_put_object_loop_is_stopped_after_16(
     assert sum(1 for e in events if e["state"] == "succeeded") == 16
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]]
     assert len(keys) == 17  # the first object and one per completed invocation
+
+
+def test_copy_multipart_and_batch_delete_events(s3: Any, sqs: Any) -> None:
+    name = bucket(s3)
+    url, arn = queue(sqs)
+    s3.put_bucket_notification_configuration(
+        Bucket=name,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {"QueueArn": arn, "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]}
+            ]
+        },
+        SkipDestinationValidation=True,  # no s3:TestEvent
+    )
+    s3.put_object(Bucket=name, Key="a", Body=b"x")
+    s3.copy_object(Bucket=name, Key="b", CopySource={"Bucket": name, "Key": "a"})
+    upload = s3.create_multipart_upload(Bucket=name, Key="c")["UploadId"]
+    part = s3.upload_part(Bucket=name, Key="c", UploadId=upload, PartNumber=1, Body=b"y" * 10)
+    s3.complete_multipart_upload(
+        Bucket=name,
+        Key="c",
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]},
+    )
+    s3.delete_objects(Bucket=name, Delete={"Objects": [{"Key": "a"}, {"Key": "b"}]})
+    records = [json.loads(m["Body"])["Records"][0] for m in messages(sqs, url, 5)]
+    seen = sorted((r["eventName"], r["s3"]["object"]["key"]) for r in records)
+    assert seen == [
+        ("ObjectCreated:CompleteMultipartUpload", "c"),
+        ("ObjectCreated:Copy", "b"),
+        ("ObjectCreated:Put", "a"),
+        ("ObjectRemoved:Delete", "a"),
+        ("ObjectRemoved:Delete", "b"),
+    ]
+    multipart = next(r for r in records if r["eventName"].endswith("CompleteMultipartUpload"))
+    assert multipart["s3"]["object"]["eTag"].endswith("-1")

@@ -122,3 +122,19 @@ def test_cloudformation_notifications_become_the_api_shape() -> None:
         "QueueConfigurations": [{"QueueArn": "arn:q", "Events": ["s3:ObjectRemoved:*"]}],
         "EventBridgeConfiguration": {},
     }
+
+
+def test_s3_failure_destination_grants_put_object_on_the_buckets_objects() -> None:
+    body = template({})
+    body["Resources"]["Fn"]["Properties"]["EventInvokeConfig"] = {
+        "DestinationConfig": {
+            "OnFailure": {"Type": "S3", "Destination": {"Fn::GetAtt": ["Uploads", "Arn"]}}
+        }
+    }
+    out = transform(body)
+    policies = out["Resources"]["FnRole"]["Properties"]["Policies"]
+    (statement,) = next(
+        p for p in policies if p["PolicyName"] == "FnEventInvokeConfigOnFailureS3Policy"
+    )["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "s3:PutObject"
+    assert statement["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": ["Uploads", "Arn"]}, "/*"]]}

@@ -60,6 +60,7 @@ def test_eventbridge_entries() -> None:
     assert detail["reason"] == "PutObject" and detail["version"] == "0"
     assert detail["object"]["etag"] == "e9fb1ed1d5eaa36781088aae37acffbd"
     assert detail["requester"] == "000000000000" and detail["request-id"] == "REQ1"
+    assert detail["object"]["key"] == "my dir/a@b.txt"  # not URL-encoded, unlike records
     deleted = event_records.eventbridge_entry(Event(event_name="ObjectRemoved:Delete"))
     assert deleted is not None and deleted["detail_type"] == "Object Deleted"
     assert deleted["detail"]["deletion-type"] == "Permanently Deleted"

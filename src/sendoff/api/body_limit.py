@@ -30,7 +30,8 @@ Sources of the numbers and messages:
   shows one from PutEvents: empty body, `Connection: close`); sendoff keeps the status
   and adds a body in the protocol's error shape, code `RequestEntityTooLarge`, so SDKs
   print a message.
-* Console forms: `console.web.MAX_FORM_BYTES` (8 MiB), plain text.
+* Console forms: `console.web.MAX_FORM_BYTES` (8 MiB), plain text; a console upload into
+  a bucket (streamed into the store, never held whole): S3's 5 GiB.
 * S3 (a request :func:`sendoff.api.s3.addressing.s3_target` claims, whatever its path):
   5 GiB, AWS's largest PutObject/UploadPart, plus room for ``aws-chunked`` framing; S3
   streams bodies into its store and checks the exact 5 GiB of payload itself. Over it:
@@ -171,6 +172,7 @@ RULES: tuple[Rule, ...] = (
     _rule(ANY, r"/20\d\d-\d\d-\d\d/.*", SYNC_LIMIT, _lambda, "Lambda"),
     # POST / is SQS, EventBridge or SNS: see `_root_rule`
     _rule("POST", r"/", 8 * MiB, _sqs),
+    _rule("PUT", r"/console/buckets/[^/]+/object", S3_MAX_PUT_BYTES, _plain),  # streamed
     _rule(ANY, r"/console(/.*)?", 8 * MiB, _plain),
     _rule(ANY, r"/_sendoff/stacks/.*", 16 * MiB, _plain),
     _rule(ANY, r"/.*", 1 * MiB, _plain),

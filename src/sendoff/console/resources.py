@@ -4,15 +4,15 @@
 * :func:`destination_choices` lists existing queues, topics, functions and buses that
   can receive execution records (the "Destination" picker).
 * :func:`triggers_of` finds what invokes a function: SNS subscriptions, EventBridge
-  rule targets naming it, and event source mappings (SQS queues) with their state and
-  last processing result.
+  rule targets naming it, S3 buckets notifying it, and event source mappings (SQS
+  queues) with their state and last processing result.
 * :func:`exists` tells whether an ARN names a resource sendoff hosts (for warnings).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from sendoff.destinations.registry import kind_for, kinds
@@ -52,8 +52,9 @@ def describe_arn(arn: str, *, account_id: str, region: str) -> ResourceLink:
     parsed = parse_arn(arn)
     if parsed is None:
         return ResourceLink(arn=arn, service="", kind="Unknown", name=arn, url=None)
-    local = parsed.account_id == account_id and parsed.region == region
     service = parsed.service
+    # an S3 ARN names no account or region (bucket names are global)
+    local = (parsed.account_id, parsed.region) in ((account_id, region), ("", ""))
     name = parsed.resource
     url: str | None = None
     kind = kind_for(service)
@@ -90,6 +91,9 @@ async def destination_choices(console: Console, *, exclude_function: str) -> dic
         scope = EventsScope(account_id=console.account_id, region=console.region)
         page = await s.buses.list_event_buses(scope)
         out["events"] = [bus_arn(scope, b.name) for b in page.items]
+    if s.objects is not None and "s3" in out:
+        out["s3"] = [f"arn:aws:s3:::{b.name}" for b in await s.objects.list_buckets(
+            console.account_id)]  # fmt: skip
     return out
 
 
@@ -124,6 +128,7 @@ async def triggers_of(console: Console, function_name: str) -> list[Trigger]:
                         ),
                         url=f"/console/buses/{quote(bus.name, safe='')}#rule-{rule.name}",
                     ))  # fmt: skip
+    found += await _bucket_triggers(console, names_function)
     pollers = s.event_sources
     if pollers is not None:
         for mapping in await pollers.mappings.in_scope(console.scope, function_name=function_name):
@@ -135,6 +140,26 @@ async def triggers_of(console: Console, function_name: str) -> list[Trigger]:
                 url=f"/console/queues/{quote(queue, safe='')}",
                 mapping=mapping.uuid, enabled=mapping.enabled, last_result=result,
             ))  # fmt: skip
+    return found
+
+
+async def _bucket_triggers(console: Console, names_function: Any) -> list[Trigger]:
+    """Buckets whose notification configuration names the function."""
+    s = console.services
+    if s.objects is None or s.s3_notifier is None:
+        return []
+    from sendoff.services.s3.notifier import BucketRef
+
+    found: list[Trigger] = []
+    for bucket in await s.objects.list_buckets(console.account_id):
+        ref = BucketRef(name=bucket.name, account=bucket.account, region=bucket.region)
+        config = await s.s3_notifier.get(ref)
+        for target in config.targets:
+            if target.kind == "lambda" and names_function(target.arn):
+                found.append(Trigger(
+                    kind="S3 bucket", name=bucket.name, detail=", ".join(target.events),
+                    url=f"/console/buckets/{quote(bucket.name, safe='')}",
+                ))  # fmt: skip
     return found
 
 
@@ -160,4 +185,7 @@ async def exists(console: Console, arn: str) -> bool | None:
 
         scope = EventsScope(account_id=console.account_id, region=console.region)
         return await s.buses.repo.get_bus(scope, link.name) is not None
+    if link.service == "s3" and s.objects is not None:
+        info = await s.objects.bucket(link.name)
+        return info is not None and info.account == console.account_id
     return None

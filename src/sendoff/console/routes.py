@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from sendoff.console.context import Console
+from sendoff.console.pages.buckets import BucketPages
 from sendoff.console.pages.buses import BusPages
 from sendoff.console.pages.code import CodePages
 from sendoff.console.pages.destinations import DestinationPages
@@ -31,7 +32,7 @@ def console_routes(console: Console) -> list[BaseRoute]:
         FunctionPages(console), FunctionOverview(console), DestinationPages(console),
         CodePages(console), TestPages(console), MonitorPages(console),
         InvocationPages(console), LogPages(console), QueuePages(console), TopicPages(console),
-        BusPages(console),
+        BusPages(console), BucketPages(console),
     ):  # fmt: skip
         routes += pages.routes()
     routes.append(Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"))

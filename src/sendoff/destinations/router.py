@@ -7,7 +7,8 @@ The payload is the destination kind's (``sendoff.destinations.kinds``, found thr
 * SNS: the record as the Message;
 * Lambda: an asynchronous invoke with the record as payload;
 * EventBridge: source ``lambda``, detail-type ``Lambda Function Invocation Result -
-  Success|Failure``, resources ``[bus ARN, qualified function ARN]``, detail = the record.
+  Success|Failure``, resources ``[bus ARN, qualified function ARN]``, detail = the record;
+* S3 (OnFailure only): the record as an object under ``aws/lambda/async/<function>/...``.
 
 SQS, SNS, Lambda and EventBridge sends keep the invocation's trace header, so the
 recursion lineage (model/lineage.py) follows the record to whatever the destination

@@ -355,9 +355,9 @@ class _Function:
             )
             self.referable[auto.referable] = created
         if kind in DESTINATION_ACTIONS:
-            self._policy(
-                f"EventInvokeConfig{key}{kind}Policy", DESTINATION_ACTIONS[kind], destination
-            )
+            # a bucket's records are objects in it: SAM grants s3:PutObject on bucket/*
+            resource = {"Fn::Join": ["", [destination, "/*"]]} if kind == "S3" else destination
+            self._policy(f"EventInvokeConfig{key}{kind}Policy", DESTINATION_ACTIONS[kind], resource)
         return {"Destination": destination}
 
     def _event(self, name: str, event: Any, target: Any, invoke_name: Any) -> None:

@@ -11,10 +11,11 @@ from sendoff.functions.code_source import access_denied, get_object_error
 from sendoff.functions.errors import InvalidParameterValue, ResourceNotFound
 from sendoff.functions.registry import Scope
 from sendoff.model.json_types import JSON
-from sendoff.services.s3.errors import AccessDenied, NoSuchBucket, NoSuchKey, S3Error
+from sendoff.services.s3.errors import NoSuchKey, S3Error
 from sendoff.services.s3.notifier import SCHEME_LAMBDA, SUBRESOURCE, S3Notifier, TargetChecks
-from sendoff.services.s3.service import S3Service
+from sendoff.services.s3.service import BUCKET_CONFIG, S3Service
 from sendoff.services.s3.transports import S3LambdaTransport
+from sendoff.store.cache import DocCache
 from sendoff.wiring.services import Services, built
 
 # the largest package read from S3: the unzipped-size quota (a zip is never bigger)
@@ -24,12 +25,25 @@ MAX_CODE_BYTES = 262_144_000
 def install(services: Services) -> None:
     """Build the notifier, subscribe it to the S3 service, install code-from-S3."""
     objects = built(services.objects, "the S3 service")
+    # every object change reads its bucket's configuration: cached for a second (a change
+    # made here is seen at once, one made by another process within the second)
+    cache = DocCache(services.store)
+
+    async def load(account: str, bucket: str) -> JSON | None:
+        doc = await cache.get(BUCKET_CONFIG, f"{bucket}/{SUBRESOURCE}")
+        if doc is None or doc.value.get("owner") != account:
+            return None  # none, or a deleted bucket's (its name now another account's)
+        return doc.value
+
+    async def save(account: str, bucket: str, doc: JSON | None) -> None:
+        owned = None if doc is None else {**doc, "owner": account}
+        await objects.put_bucket_subresource(account, bucket, SUBRESOURCE, owned)
+        cache.forget(BUCKET_CONFIG, f"{bucket}/{SUBRESOURCE}")
+
     notifier = S3Notifier(
         services.deliveries,
-        load=lambda account, bucket: _load(objects, account, bucket),
-        save=lambda account, bucket, doc: objects.put_bucket_subresource(
-            account, bucket, SUBRESOURCE, doc
-        ),
+        load=load,
+        save=save,
         checks=TargetChecks(
             queue_exists=lambda arn: _queue_exists(services, arn),
             topic_exists=lambda arn: _topic_exists(services, arn),
@@ -56,13 +70,6 @@ def install_http(services: Services) -> None:
         built(services.objects, "the S3 service"), built(services.s3_notifier, "notifier")
     )
     built(services.s3_api, "the S3 API").add_subresource(SUBRESOURCE, api.handle)
-
-
-async def _load(objects: S3Service, account: str, bucket: str) -> JSON | None:
-    try:
-        return await objects.get_bucket_subresource(account, bucket, SUBRESOURCE)
-    except (NoSuchBucket, AccessDenied):
-        return None  # the bucket is gone: nothing to notify
 
 
 async def _queue_exists(services: Services, arn: str) -> bool:

@@ -156,8 +156,30 @@
     window.setInterval(poll, 1000);
   }
 
+  // ---- uploads: PUT the file's bytes to the form's data-upload URL, then reload
+  function uploads(root) {
+    root.querySelectorAll("form[data-upload]").forEach((form) => {
+      if (form.dataset.bound) return;
+      form.dataset.bound = "1";
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const status = form.querySelector("[data-upload-status]");
+        const file = form.querySelector("input[type=file]").files[0];
+        if (!file) { status.textContent = "Choose a file first."; return; }
+        const key = (form.dataset.prefix || "") + file.name;
+        status.textContent = "Uploading " + key + "…";
+        const response = await fetch(form.dataset.upload + "?key=" + encodeURIComponent(key), {
+          method: "PUT", body: file, headers: { ...FRAGMENT, "Content-Type": file.type || "application/octet-stream" },
+        });
+        status.textContent = await response.text();
+        if (response.ok) window.location.reload();
+      });
+    });
+  }
+
   // ---- small helpers
   function enhance(root) {
+    uploads(root);
     root.querySelectorAll("form[data-confirm]").forEach((form) => {
       if (form.dataset.bound) return;
       form.dataset.bound = "1";

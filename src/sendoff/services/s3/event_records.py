@@ -11,7 +11,9 @@
   configuration naming it is put.
 * :func:`eventbridge_entry` — the EventBridge event (source ``aws.s3``, detail-type
   ``Object Created`` / ``Object Deleted``), sent to the default bus of the bucket's account
-  and region when the bucket has ``EventBridgeConfiguration``.
+  and region when the bucket has ``EventBridgeConfiguration`` (AWS's "EventBridge event
+  message structure" page; its key is not URL-encoded; ``reason`` for a POST upload is
+  written ``PostObject``, AWS's docs name the API "POST Object" and no recording shows it).
 """
 
 from __future__ import annotations
@@ -159,7 +161,10 @@ def eventbridge_entry(event: ObjectEventLike) -> dict[str, Any] | None:
     """``{"detail_type", "detail", "resources", "time"}`` for an ObjectCreated/ObjectRemoved
     event, or None for event types EventBridge gets no event for here."""
     family, _, action = event.event_name.removeprefix("s3:").partition(":")
-    obj: dict[str, Any] = {"key": encode_key(event.key)}
+    # not URL-encoded, unlike the notification record's: a real event's key
+    # "raw/health-check/2023-08-08T14:03:40.532432.zip" keeps its colons
+    # (gist.github.com/vincentclaes/7a5eb53acc05b316c86769fed25d4e1a)
+    obj: dict[str, Any] = {"key": event.key}
     detail: dict[str, Any] = {"version": "0", "bucket": {"name": event.bucket}, "object": obj}
     if family == "ObjectCreated":
         detail_type = "Object Created"

@@ -17,8 +17,10 @@ configurations" with ``ArgumentName1``/``ArgumentValue1``... Then the configurat
 stored, and each queue and topic gets an ``s3:TestEvent`` message.
 
 Every committed object change (``on_object_event``, an ``S3Service`` listener) is matched
-against the configuration and each delivery is a durable outbox job, stored before the
-S3 request answers, retried with backoff by the scheduler:
+against the configuration and each delivery is made before the S3 request answers,
+through the outbox (``Deliveries.send``): handed at once to its target's transport (an
+SQS message stored, an Event invoke queued), or, if that fails, stored as a delivery job
+retried with backoff by the scheduler:
 
 ========== ============= ================================================================
 target     scheme        payload
@@ -196,7 +198,7 @@ class S3Notifier:
             scheme = "sns"
             payload = {"message": body, "subject": event_records.SNS_SUBJECT,
                        "trace_header": trace_header}  # fmt: skip
-        await self.deliveries.submit(
+        await self.deliveries.send(
             scheme=scheme,
             target=arn,
             payload=payload,
@@ -211,7 +213,7 @@ class S3Notifier:
         payload = {"source": "aws.s3", **entry}
         if trace_header:
             payload["trace_header"] = trace_header
-        await self.deliveries.submit(
+        await self.deliveries.send(
             scheme="events",
             target=bus,
             payload=payload,
