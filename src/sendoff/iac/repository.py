@@ -32,6 +32,7 @@ KIND = "stack"  # shared with sendoff.iac.stacks_api
 DELETED = "stack-deleted"
 CHANGE_SETS = "changeset"
 MAX_DELETED = 200
+WAIT_S = 60.0  # the longest a deployment thread waits for the store
 
 T = TypeVar("T")
 
@@ -196,7 +197,17 @@ class ThreadStackStore:
         self.loop = loop
 
     def _wait(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+        """Run on the loop and wait; StackError when the server is stopping (its loop
+        would never answer, and the thread would keep the process from exiting)."""
+        if not self.loop.is_running():
+            coro.close()
+            raise StackError("the server is stopping")
+        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        try:
+            return future.result(timeout=WAIT_S)
+        except TimeoutError:
+            future.cancel()
+            raise StackError("the store did not answer (is the server stopping?)") from None
 
     def get(self, region: str, name: str) -> Stack | None:
         return self._wait(self.repo.get(self.account_id, region, name))
