@@ -14,6 +14,7 @@ SendoffError
 ├── EventsError            EventBridge's (services.events.errors)
 ├── IamError               IAM's (services.iam.errors)
 ├── S3Error                S3's (services.s3.errors)
+├── LogsError              CloudWatch Logs' (services.logs.errors)
 ├── IacError               templates and stacks (iac.errors)
 └── NotFound               a console page for something that does not exist
 

@@ -11,12 +11,12 @@ from dataclasses import replace
 from sendoff.errors import Throttled
 from sendoff.executor import Executor, FunctionSpec, InvokeRequest, InvokeResult, PackageError
 from sendoff.functions.errors import InvalidZipFile, TooManyRequests
+from sendoff.functions.log_writer import LogWriter
 from sendoff.functions.logging_config import json_lines, log_group_of, logging_environment
 from sendoff.functions.registry import Resolved
 from sendoff.metrics import Metrics
 from sendoff.model.ids import random_hex
-from sendoff.services.logs.model import Scope, lines_key
-from sendoff.services.logs.writer import LogWriter
+from sendoff.model.log_names import Scope, lines_key
 from sendoff.store import LogEvent, Store
 
 TAIL_BYTES = 4096

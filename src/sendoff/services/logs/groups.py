@@ -1,7 +1,7 @@
 """Log groups and log streams: create, describe, delete, retention and tags.
 
 A group exists when its document does (CreateLogGroup, or a function's first log line
-through :class:`~sendoff.services.logs.writer.LogWriter`). A stream exists when its
+through :class:`~sendoff.functions.log_writer.LogWriter`). A stream exists when its
 document does (CreateLogStream) or when the group holds lines for it (a function's
 execution environment); DescribeLogStreams merges both.
 """
@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sendoff.errors import ConflictError
+from sendoff.functions.log_writer import LogWriter, new_group
 from sendoff.model.json_types import JSON
 from sendoff.services.logs.errors import (
     GROUP_NOT_FOUND,
@@ -37,7 +38,6 @@ from sendoff.services.logs.model import (
     read_page_token,
     stream_doc_key,
 )
-from sendoff.services.logs.writer import LogWriter, new_group
 from sendoff.store import Store
 from sendoff.store.base import LogQuery
 

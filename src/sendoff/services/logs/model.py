@@ -1,13 +1,7 @@
-"""Names, store keys, ARNs and page tokens of CloudWatch Logs. Pure functions.
+"""Names, checks and page tokens of CloudWatch Logs. Pure functions.
 
-Everything is scoped by account and region, as on AWS:
-
-* a log group's lines live in the store's log table under ``<account>:<region>:<group>``
-  (:func:`lines_key`);
-* its description (creation time, retention, tags) is the ``log-group`` document
-  ``<account>/<region>/<group>``; a stream made by ``CreateLogStream`` is the
-  ``log-stream`` document ``<account>/<region>/<group>:<stream>`` (group names cannot
-  hold a ``:``). Streams that functions log to need no document: their lines describe them.
+Everything is scoped by account and region, as on AWS; the store keys and ARNs are in
+:mod:`sendoff.model.log_names` (re-exported here).
 """
 
 from __future__ import annotations
@@ -16,51 +10,34 @@ import base64
 import binascii
 import json
 import re
-from dataclasses import dataclass
 from typing import Final
 
 from sendoff.model.json_types import JSON
+from sendoff.model.log_names import (
+    GROUP_KIND,
+    STREAM_KIND,
+    Scope,
+    group_arn,
+    group_doc_key,
+    lines_key,
+    stream_arn,
+    stream_doc_key,
+)
 from sendoff.services.logs.errors import BAD_TOKEN, InvalidParameter
 
-GROUP_KIND: Final = "log-group"
-STREAM_KIND: Final = "log-stream"
+__all__ = [
+    "GROUP_KIND", "RETENTION_DAYS", "STREAM_KIND", "Scope", "check_group_name", "check_limit",
+    "check_retention", "check_stream_name", "direction_token", "group_arn", "group_doc_key",
+    "group_from_arn", "lines_key", "page_token", "read_direction_token", "read_page_token",
+    "stream_arn", "stream_doc_key",
+]  # fmt: skip
+
 GROUP_NAME: Final = re.compile(r"[\.\-_/#A-Za-z0-9]+")
 RETENTION_DAYS: Final = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
     2922, 3288, 3653,
 )  # fmt: skip
 MAX_NAME: Final = 512
-
-
-@dataclass(frozen=True, kw_only=True)
-class Scope:
-    account_id: str
-    region: str
-
-    @property
-    def doc_prefix(self) -> str:
-        return f"{self.account_id}/{self.region}/"
-
-
-def lines_key(scope: Scope, group: str) -> str:
-    """Where a group's lines live in the store's log table."""
-    return f"{scope.account_id}:{scope.region}:{group}"
-
-
-def group_doc_key(scope: Scope, group: str) -> str:
-    return f"{scope.doc_prefix}{group}"
-
-
-def stream_doc_key(scope: Scope, group: str, stream: str) -> str:
-    return f"{scope.doc_prefix}{group}:{stream}"
-
-
-def group_arn(scope: Scope, group: str) -> str:
-    return f"arn:aws:logs:{scope.region}:{scope.account_id}:log-group:{group}"
-
-
-def stream_arn(scope: Scope, group: str, stream: str) -> str:
-    return f"{group_arn(scope, group)}:log-stream:{stream}"
 
 
 def group_from_arn(scope: Scope, arn: str) -> str | None:

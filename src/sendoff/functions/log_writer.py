@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from sendoff.errors import ConflictError
 from sendoff.model.json_types import JSON
-from sendoff.services.logs.model import GROUP_KIND, Scope, group_doc_key, lines_key
+from sendoff.model.log_names import GROUP_KIND, Scope, group_doc_key, lines_key
 from sendoff.store import LogEvent, Store
 
 RECHECK_S = 60.0
