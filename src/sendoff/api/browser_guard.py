@@ -45,7 +45,7 @@ _MAX_LOGGED = 1000  # distinct refused hosts/origins remembered for "log once"
 _ALLOW_METHODS = b"GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"
 _EXPOSE_HEADERS = (
     b"x-amzn-requestid, x-amzn-errortype, x-amz-function-error, x-amz-log-result, "
-    b"x-amz-executed-version, x-amzn-query-error, etag, location"
+    b"x-amz-executed-version, x-amzn-query-error, etag, location, x-amz-request-id"
 )
 
 
@@ -207,7 +207,7 @@ class BrowserGuard:
 
 
 def _access_denied(protocol: Protocol) -> str:
-    return "AccessDenied" if protocol is Protocol.QUERY else "AccessDeniedException"
+    return "AccessDenied" if protocol in (Protocol.QUERY, Protocol.S3) else "AccessDeniedException"
 
 
 def _host_name(host_header: str) -> str:

@@ -7,19 +7,22 @@ request's outside, the way sendoff's router does:
 * ``/2015-03-31/...`` and Lambda's other dated paths: REST-JSON (``x-amzn-ErrorType``);
 * ``POST /`` with ``X-Amz-Target``: the JSON protocols (``__type``);
 * ``POST /`` otherwise: the query protocols (``<ErrorResponse>`` XML);
-* ``/console``: plain text for a person; ``/_sendoff`` and the rest: JSON.
+* ``/console``: plain text for a person; ``/_sendoff`` and the rest: JSON;
+* a request S3 claims (:func:`sendoff.api.s3.addressing.s3_target`): S3's ``<Error>`` XML.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+from html import escape
 
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Scope
 
 from sendoff.api.query_xml import query_error
+from sendoff.api.s3.addressing import s3_target
 from sendoff.model.ids import ordered_id
 
 
@@ -29,6 +32,7 @@ class Protocol(enum.Enum):
     QUERY = "query"
     CONSOLE = "console"
     INTERNAL = "internal"
+    S3 = "s3"
 
 
 _LAMBDA_PREFIXES = ("/2015-03-31/", "/2016-08-19/", "/2017-03-31/", "/2017-10-31/",
@@ -37,6 +41,8 @@ _LAMBDA_PREFIXES = ("/2015-03-31/", "/2016-08-19/", "/2017-03-31/", "/2017-10-31
 
 
 def protocol_of(scope: Scope) -> Protocol:
+    if scope.get("type") == "http" and s3_target(scope) is not None:
+        return Protocol.S3
     path: str = scope.get("path", "")
     if path.startswith(_LAMBDA_PREFIXES):
         return Protocol.REST_JSON
@@ -75,6 +81,13 @@ def wire_error(
             code=code, message=message, status=status, request_id=request_id,
             sender_fault=sender_fault, headers=headers,
         )  # fmt: skip
+    if protocol is Protocol.S3:
+        s3_headers = {"x-amz-request-id": request_id, **(headers or {})}
+        xml = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Error><Code>{code}</Code><Message>{escape(message)}</Message></Error>"
+        )
+        return Response(xml.encode(), status, s3_headers, "application/xml")
     if protocol is Protocol.CONSOLE:
         return Response(message.encode(), status, all_headers, "text/plain")
     return Response(

@@ -219,8 +219,8 @@ class AuthGate:
             )
             declared = request.header("x-amz-content-sha256")
             streamed = is_s3 and declared is not None and HEX64.fullmatch(declared) is not None
-            if streamed:
-                pass  # S3 streams the body and checks it against the signed hash itself
+            if streamed or (is_s3 and parsed.presigned):
+                pass  # S3 streams the body (checking a signed hash itself); presigned: unsigned
             elif declared is None or HEX64.fullmatch(declared):  # the body is signed: read it
                 request.body, receive = await _read_body(receive, request.header("content-length"))
             verify(request, parsed, secret, body_checked_later=streamed)

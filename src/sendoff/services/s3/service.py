@@ -448,9 +448,6 @@ class S3Service:
                         objects=objects, prefixes=prefixes, last=last, last_is_prefix=last_is_prefix
                     )
 
-    async def object_count(self, bucket: str) -> int:
-        return len(await self.store.scan(OBJECTS, f"{bucket}/", limit=1_000_000))
-
 
 def _md5_header(value: str) -> bytes:
     try:
