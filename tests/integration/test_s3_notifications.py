@@ -120,6 +120,21 @@ def test_configuration_round_trip_and_aws_errors(s3: Any, sqs: Any, lambda_clien
     assert bad["Message"] == "Unable to validate the following destination configurations"
     assert bad["ArgumentName1"] == missing
     assert bad["ArgumentValue1"] == "The destination queue does not exist"
+    fifo_name = unique("f") + ".fifo"
+    fifo_url = sqs.create_queue(QueueName=fifo_name, Attributes={"FifoQueue": "true"})["QueueUrl"]
+    fifo = sqs.get_queue_attributes(QueueUrl=fifo_url, AttributeNames=["QueueArn"])
+    fifo_arn = fifo["Attributes"]["QueueArn"]
+    bad = error(
+        put,
+        Bucket=name,
+        NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": fifo_arn, "Events": ["s3:ObjectCreated:*"]}]
+        },
+    )
+    assert bad["ArgumentValue1"] == (
+        "Permissions on the destination queue do not allow S3 to publish notifications from"
+        " this bucket"
+    )
     function = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{unique('nope')}"
     bad = error(
         put,

@@ -120,3 +120,33 @@ def test_an_s3_failure_destination_needs_put_object(enforcing: ServerProcess) ->
         ),
     )
     lam.put_function_event_invoke_config(FunctionName=fn, DestinationConfig=destination)
+
+
+SAM_S3 = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Uploads:
+    Type: AWS::S3::Bucket
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      InlineCode: "def handler(event, context):\\n    return 'ok'\\n"
+      Events:
+        Upload:
+          Type: S3
+          Properties: {Bucket: !Ref Uploads, Events: s3:ObjectCreated:*}
+Outputs:
+  Function: {Value: !Ref Fn}
+"""
+
+
+def test_sam_s3_event_deploys_under_enforce(enforcing: ServerProcess, tmp_path: Any) -> None:
+    """SAM's permission (s3.amazonaws.com, SourceAccount) is what S3 checks."""
+    from tests.support.templates import deploy
+
+    path = tmp_path / "template.yaml"
+    path.write_text(SAM_S3)
+    result = deploy(enforcing.url, path, "--stack-name", unique("stack"))
+    assert result["status"] == "CREATE_COMPLETE", result

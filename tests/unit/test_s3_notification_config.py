@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sendoff.services.s3.notification_config import (
-    NotificationConfig,
-    NotificationError,
-    parse_xml,
-    render_xml,
-)
+from sendoff.services.s3.errors import S3Error
+from sendoff.services.s3.notification_config import NotificationConfig, parse_xml, render_xml
 
 QUEUE = "arn:aws:sqs:us-east-1:000000000000:q"
 FN = "arn:aws:lambda:us-east-1:000000000000:function:f"
@@ -43,8 +39,8 @@ def rule(name: str, value: str) -> str:
     return f"<FilterRule><Name>{name}</Name><Value>{value}</Value></FilterRule>"
 
 
-def error_of(body: bytes) -> NotificationError:
-    with pytest.raises(NotificationError) as info:
+def error_of(body: bytes) -> S3Error:
+    with pytest.raises(S3Error) as info:
         parse_xml(body)
     return info.value
 

@@ -5,7 +5,7 @@ A handler the S3 edge routes the ``notification`` subresource to
 ``<NotificationConfiguration/>`` when none); PUT replaces it (an empty document removes
 it), checking targets unless ``x-amz-skip-destination-validation: true``. Only the
 bucket's owner may do either (``S3Service.owned_bucket``: NoSuchBucket / AccessDenied).
-Domain errors (``NotificationError``) become S3 errors here, rendered by the S3 edge.
+Its errors are S3's (``services.s3.errors``), rendered by the S3 edge.
 """
 
 from __future__ import annotations
@@ -16,12 +16,8 @@ from starlette.responses import Response
 
 from sendoff.api.s3.bodies import raw_stream, read_all
 from sendoff.api.s3.responses import empty, request_headers
-from sendoff.services.s3.errors import MethodNotAllowed, S3Error
-from sendoff.services.s3.notification_config import (
-    MAX_BODY_BYTES,
-    NotificationError,
-    render_xml,
-)
+from sendoff.services.s3.errors import MethodNotAllowed
+from sendoff.services.s3.notification_config import MAX_BODY_BYTES, render_xml
 from sendoff.services.s3.notifier import BucketRef, S3Notifier
 from sendoff.services.s3.service import S3Service
 
@@ -29,13 +25,6 @@ if TYPE_CHECKING:
     from sendoff.api.s3.api import S3Request
 
 SKIP_HEADER = "x-amz-skip-destination-validation"
-
-
-def s3_error(error: NotificationError) -> S3Error:
-    converted = S3Error(error.message, **error.extra)
-    converted.code = error.code
-    converted.status = error.status
-    return converted
 
 
 class NotificationApi:
@@ -54,11 +43,7 @@ class NotificationApi:
         if s3.method == "PUT":
             body = await read_all(raw_stream(s3.receive), MAX_BODY_BYTES)
             skip = s3.headers.get(SKIP_HEADER, "").lower() == "true"
-            try:
-                await self.notifier.put(bucket, body, skip_validation=skip,
-                                        request_id=s3.request_id)  # fmt: skip
-            except NotificationError as error:
-                raise s3_error(error) from None
+            await self.notifier.put(bucket, body, skip_validation=skip, request_id=s3.request_id)
             return empty(s3.request_id)
         raise MethodNotAllowed("The specified method is not allowed against this resource.",
                                Method=s3.method, ResourceType="BUCKET")  # fmt: skip

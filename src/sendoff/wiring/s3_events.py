@@ -14,7 +14,6 @@ from sendoff.model.json_types import JSON
 from sendoff.services.s3.errors import NoSuchKey, S3Error
 from sendoff.services.s3.notifier import SCHEME_LAMBDA, SUBRESOURCE, S3Notifier, TargetChecks
 from sendoff.services.s3.service import BUCKET_CONFIG, S3Service
-from sendoff.services.s3.transports import S3LambdaTransport
 from sendoff.store.cache import DocCache
 from sendoff.wiring.services import Services, built
 
@@ -54,7 +53,10 @@ def install(services: Services) -> None:
     )
     services.s3_notifier = notifier
     objects.add_object_listener(notifier.on_object_event)
-    services.deliveries.register(SCHEME_LAMBDA, S3LambdaTransport(lambda: services.lambda_async))
+    # the same transport as SNS's lambda subscriptions: an Event invoke of {"event": ...}
+    from sendoff.services.sns.transports import LambdaTransport
+
+    services.deliveries.register(SCHEME_LAMBDA, LambdaTransport(lambda: services.lambda_async))
 
     async def fetch(account: str, bucket: str, key: str, version: str | None) -> bytes:
         return await _code(objects, account, bucket, key, version)

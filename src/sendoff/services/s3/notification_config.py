@@ -32,9 +32,11 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
+from sendoff.services.s3.errors import InvalidArgument, MalformedXML
+
 __all__ = [
-    "EVENT_NAMES", "KINDS", "Filter", "MalformedXML", "NotificationConfig", "NotificationError",
-    "TargetConfig", "matches", "parse_xml", "render_xml",
+    "EVENT_NAMES", "KINDS", "Filter", "NotificationConfig", "TargetConfig", "matches",
+    "parse_xml", "render_xml",
 ]  # fmt: skip
 
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -64,7 +66,7 @@ EVENT_NAMES = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ConfigKind:
     """One kind of configuration: its XML element, target element, ARN service, JSON key."""
 
@@ -76,35 +78,18 @@ class ConfigKind:
 
 
 KINDS = (
-    ConfigKind("TopicConfiguration", "Topic", "sns", "TopicConfigurations", "TopicArn"),
-    ConfigKind("QueueConfiguration", "Queue", "sqs", "QueueConfigurations", "QueueArn"),
-    ConfigKind(
-        "CloudFunctionConfiguration", "CloudFunction", "lambda",
-        "LambdaFunctionConfigurations", "LambdaFunctionArn",
-    ),
+    ConfigKind(element="TopicConfiguration", target="Topic", service="sns",
+               json_key="TopicConfigurations", arn_key="TopicArn"),
+    ConfigKind(element="QueueConfiguration", target="Queue", service="sqs",
+               json_key="QueueConfigurations", arn_key="QueueArn"),
+    ConfigKind(element="CloudFunctionConfiguration", target="CloudFunction", service="lambda",
+               json_key="LambdaFunctionConfigurations", arn_key="LambdaFunctionArn"),
 )  # fmt: skip
 _ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:([a-z0-9-]+):")
 
 
-class NotificationError(Exception):
-    """An S3 error: its code, HTTP status, message and extra members (ArgumentName...)."""
-
-    def __init__(
-        self, code: str, message: str, *, status: int = 400, extra: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.extra = extra or {}
-
-
-def MalformedXML() -> NotificationError:
-    return NotificationError("MalformedXML", MALFORMED_MESSAGE)
-
-
-def invalid_argument(message: str, **extra: str) -> NotificationError:
-    return NotificationError("InvalidArgument", message, extra=extra)
+def malformed() -> MalformedXML:
+    return MalformedXML(MALFORMED_MESSAGE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -243,18 +228,18 @@ def _text(node: ET.Element, name: str) -> str | None:
 
 
 def parse_xml(body: bytes) -> NotificationConfig:
-    """Parse and check a PutBucketNotificationConfiguration body (raises NotificationError).
+    """Parse and check a PutBucketNotificationConfiguration body (raises S3Error).
 
     Bodies are small; anything past MAX_BODY_BYTES, or declaring a DTD (entities: the XML
     bomb), is refused as MalformedXML before the parser sees it."""
     if len(body) > MAX_BODY_BYTES or b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
-        raise MalformedXML()
+        raise malformed()
     try:
         root = ET.fromstring(body)
     except ET.ParseError:
-        raise MalformedXML() from None
+        raise malformed() from None
     if _local(root.tag) != "NotificationConfiguration":
-        raise MalformedXML()
+        raise malformed()
     targets: list[TargetConfig] = []
     for kind in KINDS:
         for node in _children(root, kind.element):
@@ -268,16 +253,16 @@ def _parse_target(kind: ConfigKind, node: ET.Element) -> TargetConfig:
     arn = _text(node, kind.target)
     events = tuple((e.text or "").strip() for e in _children(node, "Event"))
     if arn is None or not events:
-        raise MalformedXML()
+        raise malformed()
     arn = arn.strip()
     match = _ARN_RE.match(arn)
     if match is None or match.group(1) != kind.service:
-        raise invalid_argument(
+        raise InvalidArgument(
             "The ARN could not be parsed", ArgumentName=kind.target, ArgumentValue=arn
         )
     for event in events:
         if event not in EVENT_NAMES:
-            raise invalid_argument(
+            raise InvalidArgument(
                 "The event is not supported for notifications",
                 ArgumentName="Event", ArgumentValue=event,
             )  # fmt: skip
@@ -302,15 +287,15 @@ def _parse_filter(node: ET.Element) -> tuple[Filter | None, tuple[str, ...]]:
         for rule in _children(key, "FilterRule"):
             name, value = _text(rule, "Name"), _text(rule, "Value")
             if name is None or value is None:
-                raise MalformedXML()
+                raise malformed()
             canonical = name.strip().capitalize()
             if canonical not in ("Prefix", "Suffix"):
-                raise invalid_argument(
+                raise InvalidArgument(
                     "filter rule name must be either prefix or suffix",
                     ArgumentName="FilterRule.Name", ArgumentValue=name,
                 )  # fmt: skip
             if canonical in rules:
-                raise invalid_argument(
+                raise InvalidArgument(
                     f"Cannot specify more than one {canonical.lower()} rule in a filter.",
                     ArgumentName="FilterRule.Name", ArgumentValue=name,
                 )  # fmt: skip
@@ -326,13 +311,13 @@ def _check_overlaps(targets: list[TargetConfig]) -> None:
         for b in targets[i + 1 :]:
             shared = any(_events_overlap(x, y) for x in a.events for y in b.events)
             if shared and _filters_overlap(a.filter, b.filter):
-                raise invalid_argument(
+                raise InvalidArgument(
                     "Configurations overlap. Configurations on the same bucket cannot share"
                     " a common event type."
                 )
     ids = [t.id for t in targets]
-    if len(set(ids)) != len(ids):
-        raise invalid_argument("Same ID used for multiple configurations.")
+    if len(set(ids)) != len(ids):  # wording not recorded from AWS
+        raise InvalidArgument("Same ID used for multiple configurations.")
 
 
 def render_xml(config: NotificationConfig) -> bytes:
@@ -354,7 +339,3 @@ def render_xml(config: NotificationConfig) -> bytes:
     if config.eventbridge:
         ET.SubElement(root, "EventBridgeConfiguration")
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root)
-
-
-def arn_kinds() -> dict[str, ConfigKind]:
-    return {k.service: k for k in KINDS}
