@@ -104,6 +104,15 @@ def test_a_failed_resource_rolls_the_stack_back_with_its_reason(cf: Any) -> None
     failed = [e for e in seen if e[1] == "CREATE_FAILED"]
     assert failed == [("Config", "CREATE_FAILED",
                        "ResourceNotFoundException: The function doesn't exist.")]  # fmt: skip
+    stack_events = {status: reason for lid, status, reason in seen if lid == "bad"}
+    assert stack_events["ROLLBACK_IN_PROGRESS"] == (
+        "The following resource(s) failed to create: [Config]. Rollback requested by user."
+    )
+    assert stack_events["ROLLBACK_COMPLETE"] == ""
+    stack = cf.describe_stacks(StackName="bad")["Stacks"][0]
+    assert stack["StackStatusReason"] == (
+        "Resources.Config: ResourceNotFoundException: The function doesn't exist."
+    )
     order = [(lid, status) for lid, status, _ in reversed(seen)]
     assert order.index(("bad", "ROLLBACK_IN_PROGRESS")) < order.index(
         ("Records", "DELETE_COMPLETE")

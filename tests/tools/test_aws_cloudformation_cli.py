@@ -123,8 +123,12 @@ def test_events_show_the_failed_resource_and_the_rollback(
     ]
     failed = ("Config", "CREATE_FAILED", "ResourceNotFoundException: The function doesn't exist.")
     assert failed in events
-    statuses = [status for lid, status, _ in events if lid == "failing"]
-    assert statuses[:2] == ["ROLLBACK_COMPLETE", "ROLLBACK_IN_PROGRESS"]
+    stack_events = [(status, reason) for lid, status, reason in events if lid == "failing"]
+    assert stack_events[:2] == [
+        ("ROLLBACK_COMPLETE", None),
+        ("ROLLBACK_IN_PROGRESS", "The following resource(s) failed to create: [Config]. "
+         "Rollback requested by user."),
+    ]  # fmt: skip
     assert ("Records", "DELETE_COMPLETE", None) in events
     ok(cfn(server, tmp_path, "delete-stack --stack-name failing"))
 

@@ -14,9 +14,10 @@ The path of ``sendoff deploy template.yaml`` (commands.py, behind sendoff.cli.st
 
 The CloudFormation API runs the same plan and engine in the server (docs/cloudformation.md)::
 
-    cfn_api.py         the query-protocol edge (forms in, XML out; cfn_errors.py)
-    cloudformation.py  the operations: check and plan at once, then save the stack
-                       IN_PROGRESS; server_templates.py (TemplateBody/URL), capabilities.py
+    cfn_api.py         the query-protocol edge (forms in; cfn_xml.py XML out; cfn_errors.py)
+    cloudformation.py  the stack operations: check and plan at once, then save the stack
+                       IN_PROGRESS; change_sets.py; server_templates.py (TemplateBody/URL),
+                       capabilities.py
     runner.py          the engine in a worker thread, signing as the caller
     repository.py      stacks, deleted stacks and change sets in the store
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
@@ -26,30 +25,34 @@ from sendoff.api.query_xml import el, query_error, query_response, unknown_actio
 from sendoff.auth.gate import Authenticator
 from sendoff.iac import capabilities
 from sendoff.iac.cfn_errors import CfnError, ValidationError
+from sendoff.iac.cfn_xml import (
+    XMLNS,
+    capabilities_xml,
+    iso,
+    render_change_set,
+    render_event,
+    render_resource,
+    render_stack,
+    render_summary,
+    template_parameters,
+    xml_list,
+)
+from sendoff.iac.change_sets import ChangeSets
 from sendoff.iac.cloudformation import (
     Caller,
     CloudFormation,
     StackRequest,
     TemplateInput,
-    shown_parameters,
 )
 from sendoff.iac.remote import Keys
-from sendoff.iac.repository import ChangeSet
-from sendoff.iac.state import Stack, StackEvent
 from sendoff.model.json_types import JSON
 
 log = logging.getLogger("sendoff.iac.cfn_api")
 
-XMLNS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
-DELETING = ("DELETE_COMPLETE", "ROLLBACK_")  # statuses with a DeletionTime
 MAX_FORM = 2 * 1024 * 1024  # a 1 MB template, URL-encoded, with room for the rest
 
 Values = dict[str, str]
 Handler = Callable[[Caller, Values], Awaitable[str | None]]
-
-
-def iso(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 1000) % 1000:03d}Z"
 
 
 def members(values: Values, prefix: str) -> list[Values]:
@@ -66,10 +69,6 @@ def members(values: Values, prefix: str) -> list[Values]:
 
 def strings(values: Values, prefix: str) -> list[str]:
     return [g[""] for g in members(values, prefix) if "" in g]
-
-
-def _list(name: str, items: list[str]) -> str:
-    return f"<{name}>{''.join(f'<member>{i}</member>' for i in items)}</{name}>"
 
 
 def _flag(value: str | None) -> bool:
@@ -110,172 +109,6 @@ def _request(values: Values) -> StackRequest:
     )
 
 
-# ---- rendering ----
-def _parameters(values: dict[str, str]) -> str:
-    items = "".join(
-        f"<member>{el('ParameterKey', k)}{el('ParameterValue', v)}</member>"
-        for k, v in values.items()
-    )
-    return f"<Parameters>{items}</Parameters>"
-
-
-def _tags(tags: JSON) -> str:
-    items = "".join(f"<member>{el('Key', k)}{el('Value', v)}</member>" for k, v in tags.items())
-    return f"<Tags>{items}</Tags>"
-
-
-def _updated(stack: Stack) -> bool:
-    """Whether the stack was ever updated (AWS shows LastUpdatedTime then)."""
-    return bool(stack.change_set_id) or any(
-        e.type == "AWS::CloudFormation::Stack" and e.status.startswith("UPDATE_")
-        for e in stack.events
-    )
-
-
-def render_stack(stack: Stack) -> str:
-    """A DescribeStacks member, with AWS's fields: lists that are empty are left out
-    (Parameters, Capabilities, Outputs), except Tags and NotificationARNs."""
-    outputs = "".join(
-        "<member>" + el("OutputKey", k) + el("OutputValue", o.value)
-        + (el("Description", o.description) if o.description else "")
-        + (el("ExportName", o.export) if o.export else "") + "</member>"
-        for k, o in stack.outputs.items()
-    )  # fmt: skip
-    description = stack.template.get("Description")
-    status = stack.status.value
-    deleted = status == "DELETE_COMPLETE"
-    parameters = shown_parameters(stack.parameters, stack.no_echo)
-    return (
-        "<member>"
-        + el("StackId", stack.id)
-        + el("StackName", stack.name)
-        + (el("ChangeSetId", stack.change_set_id) if stack.change_set_id else "")
-        + (el("Description", str(description)) if description else "")
-        + (_parameters(parameters) if parameters else "")
-        + el("CreationTime", iso(stack.created_at))
-        + (el("LastUpdatedTime", iso(stack.updated_at)) if _updated(stack) else "")
-        + (el("DeletionTime", iso(stack.updated_at)) if status.startswith(DELETING) else "")
-        + "<RollbackConfiguration/>"
-        + el("StackStatus", status)
-        + (el("StackStatusReason", stack.reason) if stack.reason else "")
-        + el("DisableRollback", "false")
-        + "<NotificationARNs/>"
-        + (_list("Capabilities", list(stack.capabilities)) if stack.capabilities else "")
-        + (f"<Outputs>{outputs}</Outputs>" if outputs else "")
-        + _tags(dict(stack.tags))
-        + ("" if deleted else el("EnableTerminationProtection", "false"))
-        + "<DriftInformation><StackDriftStatus>NOT_CHECKED</StackDriftStatus></DriftInformation>"
-        + "</member>"
-    )
-
-
-def _event_id(stack: Stack, event: StackEvent) -> str:
-    key = f"{event.timestamp}|{event.logical_id}|{event.status}|{event.reason}"
-    if event.type == "AWS::CloudFormation::Stack":
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{stack.id}|{key}"))
-    return f"{event.logical_id}-{uuid.uuid5(uuid.NAMESPACE_URL, f'{stack.id}|{key}')}"
-
-
-def render_event(stack: Stack, event: StackEvent) -> str:
-    return (
-        "<member>"
-        + el("StackId", stack.id)
-        + el("EventId", _event_id(stack, event))
-        + el("StackName", stack.name)
-        + el("LogicalResourceId", event.logical_id)
-        + el("PhysicalResourceId", event.physical_id)
-        + el("ResourceType", event.type)
-        + el("Timestamp", iso(event.timestamp))
-        + el("ResourceStatus", event.status)
-        + (el("ResourceStatusReason", event.reason) if event.reason else "")
-        + "</member>"
-    )
-
-
-def _resource_time(stack: Stack, logical_id: str) -> float:
-    for event in reversed(stack.events):
-        if event.logical_id == logical_id and event.type != "AWS::CloudFormation::Stack":
-            return event.timestamp
-    return stack.updated_at
-
-
-def render_change(change: JSON) -> str:
-    action = change["action"]
-    inner = el("Action", action) + el("LogicalResourceId", change["logical_id"])
-    if change.get("physical_id"):
-        inner += el("PhysicalResourceId", change["physical_id"])
-    inner += el("ResourceType", change["type"])
-    if action == "Modify":
-        inner += el("Replacement", change["replacement"])
-        inner += _list("Scope", ["Properties"] if change["properties"] else [])
-        details = "".join(
-            "<member><Target>" + el("Attribute", "Properties") + el("Name", p)
-            + el("RequiresRecreation", change["recreation"].get(p, "Never"))
-            + "</Target>" + el("Evaluation", "Static")
-            + el("ChangeSource", "DirectModification") + "</member>"
-            for p in change["properties"]
-        )  # fmt: skip
-        inner += f"<Details>{details}</Details>"
-    else:
-        inner += "<Scope/><Details/>"
-    return f"<member>{el('Type', 'Resource')}<ResourceChange>{inner}</ResourceChange></member>"
-
-
-def render_change_set(cs: ChangeSet) -> str:
-    return (
-        el("ChangeSetName", cs.name)
-        + el("ChangeSetId", cs.id)
-        + el("StackId", cs.stack_id)
-        + el("StackName", cs.stack_name)
-        + (el("Description", cs.description) if cs.description else "")
-        + (_parameters(cs.shown_parameters) if cs.shown_parameters else "")
-        + el("CreationTime", iso(cs.created_at))
-        + el("ExecutionStatus", cs.execution_status)
-        + el("Status", cs.status)
-        + (el("StatusReason", cs.status_reason) if cs.status_reason else "")
-        + "<NotificationARNs/>"
-        + el("RollbackConfiguration", "")
-        + _list("Capabilities", list(cs.capabilities))
-        + (_tags(cs.tags) if cs.tags else "")
-        + f"<Changes>{''.join(render_change(c) for c in cs.changes)}</Changes>"
-        + el("IncludeNestedStacks", "false")
-    )
-
-
-def _template_parameters(body: JSON, *, summary: bool) -> str:
-    items = ""
-    for key, spec in (body.get("Parameters") or {}).items():
-        if not isinstance(spec, dict):
-            continue
-        items += "<member>" + el("ParameterKey", key)
-        if "Default" in spec:
-            items += el("DefaultValue", str(spec["Default"]))
-        if summary:
-            items += el("ParameterType", str(spec.get("Type", "String")))
-        items += el("NoEcho", "true" if str(spec.get("NoEcho", "")).lower() == "true" else "false")
-        if "Description" in spec:
-            items += el("Description", str(spec["Description"]))
-        if summary and isinstance(spec.get("AllowedValues"), list):
-            allowed = [el("member", str(v)) for v in spec["AllowedValues"]]
-            items += f"<ParameterConstraints><AllowedValues>{''.join(allowed)}</AllowedValues>"
-            items += "</ParameterConstraints>"
-        items += "</member>"
-    return f"<Parameters>{items}</Parameters>"
-
-
-def _capabilities(body: JSON) -> str:
-    need = capabilities.required(body, transformed=False, change_set=True)
-    types = sorted(
-        {
-            str(r.get("Type"))
-            for r in (body.get("Resources") or {}).values()
-            if isinstance(r, dict) and r.get("Type") in capabilities.IAM_TYPES
-        }
-    )
-    reason = f"The following resource(s) require capabilities: [{', '.join(types)}]"
-    return _list("Capabilities", need) + (el("CapabilitiesReason", reason) if need else "")
-
-
 class CloudFormationApi:
     def __init__(
         self,
@@ -286,6 +119,7 @@ class CloudFormationApi:
         default_region: str,
     ) -> None:
         self.service = service
+        self.change_sets = ChangeSets(service)
         self.auth = auth
         self.account_id = account_id
         self.default_region = default_region
@@ -373,21 +207,7 @@ class CloudFormationApi:
 
     async def list_stacks(self, caller: Caller, values: Values) -> str:
         stacks = await self.service.list_stacks(caller, strings(values, "StackStatusFilter"))
-        items = ""
-        for s in stacks:
-            description = s.template.get("Description")
-            items += (
-                "<member>" + el("StackId", s.id) + el("StackName", s.name)
-                + (el("TemplateDescription", str(description)) if description else "")
-                + el("CreationTime", iso(s.created_at))
-                + (el("LastUpdatedTime", iso(s.updated_at)) if _updated(s) else "")
-                + (el("DeletionTime", iso(s.updated_at))
-                   if s.status.value.startswith(DELETING) else "")
-                + el("StackStatus", s.status.value)
-                + (el("StackStatusReason", s.reason) if s.reason else "")
-                + "<DriftInformation><StackDriftStatus>NOT_CHECKED</StackDriftStatus>"
-                "</DriftInformation></member>"
-            )  # fmt: skip
+        items = "".join(render_summary(s) for s in stacks)
         return f"<StackSummaries>{items}</StackSummaries>"
 
     async def describe_stack_events(self, caller: Caller, values: Values) -> str:
@@ -399,26 +219,12 @@ class CloudFormationApi:
         items = "".join(render_event(stack, e) for e in reversed(stack.events))
         return f"<StackEvents>{items}</StackEvents>"
 
-    def _resource(self, stack: Stack, logical_id: str, *, detail: bool, summary: bool) -> str:
-        r = stack.resources[logical_id]
-        stamp = iso(_resource_time(stack, logical_id))
-        drift = "<DriftInformation><StackResourceDriftStatus>NOT_CHECKED"
-        drift += "</StackResourceDriftStatus></DriftInformation>"
-        head = "" if summary else el("StackName", stack.name) + el("StackId", stack.id)
-        return (
-            head + el("LogicalResourceId", r.logical_id) + el("PhysicalResourceId", r.physical_id)
-            + el("ResourceType", r.type)
-            + el("LastUpdatedTimestamp" if detail or summary else "Timestamp", stamp)
-            + el("ResourceStatus", r.status.value)
-            + (el("Metadata", "{}") if detail else "") + drift
-        )  # fmt: skip
-
     async def describe_stack_resource(self, caller: Caller, values: Values) -> str:
         stack = await self.service.stack(caller, _required(values, "StackName"))
         logical_id = _required(values, "LogicalResourceId")
         if logical_id not in stack.resources:
             raise ValidationError(f"Resource {logical_id} does not exist for stack {stack.name}")
-        inner = self._resource(stack, logical_id, detail=True, summary=False)
+        inner = render_resource(stack, logical_id, detail=True, summary=False)
         return f"<StackResourceDetail>{inner}</StackResourceDetail>"
 
     async def describe_stack_resources(self, caller: Caller, values: Values) -> str:
@@ -437,7 +243,7 @@ class CloudFormationApi:
             raise ValidationError("Either StackName or PhysicalResourceId must be specified.")
         wanted = values.get("LogicalResourceId")
         items = "".join(
-            f"<member>{self._resource(s, lid, detail=False, summary=False)}</member>"
+            f"<member>{render_resource(s, lid, detail=False, summary=False)}</member>"
             for s in stacks
             for lid, r in s.resources.items()
             if (wanted is None or lid == wanted) and (physical is None or r.physical_id == physical)
@@ -447,14 +253,14 @@ class CloudFormationApi:
     async def list_stack_resources(self, caller: Caller, values: Values) -> str:
         stack = await self.service.stack(caller, _required(values, "StackName"))
         items = "".join(
-            f"<member>{self._resource(stack, lid, detail=False, summary=True)}</member>"
+            f"<member>{render_resource(stack, lid, detail=False, summary=True)}</member>"
             for lid in stack.resources
         )
         return f"<StackResourceSummaries>{items}</StackResourceSummaries>"
 
     async def get_template(self, caller: Caller, values: Values) -> str:
         if values.get("ChangeSetName"):
-            cs = await self.service.change_set(
+            cs = await self.change_sets.get(
                 caller, values["ChangeSetName"], values.get("StackName")
             )
             text, processed = cs.template_text, self.service.parse(cs.template_text)[1]
@@ -465,7 +271,7 @@ class CloudFormationApi:
         stage = values.get("TemplateStage", "Original")
         if stage == "Processed":
             text = json.dumps(processed, indent=2)
-        return el("TemplateBody", text) + _list("StagesAvailable", ["Original", "Processed"])
+        return el("TemplateBody", text) + xml_list("StagesAvailable", ["Original", "Processed"])
 
     async def _template(self, caller: Caller, values: Values) -> JSON:
         if values.get("StackName") and not values.get("TemplateBody"):
@@ -488,12 +294,12 @@ class CloudFormationApi:
         transforms = body.get("Transform")
         declared = [transforms] if isinstance(transforms, str) else list(transforms or [])
         return (
-            _template_parameters(body, summary=True)
+            template_parameters(body, summary=True)
             + (el("Description", str(body["Description"])) if "Description" in body else "")
-            + _capabilities(body)
-            + _list("ResourceTypes", types)
+            + capabilities_xml(body)
+            + xml_list("ResourceTypes", types)
             + el("Version", str(body.get("AWSTemplateFormatVersion", "2010-09-09")))
-            + _list("DeclaredTransforms", [str(t) for t in declared])
+            + xml_list("DeclaredTransforms", [str(t) for t in declared])
         )
 
     async def validate_template(self, caller: Caller, values: Values) -> str:
@@ -504,10 +310,10 @@ class CloudFormationApi:
         transforms = body.get("Transform")
         declared = [transforms] if isinstance(transforms, str) else list(transforms or [])
         return (
-            _template_parameters(body, summary=False)
+            template_parameters(body, summary=False)
             + (el("Description", str(body["Description"])) if "Description" in body else "")
-            + _capabilities(body)
-            + _list("DeclaredTransforms", [str(t) for t in declared])
+            + capabilities_xml(body)
+            + xml_list("DeclaredTransforms", [str(t) for t in declared])
         )
 
     async def list_exports(self, caller: Caller, values: Values) -> str:
@@ -521,7 +327,7 @@ class CloudFormationApi:
 
     # ---- change sets ----
     async def create_change_set(self, caller: Caller, values: Values) -> str:
-        cs = await self.service.create_change_set(
+        cs = await self.change_sets.create(
             caller,
             _request(values),
             name=_required(values, "ChangeSetName"),
@@ -530,19 +336,19 @@ class CloudFormationApi:
         return el("Id", cs.id) + el("StackId", cs.stack_id)
 
     async def describe_change_set(self, caller: Caller, values: Values) -> str:
-        cs = await self.service.change_set(
+        cs = await self.change_sets.get(
             caller, _required(values, "ChangeSetName"), values.get("StackName")
         )
         return render_change_set(cs)
 
     async def execute_change_set(self, caller: Caller, values: Values) -> str:
-        await self.service.execute_change_set(
+        await self.change_sets.execute(
             caller, _required(values, "ChangeSetName"), values.get("StackName")
         )
         return ""
 
     async def delete_change_set(self, caller: Caller, values: Values) -> str:
-        await self.service.delete_change_set(
+        await self.change_sets.delete(
             caller, _required(values, "ChangeSetName"), values.get("StackName")
         )
         return ""
@@ -556,7 +362,7 @@ class CloudFormationApi:
             + el("CreationTime", iso(cs.created_at))
             + (el("Description", cs.description) if cs.description else "")
             + "</member>"
-            for cs in await self.service.change_sets(caller, _required(values, "StackName"))
+            for cs in await self.change_sets.list(caller, _required(values, "StackName"))
         )  # fmt: skip
         return f"<Summaries>{items}</Summaries>"
 

@@ -1,4 +1,5 @@
-"""The CloudFormation API's operations on stacks and change sets (the domain side).
+"""The CloudFormation API's operations on stacks (the domain side; change sets:
+change_sets.py).
 
 Each operation checks and plans at once (a bad template, missing capabilities or a stack
 in the wrong state is an error of the call itself, as in AWS), saves the stack in its new
@@ -34,25 +35,21 @@ import json
 import logging
 import re
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sendoff.iac import capabilities
 from sendoff.iac.cfn_errors import (
     AlreadyExists,
-    ChangeSetNotFound,
     InsufficientCapabilities,
-    InvalidChangeSetStatus,
     LimitExceeded,
     ValidationError,
     stack_not_found,
 )
 from sendoff.iac.errors import IacError, TemplateError, UnsupportedError
-from sendoff.iac.plan import Action, Change, Plan, prepare
+from sendoff.iac.plan import Plan, prepare
 from sendoff.iac.remote import Keys
-from sendoff.iac.repository import ChangeSet, StackRepository
-from sendoff.iac.resources import RESOURCE_TYPES
+from sendoff.iac.repository import StackRepository
 from sendoff.iac.runner import Runner
 from sendoff.iac.server_templates import (
     MAX_BODY,
@@ -131,7 +128,7 @@ class StackRequest:
     description: str = ""
 
 
-def _user_event(stack: Stack, status: StackStatus, now: float) -> StackEvent:
+def user_event(stack: Stack, status: StackStatus, now: float) -> StackEvent:
     return StackEvent(
         timestamp=now,
         logical_id=stack.name,
@@ -177,13 +174,6 @@ class CloudFormation:
             raise stack_not_found(name_or_id)
         return found
 
-    async def live_stack(self, caller: Caller, name_or_id: str) -> Stack:
-        """A stack that is not deleted (a deleted one is not found)."""
-        found = await self.stack(caller, name_or_id)
-        if found.status is StackStatus.DELETE_COMPLETE:
-            raise stack_not_found(name_or_id)
-        return found
-
     # ---- templates ----
     async def template_text(self, caller: Caller, given: TemplateInput) -> str:
         if given.body is not None:
@@ -224,7 +214,7 @@ class CloudFormation:
         except TemplateError as exc:
             raise ValidationError(f"Template format error: {exc}") from None
 
-    async def _plan(
+    async def plan(
         self, caller: Caller, request: StackRequest, previous: Stack | None, *, change_set: bool
     ) -> Plan:
         self._room()
@@ -275,11 +265,11 @@ class CloudFormation:
 
     # ---- stacks ----
     async def create_stack(self, caller: Caller, request: StackRequest) -> str:
-        _check_name(request.stack_name)
+        check_name(request.stack_name)
         existing = await self.repo.get(caller.account_id, caller.region, request.stack_name)
         if existing is not None:
             raise AlreadyExists(f"Stack [{request.stack_name}] already exists")
-        plan = await self._plan(caller, request, None, change_set=False)
+        plan = await self.plan(caller, request, None, change_set=False)
         now = self.clock()
         stack = Stack(
             name=request.stack_name,
@@ -291,8 +281,8 @@ class CloudFormation:
             updated_at=now,
             runner=self.identity,
         )
-        stack = self._with_request(stack, plan, request)
-        stack = stack.with_event(_user_event(stack, StackStatus.CREATE_IN_PROGRESS, now))
+        stack = self.with_request(stack, plan, request)
+        stack = stack.with_event(user_event(stack, StackStatus.CREATE_IN_PROGRESS, now))
         try:
             stack = await self.repo.put(stack)
         except IacError:
@@ -301,7 +291,7 @@ class CloudFormation:
         return stack.id
 
     @staticmethod
-    def _with_request(stack: Stack, plan: Plan, request: StackRequest) -> Stack:
+    def with_request(stack: Stack, plan: Plan, request: StackRequest) -> Stack:
         return stack.evolve(
             template=plan.template.body,
             template_text=plan.template.text,
@@ -313,15 +303,16 @@ class CloudFormation:
         )
 
     async def update_stack(self, caller: Caller, request: StackRequest) -> str:
-        stack = await self._updatable(caller, request.stack_name)
-        plan = await self._plan(caller, request, stack, change_set=False)
-        if _unchanged(plan, stack) and dict(request.tags) == dict(stack.tags):
+        stack = await self.updatable(caller, request.stack_name)
+        plan = await self.plan(caller, request, stack, change_set=False)
+        same_tags = not request.tags or dict(request.tags) == dict(stack.tags)  # none: kept
+        if unchanged(plan, stack) and same_tags:
             raise ValidationError("No updates are to be performed.")
-        claimed = await self._claim_update(stack, request)
+        claimed = await self.claim_update(stack, request)
         self.runner.deploy(caller.keys, plan, claimed)
         return stack.id
 
-    async def _updatable(self, caller: Caller, name_or_id: str) -> Stack:
+    async def updatable(self, caller: Caller, name_or_id: str) -> Stack:
         stack = await self.repo.find(caller.account_id, caller.region, name_or_id)
         if stack is None or stack.status is StackStatus.REVIEW_IN_PROGRESS:
             raise ValidationError(f"Stack [{name_or_id}] does not exist")
@@ -331,12 +322,12 @@ class CloudFormation:
             )
         return stack
 
-    async def _claim_update(self, stack: Stack, request: StackRequest) -> Stack:
+    async def claim_update(self, stack: Stack, request: StackRequest) -> Stack:
         now = self.clock()
         claimed = stack.evolve(
             status=StackStatus.UPDATE_IN_PROGRESS, reason="", updated_at=now, runner=self.identity
         )
-        claimed = claimed.with_event(_user_event(stack, StackStatus.UPDATE_IN_PROGRESS, now))
+        claimed = claimed.with_event(user_event(stack, StackStatus.UPDATE_IN_PROGRESS, now))
         if request.capabilities or request.tags:
             claimed = claimed.evolve(
                 capabilities=tuple(request.capabilities) or claimed.capabilities,
@@ -365,7 +356,7 @@ class CloudFormation:
         claimed = stack.evolve(
             status=StackStatus.DELETE_IN_PROGRESS, reason="", updated_at=now, runner=self.identity
         )
-        claimed = claimed.with_event(_user_event(stack, StackStatus.DELETE_IN_PROGRESS, now))
+        claimed = claimed.with_event(user_event(stack, StackStatus.DELETE_IN_PROGRESS, now))
         claimed = await self.repo.put(claimed)
         await asyncio.wait([self.runner.delete(caller.keys, claimed)], timeout=self.answer_within_s)
 
@@ -383,165 +374,6 @@ class CloudFormation:
 
     async def exports(self, caller: Caller) -> dict[str, tuple[str, str]]:
         return await self.repo.exports(caller.account_id, caller.region)
-
-    # ---- change sets ----
-    async def create_change_set(
-        self, caller: Caller, request: StackRequest, *, name: str, kind: str
-    ) -> ChangeSet:
-        _check_name(request.stack_name)
-        if not CHANGE_SET_NAME.match(name):
-            raise ValidationError(
-                f"1 validation error detected: Value '{name}' at 'changeSetName' failed to "
-                "satisfy constraint: Member must satisfy regular expression pattern: "
-                "[a-zA-Z][-a-zA-Z0-9]*"
-            )
-        if kind not in ("CREATE", "UPDATE"):
-            raise ValidationError(f"ChangeSetType {kind} is not supported (CREATE or UPDATE)")
-        existing = await self.repo.get(caller.account_id, caller.region, request.stack_name)
-        if kind == "CREATE":
-            if existing is not None and existing.status is not StackStatus.REVIEW_IN_PROGRESS:
-                raise ValidationError(
-                    f"Stack [{request.stack_name}] already exists and cannot be created again "
-                    f"with the changeSet [{name}]."
-                )
-            previous = None
-        else:
-            previous = await self._updatable(caller, request.stack_name)
-        if existing is not None and await self.repo.get_change_set(
-            caller.account_id, caller.region, request.stack_name, name
-        ):
-            raise AlreadyExists(f"ChangeSet [{name}] already exists")
-        plan = await self._plan(caller, request, previous, change_set=True)
-        now = self.clock()
-        if existing is None:
-            stack = Stack(
-                name=request.stack_name,
-                region=caller.region,
-                account_id=caller.account_id,
-                status=StackStatus.REVIEW_IN_PROGRESS,
-                stack_id=new_stack_id(caller.account_id, caller.region, request.stack_name),
-                created_at=now,
-                updated_at=now,
-            )
-            stack = stack.with_event(_user_event(stack, StackStatus.REVIEW_IN_PROGRESS, now))
-            stack = await self.repo.put(stack)
-        else:
-            stack = existing
-        changes = tuple(_change_json(c, stack) for c in plan.changes if c.action is not Action.NONE)
-        cs = ChangeSet(
-            id=f"arn:aws:cloudformation:{caller.region}:{caller.account_id}:changeSet/"
-            f"{name}/{uuid.uuid4()}",
-            name=name,
-            stack_name=stack.name,
-            stack_id=stack.id,
-            account_id=caller.account_id,
-            region=caller.region,
-            type=kind,
-            created_at=now,
-            template_text=plan.template.text,
-            parameters=dict(request.parameters),
-            use_previous=request.use_previous,
-            capabilities=request.capabilities,
-            tags=dict(request.tags),
-            description=request.description,
-            changes=changes,
-            shown_parameters=shown_parameters(
-                plan.parameters.given, sorted(plan.parameters.no_echo)
-            ),
-        )
-        if kind == "UPDATE" and previous is not None and _unchanged(plan, previous):
-            cs = cs.evolve(
-                status="FAILED", status_reason=NO_CHANGES, execution_status="UNAVAILABLE"
-            )
-        await self.repo.put_change_set(cs)
-        return cs
-
-    async def change_set(
-        self, caller: Caller, name_or_id: str, stack_name: str | None
-    ) -> ChangeSet:
-        found: ChangeSet | None = None
-        if name_or_id.startswith("arn:"):
-            found = await self.repo.change_set_by_id(caller.account_id, caller.region, name_or_id)
-        elif stack_name:
-            stack = await self.repo.find(caller.account_id, caller.region, stack_name)
-            if stack is None:
-                raise ValidationError(f"Stack [{stack_name}] does not exist")
-            found = await self.repo.get_change_set(
-                caller.account_id, caller.region, stack.name, name_or_id
-            )
-        else:
-            raise ValidationError(
-                "StackName must be specified if ChangeSetName is not specified as an ARN."
-            )
-        if found is None:
-            raise ChangeSetNotFound(f"ChangeSet [{name_or_id}] does not exist")
-        return found
-
-    async def change_sets(self, caller: Caller, stack_name: str) -> list[ChangeSet]:
-        stack = await self.stack(caller, stack_name)
-        return await self.repo.change_sets(caller.account_id, caller.region, stack.name)
-
-    async def delete_change_set(self, caller: Caller, name_or_id: str, stack: str | None) -> None:
-        cs = await self.change_set(caller, name_or_id, stack)
-        if cs.execution_status == "EXECUTE_IN_PROGRESS":
-            raise InvalidChangeSetStatus(
-                f"ChangeSet [{cs.id}] cannot be deleted in its current status of "
-                "[EXECUTE_IN_PROGRESS]"
-            )
-        await self.repo.delete_change_set(cs)
-
-    async def execute_change_set(self, caller: Caller, name_or_id: str, stack: str | None) -> None:
-        cs = await self.change_set(caller, name_or_id, stack)
-        if cs.execution_status != "AVAILABLE":
-            raise InvalidChangeSetStatus(
-                f"ChangeSet [{cs.id}] cannot be executed in its current execution status of "
-                f"[{cs.execution_status}]"
-            )
-        current = await self.stack(caller, cs.stack_id)
-        request = StackRequest(
-            stack_name=cs.stack_name,
-            template=TemplateInput(body=cs.template_text),
-            parameters=cs.parameters,
-            use_previous=cs.use_previous,
-            capabilities=cs.capabilities,
-            tags=cs.tags,
-        )
-        fresh = current.status is StackStatus.REVIEW_IN_PROGRESS
-        if fresh:
-            previous = None
-        elif current.status in UPDATABLE:
-            previous = current
-        else:
-            raise InvalidChangeSetStatus(
-                f"ChangeSet [{cs.id}] cannot be executed: stack {current.name} is "
-                f"{current.status.value}"
-            )
-        plan = await self._plan(caller, request, previous, change_set=True)
-        now = self.clock()
-        if fresh:
-            claimed = self._with_request(current, plan, request).evolve(
-                status=StackStatus.CREATE_IN_PROGRESS,
-                updated_at=now,
-                change_set_id=cs.id,
-                runner=self.identity,
-            )
-            claimed = claimed.with_event(_user_event(claimed, StackStatus.CREATE_IN_PROGRESS, now))
-            claimed = await self.repo.put(claimed)
-        else:
-            claimed = await self._claim_update(current, request)
-            claimed = await self.repo.put(claimed.evolve(change_set_id=cs.id))
-        for other in await self.repo.change_sets(caller.account_id, caller.region, cs.stack_name):
-            if other.id != cs.id:
-                await self.repo.delete_change_set(other)
-        await self.repo.put_change_set(cs.evolve(execution_status="EXECUTE_IN_PROGRESS"))
-
-        async def finished(final: Stack) -> None:
-            ok = final.status in (StackStatus.CREATE_COMPLETE, StackStatus.UPDATE_COMPLETE)
-            status = "EXECUTE_COMPLETE" if ok else "EXECUTE_FAILED"
-            await self.repo.put_change_set(cs.evolve(execution_status=status))
-
-        task = self.runner.deploy(caller.keys, plan, claimed, then=finished)
-        await asyncio.wait([task], timeout=self.answer_within_s)
 
     # ---- after a restart ----
     async def recover(self, *, starting: bool) -> int:
@@ -576,7 +408,7 @@ class CloudFormation:
         return count
 
 
-def _check_name(name: str) -> None:
+def check_name(name: str) -> None:
     if not STACK_NAME.match(name):
         raise ValidationError(
             f"1 validation error detected: Value '{name}' at 'stackName' failed to satisfy "
@@ -585,7 +417,7 @@ def _check_name(name: str) -> None:
         )
 
 
-def _unchanged(plan: Plan, previous: Stack) -> bool:
+def unchanged(plan: Plan, previous: Stack) -> bool:
     return (
         not plan.has_changes
         and previous.processed == plan.processed
@@ -595,27 +427,3 @@ def _unchanged(plan: Plan, previous: Stack) -> bool:
 
 def _json_text(body: JSON) -> str:
     return json.dumps(body, indent=2)
-
-
-def _change_json(change: Change, stack: Stack) -> JSON:
-    """A plan's Change as DescribeChangeSet shows it (the edge renders it)."""
-    old = stack.resources.get(change.logical_id)
-    return {
-        "action": change.action.value,
-        "logical_id": change.logical_id,
-        "physical_id": old.physical_id if old is not None and change.action != Action.ADD else "",
-        "type": change.type,
-        "replacement": change.replacement if change.action is Action.MODIFY else "",
-        "properties": list(change.properties),
-        "recreation": {
-            p: ("Always" if change.replacement == "True" and _create_only(change.type, p)
-                else "Conditionally" if change.replacement == "Conditional"
-                and _create_only(change.type, p) else "Never")
-            for p in change.properties
-        },
-    }  # fmt: skip
-
-
-def _create_only(type_name: str, prop: str) -> bool:
-    rtype = RESOURCE_TYPES.get(type_name)
-    return rtype is not None and prop in rtype.schema and rtype.schema[prop].create_only

@@ -50,6 +50,16 @@ def _failure(logical_id: str, problems: list[Problem]) -> ResourceFailed:
     return ResourceFailed(logical_id, "; ".join(str(p) for p in problems))
 
 
+def _rollback_reason(run: _Run, reason: str) -> str:
+    """The rollback event's reason as CloudFormation words it, naming the failed resources
+    (the stack's own reason keeps the error itself); ``reason`` when no resource failed."""
+    if not run.failed:
+        return reason
+    verb = run.failed[0][1]
+    names = ", ".join(logical_id for logical_id, _ in run.failed)
+    return f"The following resource(s) failed to {verb}: [{names}]. Rollback requested by user."
+
+
 class Listener(Protocol):
     def event(self, event: StackEvent) -> None: ...
 
@@ -67,6 +77,7 @@ class _Run:
     live: dict[str, ResourceState] = field(default_factory=dict)
     journal: list[tuple[str, ResourceState | None, ResourceState]] = field(default_factory=list)
     replaced: dict[str, ResourceState] = field(default_factory=dict)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (logical id, create|update)
 
 
 class LiveLookup:
@@ -135,8 +146,12 @@ class Engine:
     def _save(self, run: _Run, **changes: Any) -> None:
         run.stack = self.store.put(run.stack.evolve(updated_at=self.clock(), **changes))
 
-    def _stack_status(self, run: _Run, status: StackStatus, reason: str = "") -> None:
-        self._emit(run, run.stack.name, STACK_TYPE, status.value, run.stack.id, reason)
+    def _stack_status(
+        self, run: _Run, status: StackStatus, reason: str = "", *, event_reason: str | None = None
+    ) -> None:
+        """Save the stack's status and reason; its event says ``event_reason`` if given."""
+        said = reason if event_reason is None else event_reason
+        self._emit(run, run.stack.name, STACK_TYPE, status.value, run.stack.id, said)
         self._save(run, status=status, reason=reason)
 
     # ---- deploy ----
@@ -258,6 +273,7 @@ class Engine:
                 applied = self._call(logical_id, lambda: rtype.update(self.cloud, old, props))
         except ResourceFailed as exc:
             self._emit(run, logical_id, type_name, f"{verb}_FAILED", reason=exc.reason)
+            run.failed.append((logical_id, verb.lower()))
             if old is not None and not creating:
                 attempted = replace(old, properties=props)
                 run.journal.append(("update", old, attempted))
@@ -374,7 +390,7 @@ class Engine:
         status = (
             StackStatus.ROLLBACK_IN_PROGRESS if fresh else StackStatus.UPDATE_ROLLBACK_IN_PROGRESS
         )
-        self._stack_status(run, status, reason)
+        self._stack_status(run, status, reason, event_reason=_rollback_reason(run, reason))
         stuck: dict[str, ResourceState] = {}  # could not be undone: still tracked
         stuck_new: list[ResourceState] = []  # replacements that could not be deleted
         for kind, old, new in reversed(run.journal):
@@ -398,7 +414,7 @@ class Engine:
             )
             resources = {**before, **stuck}
         self._save(run, resources=resources, pending=tuple(stuck_new))
-        self._stack_status(run, final, reason)
+        self._stack_status(run, final, reason, event_reason="")
         return run.stack
 
     def _undo_update(self, run: _Run, old: ResourceState, new: ResourceState) -> bool:
