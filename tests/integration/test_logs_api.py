@@ -5,6 +5,7 @@ and scoping by region and by account (``--auth sigv4``)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -331,6 +332,9 @@ def test_errors_in_aws_words(logs: Any) -> None:
           "Invalid LogGroup or LogStream, both must have length less than or equal to 512.")),
     ]  # fmt: skip
     logs.create_log_stream(logGroupName=group, logStreamName="s")
+    forged = base64.urlsafe_b64encode(b'{"k": "streams", "offset": "x"}').decode()
+    more.append((lambda: logs.describe_log_streams(logGroupName=group, nextToken=forged),
+                 ("InvalidParameterException", "The specified nextToken is invalid.")))  # fmt: skip
     taken = ("ResourceAlreadyExistsException", "The specified log stream already exists")
     more.append((lambda: logs.create_log_stream(logGroupName=group, logStreamName="s"), taken))
     for call, (code, message) in more:
@@ -493,3 +497,67 @@ def test_sam_logs_reads_a_functions_group(server: ServerProcess, invoked: dict[s
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 3 and all("REPORT RequestId:" in line for line in lines)
     assert all(STREAM_NAME.match(line.split(" ", 1)[0]) for line in lines)
+
+
+RECORDER = """
+import json
+
+def handler(event, context):
+    print(json.dumps(event))
+"""
+FAILING = """
+def handler(event, context):
+    if not event.get("Success"):
+        raise Exception("Failure from event, Success = false, I am failing!")
+    return "ok"
+"""
+
+
+def test_announcement_failure_record_found_with_aws_logs(
+    server: ServerProcess, lambda_client: Any
+) -> None:
+    """The announcement's walkthrough: an async invoke with ``{"Success": false}`` fails
+    three times; the OnFailure function's group holds the record, found with
+    ``aws logs filter-log-events --filter-pattern RetriesExhausted``."""
+    failing, recorder = unique("failing"), unique("onfailure")
+    create_python(lambda_client, failing, FAILING)
+    target = create_python(lambda_client, recorder, RECORDER)["FunctionArn"]
+    lambda_client.put_function_event_invoke_config(
+        FunctionName=failing,
+        DestinationConfig={"OnFailure": {"Destination": target}},
+    )
+    lambda_client.invoke(FunctionName=failing, InvocationType="Event",
+                         Payload=json.dumps({"Success": False}))  # fmt: skip
+    group = f"/aws/lambda/{recorder}"
+
+    def found() -> list[dict[str, Any]] | None:
+        done = aws(server.url, "logs", "filter-log-events", "--log-group-name", group,
+                   "--filter-pattern", "RetriesExhausted", check=False)  # fmt: skip
+        if done.returncode != 0:
+            return None  # the group is made by the recorder's first line
+        events: list[dict[str, Any]] = json.loads(done.stdout)["events"]
+        return events or None
+
+    events = wait_until(found, timeout=60, message="the failure record in the logs")
+    record = json.loads(events[0]["message"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["requestPayload"] == {"Success": False}
+
+
+def test_answers_hold_at_most_a_megabyte(logs: Any) -> None:
+    group = f"/custom/{unique('big')}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    now = int(time.time() * 1000)
+    big = [f"{i} " + "x" * 400_000 for i in range(3)]
+    _put(logs, group, "s", big[:2], now - 1000)
+    _put(logs, group, "s", big[2:], now - 500)
+    first = logs.filter_log_events(logGroupName=group)
+    assert [e["message"][:2] for e in first["events"]] == ["0 ", "1 "]
+    rest = logs.filter_log_events(logGroupName=group, nextToken=first["nextToken"])
+    assert [e["message"][:2] for e in rest["events"]] == ["2 "] and "nextToken" not in rest
+    head = logs.get_log_events(logGroupName=group, logStreamName="s", startFromHead=True)
+    assert [e["message"][:2] for e in head["events"]] == ["0 ", "1 "]
+    tail = logs.get_log_events(logGroupName=group, logStreamName="s")
+    assert [e["message"][:2] for e in tail["events"]] == ["1 ", "2 "]

@@ -205,6 +205,15 @@ def test_hostile_regular_expressions_are_refused() -> None:
     assert parse("%a+b*[0-9]{2,3}%").match("xaab12")
 
 
+def test_wildcards_match_without_backtracking() -> None:
+    pattern = parse('{ $.a = "*a*a*a*a*a*a*a*a*a*a*a*a*b" }')
+    assert not pattern.match(json.dumps({"a": "a" * 20_000}))
+    assert pattern.match(json.dumps({"a": "a" * 12 + "b"}))
+    assert parse('{ $.a = "ab*ba" }').match('{"a": "aba"}') is False  # parts may not overlap
+    assert parse('{ $.a = "ab*ba" }').match('{"a": "abba"}')
+    assert parse('{ $.a = "*" }').match('{"a": ""}')
+
+
 def test_many_ellipses_match_in_linear_time() -> None:
     pattern = parse("[" + ", ".join(["...", "x = 1"] * 30) + ", last = 2]")
     words = " ".join(["0"] * 3000)

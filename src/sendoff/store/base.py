@@ -11,9 +11,10 @@ A backend stores four kinds of things:
   and ``finish`` (terminal outcome) settle a lease; an expired lease makes the event due again.
 * concurrency slots: reserved concurrency enforced across every process that shares a store.
 * logs: per log group and stream, appended to; the oldest lines leave by retention.
-  ``query_logs`` and ``log_streams`` serve the CloudWatch Logs API; their defaults here
-  are built on ``read_logs`` (correct everywhere), a backend overrides them to be fast
-  (SQLite pushes the filters, a filter pattern's :data:`Prefilter` included, into SQL).
+  ``query_logs``, ``log_streams`` and ``log_bytes`` serve the CloudWatch Logs API; their
+  defaults here are built on ``read_logs`` (correct everywhere), a backend overrides them
+  to be fast (SQLite pushes the filters, a filter pattern's :data:`Prefilter` included,
+  into SQL and seeks its indexes).
   ``delete_logs`` drops a group's lines.
 * retention: ``prune_events`` and ``prune_logs`` delete finished history in small batches
   (the pruning task, :mod:`sendoff.store.retention`, calls them); ``retention_stats``
@@ -165,14 +166,14 @@ class LogQuery:
 
 @dataclass(frozen=True, kw_only=True)
 class LogStreamStats:
-    """What a group's stored lines say about one of its streams."""
+    """What a group's stored lines say about one of its streams: its first and last line
+    in append order (for a function's lines, also time order)."""
 
     name: str
     first_event_ms: int
     last_event_ms: int
     first_seq: int
     last_seq: int
-    stored_bytes: int
 
 
 class Store(MessageStore, ABC):
@@ -346,30 +347,36 @@ class Store(MessageStore, ABC):
     async def log_streams(self, group: str) -> list[LogStreamStats]:
         """One entry per stream that holds lines in ``group``, ordered by name.
 
-        This default reads the whole group; backends override it with an aggregate."""
+        This default reads the whole group; backends override it with index seeks."""
         seen: dict[str, LogStreamStats] = {}
         after = 0
         while True:
             page = await self.read_logs(group, after_seq=after, limit=1000)
             for stream, e in page:
-                size = len(e.message.encode())
                 old = seen.get(stream)
-                if old is None:
-                    old = LogStreamStats(name=stream, first_event_ms=e.timestamp_ms,
-                                         last_event_ms=e.timestamp_ms, first_seq=e.seq,
-                                         last_seq=e.seq, stored_bytes=0)  # fmt: skip
                 seen[stream] = LogStreamStats(
                     name=stream,
-                    first_event_ms=min(old.first_event_ms, e.timestamp_ms),
-                    last_event_ms=max(old.last_event_ms, e.timestamp_ms),
-                    first_seq=old.first_seq,
+                    first_event_ms=e.timestamp_ms if old is None else old.first_event_ms,
+                    last_event_ms=e.timestamp_ms,
+                    first_seq=e.seq if old is None else old.first_seq,
                     last_seq=e.seq,
-                    stored_bytes=old.stored_bytes + size,
                 )
             if len(page) < 1000:
                 break
             after = page[-1][1].seq
         return [seen[name] for name in sorted(seen)]
+
+    async def log_bytes(self, group: str) -> int:
+        """UTF-8 bytes of the messages ``group`` keeps (what retention counts).
+
+        This default reads the whole group; backends answer from their running count."""
+        total, after = 0, 0
+        while True:
+            page = await self.read_logs(group, after_seq=after, limit=1000)
+            total += sum(len(e.message.encode()) for _, e in page)
+            if len(page) < 1000:
+                return total
+            after = page[-1][1].seq
 
     @abstractmethod
     async def delete_logs(

@@ -8,7 +8,7 @@ from sendoff.services.logs.events import LogEvents
 from sendoff.services.logs.groups import LogGroups
 from sendoff.services.logs.retention import expire_by_policy
 from sendoff.store.retention import Pruner
-from sendoff.wiring.services import Services
+from sendoff.wiring.services import Services, built
 
 
 def install(services: Services, pruner: Pruner) -> None:
@@ -25,10 +25,7 @@ def install(services: Services, pruner: Pruner) -> None:
 
 def install_http(services: Services) -> None:
     """Register the ``Logs_20140328`` JSON target."""
-    groups = services.log_groups
-    if groups is None:
-        groups = LogGroups(services.store, services.invoker.log_writer)
-        services.log_groups = groups
+    groups = built(services.log_groups, "the CloudWatch Logs service")
     settings = services.settings
     api = LogsApi(
         groups, LogEvents(services.store, groups),

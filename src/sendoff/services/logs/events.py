@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from sendoff.model.json_types import JSON
@@ -33,11 +33,13 @@ from sendoff.services.logs.model import (
     page_token,
     read_direction_token,
     read_page_token,
+    token_int,
 )
 from sendoff.store import LogEvent, Store
 from sendoff.store.base import LogQuery
 
 SCAN_BUDGET: Final = 200_000  # lines one FilterLogEvents call looks at, at most
+MAX_ANSWER_BYTES: Final = 1_048_576  # AWS: "as many log events as can fit in 1 MB"
 STORE_PAGE: Final = 10_000
 MAX_BATCH_BYTES: Final = 1_048_576
 EVENT_OVERHEAD: Final = 26  # bytes AWS counts per event on top of its message
@@ -76,6 +78,16 @@ class Rejected:
         return kept or None
 
 
+def _fit(rows: list[tuple[str, LogEvent]]) -> list[tuple[str, LogEvent]]:
+    """The first rows whose messages fit in one answer (at least one row)."""
+    total = 0
+    for index, (_, event) in enumerate(rows):
+        total += len(event.message) + EVENT_OVERHEAD
+        if index and total > MAX_ANSWER_BYTES:
+            return rows[:index]
+    return rows
+
+
 class LogEvents:
     def __init__(self, store: Store, groups: LogGroups) -> None:
         self.store = store
@@ -96,12 +108,11 @@ class LogEvents:
         )
         key = lines_key(scope, group)
         if direction == "f" or (not direction and from_head):
-            query = LogQuery(**{**base.__dict__, "after_seq": seq})
-            rows = await self.store.query_logs(key, query)
+            query = replace(base, after_seq=seq)
+            rows = _fit(await self.store.query_logs(key, query))
         else:
-            query = LogQuery(**{**base.__dict__, "before_seq": seq if direction else None,
-                                "newest_first": True})  # fmt: skip
-            rows = (await self.store.query_logs(key, query))[::-1]
+            query = replace(base, before_seq=seq if direction else None, newest_first=True)
+            rows = _fit(await self.store.query_logs(key, query))[::-1]
         if rows:
             forward = direction_token("f", rows[-1][1].seq)
             backward = direction_token("b", rows[0][1].seq)
@@ -127,11 +138,11 @@ class LogEvents:
             compiled = parse(pattern)
         except InvalidFilterPattern as exc:
             raise InvalidParameter(f"Invalid filter pattern: {exc}") from None
-        after = int(read_page_token(token, "filter").get("after", 0)) if token else 0
+        after = token_int(read_page_token(token, "filter"), "after") if token else 0
         await self.groups.get(scope, group)
         key = lines_key(scope, group)
         found: list[tuple[str, LogEvent]] = []
-        scanned, exhausted = 0, False
+        scanned, exhausted, answer_bytes = 0, False, 0
         while True:
             query = LogQuery(
                 streams=tuple(streams) if streams is not None else None,
@@ -143,19 +154,24 @@ class LogEvents:
                 limit=STORE_PAGE,
             )
             rows = await self.store.query_logs(key, query)
-            early = False
+            early = full = False
             for index, (stream, event) in enumerate(rows):
-                after = event.seq
                 if compiled.exact or compiled.match(event.message):
-                    found.append((stream, event))
-                    if len(found) == size:
-                        early = index < len(rows) - 1
+                    cost = len(event.message) + EVENT_OVERHEAD
+                    if found and answer_bytes + cost > MAX_ANSWER_BYTES:
+                        early = full = True  # this one starts the next page
                         break
+                    found.append((stream, event))
+                    answer_bytes += cost
+                after = event.seq
+                if len(found) == size:
+                    early = index < len(rows) - 1
+                    break
             scanned += len(rows)
             if len(rows) < STORE_PAGE and not early:
                 exhausted = True
                 break
-            if len(found) == size or scanned >= SCAN_BUDGET:
+            if full or len(found) == size or scanned >= SCAN_BUDGET:
                 break
         next_token = None if exhausted else page_token({"k": "filter", "after": after})
         return Filtered(events=found, next_token=next_token)

@@ -218,9 +218,23 @@ def _number(text: str) -> float | None:
 
 def _string_equal(actual: str, value: _Value) -> bool:
     if value.wildcard:
-        regex = ".*".join(re.escape(part) for part in value.text.split("*"))
-        return re.fullmatch(regex, actual, re.DOTALL) is not None
+        return _glob(value.text.split("*"), actual)
     return actual == value.text
+
+
+def _glob(parts: list[str], text: str) -> bool:
+    """``*`` wildcards (``parts`` is the value split at them), matched greedily left to
+    right: linear in the text, where a regular expression could backtrack for ages."""
+    head, *middle, tail = parts
+    if not text.startswith(head) or len(text) < len(head) + len(tail):
+        return False
+    position, end = len(head), len(text) - len(tail)
+    for part in middle:
+        found = text.find(part, position, end)
+        if found < 0:
+            return False
+        position = found + len(part)
+    return text.endswith(tail)
 
 
 def _compare(actual: Any, op: str, value: _Value) -> bool:

@@ -16,6 +16,7 @@ from sendoff.errors import ConflictError
 from sendoff.functions.log_writer import LogWriter, new_group
 from sendoff.model.json_types import JSON
 from sendoff.services.logs.errors import (
+    BAD_TOKEN,
     GROUP_NOT_FOUND,
     STREAM_NOT_FOUND,
     InvalidParameter,
@@ -37,6 +38,7 @@ from sendoff.services.logs.model import (
     page_token,
     read_page_token,
     stream_doc_key,
+    token_int,
 )
 from sendoff.store import Store
 from sendoff.store.base import LogQuery
@@ -50,7 +52,6 @@ class StreamInfo:
     created_ms: int
     first_event_ms: int | None = None
     last_event_ms: int | None = None
-    stored_bytes: int = 0
 
 
 def _now_ms() -> int:
@@ -119,7 +120,9 @@ class LogGroups:
         size = check_limit(limit, maximum=50, default=50)
         after = None
         if token is not None:
-            after = str(read_page_token(token, "groups").get("after", ""))
+            after = read_page_token(token, "groups").get("after")
+            if not isinstance(after, str):
+                raise InvalidParameter(BAD_TOKEN)
         out: list[JSON] = []
         more = False
         cursor = after
@@ -140,8 +143,7 @@ class LogGroups:
             cursor = docs[-1].key
         sized = []
         for value in out:
-            streams = await self.store.log_streams(lines_key(scope, value["name"]))
-            sized.append((value, sum(s.stored_bytes for s in streams)))
+            sized.append((value, await self.store.log_bytes(lines_key(scope, value["name"]))))
         next_token = page_token({"k": "groups", "after": cursor}) if more else None
         return sized, next_token
 
@@ -258,7 +260,6 @@ class LogGroups:
                 created_ms=made.created_ms if made else stats.first_event_ms,
                 first_event_ms=stats.first_event_ms,
                 last_event_ms=stats.last_event_ms,
-                stored_bytes=stats.stored_bytes,
             )
         return [found[name] for name in sorted(found)]
 
@@ -277,7 +278,7 @@ class LogGroups:
             raise InvalidParameter("Cannot order by LastEventTime with a logStreamNamePrefix.")
         offset = 0
         if token is not None:
-            offset = int(read_page_token(token, "streams").get("offset", 0))
+            offset = token_int(read_page_token(token, "streams"), "offset")
         streams = [s for s in await self.streams(scope, group)
                    if prefix is None or s.name.startswith(prefix)]  # fmt: skip
         if order == "LastEventTime":

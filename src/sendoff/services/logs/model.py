@@ -29,7 +29,7 @@ __all__ = [
     "GROUP_KIND", "RETENTION_DAYS", "STREAM_KIND", "Scope", "check_group_name", "check_limit",
     "check_retention", "check_stream_name", "direction_token", "group_arn", "group_doc_key",
     "group_from_arn", "lines_key", "page_token", "read_direction_token", "read_page_token",
-    "stream_arn", "stream_doc_key",
+    "stream_arn", "stream_doc_key", "token_int",
 ]  # fmt: skip
 
 GROUP_NAME: Final = re.compile(r"[\.\-_/#A-Za-z0-9]+")
@@ -119,6 +119,14 @@ def read_direction_token(token: str) -> tuple[str, int]:
 
 def page_token(value: JSON) -> str:
     return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
+
+
+def token_int(value: JSON, member: str) -> int:
+    """An integer member of a page token (a tampered token is refused, never a 500)."""
+    number = value.get(member, 0)
+    if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+        raise InvalidParameter(BAD_TOKEN)
+    return number
 
 
 def read_page_token(token: str, kind: str) -> JSON:

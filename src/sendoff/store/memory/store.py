@@ -248,6 +248,9 @@ class MemoryStore(MemoryMessages, Store):
         out = [(s, e) for s, e in rows[start:] if stream is None or s == stream]
         return out[:limit]
 
+    async def log_bytes(self, group: str) -> int:
+        return self._log_bytes(group)
+
     async def delete_logs(
         self, group: str, *, before_ms: int | None = None, limit: int = 1000
     ) -> int:

@@ -73,6 +73,10 @@ class PostgresRetention:
             await conn.execute(Q["log_group_drop_if_empty"], {"grp": group})
         return int(row[0]) if row else 0
 
+    async def log_bytes(self, group: str) -> int:
+        row = await self.db.fetchone(Q["log_group_bytes"], {"grp": group})
+        return int(row[0]) if row else 0
+
     async def retention_stats(self) -> RetentionStats:
         row = await self.db.fetchone(Q["retention_stats"], {})
         assert row is not None

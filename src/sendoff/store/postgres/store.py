@@ -36,6 +36,7 @@ from sendoff.store.base import (
     Store,
 )
 from sendoff.store.postgres.db import Conn, PostgresDatabase, Q, Result, WriteBatcher
+from sendoff.store.postgres.logs import PostgresLogQueries
 from sendoff.store.postgres.messages import PostgresMessages
 from sendoff.store.postgres.retention import PostgresRetention
 from sendoff.store.postgres.wakeups import Listener
@@ -76,7 +77,7 @@ async def _insert(conn: Conn, query: str, rows: list[dict[str, Any]]) -> None:
             await cur.executemany(query, rows)  # pipelined
 
 
-class PostgresStore(PostgresRetention, PostgresMessages, Store):
+class PostgresStore(PostgresLogQueries, PostgresRetention, PostgresMessages, Store):
     def __init__(self, url: str) -> None:
         self.db = PostgresDatabase(url)
         self.batch = WriteBatcher(self.db)

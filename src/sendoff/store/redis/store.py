@@ -266,6 +266,9 @@ class RedisStore(RedisRetention, RedisMessages, Store):
                 break
         return out
 
+    async def log_bytes(self, group: str) -> int:
+        return int(await self.conn.text.hget(self._key("logbytes"), group) or 0)
+
     async def delete_logs(
         self, group: str, *, before_ms: int | None = None, limit: int = 1000
     ) -> int:

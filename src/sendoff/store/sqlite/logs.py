@@ -9,7 +9,8 @@ substrings with ``instr`` (case-sensitive, like CloudWatch), JSON tests with
 candidate: it may hold JSON after a prefix). Numbers are compared after ``CAST(... AS
 REAL)``, which keeps every value Python would accept (a numeric string included) and lets
 a few more through. ``delete_logs`` deletes in batches of ``limit`` and keeps
-``log_groups.bytes`` (0005_retention.sql) exact.
+``log_groups.bytes`` (0005_retention.sql) exact; ``log_bytes`` reads it. ``log_streams``
+seeks the ``(grp, stream, seq)`` index three times a stream instead of reading the lines.
 """
 
 from __future__ import annotations
@@ -56,19 +57,32 @@ class SqliteLogQueries:
         return [(s, LogEvent(timestamp_ms=ts, message=m, seq=q)) for q, s, ts, m in rows]
 
     async def log_streams(self, group: str) -> list[LogStreamStats]:
+        """Three index seeks a stream (its name, first and last line), whatever its size."""
+        out: list[LogStreamStats] = []
+        name = ""
         with self.db.read() as conn:
-            rows = conn.execute(Q["log_streams"], {"grp": group}).fetchall()
-        return [
-            LogStreamStats(
-                name=name,
-                first_event_ms=first,
-                last_event_ms=last,
-                first_seq=lo,
-                last_seq=hi,
-                stored_bytes=size,
-            )
-            for name, first, last, lo, hi, size in rows
-        ]
+            while True:
+                row = conn.execute(Q["log_next_stream"], {"grp": group, "after": name}).fetchone()
+                if row is None:
+                    return out
+                name = row[0]
+                params = {"grp": group, "stream": name}
+                first_seq, first_ms = conn.execute(Q["log_stream_first"], params).fetchone()
+                last_seq, last_ms = conn.execute(Q["log_stream_last"], params).fetchone()
+                out.append(
+                    LogStreamStats(
+                        name=name,
+                        first_event_ms=first_ms,
+                        last_event_ms=last_ms,
+                        first_seq=first_seq,
+                        last_seq=last_seq,
+                    )
+                )
+
+    async def log_bytes(self, group: str) -> int:
+        with self.db.read() as conn:
+            row = conn.execute(Q["log_group_bytes"], {"grp": group}).fetchone()
+        return int(row[0]) if row else 0
 
     async def delete_logs(
         self, group: str, *, before_ms: int | None = None, limit: int = 1000

@@ -348,3 +348,26 @@ WITH gone AS (
 UPDATE log_groups SET bytes = log_groups.bytes - freed.bytes FROM freed
 WHERE grp = %(grp)s
 RETURNING freed.lines;
+
+-- name: log_group_bytes
+SELECT bytes FROM log_groups WHERE grp = %(grp)s;
+
+-- name: log_query
+-- The fixed part of query_logs; the store appends the stream list and prefilter
+-- conditions (every value a parameter), then the ORDER BY and LIMIT.
+SELECT seq, stream, ts_ms, message FROM logs
+WHERE grp = %(grp)s AND seq > %(after)s
+  AND (%(before)s::bigint IS NULL OR seq < %(before)s::bigint)
+  AND (%(start)s::bigint IS NULL OR ts_ms >= %(start)s::bigint)
+  AND (%(end)s::bigint IS NULL OR ts_ms <= %(end)s::bigint)
+  AND (%(prefix)s::text IS NULL OR left(stream, length(%(prefix)s::text)) = %(prefix)s::text)
+
+-- name: log_next_stream
+SELECT stream FROM logs WHERE grp = %(grp)s AND stream > %(after)s ORDER BY stream LIMIT 1;
+
+-- name: log_stream_first
+SELECT seq, ts_ms FROM logs WHERE grp = %(grp)s AND stream = %(stream)s ORDER BY seq LIMIT 1;
+
+-- name: log_stream_last
+SELECT seq, ts_ms FROM logs WHERE grp = %(grp)s AND stream = %(stream)s
+ORDER BY seq DESC LIMIT 1;

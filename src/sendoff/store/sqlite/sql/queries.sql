@@ -281,9 +281,18 @@ WHERE grp = :grp AND seq > :after AND (:before IS NULL OR seq < :before)
   AND (:start IS NULL OR ts_ms >= :start) AND (:end IS NULL OR ts_ms <= :end)
   AND (:prefix IS NULL OR substr(stream, 1, length(:prefix)) = :prefix)
 
--- name: log_streams
-SELECT stream, MIN(ts_ms), MAX(ts_ms), MIN(seq), MAX(seq), SUM(length(CAST(message AS BLOB)))
-FROM logs WHERE grp = :grp GROUP BY stream ORDER BY stream;
+-- name: log_next_stream
+-- The group's next stream name after :after (an index seek: logs_stream).
+SELECT stream FROM logs WHERE grp = :grp AND stream > :after ORDER BY stream LIMIT 1;
+
+-- name: log_stream_first
+SELECT seq, ts_ms FROM logs WHERE grp = :grp AND stream = :stream ORDER BY seq LIMIT 1;
+
+-- name: log_stream_last
+SELECT seq, ts_ms FROM logs WHERE grp = :grp AND stream = :stream ORDER BY seq DESC LIMIT 1;
+
+-- name: log_group_bytes
+SELECT bytes FROM log_groups WHERE grp = :grp;
 
 -- name: log_delete_some
 -- Up to :limit lines of a group stamped before :before (all when :before is NULL).
