@@ -9,7 +9,10 @@ Starts a real ``sendoff server`` (SQLite, the embedded default) in a temp dir un
 * ``cp`` (local copy of the file, fsync'd) for the disk's own speed;
 * ``aws s3 cp file s3://...`` (the AWS CLI: multipart, 8 MB parts, 10 threads);
 * ``aws s3 cp s3://... file`` (ranged GETs in parallel), checked byte for byte;
-* boto3 PutObject of ``--small`` 1 KB objects from ``--threads`` threads.
+* boto3 PutObject of ``--small`` 1 KB objects from ``--threads`` threads;
+* the same PutObjects as raw HTTP, each request one ``send`` on a keep-alive socket (no
+  SDK, no ``Expect: 100-continue`` round trip, no Nagle wait between head and body): what
+  the server itself sustains. Unsigned: run it against a server with ``--auth none``.
 
 MB/s are MiB of payload per second of wall time. The command to rerun is printed with
 the figures.
@@ -21,6 +24,7 @@ import argparse
 import filecmp
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -73,6 +77,31 @@ def small_puts(url: str, bucket: str, count: int, threads: int) -> float:
     return per_thread * threads / (time.perf_counter() - start)
 
 
+SIGNED = (
+    "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request,"
+    " SignedHeaders=host, Signature=" + "0" * 64
+)
+
+
+def raw_puts(url: str, bucket: str, count: int) -> float:
+    host, port = url.removeprefix("http://").split(":")
+    body = os.urandom(1024)
+    with socket.create_connection((host, int(port))) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        start = time.perf_counter()
+        for n in range(count):
+            head = (
+                f"PUT /{bucket}/raw/{n} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                f"Authorization: {SIGNED}\r\nContent-Length: {len(body)}\r\n\r\n"
+            )
+            sock.sendall(head.encode() + body)
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                answer += sock.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+        return count / (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mb", type=int, default=100)
@@ -100,6 +129,7 @@ def main() -> None:
             down = aws(url, "cp", f"s3://{bucket}/payload.bin", str(work / "down.bin"))
             assert filecmp.cmp(source, work / "down.bin", shallow=False)
             rate = small_puts(url, bucket, args.small, args.threads)
+            raw = raw_puts(url, bucket, args.small)
         finally:
             if server is not None:
                 server.stop()
@@ -109,7 +139,8 @@ def main() -> None:
     print(f"{'cp (same disk, fsync)':<34}{disk:>9.2f}{mib / disk:>9.1f}")
     print(f"{'aws s3 cp up (multipart)':<34}{up:>9.2f}{mib / up:>9.1f}")
     print(f"{'aws s3 cp down':<34}{down:>9.2f}{mib / down:>9.1f}")
-    print(f"{'PutObject 1 KB, objects/s':<34}{rate:>18.0f}")
+    print(f"{'PutObject 1 KB (boto3), objects/s':<34}{rate:>18.0f}")
+    print(f"{'PutObject 1 KB (raw HTTP), objects/s':<34}{raw:>18.0f}")
 
 
 if __name__ == "__main__":
