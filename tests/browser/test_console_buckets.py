@@ -83,6 +83,16 @@ def test_designer_shows_s3_trigger_and_failure_destination(
         FunctionName=fn,
         DestinationConfig={"OnFailure": {"Destination": f"arn:aws:s3:::{failures}"}},
     )
+    # S3 as On success: refused next to the type, before anything is sent to Lambda.
+    console.goto(f"/console/functions/{fn}/destinations/new")
+    page.get_by_label("On success", exact=True).check()
+    page.get_by_label("Destination type").select_option(label="S3 bucket")
+    page.get_by_label("Destination", exact=True).fill(f"arn:aws:s3:::{failures}")
+    page.get_by_role("button", name="Save").click()
+    type_field = page.locator(".field").filter(has=page.get_by_label("Destination type"))
+    expect(type_field.locator(".field-error")).to_contain_text(
+        "An S3 bucket can only receive records of failed invocations"
+    )
     console.goto(f"/console/functions/{fn}")
     triggers = page.locator(".designer .triggers")
     expect(triggers).to_contain_text(uploads)

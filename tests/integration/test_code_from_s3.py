@@ -141,3 +141,40 @@ def test_template_with_code_uri_in_s3_and_an_s3_event(
     config = lam.get_function_event_invoke_config(FunctionName=result["outputs"]["Other"])
     failures = result["resources"]["Failures"]["physical_id"]
     assert config["DestinationConfig"]["OnFailure"]["Destination"] == f"arn:aws:s3:::{failures}"
+
+
+BUCKET_TEMPLATE = """
+Resources:
+  Events:
+    Type: AWS::SQS::Queue
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      NotificationConfiguration:
+        QueueConfigurations:
+          - Event: s3:ObjectCreated:*
+            Queue: !GetAtt Events.Arn
+            Filter: {S3Key: {Rules: [{Name: suffix, Value: .csv}]}}
+        EventBridgeConfiguration: {EventBridgeEnabled: EB}
+Outputs:
+  Bucket: {Value: !Ref Bucket}
+"""
+
+
+def test_bucket_notifications_are_updated_in_place(server: ServerProcess, tmp_path: Path) -> None:
+    s3 = client_for(server.url, "s3")
+    path = tmp_path / "template.yaml"
+    stack = unique("stack")
+    path.write_text(BUCKET_TEMPLATE.replace("EB", "true"))
+    first = deploy(server.url, path, "--stack-name", stack)
+    assert first["status"] == "CREATE_COMPLETE", first
+    bucket = first["outputs"]["Bucket"]
+    config = s3.get_bucket_notification_configuration(Bucket=bucket)
+    (queue,) = config["QueueConfigurations"]
+    assert queue["Filter"]["Key"]["FilterRules"] == [{"Name": "Suffix", "Value": ".csv"}]
+    assert config["EventBridgeConfiguration"] == {}
+    path.write_text(BUCKET_TEMPLATE.replace("EB", "false"))
+    second = deploy(server.url, path, "--stack-name", stack)
+    assert second["status"] == "UPDATE_COMPLETE", second
+    assert second["outputs"]["Bucket"] == bucket  # the same bucket, changed in place
+    assert "EventBridgeConfiguration" not in s3.get_bucket_notification_configuration(Bucket=bucket)

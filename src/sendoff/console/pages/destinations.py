@@ -27,6 +27,7 @@ from sendoff.console.resources import (
     exists,
 )
 from sendoff.console.web import Form, read_form, redirect
+from sendoff.destinations.registry import kind_for
 from sendoff.functions.errors import LambdaError
 from sendoff.functions.event_config import ConfigInput, parse_input
 from sendoff.model.arn import parse_arn
@@ -151,6 +152,12 @@ class DestinationPages:
         """Lambda's own input validation (pattern, length), then the console's check that
         the ARN is of the type chosen."""
         key = CONDITION_KEYS[condition][1]
+        found = kind_for(kind)
+        if found is not None and found.on_failure_only and key == "OnSuccess":
+            what = WITH_ARTICLE[kind][:1].upper() + WITH_ARTICLE[kind][1:]
+            form.error("type", f"{what} can only receive records of failed invocations:"
+                               " choose On failure, or another type.")  # fmt: skip
+            return
         try:
             parse_input({"DestinationConfig": {key: {"Destination": arn}}})
         except LambdaError as exc:

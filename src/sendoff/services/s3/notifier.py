@@ -1,7 +1,9 @@
 """S3 event notifications: a bucket's configuration, its checks, and durable delivery.
 
-Putting a configuration (``put``) parses it (``notification_config``), checks each target
-unless ``x-amz-skip-destination-validation: true``:
+Putting a configuration (``put``) parses it (``notification_config``), refuses a target in
+another region than the bucket ("The notification destination service region is not valid
+for the bucket location constraint"), and checks each target unless
+``x-amz-skip-destination-validation: true``:
 
 * a queue or topic must exist ("The destination queue does not exist" / "The destination
   topic does not exist"), be in the bucket's account (sendoff does not evaluate queue
@@ -112,6 +114,7 @@ class S3Notifier:
         self, bucket: BucketRef, body: bytes, *, skip_validation: bool, request_id: str
     ) -> NotificationConfig:
         config = parse_xml(body)
+        _check_regions(bucket, config)
         if not skip_validation:
             await self._validate(bucket, config)
         await self.save(bucket.account, bucket.name, None if config.empty else config.to_json())
@@ -219,6 +222,20 @@ class S3Notifier:
             scope_key=f"{bucket.account}/{bucket.region}",
             source=_source(bucket),
         )
+
+
+def _check_regions(bucket: BucketRef, config: NotificationConfig) -> None:
+    """Every target must be in the bucket's region (AWS's words, quoted by users:
+    cloud-custodian/cloud-custodian#1720)."""
+    names = {"sqs": "Queue", "sns": "Topic", "lambda": "CloudFunction"}
+    for target in config.targets:
+        region = target.arn.split(":")[3] if target.arn.count(":") >= 3 else ""
+        if region and region != bucket.region:
+            raise InvalidArgument(
+                "The notification destination service region is not valid for the bucket"
+                " location constraint",
+                ArgumentName=names[target.kind], ArgumentValue=target.arn,
+            )  # fmt: skip
 
 
 def _source(bucket: BucketRef) -> dict[str, Any]:
