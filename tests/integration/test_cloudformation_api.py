@@ -218,17 +218,12 @@ def test_parameters_no_echo_exports_and_import_value(cf: Any) -> None:
         Parameters=[{"ParameterKey": "Secret", "ParameterValue": "hunter2"}],
     )  # fmt: skip
     cf.get_waiter("stack_create_complete").wait(StackName="exporter", WaiterConfig=FAST)
-    params = cf.describe_stacks(StackName="exporter")["Stacks"][0]["Parameters"]
+    exporter = cf.describe_stacks(StackName="exporter")["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in exporter["Outputs"]}
+    assert outputs["Id"] == exporter["StackId"]  # AWS::StackId is the stack's own
+    params = exporter["Parameters"]
     assert sorted((p["ParameterKey"], p["ParameterValue"]) for p in params) == [
         ("Name", "shared-queue"), ("Secret", "****")]  # fmt: skip
-    exports = {e["Name"]: e for e in cf.list_exports()["Exports"]}
-    url = exports["exporter-QueueUrl"]["Value"]
-    assert url.endswith("/shared-queue")
-    exporter = [{"ParameterKey": "Exporter", "ParameterValue": "exporter"}]
-    cf.create_stack(StackName="importer", TemplateBody=IMPORTER, Parameters=exporter)
-    cf.get_waiter("stack_create_complete").wait(StackName="importer", WaiterConfig=FAST)
-    outputs = cf.describe_stacks(StackName="importer")["Stacks"][0]["Outputs"]
-    assert outputs == [{"OutputKey": "Imported", "OutputValue": url}]
     # UsePreviousValue keeps the secret; a changed Name replaces the queue
     cf.update_stack(
         StackName="exporter", UsePreviousTemplate=True,
@@ -241,9 +236,29 @@ def test_parameters_no_echo_exports_and_import_value(cf: Any) -> None:
     summary = cf.get_template_summary(StackName="exporter")
     assert [p["ParameterKey"] for p in summary["Parameters"]] == ["Secret", "Name"]
     assert summary["Parameters"][0]["NoEcho"] is True
+
+    # the export, imported by another stack, which then holds it
+    exports = {e["Name"]: e for e in cf.list_exports()["Exports"]}
+    url = exports["exporter-QueueUrl"]["Value"]
+    assert url.endswith("/shared-queue-2")
+    assert exports["exporter-QueueUrl"]["ExportingStackId"] == stack["StackId"]
+    exporting = [{"ParameterKey": "Exporter", "ParameterValue": "exporter"}]
+    cf.create_stack(StackName="importer", TemplateBody=IMPORTER, Parameters=exporting)
+    cf.get_waiter("stack_create_complete").wait(StackName="importer", WaiterConfig=FAST)
+    outputs = cf.describe_stacks(StackName="importer")["Stacks"][0]["Outputs"]
+    assert outputs == [{"OutputKey": "Imported", "OutputValue": url}]
+    assert cf.list_imports(ExportName="exporter-QueueUrl")["Imports"] == ["importer"]
+    response = error_of(cf.delete_stack, StackName="exporter")
+    assert response["Error"]["Message"] == (
+        "Export exporter-QueueUrl cannot be deleted as it is in use by importer"
+    )
     for name in ("importer", "exporter"):
         cf.delete_stack(StackName=name)
         cf.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=FAST)
+    response = error_of(cf.list_imports, ExportName="exporter-QueueUrl")
+    assert (
+        response["Error"]["Message"] == "Export 'exporter-QueueUrl' is not imported by any stack."
+    )
 
 
 def test_validate_template_and_format_errors(cf: Any) -> None:

@@ -1,7 +1,7 @@
 """Issue 12.5: an operation sendoff does not implement is answered in the protocol the
 client speaks, so every SDK raises a clean ClientError with AWS's code instead of failing
-to parse the answer. The query services (SNS, STS, IAM, and CloudFormation, which
-sendoff does not have) answer XML ``InvalidAction`` "Could not find operation X for
+to parse the answer. The query services (SNS, STS, IAM, CloudFormation, and RDS,
+which sendoff does not have) answer XML ``InvalidAction`` "Could not find operation X for
 version V", as STS, IAM and SNS do; the JSON protocols answer JSON."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ QUERY_CALLS = [
     ("sns", "list_origination_numbers", {}, "ListOriginationNumbers", "2010-03-31"),
     ("sts", "get_session_token", {}, "GetSessionToken", "2011-06-15"),
     ("iam", "list_account_aliases", {}, "ListAccountAliases", "2010-05-08"),
-    ("cloudformation", "list_stacks", {}, "ListStacks", "2010-05-15"),
+    ("cloudformation", "list_stack_sets", {}, "ListStackSets", "2010-05-15"),
 ]  # fmt: skip
 
 
@@ -61,11 +61,11 @@ def test_json_clients_get_their_error_in_json(
 
 
 def test_a_query_request_without_version_says_so(server: ServerProcess) -> None:
-    response = httpx.post(f"{server.url}/", data={"Action": "DescribeStacks"})
+    response = httpx.post(f"{server.url}/", data={"Action": "DescribeDBInstances"})
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("text/xml")
     assert "<Code>InvalidAction</Code>" in response.text
     assert (
-        "<Message>Could not find operation DescribeStacks for version NO_VERSION_SPECIFIED"
+        "<Message>Could not find operation DescribeDBInstances for version NO_VERSION_SPECIFIED"
         "</Message>" in response.text
     )

@@ -189,6 +189,7 @@ WRONG_SECRET = {
     "sns": ("list_topics", "SignatureDoesNotMatch"),
     "events": ("list_event_buses", "InvalidSignatureException"),
     "sts": ("get_caller_identity", "SignatureDoesNotMatch"),
+    "cloudformation": ("list_stacks", "SignatureDoesNotMatch"),
 }
 UNKNOWN_KEY = {
     "lambda": "UnrecognizedClientException",
@@ -196,6 +197,7 @@ UNKNOWN_KEY = {
     "sns": "InvalidClientTokenId",
     "events": "UnrecognizedClientException",
     "sts": "InvalidClientTokenId",
+    "cloudformation": "InvalidClientTokenId",
 }
 
 

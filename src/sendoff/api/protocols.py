@@ -55,7 +55,7 @@ class ProtocolRouter:
             if action in actions:
                 return await endpoint(request)
         # a form body naming no action any query service knows (a service sendoff does not
-        # have, such as CloudFormation, or an operation it does not implement): the query
+        # have, such as RDS, or an operation it does not implement): the query
         # protocol's own answer, in XML, so an XML client parses it; bodies go through an
         # encoder, never string concatenation, so a quote or "<" cannot break them
         return wire_error(

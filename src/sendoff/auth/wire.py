@@ -52,6 +52,7 @@ _CODES: dict[str, tuple[str, str, int, str]] = {
 _QUERY_XMLNS = {
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
     "sns": "http://sns.amazonaws.com/doc/2010-03-31/",
+    "cloudformation": "http://cloudformation.amazonaws.com/doc/2010-05-15/",
 }
 CORAL = "com.amazon.coral.service#"
 

@@ -142,6 +142,7 @@ class CloudFormationApi:
             "DeleteChangeSet": self.delete_change_set,
             "ListChangeSets": self.list_change_sets,
             "ListExports": self.list_exports,
+            "ListImports": self.list_imports,
         }
         self.actions = frozenset(self.handlers)
 
@@ -324,6 +325,13 @@ class CloudFormationApi:
             for name, (value, stack_id) in sorted(exports.items())
         )  # fmt: skip
         return f"<Exports>{items}</Exports>"
+
+    async def list_imports(self, caller: Caller, values: Values) -> str:
+        export = _required(values, "ExportName")
+        importers = await self.service.importers(caller, export)
+        if not importers:
+            raise ValidationError(f"Export '{export}' is not imported by any stack.")
+        return xml_list("Imports", importers)
 
     # ---- change sets ----
     async def create_change_set(self, caller: Caller, values: Values) -> str:

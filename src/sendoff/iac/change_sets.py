@@ -73,7 +73,12 @@ class ChangeSets:
         # names its change sets by the second, and two runs against a fast server share one
         if same is not None and same.execution_status in ("AVAILABLE", "EXECUTE_IN_PROGRESS"):
             raise AlreadyExists(f"ChangeSet [{name}] already exists")
-        plan = await self.stacks.plan(caller, request, previous, change_set=True)
+        stack_id = (
+            existing.id
+            if existing is not None
+            else new_stack_id(caller.account_id, caller.region, request.stack_name)
+        )
+        plan = await self.stacks.plan(caller, request, previous, change_set=True, stack_id=stack_id)
         now = self.stacks.clock()
         if existing is None:
             stack = Stack(
@@ -81,7 +86,7 @@ class ChangeSets:
                 region=caller.region,
                 account_id=caller.account_id,
                 status=StackStatus.REVIEW_IN_PROGRESS,
-                stack_id=new_stack_id(caller.account_id, caller.region, request.stack_name),
+                stack_id=stack_id,
                 created_at=now,
                 updated_at=now,
             )
@@ -178,7 +183,9 @@ class ChangeSets:
                 f"ChangeSet [{cs.id}] cannot be executed: stack {current.name} is "
                 f"{current.status.value}"
             )
-        plan = await self.stacks.plan(caller, request, previous, change_set=True)
+        plan = await self.stacks.plan(
+            caller, request, previous, change_set=True, stack_id=current.id
+        )
         now = self.stacks.clock()
         if fresh:
             claimed = self.stacks.with_request(current, plan, request).evolve(
@@ -190,7 +197,7 @@ class ChangeSets:
             claimed = claimed.with_event(user_event(claimed, StackStatus.CREATE_IN_PROGRESS, now))
             claimed = await self.stacks.repo.put(claimed)
         else:
-            claimed = await self.stacks.claim_update(current, request)
+            claimed = await self.stacks.claim_update(current, request, plan)
             claimed = await self.stacks.repo.put(claimed.evolve(change_set_id=cs.id))
         for other in await self.stacks.repo.change_sets(
             caller.account_id, caller.region, cs.stack_name
@@ -199,7 +206,10 @@ class ChangeSets:
                 await self.stacks.repo.delete_change_set(other)
         await self.stacks.repo.put_change_set(cs.evolve(execution_status="EXECUTE_IN_PROGRESS"))
 
+        settle = self.stacks.settle_imports(plan)
+
         async def finished(final: Stack) -> None:
+            await settle(final)
             ok = final.status in (StackStatus.CREATE_COMPLETE, StackStatus.UPDATE_COMPLETE)
             status = "EXECUTE_COMPLETE" if ok else "EXECUTE_FAILED"
             await self.stacks.repo.put_change_set(cs.evolve(execution_status=status))

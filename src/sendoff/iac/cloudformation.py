@@ -35,7 +35,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sendoff.iac import capabilities
@@ -139,6 +139,23 @@ def user_event(stack: Stack, status: StackStatus, now: float) -> StackEvent:
     )
 
 
+class ImportsSeen(dict[str, str]):
+    """The region's exports, remembering which ones a template's Fn::ImportValue read."""
+
+    def __init__(self, exports: Mapping[str, str]) -> None:
+        super().__init__(exports)
+        self.seen: set[str] = set()
+
+    def __getitem__(self, name: str) -> str:
+        self.seen.add(name)
+        return super().__getitem__(name)
+
+
+def imports_of(plan: Plan) -> tuple[str, ...]:
+    exports = plan.context.exports
+    return tuple(sorted(exports.seen)) if isinstance(exports, ImportsSeen) else ()
+
+
 def shown_parameters(values: Mapping[str, str], no_echo: Sequence[str]) -> dict[str, str]:
     return {k: "****" if k in no_echo else v for k, v in values.items()}
 
@@ -215,8 +232,17 @@ class CloudFormation:
             raise ValidationError(f"Template format error: {exc}") from None
 
     async def plan(
-        self, caller: Caller, request: StackRequest, previous: Stack | None, *, change_set: bool
+        self,
+        caller: Caller,
+        request: StackRequest,
+        previous: Stack | None,
+        *,
+        change_set: bool,
+        stack_id: str = "",
     ) -> Plan:
+        """Check and plan a deployment of ``request`` over ``previous`` (None: a new stack,
+        whose id ``AWS::StackId`` gives); a ValidationError or
+        InsufficientCapabilities says what is wrong."""
         self._room()
         given = request.template
         if given.use_previous:
@@ -242,8 +268,9 @@ class CloudFormation:
                     account_id=caller.account_id,
                     overrides=overrides,
                     previous=previous,
-                    exports={k: v for k, (v, _) in exports.items()},
+                    exports=ImportsSeen({k: v for k, (v, _) in exports.items()}),
                     previous_parameters=False,
+                    stack_id=stack_id,
                 )
             except UnsupportedError as exc:
                 kinds = ", ".join(sorted(exc.unsupported))
@@ -269,14 +296,15 @@ class CloudFormation:
         existing = await self.repo.get(caller.account_id, caller.region, request.stack_name)
         if existing is not None:
             raise AlreadyExists(f"Stack [{request.stack_name}] already exists")
-        plan = await self.plan(caller, request, None, change_set=False)
+        stack_id = new_stack_id(caller.account_id, caller.region, request.stack_name)
+        plan = await self.plan(caller, request, None, change_set=False, stack_id=stack_id)
         now = self.clock()
         stack = Stack(
             name=request.stack_name,
             region=caller.region,
             account_id=caller.account_id,
             status=StackStatus.CREATE_IN_PROGRESS,
-            stack_id=new_stack_id(caller.account_id, caller.region, request.stack_name),
+            stack_id=stack_id,
             created_at=now,
             updated_at=now,
             runner=self.identity,
@@ -300,6 +328,7 @@ class CloudFormation:
             no_echo=tuple(sorted(plan.parameters.no_echo)),
             capabilities=tuple(request.capabilities),
             tags=dict(request.tags),
+            imports=imports_of(plan),
         )
 
     async def update_stack(self, caller: Caller, request: StackRequest) -> str:
@@ -308,8 +337,8 @@ class CloudFormation:
         same_tags = not request.tags or dict(request.tags) == dict(stack.tags)  # none: kept
         if unchanged(plan, stack) and same_tags:
             raise ValidationError("No updates are to be performed.")
-        claimed = await self.claim_update(stack, request)
-        self.runner.deploy(caller.keys, plan, claimed)
+        claimed = await self.claim_update(stack, request, plan)
+        self.runner.deploy(caller.keys, plan, claimed, then=self.settle_imports(plan))
         return stack.id
 
     async def updatable(self, caller: Caller, name_or_id: str) -> Stack:
@@ -322,10 +351,29 @@ class CloudFormation:
             )
         return stack
 
-    async def claim_update(self, stack: Stack, request: StackRequest) -> Stack:
+    def settle_imports(self, plan: Plan) -> Callable[[Stack], Awaitable[None]]:
+        """After an update: the stack imports what its new template imports (while it
+        ran, and after a rollback, it kept the old imports too)."""
+
+        async def settle(final: Stack) -> None:
+            if final.status is not StackStatus.UPDATE_COMPLETE:
+                return
+            try:
+                await self.repo.put(final.evolve(imports=imports_of(plan)))
+            except IacError:  # changed meanwhile: the next deployment sets them
+                return
+
+        return settle
+
+    async def claim_update(self, stack: Stack, request: StackRequest, plan: Plan) -> Stack:
         now = self.clock()
+        imports = tuple(sorted({*stack.imports, *imports_of(plan)}))
         claimed = stack.evolve(
-            status=StackStatus.UPDATE_IN_PROGRESS, reason="", updated_at=now, runner=self.identity
+            status=StackStatus.UPDATE_IN_PROGRESS,
+            reason="",
+            updated_at=now,
+            runner=self.identity,
+            imports=imports,
         )
         claimed = claimed.with_event(user_event(stack, StackStatus.UPDATE_IN_PROGRESS, now))
         if request.capabilities or request.tags:
@@ -352,6 +400,7 @@ class CloudFormation:
                 f"Stack [{stack.name}] cannot be deleted while in status {stack.status.value}"
             )
         self._room()
+        await self._not_imported(caller, stack)
         now = self.clock()
         claimed = stack.evolve(
             status=StackStatus.DELETE_IN_PROGRESS, reason="", updated_at=now, runner=self.identity
@@ -359,6 +408,19 @@ class CloudFormation:
         claimed = claimed.with_event(user_event(stack, StackStatus.DELETE_IN_PROGRESS, now))
         claimed = await self.repo.put(claimed)
         await asyncio.wait([self.runner.delete(caller.keys, claimed)], timeout=self.answer_within_s)
+
+    async def importers(self, caller: Caller, export: str) -> list[str]:
+        """The stacks that import ``export`` (ListImports)."""
+        stacks = await self.repo.stacks(caller.account_id, caller.region)
+        return sorted(s.name for s in stacks if export in s.imports)
+
+    async def _not_imported(self, caller: Caller, stack: Stack) -> None:
+        for export in stack.exports():
+            users = [n for n in await self.importers(caller, export) if n != stack.name]
+            if users:
+                raise ValidationError(
+                    f"Export {export} cannot be deleted as it is in use by {', '.join(users)}"
+                )
 
     async def list_stacks(self, caller: Caller, statuses: Sequence[str]) -> list[Stack]:
         live = await self.repo.stacks(caller.account_id, caller.region)

@@ -27,7 +27,7 @@ from sendoff.iac.parameters import parse_overrides
 from sendoff.iac.plan import Action, Plan, prepare
 from sendoff.iac.progress import Progress, changes_table, outputs_table, status_style
 from sendoff.iac.remote import BotoCloud, HttpStackStore
-from sendoff.iac.state import Stack, StackStatus
+from sendoff.iac.state import EMPTY_STATES, Stack, StackStatus, new_stack_id
 
 
 def run(endpoint_url: str, args: argparse.Namespace) -> int:
@@ -78,6 +78,12 @@ def _deploy(
     overrides = parse_overrides(args.parameter_overrides)
     info = store.info(args.region)
     previous = store.get(info.region, name)
+    # the new stack's id, so AWS::StackId is the same in the plan and in the stack
+    stack_id = ""
+    if previous is not None and previous.status is StackStatus.REVIEW_IN_PROGRESS:
+        stack_id = previous.id  # made by a CREATE change set: it keeps its id
+    elif previous is None or previous.status in EMPTY_STATES:
+        stack_id = new_stack_id(info.account_id, info.region, name)
     plan = prepare(
         template,
         processed,
@@ -88,6 +94,7 @@ def _deploy(
         previous=previous,
         exports=info.exports,
         skip_unsupported=args.skip_unsupported,
+        stack_id=stack_id,
     )
     for warning in plan.warnings:
         err.print(f"warning: {warning}", style="yellow", markup=False)

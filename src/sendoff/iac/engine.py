@@ -171,7 +171,9 @@ class Engine:
         if claimed is not None:
             run = _Run(stack=claimed)
         else:
-            start = self.starting(plan.stack_name, plan.region, plan.account_id, previous)
+            start = self.starting(
+                plan.stack_name, plan.region, plan.account_id, previous, plan.context.stack_id
+            )
             run = _Run(stack=start.evolve(runner=""))  # run here, by a client
             self._stack_status(
                 run, StackStatus.CREATE_IN_PROGRESS if fresh else StackStatus.UPDATE_IN_PROGRESS
@@ -201,8 +203,16 @@ class Engine:
         self._stack_status(run, final)
         return run.stack
 
-    def starting(self, name: str, region: str, account_id: str, previous: Stack | None) -> Stack:
-        """The stack a deployment starts from: a new one (a new id) unless it updates one."""
+    def starting(
+        self,
+        name: str,
+        region: str,
+        account_id: str,
+        previous: Stack | None,
+        stack_id: str = "",
+    ) -> Stack:
+        """The stack a deployment starts from: a new one (``stack_id``, the one the plan's
+        ``AWS::StackId`` gave, or a new id) unless it updates one."""
         now = self.clock()
         if previous is not None and previous.status not in EMPTY_STATES:
             return previous
@@ -216,7 +226,7 @@ class Engine:
         )
         return base.evolve(
             created_at=now,
-            stack_id=base.stack_id if keep else new_stack_id(account_id, region, name),
+            stack_id=base.stack_id if keep else stack_id or new_stack_id(account_id, region, name),
             resources={},
             outputs={},
             events=base.events if keep else (),

@@ -119,6 +119,7 @@ def prepare(
     skip_unsupported: bool = False,
     types: Mapping[str, ResourceType] = RESOURCE_TYPES,
     previous_parameters: bool = True,
+    stack_id: str = "",
 ) -> Plan:
     """The plan of a deployment. A parameter not overridden keeps its previous value when
     ``previous_parameters`` (``sendoff deploy``), else takes its Default (the API's
@@ -140,6 +141,7 @@ def prepare(
         account_id=account_id,
         region=region,
         stack_name=stack_name,
+        stack_id=stack_id or (prior.id if prior is not None else ""),
         parameters=parameters.values,
         unavailable=parameters.unavailable,
         mappings=body.mappings,

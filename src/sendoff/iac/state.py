@@ -127,6 +127,7 @@ class Stack:
     tags: Mapping[str, str] = field(default_factory=dict)
     change_set_id: str = ""  # the change set last executed
     runner: str = ""  # the server running the deployment in progress ("": a client)
+    imports: tuple[str, ...] = ()  # export names its template imports (Fn::ImportValue)
     processed: JSON = field(default_factory=dict)  # after transforms: what was applied
     template_path: str = ""
     parameters: Mapping[str, str] = field(default_factory=dict)
@@ -171,6 +172,7 @@ class Stack:
             "tags": dict(self.tags),
             "change_set_id": self.change_set_id,
             "runner": self.runner,
+            "imports": list(self.imports),
             "processed": self.processed,
             "template_path": self.template_path,
             "parameters": dict(self.parameters),
@@ -198,6 +200,7 @@ class Stack:
             tags=data.get("tags") or {},
             change_set_id=data.get("change_set_id", ""),
             runner=data.get("runner", ""),
+            imports=tuple(data.get("imports") or ()),
             processed=data.get("processed") or {},
             template_path=data.get("template_path", ""),
             parameters=data.get("parameters") or {},

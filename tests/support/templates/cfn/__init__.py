@@ -70,6 +70,8 @@ Outputs:
     Value: !Ref Shared
     Export:
       Name: !Sub "${AWS::StackName}-QueueUrl"
+  Id:
+    Value: !Ref AWS::StackId
 """
 
 IMPORTER = """\
