@@ -64,6 +64,11 @@ def resources(fuzz_server: ServerProcess) -> Iterator[Resources]:
     events.create_event_bus(Name="fuzz-bus")
     events.put_rule(Name="fuzz-rule", EventPattern='{"source": ["fuzz.never"]}')
     events.put_rule(Name="fuzz-scratch", EventPattern='{"source": ["fuzz.never"]}')
+    logs = client_for(url, "logs")
+    for group in ("/aws/lambda/fuzz-ok", "/fuzz/scratch"):
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+            logs.create_log_group(logGroupName=group)  # fuzz-ok's may exist already
+        logs.create_log_stream(logGroupName=group, logStreamName="fuzz-stream")
     found = Resources(
         queue_url=queue, fifo_url=fifo, scratch_queue_url=scratch_queue,
         topic_arn=topic, scratch_topic_arn=scratch_topic,

@@ -192,6 +192,17 @@ def hints(op: Operation, res: Resources) -> Hints:
             "DetailType": ["fuzz"],
             "Detail": ['{"x": 1}'],
         }
+    elif op.service == "logs":
+        group = "/fuzz/scratch" if scratch else "/aws/lambda/fuzz-ok"
+        by = {
+            "logGroupName": [group],
+            "logGroupIdentifier": [group],
+            "logStreamName": ["fuzz-stream"],
+            "logStreamNames": [["fuzz-stream"]],
+            "resourceArn": [f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}"],
+            "filterPattern": ["ERROR", '{ $.a = "x*" || $.b > 2 }', "[a, ..., c = 4*]",
+                              "?START ?END -REPORT", "%ab+c%"],
+        }  # fmt: skip
     return Hints(by)
 
 

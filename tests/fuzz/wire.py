@@ -23,8 +23,12 @@ from urllib.parse import quote
 
 from tests.fuzz.model import Operation, Shape
 
-SIGNING = {"lambda": "lambda", "sqs": "sqs", "sns": "sns", "events": "events"}
-JSON_CONTENT = {"sqs": "application/x-amz-json-1.0", "events": "application/x-amz-json-1.1"}
+SIGNING = {"lambda": "lambda", "sqs": "sqs", "sns": "sns", "events": "events", "logs": "logs"}
+JSON_CONTENT = {
+    "sqs": "application/x-amz-json-1.0",
+    "events": "application/x-amz-json-1.1",
+    "logs": "application/x-amz-json-1.1",
+}
 QUERY_VERSION = {"sns": "2010-03-31"}
 
 

@@ -267,6 +267,9 @@ def test_groups_streams_paging_retention_and_tags(logs: Any) -> None:
     assert logs.describe_log_streams(logGroupName=group)["logStreams"] == []
 
 
+FRESH = 'fresh "é" \\ \t ✓ \u2028 </script>'  # what the answer's JSON must escape
+
+
 def test_put_log_events_rejects_like_aws(logs: Any) -> None:
     group = f"/custom/{unique('r')}"
     logs.create_log_group(logGroupName=group)
@@ -279,14 +282,16 @@ def test_put_log_events_rejects_like_aws(logs: Any) -> None:
     ])  # fmt: skip
     assert old["rejectedLogEventsInfo"] == {"tooOldLogEventEndIndex": 2}
     logs.put_log_events(logGroupName=group, logStreamName="s",
-                        logEvents=[{"timestamp": now, "message": "fresh"}])  # fmt: skip
+                        logEvents=[{"timestamp": now, "message": FRESH}])  # fmt: skip
     new = logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[
         {"timestamp": now + 1, "message": "soon"},
         {"timestamp": now + 3 * 3_600_000, "message": "future"},
     ])  # fmt: skip
     assert new["rejectedLogEventsInfo"] == {"tooNewLogEventStartIndex": 1}
     kept = logs.get_log_events(logGroupName=group, logStreamName="s", startFromHead=True)
-    assert [e["message"] for e in kept["events"]] == ["fresh", "soon"]
+    assert [e["message"] for e in kept["events"]] == [FRESH, "soon"]
+    found = logs.filter_log_events(logGroupName=group, filterPattern='"\\"é\\""')["events"]
+    assert [e["message"] for e in found] == [FRESH]
     with pytest.raises(ClientError) as order:
         backwards = [{"timestamp": now, "message": "b"}, {"timestamp": now - 1, "message": "a"}]
         logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=backwards)
@@ -428,7 +433,9 @@ def handler(event, context):
 """
 
 
-def test_logging_config_json_format_and_log_group(lambda_client: Any, logs: Any) -> None:
+def test_logging_config_json_format_and_log_group(
+    server: ServerProcess, lambda_client: Any, logs: Any
+) -> None:
     name, group = unique("jsonlog"), f"/custom/{unique('shared')}"
     config = {"LogFormat": "JSON", "ApplicationLogLevel": "WARN", "LogGroup": group}
     created = create_python(lambda_client, name, LOGGER, LoggingConfig=config)
@@ -457,6 +464,8 @@ def test_logging_config_json_format_and_log_group(lambda_client: Any, logs: Any)
     assert [(r["level"], r["message"]) for r in application] == [("WARN", "careful")]
     assert "plain print" in messages  # what the function prints stays text, as on AWS
     assert logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"] == []
+    shown = sendoff(server.url, "logs", name)  # sendoff logs follows the override
+    assert shown.returncode == 0 and '"platform.report"' in shown.stdout, shown.stderr
     # the filter pattern reads the JSON records
     found = logs.filter_log_events(
         logGroupName=group, filterPattern='{ $.type = "platform.report" }'

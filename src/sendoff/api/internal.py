@@ -28,6 +28,7 @@ from sendoff.api.json_shapes import NotJson, parse_json
 from sendoff.functions.invoker import log_key
 from sendoff.metrics import Metrics
 from sendoff.model.job import DeliveryJob, InvokeJob, decode_job, is_invoke, job_kind
+from sendoff.model.log_names import Scope, lines_key
 from sendoff.scheduler.redrive import redrive_events
 from sendoff.store import EventRecord, Store
 from sendoff.store.base import EventState
@@ -132,7 +133,12 @@ class InternalApi:
         ctx = request_context(
             request, account_id=self.account_id, default_region=self.default_region
         )
-        group = log_key(ctx.account_id, ctx.region, request.path_params["function"])
+        name = request.path_params["function"]
+        group = log_key(ctx.account_id, ctx.region, name)
+        function = await self.store.get("function", f"{ctx.account_id}/{ctx.region}/{name}")
+        override = function.value.get("latest", {}).get("log_group") if function else None
+        if isinstance(override, str) and override:  # LoggingConfig.LogGroup
+            group = lines_key(Scope(account_id=ctx.account_id, region=ctx.region), override)
         rows = await self.store.read_logs(group, after_seq=after, limit=limit)
         events = [
             {"stream": s, "timestamp": e.timestamp_ms, "message": e.message, "seq": e.seq}

@@ -19,7 +19,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sendoff.api.context import request_context
-from sendoff.api.json_shapes import TOO_DEEP, NotJson, parse_json
+from sendoff.api.json_shapes import (
+    TOO_DEEP,
+    NotJson,
+    lone_surrogate_path,
+    maybe_has_surrogate,
+    parse_json,
+)
 from sendoff.api.json_shapes import Shape as BaseShape
 from sendoff.model.json_types import JSON
 from sendoff.services.logs.errors import InvalidParameter, LogsError, ServiceUnavailable
@@ -33,7 +39,16 @@ CONTENT_TYPE: Final = "application/x-amz-json-1.1"
 TARGET_PREFIX: Final = "Logs_20140328"
 EPOCH_MS_MAX: Final = 2**53
 
-Operation = Callable[[Scope, JSON], Awaitable[JSON]]
+OPERATIONS: Final = (
+    "CreateLogGroup", "DeleteLogGroup", "DescribeLogGroups", "CreateLogStream",
+    "DeleteLogStream", "DescribeLogStreams", "GetLogEvents", "FilterLogEvents", "PutLogEvents",
+    "PutRetentionPolicy", "DeleteRetentionPolicy", "TagLogGroup", "UntagLogGroup",
+    "ListTagsLogGroup", "TagResource", "UntagResource", "ListTagsForResource",
+)  # fmt: skip
+
+Operation = Callable[[Scope, JSON], Awaitable[JSON | bytes]]
+"""An operation answers a JSON object, or the JSON text of one (the event pages: up to
+10,000 events rendered without a dictionary each)."""
 
 
 class Shape(BaseShape):
@@ -96,6 +111,7 @@ class LogsApi:
             "UntagResource": self.untag_resource,
             "ListTagsForResource": self.list_tags_for_resource,
         }
+        assert tuple(self.operations) == OPERATIONS
 
     async def __call__(self, request: Request) -> Response:
         ctx = request_context(
@@ -106,13 +122,20 @@ class LogsApi:
         operation = self.operations.get(name)
         if operation is None:
             return _wire_error("UnknownOperationException", f"Unknown operation {name}", headers)
+        raw = await request.body()
         try:
-            body = parse_json(await request.body() or b"{}")
+            body = parse_json(raw or b"{}")
         except NotJson as exc:
             message = TOO_DEEP if str(exc) == TOO_DEEP else "Request body is not valid JSON"
             return _wire_error("SerializationException", message, headers)
         if not isinstance(body, dict):
             return _wire_error("SerializationException", "Request body must be an object", headers)
+        if maybe_has_surrogate(raw) and (where := lone_surrogate_path(body)) is not None:
+            message = (
+                f"1 validation error detected: Value at '{where}' failed to satisfy"
+                " constraint: Member must contain only valid Unicode characters"
+            )
+            return _error(InvalidParameter(message), headers)
         scope = Scope(account_id=ctx.account_id, region=ctx.region)
         try:
             result = await operation(scope, body)
@@ -121,11 +144,8 @@ class LogsApi:
         except Exception:
             log.exception("unhandled error in %s.%s", TARGET_PREFIX, name)
             return _error(ServiceUnavailable("The service cannot complete the request."), headers)
-        return Response(
-            json.dumps(result, separators=(",", ":")).encode(),
-            media_type=CONTENT_TYPE,
-            headers=headers,
-        )
+        text = result if isinstance(result, bytes) else json.dumps(result, separators=(",", ":"))
+        return Response(text, media_type=CONTENT_TYPE, headers=headers)
 
     def _group(self, scope: Scope, shape: Shape, *, required: bool = True) -> str:
         name = shape.string("logGroupName", min_len=1, max_len=512)
@@ -281,7 +301,7 @@ class LogsApi:
         return out
 
     # ---- events ----
-    async def get_log_events(self, scope: Scope, body: JSON) -> JSON:
+    async def get_log_events(self, scope: Scope, body: JSON) -> bytes:
         shape = Shape(body)
         stream = shape.string("logStreamName", required=True, min_len=1, max_len=512)
         start, end = _time(shape, "startTime"), _time(shape, "endTime")
@@ -297,16 +317,17 @@ class LogsApi:
             scope, group, stream, start_ms=start, end_ms=end, token=token, limit=limit,
             from_head=from_head,
         )  # fmt: skip
-        return {
-            "events": [
-                {"timestamp": e.timestamp_ms, "message": e.message, "ingestionTime": e.timestamp_ms}
-                for _, e in page.events
-            ],
-            "nextForwardToken": page.forward,
-            "nextBackwardToken": page.backward,
-        }
+        events = ",".join(
+            f'{{"timestamp":{e.timestamp_ms},"message":{_text(e.message)},'
+            f'"ingestionTime":{e.timestamp_ms}}}'
+            for _, e in page.events
+        )
+        tokens = (
+            f'"nextForwardToken":{_text(page.forward)},"nextBackwardToken":{_text(page.backward)}'
+        )
+        return f'{{"events":[{events}],{tokens}}}'.encode()
 
-    async def filter_log_events(self, scope: Scope, body: JSON) -> JSON:
+    async def filter_log_events(self, scope: Scope, body: JSON) -> bytes:
         shape = Shape(body)
         streams = _strings(shape, "logStreamNames", max_len=100)
         prefix = shape.string("logStreamNamePrefix", min_len=1, max_len=512)
@@ -322,22 +343,15 @@ class LogsApi:
             scope, group, streams=streams, stream_prefix=prefix, start_ms=start, end_ms=end,
             pattern=pattern, token=token, limit=limit,
         )  # fmt: skip
-        out: JSON = {
-            "events": [
-                {
-                    "logStreamName": stream,
-                    "timestamp": e.timestamp_ms,
-                    "message": e.message,
-                    "ingestionTime": e.timestamp_ms,
-                    "eventId": f"{e.seq:056d}",
-                }
-                for stream, e in found.events
-            ],
-            "searchedLogStreams": [],
-        }
-        if found.next_token:
-            out["nextToken"] = found.next_token
-        return out
+        names: dict[str, str] = {}  # a stream's name, encoded once
+        events = ",".join(
+            f'{{"logStreamName":{names.get(stream) or names.setdefault(stream, _text(stream))},'
+            f'"timestamp":{e.timestamp_ms},"message":{_text(e.message)},'
+            f'"ingestionTime":{e.timestamp_ms},"eventId":"{e.seq:056d}"}}'
+            for stream, e in found.events
+        )
+        more = f',"nextToken":{_text(found.next_token)}' if found.next_token else ""
+        return f'{{"events":[{events}],"searchedLogStreams":[]{more}}}'.encode()
 
     async def put_log_events(self, scope: Scope, body: JSON) -> JSON:
         shape = Shape(body)
@@ -371,6 +385,10 @@ class LogsApi:
         if info is not None:
             out["rejectedLogEventsInfo"] = info
         return out
+
+
+_text: Callable[[str], str] = json.encoder.encode_basestring_ascii
+"""A JSON string, exactly as ``json.dumps`` writes one (ASCII, escapes included)."""
 
 
 def _group_wire(scope: Scope, doc: JSON, stored_bytes: int) -> JSON:

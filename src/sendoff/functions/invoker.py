@@ -12,7 +12,12 @@ from sendoff.errors import Throttled
 from sendoff.executor import Executor, FunctionSpec, InvokeRequest, InvokeResult, PackageError
 from sendoff.functions.errors import InvalidZipFile, TooManyRequests
 from sendoff.functions.log_writer import LogWriter
-from sendoff.functions.logging_config import json_lines, log_group_of, logging_environment
+from sendoff.functions.logging_config import (
+    invoke_status,
+    json_lines,
+    log_group_of,
+    logging_environment,
+)
 from sendoff.functions.registry import Resolved
 from sendoff.metrics import Metrics
 from sendoff.model.ids import random_hex
@@ -144,7 +149,7 @@ class Invoker:
         config = resolved.config
         if config.log_format == "JSON":
             lines = json_lines(
-                result.log.splitlines(), failed=result.function_error is not None,
+                result.log.splitlines(), status=invoke_status(result.error_type),
                 system_level=config.system_log_level,
                 application_level=config.application_log_level,
             )  # fmt: skip

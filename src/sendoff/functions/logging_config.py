@@ -124,9 +124,16 @@ def _number(text: str) -> int | float:
     return int(value) if value.is_integer() and "." not in text.split()[0] else value
 
 
+def invoke_status(error_type: str | None) -> str:
+    """The platform records' ``status``: success, timeout, or error."""
+    if error_type is None:
+        return "success"
+    return "timeout" if error_type == "Sandbox.Timedout" else "error"
+
+
 def json_lines(
-    lines: list[str], *, failed: bool, system_level: str = "", application_level: str = "",
-    now: datetime | None = None,
+    lines: list[str], *, status: str = "success", system_level: str = "",
+    application_level: str = "", now: datetime | None = None,
 ) -> list[str]:  # fmt: skip
     """Text-format log lines in AWS's JSON format (see the module docstring)."""
     stamp = _time(now or datetime.now(UTC))
@@ -134,7 +141,7 @@ def json_lines(
     floor = _RANK.get(application_level or "INFO", 2)
     out: list[str] = []
     for line in lines:
-        record = _platform_record(line, stamp, failed=failed)
+        record = _platform_record(line, stamp, status=status)
         if record is not None:
             if platform:
                 out.append(json.dumps(record, separators=(",", ":")))
@@ -147,12 +154,12 @@ def json_lines(
     return out
 
 
-def _platform_record(line: str, stamp: str, *, failed: bool) -> dict[str, Any] | None:
+def _platform_record(line: str, stamp: str, *, status: str) -> dict[str, Any] | None:
     if m := _START.match(line):
         record: dict[str, Any] = {"requestId": m.group(1), "version": m.group(2)}
         return {"time": stamp, "type": "platform.start", "record": record}
     if m := _END.match(line):
-        record = {"requestId": m.group(1), "status": "error" if failed else "success"}
+        record = {"requestId": m.group(1), "status": status}
         return {"time": stamp, "type": "platform.runtimeDone", "record": record}
     if m := _REPORT.match(line.rstrip("\t")):
         metrics: dict[str, Any] = {}
@@ -160,8 +167,7 @@ def _platform_record(line: str, stamp: str, *, failed: bool) -> dict[str, Any] |
             name, _, value = part.partition(": ")
             if name in _REPORT_FIELDS and value:
                 metrics[_REPORT_FIELDS[name]] = _number(value)
-        record = {"requestId": m.group(1), "metrics": metrics,
-                  "status": "error" if failed else "success"}  # fmt: skip
+        record = {"requestId": m.group(1), "metrics": metrics, "status": status}
         return {"time": stamp, "type": "platform.report", "record": record}
     return None
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -325,7 +326,8 @@ class Store(MessageStore, ABC):
         This default pages through ``read_logs``; backends override it to filter in the
         database."""
         single = query.streams[0] if query.streams is not None and len(query.streams) == 1 else None
-        out: list[tuple[str, LogEvent]] = []
+        # newest first: keep only the last ``limit`` matches while walking forward
+        out: deque[tuple[str, LogEvent]] = deque(maxlen=query.limit if query.newest_first else None)
         after = query.after_seq
         while True:
             page = await self.read_logs(group, stream=single, after_seq=after, limit=1000)
@@ -336,13 +338,11 @@ class Store(MessageStore, ABC):
                 if query.matches(stream, event):
                     out.append((stream, event))
                     if len(out) >= query.limit and not query.newest_first:
-                        return out
+                        return list(out)
             if len(page) < 1000:
                 break
             after = page[-1][1].seq
-        if query.newest_first:
-            return out[::-1][: query.limit]
-        return out
+        return list(reversed(out)) if query.newest_first else list(out)
 
     async def log_streams(self, group: str) -> list[LogStreamStats]:
         """One entry per stream that holds lines in ``group``, ordered by name.

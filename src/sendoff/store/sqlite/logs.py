@@ -8,13 +8,19 @@ substrings with ``instr`` (case-sensitive, like CloudWatch), JSON tests with
 ``json_extract`` on messages that are JSON as a whole (any other message stays a
 candidate: it may hold JSON after a prefix). Numbers are compared after ``CAST(... AS
 REAL)``, which keeps every value Python would accept (a numeric string included) and lets
-a few more through. ``delete_logs`` deletes in batches of ``limit`` and keeps
-``log_groups.bytes`` (0005_retention.sql) exact; ``log_bytes`` reads it. ``log_streams``
-seeks the ``(grp, stream, seq)`` index three times a stream instead of reading the lines.
+a few more through. A file database answers ``query_logs`` in a worker thread on a
+read-only connection of its own, so a long scan never holds the event loop.
+
+``delete_logs`` deletes in batches of ``limit`` and keeps ``log_groups.bytes``
+(0005_retention.sql) exact; ``log_bytes`` reads it. ``log_streams`` seeks the ``(grp,
+stream, seq)`` index three times a stream instead of reading the lines.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 from sendoff.store.base import (
@@ -52,8 +58,11 @@ class SqliteLogQueries:
             sql += " AND " + _where_sql(query.where, params)
         sql += " ORDER BY seq DESC" if query.newest_first else " ORDER BY seq"
         sql += " LIMIT :limit"
-        with self.db.read() as conn:
-            rows = conn.execute(sql, params).fetchall()
+        if self.db.path == ":memory:":
+            with self.db.read() as conn:
+                rows = conn.execute(sql, params).fetchall()
+        else:  # a scan may take tens of ms: off the event loop, on a connection of its own
+            rows = await asyncio.to_thread(_read_on_own_connection, self.db.path, sql, params)
         return [(s, LogEvent(timestamp_ms=ts, message=m, seq=q)) for q, s, ts, m in rows]
 
     async def log_streams(self, group: str) -> list[LogStreamStats]:
@@ -95,6 +104,16 @@ class SqliteLogQueries:
                 conn.execute(Q["log_group_subtract"], freed)
                 conn.execute(Q["log_group_drop_if_empty"], {"grp": group})
         return len(sizes)
+
+
+def _read_on_own_connection(path: str, sql: str, params: dict[str, Any]) -> list[Any]:
+    """Run one read in a worker thread (SQLite releases the GIL while it works); WAL lets
+    it read committed data while the store's own connection writes."""
+    conn = sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True, timeout=30.0)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
 
 
 _NUMERIC_OPS = frozenset({"<", ">", "<=", ">="})
