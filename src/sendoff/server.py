@@ -313,7 +313,9 @@ def _gate(services: Services) -> AuthGate | None:
     settings = services.settings
     if settings.resolved_auth != "sigv4":
         return None
-    return AuthGate(services.auth, metrics_token=settings.metrics_token)
+    from sendoff.api.s3.addressing import signing_path
+
+    return AuthGate(services.auth, metrics_token=settings.metrics_token, s3_path=signing_path)
 
 
 def work(settings: Settings) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,10 @@ SIGNED = {
 
 
 @pytest.fixture(scope="module")
-def s3(server: ServerProcess) -> Any:
-    return client_for(server.url, "s3")
+def s3(server: ServerProcess) -> Iterator[Any]:
+    client = client_for(server.url, "s3")
+    yield client
+    client.close()  # its pooled sockets, before garbage collection finds them
 
 
 @pytest.fixture
@@ -85,6 +88,7 @@ def test_bucket_names_and_location_rules(server: ServerProcess, s3: Any) -> None
             Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
         )
     assert error_code(excinfo) == "BucketAlreadyOwnedByYou"
+    west.close()
     other = f"test-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=other, CreateBucketConfiguration={"LocationConstraint": "ap-south-1"})
     assert s3.get_bucket_location(Bucket=other)["LocationConstraint"] == "ap-south-1"
@@ -114,6 +118,7 @@ def test_put_get_head_metadata_and_headers(s3: Any, bucket: str) -> None:
     assert error_code(excinfo) == "NoSuchKey"
     assert excinfo.value.response["Error"]["Key"] == "missing"
     overridden = s3.get_object(Bucket=bucket, Key="dir/hello.txt", ResponseContentType="x/y")
+    overridden["Body"].read()  # an unread body keeps its connection out of the pool
     assert overridden["ContentType"] == "x/y"
 
 
@@ -148,6 +153,25 @@ def test_checksums_and_content_md5_are_verified(s3: Any, bucket: str) -> None:
     assert error_code(excinfo) == "BadDigest"
     with pytest.raises(ClientError):
         s3.head_object(Bucket=bucket, Key="bad")
+
+
+def test_crc32c_and_crc64nvme_sent_as_headers(server: ServerProcess, s3: Any, bucket: str) -> None:
+    from sendoff.services.s3.checksums import encoded, new_hasher
+
+    body = os.urandom(3000)
+    for algorithm in ("CRC32C", "CRC64NVME"):
+        hasher = new_hasher(algorithm)
+        hasher.update(body)
+        header = f"x-amz-checksum-{algorithm.lower()}"
+        sent = httpx.put(f"{server.url}/{bucket}/{algorithm}", content=body,
+                         headers={**SIGNED, header: encoded(hasher)})  # fmt: skip
+        assert sent.status_code == 200 and sent.headers[header] == encoded(hasher)
+        head = httpx.head(f"{server.url}/{bucket}/{algorithm}",
+                          headers={**SIGNED, "x-amz-checksum-mode": "ENABLED"})  # fmt: skip
+        assert head.headers[header] == encoded(hasher)
+        wrong = httpx.put(f"{server.url}/{bucket}/{algorithm}-bad", content=body,
+                          headers={**SIGNED, header: "AAAAAAAAAAA="})  # fmt: skip
+        assert wrong.status_code == 400 and b"BadDigest" in wrong.content
 
 
 def test_ranges_and_conditions(s3: Any, bucket: str) -> None:
@@ -208,6 +232,19 @@ def test_listing_pages_prefixes_and_v1(s3: Any, bucket: str) -> None:
     q = s3.list_objects_v2(Bucket=bucket, Prefix="q/", Delimiter="/")
     assert [o["Key"] for o in q["Contents"]] == ["q/1"]
     assert [p["Prefix"] for p in q["CommonPrefixes"]] == ["q/2/"]
+    s3.put_object(Bucket=bucket, Key="q/", Body=b"")  # a key that looks like a prefix
+    q_keys: list[str] = []
+    token = None
+    while True:
+        more = {"ContinuationToken": token} if token else {}
+        page = s3.list_objects_v2(Bucket=bucket, Prefix="q/", Delimiter="/", MaxKeys=1, **more)
+        q_keys += [o["Key"] for o in page.get("Contents", [])]
+        q_keys += [p["Prefix"] for p in page.get("CommonPrefixes", [])]
+        if not page["IsTruncated"]:
+            break
+        token = page["NextContinuationToken"]
+    assert q_keys == ["q/", "q/1", "q/2/"]
+    s3.delete_object(Bucket=bucket, Key="q/")
     v1 = s3.list_objects(Bucket=bucket, Delimiter="/", MaxKeys=1)
     assert v1["IsTruncated"] and v1["NextMarker"] == "p/"
     v1b = s3.list_objects(Bucket=bucket, Marker="p/03")
@@ -245,6 +282,7 @@ def test_upload_and_download_file_multipart(s3: Any, bucket: str, tmp_path: Path
         hashlib.sha256(back.read_bytes()).digest() == hashlib.sha256(source.read_bytes()).digest()
     )
     part2 = s3.get_object(Bucket=bucket, Key="big.bin", PartNumber=2)
+    assert len(part2["Body"].read()) == 1024 * 1024
     assert part2["ContentLength"] == 1024 * 1024 and part2["PartsCount"] == 2
 
 

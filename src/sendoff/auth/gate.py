@@ -31,7 +31,6 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope
 
 from sendoff.api.context import CALLER_KEY
-from sendoff.api.s3.addressing import Target, s3_target
 from sendoff.auth.credentials import Credential, Credentials, server_secret
 from sendoff.auth.session import SessionError, SessionIssuer
 from sendoff.auth.sigv2 import access_key, is_presigned_v2, verify_presigned_v2
@@ -185,9 +184,16 @@ class AuthGate:
     """``admit`` answers a rejection, or lets the request through with the caller set
     (and, when it read the body to check its hash, a ``receive`` that replays it)."""
 
-    def __init__(self, authenticator: Authenticator, *, metrics_token: str) -> None:
+    def __init__(
+        self,
+        authenticator: Authenticator,
+        *,
+        metrics_token: str,
+        s3_path: Callable[[Scope], str | None] = lambda scope: None,
+    ) -> None:
         self.authenticator = authenticator
         self.metrics_token = metrics_token
+        self.s3_path = s3_path  # the S3 edge's signing_path: which requests are S3's
 
     async def admit(self, scope: Scope, receive: Receive) -> tuple[Response | None, Receive]:
         path: str = scope["path"]
@@ -199,8 +205,8 @@ class AuthGate:
             bearer = dict(raw_headers).get(b"authorization")
             return self._metrics(bearer.decode("latin-1") if bearer else None), receive
         raw_path = scope.get("raw_path") or path.encode()
-        target = s3_target(scope)
-        is_s3 = target is not None
+        s3_path = self.s3_path(scope)  # None unless S3's (sendoff.api.s3.addressing)
+        is_s3 = s3_path is not None
         request = Incoming(
             method=scope["method"],
             raw_path=raw_path.decode("latin-1"),
@@ -208,8 +214,8 @@ class AuthGate:
             raw_headers=raw_headers,
         )
         parsed: Parsed | None = None
-        if target is not None and not signed and is_presigned_v2(scope.get("query_string", b"")):
-            return await self._admit_v2(scope, request, target), receive
+        if s3_path is not None and not signed and is_presigned_v2(scope.get("query_string", b"")):
+            return await self._admit_v2(scope, request, s3_path), receive
         try:
             # everything that needs no body first: a stranger's body is never read
             parsed = parse(request)
@@ -233,11 +239,8 @@ class AuthGate:
         scope[CALLER_KEY] = caller
         return None, receive
 
-    async def _admit_v2(self, scope: Scope, request: Incoming, target: Target) -> Response | None:
+    async def _admit_v2(self, scope: Scope, request: Incoming, path: str) -> Response | None:
         """An S3 presigned URL of Signature Version 2 (sendoff.auth.sigv2)."""
-        path = request.raw_path.split("?", 1)[0]
-        if target.virtual:
-            path = "/" + (target.bucket or "") + path
         key_id, token = access_key(request.query_string)
         try:
             caller, secret = await self.authenticator.identify(key_id, token)

@@ -99,3 +99,14 @@ def _decoded(part: bytes) -> str | None:
     if not part:
         return None
     return unquote_to_bytes(part).decode("utf-8", "surrogateescape")
+
+
+def signing_path(scope: Scope) -> str | None:
+    """For an S3 request, the path S3's Version 2 signatures sign (``/<bucket>/<key>`` as
+    sent, the bucket put back for virtual-hosted requests); None for another service's."""
+    target = s3_target(scope)
+    if target is None:
+        return None
+    raw: bytes = scope.get("raw_path") or scope["path"].encode()
+    path = raw.split(b"?", 1)[0].decode("latin-1")
+    return "/" + (target.bucket or "") + path if target.virtual else path

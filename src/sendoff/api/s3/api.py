@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.datastructures import QueryParams
+from starlette.datastructures import Headers, QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
@@ -30,6 +30,7 @@ from sendoff.services.s3.service import S3Service
 
 log = logging.getLogger(__name__)
 
+DRAIN_BYTES = 16 * 1024 * 1024
 _PRESIGN_PARAMS = frozenset({"AWSAccessKeyId", "Signature", "Expires"})
 SubresourceHandler = Callable[["S3Request"], Awaitable[Response]]
 
@@ -94,6 +95,23 @@ def _expects_continue(scope: Scope) -> bool:
     return any(k == b"expect" and v.lower() == b"100-continue" for k, v in scope["headers"])
 
 
+async def _settle_unread_body(scope: Scope, receive: Receive, response: Response) -> None:
+    """A request with ``Expect: 100-continue`` answered before its body was asked for.
+
+    uvicorn sent no ``100 Continue``, so the client will not send the body, and the
+    connection cannot carry another request (the server would read it as this one's
+    body). A small body is asked for and dropped, keeping the connection (clients such as
+    urllib3 leak the socket of a connection closed under an early answer); a large one
+    is not worth sending: the connection is closed after the answer."""
+    length = Headers(scope=scope).get("content-length", "")
+    if length.isdigit() and int(length) <= DRAIN_BYTES:
+        while True:
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return
+    response.headers["connection"] = "close"
+
+
 class S3Api:
     """``await api(scope, receive, send)`` for a request :func:`s3_target` claimed."""
 
@@ -140,10 +158,7 @@ class S3Api:
                 head=s3.method == "HEAD",
             )
         if not read and _expects_continue(scope):
-            # answered before asking for the body: uvicorn sent no "100 Continue", so the
-            # client sends no body; the connection cannot be reused (the server would read
-            # the next request as this one's body)
-            response.headers["connection"] = "close"
+            await _settle_unread_body(scope, receive, response)
         await response(scope, receive_body, send)
 
     async def dispatch(self, s3: S3Request) -> Response:

@@ -198,12 +198,13 @@ async def list_objects_v2(service: S3Service, s3: S3Request) -> Response:
     encoding = _encoder(s3)
     max_keys = _max_keys(s3)
     token = q.get("continuation-token")
-    after = q.get("start-after", "")
+    after, after_prefix = q.get("start-after", ""), False
     if token is not None:
-        after = _decode_token(token)
+        after, after_prefix = _decode_token(token)
     listing = await service.list_objects(
-        s3.account_id, s3.bucket, prefix=prefix, delimiter=delimiter, after=after, max_keys=max_keys
-    )
+        s3.account_id, s3.bucket, prefix=prefix, delimiter=delimiter, after=after,
+        after_prefix=after_prefix, max_keys=max_keys,
+    )  # fmt: skip
     fetch_owner = q.get("fetch-owner") == "true"
     head = leaves(
         [
@@ -216,7 +217,9 @@ async def list_objects_v2(service: S3Service, s3: S3Request) -> Response:
             ("ContinuationToken", token),
             (
                 "NextContinuationToken",
-                _encode_token(listing.last) if listing.truncated and listing.last else None,
+                _encode_token(listing.last, listing.last_is_prefix)
+                if listing.truncated and listing.last
+                else None,
             ),
             ("StartAfter", _enc(q["start-after"], encoding) if "start-after" in q else None),
         ]
@@ -271,14 +274,19 @@ async def list_objects_v1(service: S3Service, s3: S3Request) -> Response:
     )
 
 
-def _encode_token(last: str) -> str:
-    return base64.urlsafe_b64encode(last.encode("utf-8", "surrogateescape")).decode()
+def _encode_token(last: str, is_prefix: bool) -> str:
+    """An opaque continuation token: where the page ended, and whether that was a prefix."""
+    marked = ("p" if is_prefix else "k") + last
+    return base64.urlsafe_b64encode(marked.encode("utf-8", "surrogateescape")).decode()
 
 
-def _decode_token(token: str) -> str:
+def _decode_token(token: str) -> tuple[str, bool]:
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode("utf-8", "surrogateescape")
+        marked = base64.urlsafe_b64decode(token.encode()).decode("utf-8", "surrogateescape")
     except ValueError:
+        marked = ""
+    if not marked or marked[0] not in "pk":
         raise InvalidArgument(
             "The continuation token provided is incorrect", ArgumentName="continuation-token"
-        ) from None
+        )
+    return marked[1:], marked[0] == "p"

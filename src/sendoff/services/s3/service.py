@@ -401,15 +401,20 @@ class S3Service:
         prefix: str = "",
         delimiter: str = "",
         after: str = "",
+        after_prefix: bool | None = None,
         max_keys: int = 1000,
     ) -> Listing:
-        """Keys under ``prefix`` after ``after`` (a key, or a common prefix already
-        returned), with keys sharing a part up to ``delimiter`` rolled into prefixes."""
+        """Keys under ``prefix`` after ``after``, with keys sharing a part up to
+        ``delimiter`` rolled into prefixes. ``after_prefix`` says whether ``after`` is a
+        common prefix already returned (everything under it is skipped); None guesses
+        from its form (a v1 ``marker``)."""
         await self.owned_bucket(account, bucket)
         base = f"{bucket}/"
         cursor: str | None = None
         if after:
-            skip = delimiter and after.endswith(delimiter) and after.startswith(prefix)
+            skip = after_prefix
+            if skip is None:
+                skip = bool(delimiter) and after.endswith(delimiter) and after.startswith(prefix)
             cursor = base + after + (_LAST if skip else "")
         objects: list[ObjectInfo] = []
         prefixes: list[str] = []
