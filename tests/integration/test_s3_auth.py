@@ -180,3 +180,49 @@ def test_cross_site_browser_requests_are_refused(
     assert read.status_code == 403  # a page elsewhere cannot read an object, even presigned
     rebound = httpx.get(url.replace("127.0.0.1", "127.0.0.1"), headers={"Host": "evil.example"})
     assert rebound.status_code == 403
+
+
+def _streaming_put(
+    srv: ServerProcess, key: dict[str, str], url: str, size: int
+) -> tuple[dict[str, str], Any]:
+    """Headers of a PUT signed for a chunked body, and its chunk signer."""
+    from botocore.auth import SigV4Auth
+
+    from sendoff.auth.sigv4 import Incoming, chunk_signing, parse
+
+    request = AWSRequest(method="PUT", url=url, headers={
+        "X-Amz-Content-SHA256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        "Content-Encoding": "aws-chunked", "X-Amz-Decoded-Content-Length": str(size),
+    })  # fmt: skip
+    SigV4Auth(Credentials(key["AccessKeyId"], key["SecretAccessKey"]), "s3",
+              "us-east-1").add_auth(request)  # fmt: skip
+    signed = dict(request.headers)
+    raw = [(k.lower().encode(), v.encode()) for k, v in signed.items()]
+    path = "/" + url.split("/", 3)[3]
+    parsed = parse(Incoming(method="PUT", raw_path=path, query_string="", raw_headers=raw))
+    return signed, chunk_signing(parsed, key["SecretAccessKey"])
+
+
+def _framed(signing: Any, data: bytes, tamper: bool = False) -> bytes:
+    out, previous = b"", signing.seed
+    for piece in (data[:65536], data[65536:], b""):
+        previous = signing.chunk(previous, hashlib.sha256(piece).hexdigest())
+        sent = b"!" + piece[1:] if tamper and piece else piece
+        out += f"{len(piece):x};chunk-signature={previous}\r\n".encode() + sent + b"\r\n"
+    return out
+
+
+def test_signed_chunks_are_verified(srv: ServerProcess, keys: dict[str, Any], bucket: str) -> None:
+    key = keys["a"]
+    payload = b"?" + os.urandom(100_000)
+    url = f"{srv.url}/{bucket}/chunked"
+    headers, signing = _streaming_put(srv, key, url, len(payload))
+    good = httpx.put(url, content=_framed(signing, payload), headers=headers)
+    assert good.status_code == 200, good.text
+    alice = s3_client(srv, key)
+    assert alice.get_object(Bucket=bucket, Key="chunked")["Body"].read() == payload
+    headers, signing = _streaming_put(srv, key, url + "2", len(payload))
+    bad = httpx.put(url + "2", content=_framed(signing, payload, tamper=True), headers=headers)
+    assert bad.status_code == 403 and b"SignatureDoesNotMatch" in bad.content
+    with pytest.raises(ClientError):
+        alice.head_object(Bucket=bucket, Key="chunked2")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import zlib
 from collections.abc import AsyncIterator
 
@@ -12,8 +13,14 @@ import pytest
 from starlette.datastructures import Headers
 
 from sendoff.api.s3.chunked import unchunked
+from sendoff.auth.sigv4 import ChunkSigning
 from sendoff.services.s3.checksums import ALGORITHMS, new_hasher
-from sendoff.services.s3.errors import IncompleteBody, InvalidBucketName, KeyTooLong
+from sendoff.services.s3.errors import (
+    IncompleteBody,
+    InvalidBucketName,
+    KeyTooLong,
+    SignatureDoesNotMatch,
+)
 from sendoff.services.s3.names import check_bucket_name, check_key
 
 CHECK = b"123456789"  # the catalogue's input for each CRC's "check" value
@@ -85,4 +92,40 @@ async def test_chunked_body_cut_short() -> None:
     framed = b"10\r\n" + b"x" * 8
     with pytest.raises(IncompleteBody):
         async for _ in unchunked(_pieces(framed, 4), Headers({}), {}):
+            pass
+
+
+def _aws_example() -> tuple[ChunkSigning, bytes]:
+    """AWS's published signed streaming upload: 66,560 bytes of "a" in a 65,536-byte
+    chunk, a 1,024-byte one and the empty last one, with the documented signatures."""
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    key = f"AWS4{secret}".encode()
+    for part in ("20130524", "us-east-1", "s3", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    seed = "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"
+    signing = ChunkSigning(
+        key=key, timestamp="20130524T000000Z", scope="20130524/us-east-1/s3/aws4_request",
+        seed=seed,
+    )  # fmt: skip
+    body = b""
+    for size, signature in (
+        (65536, "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648"),
+        (1024, "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497"),
+        (0, "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9"),
+    ):
+        body += f"{size:x};chunk-signature={signature}\r\n".encode() + b"a" * size + b"\r\n"
+    return signing, body
+
+
+async def test_signed_chunks_match_aws_published_example() -> None:
+    signing, body = _aws_example()
+    got = b"".join([p async for p in unchunked(_pieces(body, 5000), Headers({}), {}, signing)])
+    assert got == b"a" * 66560
+
+
+async def test_a_changed_signed_chunk_is_refused() -> None:
+    signing, body = _aws_example()
+    tampered = body.replace(b"a" * 10, b"b" * 10, 1)
+    with pytest.raises(SignatureDoesNotMatch):
+        async for _ in unchunked(_pieces(tampered, 5000), Headers({}), {}, signing):
             pass

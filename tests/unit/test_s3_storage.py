@@ -96,3 +96,30 @@ async def test_multipart_parts_become_the_object_and_the_rest_goes(
     clock.now += 3600
     await service.extents.sweep()
     assert await blobs(store) == set()
+
+
+async def test_racing_overwrites_and_copies_leave_no_bytes_behind(
+    setup: tuple[MemoryStore, S3Service, Clock],
+) -> None:
+    import asyncio
+
+    store, service, clock = setup
+    await asyncio.gather(
+        *[service.put_object(ACCOUNT, "bucket", "k", bytes([n]) * 100) for n in range(20)]
+    )
+    source = await service.head_object(ACCOUNT, "bucket", "k")
+    await asyncio.gather(
+        *[service.copy_object(ACCOUNT, source, "bucket", f"c{n}") for n in range(5)],
+        service.delete_object(ACCOUNT, "bucket", "k"),
+    )
+    expected = (await service.get_object_bytes(ACCOUNT, "bucket", "c0"))[1]
+    assert len(expected) == 100
+    for n in range(5):
+        assert (await service.get_object_bytes(ACCOUNT, "bucket", f"c{n}"))[1] == expected
+    for n in range(5):
+        await service.delete_object(ACCOUNT, "bucket", f"c{n}")
+    clock.now += 3600
+    while await service.extents.sweep():
+        pass
+    assert await blobs(store) == set()
+    assert await store.scan("s3-extent") == []

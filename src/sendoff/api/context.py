@@ -13,6 +13,10 @@ CALLER_KEY = "sendoff.caller"
 """The ASGI scope key where the authentication gate (sendoff.auth.gate) puts the verified
 caller; its ``account_id`` overrides the server's default account."""
 
+CHUNK_SIGNING_KEY = "sendoff.chunk_signing"
+"""Where the gate puts a :class:`sendoff.auth.sigv4.ChunkSigning` for a verified request
+whose body is sent in signed chunks (S3's ``STREAMING-AWS4-HMAC-SHA256-PAYLOAD``)."""
+
 _CREDENTIAL_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 
 

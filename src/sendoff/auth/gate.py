@@ -30,7 +30,7 @@ from urllib.parse import parse_qs
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope
 
-from sendoff.api.context import CALLER_KEY
+from sendoff.api.context import CALLER_KEY, CHUNK_SIGNING_KEY
 from sendoff.auth.credentials import Credential, Credentials, server_secret
 from sendoff.auth.session import SessionError, SessionIssuer
 from sendoff.auth.sigv2 import access_key, is_presigned_v2, verify_presigned_v2
@@ -40,12 +40,14 @@ from sendoff.auth.sigv4 import (
     Incoming,
     Parsed,
     check_time,
+    chunk_signing,
     parse,
     verify,
 )
 from sendoff.auth.wire import failure_response, protocol_of, s3_failure_response
 from sendoff.store import Store
 
+_SIGNED_CHUNKS = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"  # and ...-PAYLOAD-TRAILER
 FOUND_TTL_S = 2.0
 """How long a looked-up key is trusted: a deleted key is refused within this time."""
 MISSING_TTL_S = 0.5
@@ -230,6 +232,8 @@ class AuthGate:
             elif declared is None or HEX64.fullmatch(declared):  # the body is signed: read it
                 request.body, receive = await _read_body(receive, request.header("content-length"))
             verify(request, parsed, secret, body_checked_later=streamed)
+            if is_s3 and declared is not None and declared.startswith(_SIGNED_CHUNKS):
+                scope[CHUNK_SIGNING_KEY] = chunk_signing(parsed, secret)
         except AuthFailure as failure:
             if is_s3:
                 return s3_failure_response(failure), receive

@@ -11,7 +11,8 @@ Starlette has already decoded ``path``), the headers the client listed in
 Payload: ``x-amz-content-sha256`` set to a hex hash must equal the body's SHA-256;
 ``UNSIGNED-PAYLOAD`` and ``STREAMING-*`` are signed as they are (for
 ``STREAMING-AWS4-HMAC-SHA256-PAYLOAD`` this checks the seed signature; the per-chunk
-signatures only S3 uses are not checked). Without the header the body's hash is signed,
+signatures only S3 uses are checked by S3 as the body streams, with
+:class:`ChunkSigning`). Without the header the body's hash is signed,
 as every non-S3 SDK does.
 """
 
@@ -379,3 +380,40 @@ def verify(
             _reference_only(request)
             return
     raise AuthFailure("bad_signature")
+
+
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChunkSigning:
+    """What checks the chunks of a ``STREAMING-AWS4-HMAC-SHA256-PAYLOAD`` body: each
+    chunk's signature chains from the previous one, starting at the request's (seed)
+    signature (AWS's "Signature calculations ... transferring payload in multiple chunks")."""
+
+    key: bytes
+    timestamp: str
+    scope: str  # date/region/service/aws4_request
+    seed: str
+
+    def chunk(self, previous: str, data_sha256: str) -> str:
+        to_sign = (f"{ALGORITHM}-PAYLOAD\n{self.timestamp}\n{self.scope}\n{previous}\n"
+                   f"{EMPTY_SHA256}\n{data_sha256}")  # fmt: skip
+        return hmac.digest(self.key, to_sign.encode(), "sha256").hex()
+
+    def trailer(self, previous: str, trailer_sha256: str) -> str:
+        to_sign = (
+            f"{ALGORITHM}-TRAILER\n{self.timestamp}\n{self.scope}\n{previous}\n{trailer_sha256}"
+        )
+        return hmac.digest(self.key, to_sign.encode(), "sha256").hex()
+
+
+def chunk_signing(parsed: Parsed, secret: str) -> ChunkSigning:
+    """The chunk checker of a request whose seed signature :func:`verify` accepted."""
+    date = parsed.timestamp[0:8]
+    return ChunkSigning(
+        key=_signing_key(secret, date, parsed.region, parsed.service),
+        timestamp=parsed.timestamp,
+        scope=f"{date}/{parsed.region}/{parsed.service}/aws4_request",
+        seed=parsed.signature,
+    )

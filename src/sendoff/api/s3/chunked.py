@@ -11,18 +11,27 @@ Framing (AWS's "SigV4 streaming" pages)::
 send over HTTPS with a flexible checksum), ``STREAMING-AWS4-HMAC-SHA256-PAYLOAD`` (signed
 chunks, e.g. the Java SDK) and ``...-PAYLOAD-TRAILER``. The trailing checksum named by
 ``x-amz-trailer`` is put into the caller's ``wanted`` map when the body ends, so the
-service verifies it like a checksum sent as a header. Chunk signatures are parsed but not
-verified (the seed signature, in the Authorization header, is verified by the gate under
-``--auth sigv4``); see docs/s3.md.
+service verifies it like a checksum sent as a header. Under ``--auth sigv4`` the gate
+verifies the seed signature (the Authorization header) and hands over a
+:class:`~sendoff.auth.sigv4.ChunkSigning`: each chunk's signature, chained from the seed,
+and the trailer's are then checked here. Without authentication they are not checked.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import AsyncIterator
 
 from starlette.datastructures import Headers
 
-from sendoff.services.s3.errors import IncompleteBody, InvalidArgument, InvalidRequest
+from sendoff.auth.sigv4 import ChunkSigning
+from sendoff.services.s3.errors import (
+    IncompleteBody,
+    InvalidArgument,
+    InvalidRequest,
+    SignatureDoesNotMatch,
+)
 
 MAX_LINE = 4096
 
@@ -51,28 +60,65 @@ def trailer_algorithm(headers: Headers) -> str | None:
 
 
 async def unchunked(
-    stream: AsyncIterator[bytes], headers: Headers, wanted: dict[str, str | None]
+    stream: AsyncIterator[bytes],
+    headers: Headers,
+    wanted: dict[str, str | None],
+    signing: ChunkSigning | None = None,
 ) -> AsyncIterator[bytes]:
     """The payload of an aws-chunked body; trailing checksums go into ``wanted`` (whose
-    keys :func:`trailer_algorithm` has set before the body is read)."""
+    keys :func:`trailer_algorithm` has set before the body is read). With ``signing``
+    (a verified request sent in signed chunks) every chunk's signature is checked, and
+    the trailer's: SignatureDoesNotMatch, after which the caller drops what it stored."""
     reader = _Reader(stream)
+    previous = signing.seed if signing is not None else ""
     while True:
         head = await reader.line()
+        size_text, _, extension = head.partition(b";")
         try:
-            size = int(head.split(b";", 1)[0].strip(), 16)
+            size = int(size_text.strip(), 16)
         except ValueError:
             raise _bad() from None
+        digest = hashlib.sha256()
+        async for piece in reader.exactly(size):
+            if signing is not None:
+                digest.update(piece)
+            yield piece
+        if signing is not None:
+            previous = _checked(signing.chunk(previous, digest.hexdigest()), extension)
         if size == 0:
             break
-        async for piece in reader.exactly(size):
-            yield piece
         if await reader.line() != b"":
             raise _bad()
+    lines: list[tuple[str, str]] = []
+    trailer_signature = None
     async for name, value in reader.trailers():
+        if name == "x-amz-trailer-signature":
+            trailer_signature = value
+            continue
+        lines.append((name, value))
         if name.startswith("x-amz-checksum-"):
             algorithm = name.removeprefix("x-amz-checksum-").upper()
             if algorithm in wanted:
                 wanted[algorithm] = value
+    if signing is not None and lines:
+        text = "".join(f"{name}:{value}\n" for name, value in lines)
+        expected = signing.trailer(previous, hashlib.sha256(text.encode()).hexdigest())
+        if trailer_signature is None or not hmac.compare_digest(expected, trailer_signature):
+            raise SignatureDoesNotMatch(BAD_CHUNK)
+
+
+BAD_CHUNK = (
+    "The request signature we calculated does not match the signature you provided. Check"
+    " your key and signing method."
+)
+
+
+def _checked(expected: str, extension: bytes) -> str:
+    """``expected`` if the chunk's ``chunk-signature=`` says so, else SignatureDoesNotMatch."""
+    name, _, sent = extension.decode("latin-1").partition("=")
+    if name.strip() != "chunk-signature" or not hmac.compare_digest(expected, sent.strip()):
+        raise SignatureDoesNotMatch(BAD_CHUNK)
+    return expected
 
 
 class _Reader:

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 from starlette.datastructures import Headers
 from starlette.responses import Response, StreamingResponse
 
+from sendoff.api.context import CHUNK_SIGNING_KEY
 from sendoff.api.s3.bodies import raw_stream, read_all, verified
 from sendoff.api.s3.chunked import is_chunked, trailer_algorithm, unchunked
 from sendoff.api.s3.responses import empty, request_headers, xml_response
@@ -105,7 +106,8 @@ def body_of(
                 )
             wanted.setdefault(algorithm, None)  # its value arrives after the body
         size = headers.get("x-amz-decoded-content-length")
-        stream = unchunked(raw_stream(s3.receive), headers, wanted)
+        signing = s3.request.scope.get(CHUNK_SIGNING_KEY)  # set by the gate: verify chunks
+        stream = unchunked(raw_stream(s3.receive), headers, wanted, signing)
         return stream, int(size) if size and size.isdigit() else None
     length = headers.get("content-length")
     stream = verified(raw_stream(s3.receive), declared)

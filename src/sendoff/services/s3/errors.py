@@ -27,6 +27,7 @@ S3Error
 ├── PreconditionFailed        412
 ├── NotModified               304
 ├── AccessDenied              403
+├── SignatureDoesNotMatch     403
 ├── MethodNotAllowed          405
 └── NotImplementedS3          501
 """
@@ -230,6 +231,13 @@ class AccessDenied(S3Error):
     """AccessDenied (403)."""
 
     code = "AccessDenied"
+    status = 403
+
+
+class SignatureDoesNotMatch(S3Error):
+    """SignatureDoesNotMatch (403)."""
+
+    code = "SignatureDoesNotMatch"
     status = 403
 
 
