@@ -1,5 +1,6 @@
-"""What a test does when PostgreSQL or Redis cannot be reached: skip on a laptop, fail
-under CI (``CI=true``), where the services must be up."""
+"""What a test does when PostgreSQL or Redis cannot be reached, or a tool it drives (the
+SAM CLI) is not installed: skip on a laptop, fail under CI (``CI=true``), where the
+services must be up and the tools installed (.ci/run)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 import pytest
 
 
-def unavailable(reason: str) -> None:
+def unavailable(reason: str, *, what: str = "backend") -> None:
     if os.environ.get("CI") == "true":
-        pytest.fail(f"backend unavailable under CI: {reason}")
+        pytest.fail(f"{what} unavailable under CI: {reason}")
     pytest.skip(reason)

@@ -138,3 +138,12 @@ def test_s3_failure_destination_grants_put_object_on_the_buckets_objects() -> No
     )["PolicyDocument"]["Statement"]
     assert statement["Action"] == "s3:PutObject"
     assert statement["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": ["Uploads", "Arn"]}, "/*"]]}
+
+
+def test_code_uri_in_s3_with_a_version() -> None:
+    out = transform(template({}, code="s3://code-bucket/app/v1.zip?versionId=3sL4kqtJlcpXroDTDmJ"))
+    assert out["Resources"]["Fn"]["Properties"]["Code"] == {
+        "S3Bucket": "code-bucket",
+        "S3Key": "app/v1.zip",
+        "S3ObjectVersion": "3sL4kqtJlcpXroDTDmJ",
+    }

@@ -222,6 +222,23 @@ def test_session_tokens() -> None:
     assert info.value.expired
 
 
+def test_sts_sessions_carry_their_principal_and_expire() -> None:
+    now = [1_000_000.0]
+    issuer = SessionIssuer(b"k" * 32, clock=lambda: now[0])
+    arn = "arn:aws:sts::111111111111:assumed-role/deployer/ci"
+    session = issuer.issue_session(
+        account_id="111111111111", arn=arn, user_id="AROAEXAMPLE:ci", duration_s=900
+    )
+    assert session.expires_at == now[0] + 900
+    claims, secret = issuer.verify(session.access_key_id, session.session_token)
+    assert (claims.arn, claims.user_id, claims.function_name) == (arn, "AROAEXAMPLE:ci", "")
+    assert secret == session.secret_access_key
+    now[0] += 901
+    with pytest.raises(SessionError) as info:
+        issuer.verify(session.access_key_id, session.session_token)
+    assert info.value.expired
+
+
 def test_botocore_is_the_fallback_reference(monkeypatch: pytest.MonkeyPatch) -> None:
     """Should the fast form ever disagree, botocore's canonical request decides."""
     from sendoff.auth import sigv4

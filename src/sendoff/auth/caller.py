@@ -26,3 +26,4 @@ class Caller:
     user_id: str
     region: str | None = None  # of this request's credential scope
     service: str | None = None
+    temporary: bool = False  # session credentials (ASIA…): a function's, or from STS

@@ -102,14 +102,22 @@ class Authenticator:
                 claims, secret = self.issuer.verify(access_key_id, token)
             except SessionError as exc:
                 raise AuthFailure("token_expired" if exc.expired else "unknown_key") from None
+            if claims.arn:  # STS AssumeRole / GetSessionToken
+                arn, user_id = claims.arn, claims.user_id
+            else:  # a function's own credentials
+                arn = (
+                    f"arn:aws:sts::{claims.account_id}:assumed-role/"
+                    f"{claims.function_name}-role/{claims.function_name}"
+                )
+                user_id = f"AROA{access_key_id[4:]}:{claims.function_name}"
             caller = Caller(
                 account_id=claims.account_id,
                 access_key_id=access_key_id,
-                arn=f"arn:aws:sts::{claims.account_id}:assumed-role/"
-                f"{claims.function_name}-role/{claims.function_name}",
-                user_id=f"AROA{access_key_id[4:]}:{claims.function_name}",
+                arn=arn,
+                user_id=user_id,
                 region=region,
                 service=service,
+                temporary=True,
             )
             return caller, secret
         credential = await self._credential(access_key_id)

@@ -1,8 +1,10 @@
-"""Short-lived credentials for functions (``AWS_ACCESS_KEY_ID`` = ``ASIA…``,
-``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``), verified without a store lookup.
+"""Short-lived credentials (``AWS_ACCESS_KEY_ID`` = ``ASIA…``, ``AWS_SECRET_ACCESS_KEY``,
+``AWS_SESSION_TOKEN``), verified without a store lookup: those given to functions, and
+those STS ``AssumeRole`` / ``GetSessionToken`` return (:mod:`sendoff.api.sts`).
 
 The session token is the claim itself: ``sendoff1.<claims>.<mac>``, where the claims
-(account, function, access key id, expiry) are base64url JSON and the MAC is
+(account, access key id, expiry, and either the function or the principal's ARN and
+unique id) are base64url JSON and the MAC is
 HMAC-SHA256 under the server secret. The secret key is derived from the same secret and
 the claims, so any process holding the server secret can recompute it, and nobody without
 it can mint a token or a matching secret.
@@ -29,8 +31,20 @@ kept busy for longer than this would see ExpiredToken (docs/security.md)."""
 @dataclass(frozen=True, kw_only=True)
 class SessionClaims:
     account_id: str
-    function_name: str
+    function_name: str  # "" for an STS session
     access_key_id: str
+    expires_at: float
+    arn: str = ""  # an STS session's principal: assumed-role ARN, or the user's own ARN
+    user_id: str = ""  # its unique id (``AROA…:session`` or ``AIDA…``)
+
+
+@dataclass(frozen=True, kw_only=True)
+class IssuedSession:
+    """What STS returns: the key pair, the token and when they expire."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
     expires_at: float
 
 
@@ -63,20 +77,44 @@ class SessionIssuer:
 
     def issue(self, account_id: str, function_name: str) -> dict[str, str]:
         """The three variables a function's SDK reads."""
-        key_id = new_access_key_id("ASIA")
-        claims = {
-            "a": account_id,
-            "f": function_name,
-            "k": key_id,
-            "e": int(self._clock() + LIFETIME_S),
+        session = self._mint(
+            {"a": account_id, "f": function_name, "e": int(self._clock() + LIFETIME_S)}
+        )
+        return {
+            "AWS_ACCESS_KEY_ID": session.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": session.secret_access_key,
+            "AWS_SESSION_TOKEN": session.session_token,
         }
+
+    def issue_session(
+        self,
+        *,
+        account_id: str,
+        arn: str,
+        user_id: str,
+        duration_s: int,
+    ) -> IssuedSession:
+        """Credentials acting as ``arn`` (an assumed role's session, or a user's own
+        session token) for ``duration_s`` seconds."""
+        claims: dict[str, object] = {
+            "a": account_id,
+            "n": arn,
+            "u": user_id,
+            "e": int(self._clock() + duration_s),
+        }
+        return self._mint(claims)
+
+    def _mint(self, claims: dict[str, object]) -> IssuedSession:
+        key_id = new_access_key_id("ASIA")
+        claims = {**claims, "k": key_id}
         payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
         token = f"{PREFIX}.{payload}.{_b64(self._mac('token', payload))}"
-        return {
-            "AWS_ACCESS_KEY_ID": key_id,
-            "AWS_SECRET_ACCESS_KEY": self._secret_for(payload),
-            "AWS_SESSION_TOKEN": token,
-        }
+        return IssuedSession(
+            access_key_id=key_id,
+            secret_access_key=self._secret_for(payload),
+            session_token=token,
+            expires_at=float(claims["e"]),  # type: ignore[arg-type]
+        )
 
     def _secret_for(self, payload: str) -> str:
         return base64.b64encode(self._mac("secret", payload)).decode()[:40]
@@ -96,9 +134,11 @@ class SessionIssuer:
             raise SessionError()
         session = SessionClaims(
             account_id=str(claims["a"]),
-            function_name=str(claims["f"]),
+            function_name=str(claims.get("f", "")),
             access_key_id=access_key_id,
             expires_at=float(claims["e"]),
+            arn=str(claims.get("n", "")),
+            user_id=str(claims.get("u", "")),
         )
         if session.expires_at < self._clock():
             raise SessionError(expired=True)

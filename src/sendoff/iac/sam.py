@@ -32,6 +32,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs
 
 from sendoff.destinations.registry import kind_for_sam_type, kinds
 from sendoff.iac.errors import Path, Problem, TemplateError
@@ -239,10 +240,15 @@ class _Function:
                 out["S3ObjectVersion"] = code["Version"]
             return out
         if isinstance(code, str) and code.startswith("s3://"):
-            bucket, _, key = code.removeprefix("s3://").partition("/")
+            location, _, query = code.removeprefix("s3://").partition("?")
+            bucket, _, key = location.partition("/")
             if not bucket or not key:
                 raise self.fail(("CodeUri",), "an S3 CodeUri is s3://bucket/key")
-            return {"S3Bucket": bucket, "S3Key": key}
+            out = {"S3Bucket": bucket, "S3Key": key}
+            version = parse_qs(query).get("versionId")  # s3://b/k?versionId=v, as SAM takes
+            if version:
+                out["S3ObjectVersion"] = version[0]
+            return out
         return code
 
     def _dead_letter(self, dlq: Any) -> JSON:

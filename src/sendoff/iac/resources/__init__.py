@@ -11,7 +11,7 @@ from sendoff.iac.resources.iam import CdkMetadata, ManagedPolicy, Policy, Role
 from sendoff.iac.resources.lambda_ import Alias, Function, Version
 from sendoff.iac.resources.lambda_config import EventInvokeConfig, Permission
 from sendoff.iac.resources.lambda_esm import EventSourceMapping
-from sendoff.iac.resources.s3 import Bucket
+from sendoff.iac.resources.s3 import Bucket, BucketPolicy
 from sendoff.iac.resources.sns import Subscription, Topic, TopicPolicy
 from sendoff.iac.resources.sqs import Queue, QueuePolicy
 
@@ -22,6 +22,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
     for t in (
         Function(), Version(), Alias(), EventInvokeConfig(), Permission(), EventSourceMapping(),
         Queue(), QueuePolicy(), Topic(), Subscription(), TopicPolicy(),
-        EventBus(), Rule(), Role(), Policy(), ManagedPolicy(), CdkMetadata(), Bucket(),
+        EventBus(), Rule(), Role(), Policy(), ManagedPolicy(), CdkMetadata(),
+        Bucket(), BucketPolicy(),
     )
 }  # fmt: skip
