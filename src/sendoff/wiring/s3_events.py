@@ -9,8 +9,8 @@ from __future__ import annotations
 from sendoff.executor.codecache import UNZIPPED_MESSAGE
 from sendoff.functions.code_source import access_denied, get_object_error
 from sendoff.functions.errors import InvalidParameterValue, ResourceNotFound
-from sendoff.model.scope import Scope
 from sendoff.model.json_types import JSON
+from sendoff.model.scope import Scope
 from sendoff.services.s3.errors import NoSuchKey, S3Error
 from sendoff.services.s3.notifier import SCHEME_LAMBDA, SUBRESOURCE, S3Notifier, TargetChecks
 from sendoff.services.s3.service import BUCKET_CONFIG, S3Service
