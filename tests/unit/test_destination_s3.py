@@ -8,7 +8,6 @@ import re
 from sendoff.destinations.kind import Origin, RecordSend
 from sendoff.destinations.kinds.s3 import KIND, record_key
 from sendoff.destinations.registry import kind_for
-from sendoff.functions.permissions import iam_resource
 from sendoff.model.arn import parse_arn
 
 FN = "arn:aws:lambda:us-east-1:000000000000:function:f:$LATEST"
@@ -57,5 +56,9 @@ def test_validate_arn_and_console_link() -> None:
 
 
 def test_iam_resource_is_the_record_object() -> None:
-    assert iam_resource("arn:aws:s3:::b", "f") == "arn:aws:s3:::b/aws/lambda/async/f/record"
-    assert iam_resource("arn:aws:sqs:r:1:q", "f") == "arn:aws:sqs:r:1:q"
+    from sendoff.destinations.registry import kind_for
+
+    s3, sqs = kind_for("s3"), kind_for("sqs")
+    assert s3 is not None and sqs is not None
+    assert s3.iam_resource("arn:aws:s3:::b", "f") == "arn:aws:s3:::b/aws/lambda/async/f/record"
+    assert sqs.iam_resource("arn:aws:sqs:r:1:q", "f") == "arn:aws:sqs:r:1:q"

@@ -128,6 +128,12 @@ class DestinationKind(ABC):
     def build_payload(self, send: RecordSend) -> dict[str, Any]:
         """The delivery payload that carries ``send.record`` to ``send.destination``."""
 
+    def iam_resource(self, arn: str, function_name: str) -> str:
+        """The resource the execution role must be allowed to act on to deliver the
+        records of ``function_name`` to ``arn``: the ARN itself unless a kind says
+        otherwise (an S3 bucket: the object Lambda puts)."""
+        return arn
+
     @abstractmethod
     def console_link(self, arn: str, parsed: Arn) -> tuple[str, str | None]:
         """The name the console shows for ``arn`` and the path of its console page."""

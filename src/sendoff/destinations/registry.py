@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -83,6 +83,12 @@ def service_names() -> frozenset[str]:
 def destination_actions() -> dict[str, tuple[str, str]]:
     """Service -> (IAM action, operation) that the execution role must allow, per kind."""
     return {k.service: (k.iam_action, k.operation) for k in kinds()}
+
+
+def destination_resources() -> dict[str, Callable[[str, str], str]]:
+    """Service -> the kind's ``iam_resource(arn, function_name)``: what the execution role
+    must be allowed to act on."""
+    return {k.service: k.iam_resource for k in kinds()}
 
 
 def install_transports(

@@ -37,6 +37,9 @@ class DestinationRules(Protocol):
     def on_failure_only(self) -> bool:
         """Whether it may only be an OnFailure destination (an S3 bucket)."""
 
+    def iam_resource(self, arn: str, function_name: str) -> str:
+        """What the execution role must be allowed to act on to deliver to ``arn``."""
+
     async def validate_arn(self, arn: str, origin: Origin) -> str | None:
         """Why ``arn`` cannot be the destination (the InvalidParameterValue message)."""
 

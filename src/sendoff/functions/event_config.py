@@ -13,7 +13,7 @@ from typing import Any
 
 from sendoff.functions.destination_rules import DestinationLookup, Origin
 from sendoff.functions.errors import InvalidParameterValue, ResourceNotFound, validation_error
-from sendoff.functions.permissions import check_destination, iam_resource
+from sendoff.functions.permissions import check_destination
 from sendoff.functions.registry import FunctionRegistry
 from sendoff.functions.validation import check_range
 from sendoff.model.arn import arn_service, parse_arn
@@ -192,8 +192,9 @@ class EventConfigs:
             if arn is not None:  # the execution role must allow the send (functions.permissions)
                 kind = self.destinations(arn_service(arn))
                 actions = (kind.iam_action, kind.operation) if kind is not None else None
+                resource = kind.iam_resource(arn, name) if kind is not None else arn
                 await check_destination(
-                    self.registry.role_check, role, iam_resource(arn, name), actions, shown=arn
+                    self.registry.role_check, role, resource, actions, shown=arn
                 )
 
     async def put(

@@ -38,15 +38,6 @@ class ExecutionRoleCheck(Protocol):
         """False only when the role exists and its policies do not allow the action."""
 
 
-def iam_resource(arn: str, function_name: str) -> str:
-    """The resource the execution role must be allowed to act on to deliver to ``arn``:
-    the ARN itself, except for an S3 bucket, where Lambda puts an object
-    (``arn:aws:s3:::bucket/aws/lambda/async/<function>/...``, which ``bucket/*`` covers)."""
-    if arn.startswith("arn:") and arn.split(":")[2:3] == ["s3"] and "/" not in arn:
-        return f"{arn}/aws/lambda/async/{function_name}/record"
-    return arn
-
-
 async def check_destination(
     check: ExecutionRoleCheck | None,
     role: str,

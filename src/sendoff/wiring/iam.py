@@ -20,11 +20,11 @@ def install(services: Services) -> None:
     services.extra_health["iam"] = settings.iam
     access = None
     if settings.iam == "enforce":
-        from sendoff.destinations.registry import destination_actions
+        from sendoff.destinations.registry import destination_actions, destination_resources
         from sendoff.functions.policy import FunctionPolicies
         from sendoff.functions.policy_access import ResourcePolicyAccess
 
-        permissions = RolePermissions(roles, destination_actions())
+        permissions = RolePermissions(roles, destination_actions(), destination_resources())
         services.registry.role_check = permissions
         services.deliveries.add_guard(permissions.guard)
         access = ResourcePolicyAccess(FunctionPolicies(services.registry))

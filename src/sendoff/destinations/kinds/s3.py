@@ -127,6 +127,13 @@ class S3Kind(DestinationKind):
         name = parsed.resource
         return name, f"/console/buckets/{quote(name, safe='')}"
 
+    def iam_resource(self, arn: str, function_name: str) -> str:
+        """Lambda puts an object (``bucket/aws/lambda/async/<function>/...``, which
+        ``bucket/*`` covers), so the role is checked against one of the records' keys."""
+        if "/" in arn:
+            return arn
+        return f"{arn}/{KEY_PREFIX}/{function_name}/record"
+
     async def console_choices(self, services: BuiltServices, scope: Scope) -> list[str]:
         if services.objects is None:
             return []

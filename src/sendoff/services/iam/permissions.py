@@ -10,10 +10,10 @@ keeps working). Statements with conditions that were not evaluated are logged on
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from sendoff.functions.permissions import iam_resource
+from sendoff.model.arn import parse_function_name
 from sendoff.model.job import RecordSource
 from sendoff.services.iam.policy import Decision, Verdict, evaluate
 from sendoff.services.iam.service import RoleService
@@ -22,11 +22,19 @@ log = logging.getLogger("sendoff.iam")
 
 
 class RolePermissions:
-    def __init__(self, roles: RoleService, actions: Mapping[str, tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        roles: RoleService,
+        actions: Mapping[str, tuple[str, str]],
+        resources: Mapping[str, Callable[[str, str], str]] | None = None,
+    ) -> None:
         self.roles = roles
         # delivery scheme -> (IAM action, operation): the destination kinds' (which cover
         # the dead-letter targets, SQS and SNS, too)
         self.actions = actions
+        # delivery scheme -> what the role must be allowed to act on (the kind's
+        # iam_resource(target, function_name)); the target itself when a kind has none
+        self.resources = resources or {}
         self._reported: set[tuple[str, str]] = set()
 
     async def decide(self, role_arn: str, action: str, resource: str) -> Decision | None:
@@ -60,7 +68,9 @@ class RolePermissions:
             return None
         action = known[0]
         arn = record.function_arn if record is not None else ""
-        resource = iam_resource(target, arn.split(":")[6] if arn.count(":") >= 6 else "")
+        ref = parse_function_name(arn)
+        to_resource = self.resources.get(scheme)
+        resource = to_resource(target, ref.name if ref else "") if to_resource else target
         decision = await self.decide(role, action, resource)
         if decision is None or decision.allowed:
             return None
