@@ -222,6 +222,8 @@ def test_walkthrough(sendoff: ServerProcess, smtp: tuple[Inbox, int], tmp_path: 
                 sendoff.url,
                 "logs",
                 "destination-failure",
+                "--region",  # logs are regional, as CloudWatch Logs' are
+                "sa-east-1",
             ],
             capture_output=True,
             text=True,

@@ -1,6 +1,7 @@
 """sendoff's own JSON endpoints under /_sendoff/ (for the CLI and, later, the console).
 
-GET  /_sendoff/logs/{function}?after=SEQ        log lines after a sequence number
+GET  /_sendoff/logs/{function}?after=SEQ[&region=R]  log lines after a sequence number (the
+                                                region: the request's signed one by default)
 GET  /_sendoff/events?function=&state=&after=&limit=   async events, oldest first, with
                                                 the retention (``pruned_before``: events
                                                 that finished before it may be gone)
@@ -135,11 +136,14 @@ class InternalApi:
             request, account_id=self.account_id, default_region=self.default_region
         )
         name = request.path_params["function"]
-        group = log_key(ctx.account_id, ctx.region, name)
-        function = await self.store.get("function", f"{ctx.account_id}/{ctx.region}/{name}")
+        # logs are regional; an unsigned client (no credentials to sign with) names the
+        # region in the query, as /_sendoff/stacks does
+        region = request.query_params.get("region") or ctx.region
+        group = log_key(ctx.account_id, region, name)
+        function = await self.store.get("function", f"{ctx.account_id}/{region}/{name}")
         override = function.value.get("latest", {}).get("log_group") if function else None
         if isinstance(override, str) and override:  # LoggingConfig.LogGroup
-            group = lines_key(Scope(account_id=ctx.account_id, region=ctx.region), override)
+            group = lines_key(Scope(account_id=ctx.account_id, region=region), override)
         rows = await self.store.read_logs(group, after_seq=after, limit=limit)
         events = [
             {"stream": s, "timestamp": e.timestamp_ms, "message": e.message, "seq": e.seq}

@@ -233,7 +233,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "invoke":
         return _invoke(client, args.name, args.payload, args.qualifier)
     if args.command == "logs":
-        return _logs(client, args.name, follow=args.follow)
+        return _logs(client, args.name, follow=args.follow, region=args.region)
     if args.command == "events":
         from sendoff.cli import events
 
@@ -324,10 +324,13 @@ def _invoke(client: Client, name: str, payload: str, qualifier: str | None) -> i
     return 1 if response.headers.get("x-amz-function-error") else 0
 
 
-def _logs(client: Client, name: str, *, follow: bool) -> int:
+def _logs(client: Client, name: str, *, follow: bool, region: str | None = None) -> int:
     after = 0
     while True:
-        page = client.json("GET", f"/_sendoff/logs/{name}", params={"after": after})
+        params: dict[str, str | int] = {"after": after}
+        if region:
+            params["region"] = region
+        page = client.json("GET", f"/_sendoff/logs/{name}", params=params)
         for event in page["events"]:
             print(event["message"])
         after = page["next"]
