@@ -19,7 +19,7 @@ QUERY_CALLS = [
     ("sns", "get_data_protection_policy", {"ResourceArn": "arn:aws:sns:us-east-1:0:t"},
      "GetDataProtectionPolicy", "2010-03-31"),
     ("sns", "list_origination_numbers", {}, "ListOriginationNumbers", "2010-03-31"),
-    ("sts", "get_session_token", {}, "GetSessionToken", "2011-06-15"),
+    ("sts", "get_federation_token", {"Name": "someone"}, "GetFederationToken", "2011-06-15"),
     ("iam", "list_account_aliases", {}, "ListAccountAliases", "2010-05-08"),
     ("cloudformation", "list_stack_sets", {}, "ListStackSets", "2010-05-15"),
 ]  # fmt: skip
