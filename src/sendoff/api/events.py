@@ -20,12 +20,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sendoff.api.context import CALLER_KEY, request_context
+from sendoff.api.json11 import CONTENT_TYPE, read_object, wire_error
 from sendoff.api.json_shapes import (
     TOO_DEEP,
-    NotJson,
-    lone_surrogate_path,
-    maybe_has_surrogate,
-    parse_json,
 )
 from sendoff.api.json_shapes import Shape as BaseShape
 from sendoff.model.json_types import JSON
@@ -46,7 +43,6 @@ from sendoff.services.events.service import EventBusService, RuleSpec
 
 log = logging.getLogger("sendoff.api.events")
 
-CONTENT_TYPE: Final = "application/x-amz-json-1.1"
 BUS_NAME: Final = r"[/\.\-_A-Za-z0-9]+"
 BUS_NAME_OR_ARN: Final = (
     r"(arn:aws[\w-]*:events:[a-z]+-[a-z]+-[\w-]+:[0-9]{12}:event-bus\/)?[/\.\-_A-Za-z0-9]+"
@@ -224,16 +220,12 @@ class EventsApi:
         name = request.headers.get("x-amz-target", "").split(".", 1)[-1]
         operation = self.operations.get(name)
         if operation is None:
-            return _wire_error("UnknownOperationException", f"Unknown operation {name}", headers)
-        raw = await request.body()
-        try:
-            body = parse_json(raw or b"{}")
-        except NotJson as exc:
-            message = TOO_DEEP if str(exc) == TOO_DEEP else "Request body is not valid JSON"
-            return _wire_error("SerializationException", message, headers)
-        if not isinstance(body, dict):
-            return _wire_error("SerializationException", "Request body must be an object", headers)
-        if maybe_has_surrogate(raw) and (where := lone_surrogate_path(body)) is not None:
+            return wire_error("UnknownOperationException", f"Unknown operation {name}", headers)
+        read = await read_object(request, headers)
+        if isinstance(read, Response):
+            return read
+        body, where = read
+        if where is not None:
             return _error(ValidationFailed(_not_unicode(where)), headers)
         scope = Scope(account_id=ctx.account_id, region=ctx.region)
         trace = request.headers.get("x-amzn-trace-id")
@@ -475,13 +467,4 @@ def _not_unicode(where: str) -> str:
 def _error(error: EventsError, headers: dict[str, str]) -> Response:
     """The one place event-bus domain errors become JSON 1.1 wire errors."""
     status = 500 if error.status >= 500 else 400
-    return _wire_error(error.code, error.message, headers, status=status)
-
-
-def _wire_error(code: str, message: str, headers: dict[str, str], *, status: int = 400) -> Response:
-    return Response(
-        json.dumps({"__type": code, "message": message}).encode(),
-        status_code=status,
-        media_type=CONTENT_TYPE,
-        headers={**headers, "x-amzn-ErrorType": code},
-    )
+    return wire_error(error.code, error.message, headers, status=status)

@@ -19,13 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sendoff.api.context import request_context
-from sendoff.api.json_shapes import (
-    TOO_DEEP,
-    NotJson,
-    lone_surrogate_path,
-    maybe_has_surrogate,
-    parse_json,
-)
+from sendoff.api.json11 import CONTENT_TYPE, read_object, wire_error
 from sendoff.api.json_shapes import Shape as BaseShape
 from sendoff.model.json_types import JSON
 from sendoff.services.logs.errors import InvalidParameter, LogsError, ServiceUnavailable
@@ -35,7 +29,6 @@ from sendoff.services.logs.model import Scope, group_arn, stream_arn
 
 log = logging.getLogger("sendoff.api.logs")
 
-CONTENT_TYPE: Final = "application/x-amz-json-1.1"
 TARGET_PREFIX: Final = "Logs_20140328"
 EPOCH_MS_MAX: Final = 2**53
 
@@ -121,16 +114,12 @@ class LogsApi:
         name = request.headers.get("x-amz-target", "").split(".", 1)[-1]
         operation = self.operations.get(name)
         if operation is None:
-            return _wire_error("UnknownOperationException", f"Unknown operation {name}", headers)
-        raw = await request.body()
-        try:
-            body = parse_json(raw or b"{}")
-        except NotJson as exc:
-            message = TOO_DEEP if str(exc) == TOO_DEEP else "Request body is not valid JSON"
-            return _wire_error("SerializationException", message, headers)
-        if not isinstance(body, dict):
-            return _wire_error("SerializationException", "Request body must be an object", headers)
-        if maybe_has_surrogate(raw) and (where := lone_surrogate_path(body)) is not None:
+            return wire_error("UnknownOperationException", f"Unknown operation {name}", headers)
+        read = await read_object(request, headers)
+        if isinstance(read, Response):
+            return read
+        body, where = read
+        if where is not None:
             message = (
                 f"1 validation error detected: Value at '{where}' failed to satisfy"
                 " constraint: Member must contain only valid Unicode characters"
@@ -426,13 +415,4 @@ def _stream_wire(scope: Scope, group: str, stream: StreamInfo) -> JSON:
 def _error(error: LogsError, headers: dict[str, str]) -> Response:
     """The one place CloudWatch Logs domain errors become JSON 1.1 wire errors."""
     status = 500 if error.status >= 500 else 400
-    return _wire_error(error.code, error.message, headers, status=status)
-
-
-def _wire_error(code: str, message: str, headers: dict[str, str], *, status: int = 400) -> Response:
-    return Response(
-        json.dumps({"__type": code, "message": message}).encode(),
-        status_code=status,
-        media_type=CONTENT_TYPE,
-        headers={**headers, "x-amzn-ErrorType": code},
-    )
+    return wire_error(error.code, error.message, headers, status=status)
