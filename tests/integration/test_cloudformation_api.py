@@ -366,7 +366,8 @@ def test_under_sigv4_a_stack_acts_as_its_caller(tmp_path: Any) -> None:
     """The deployment signs its calls as the caller: resources land in the caller's
     account, another account's stacks are invisible, and what the caller may not do
     directly (configure another account's function) fails the stack."""
-    from tests.integration.test_lambda_policy_enforce import client, create_key
+    from tests.integration.test_lambda_policy_enforce import client
+    from tests.support.cli import create_key
 
     data = tmp_path / "signed"
     data.mkdir()

@@ -6,11 +6,7 @@ server with ``--auth sigv4`` and keys in two accounts, driven by boto3."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -22,6 +18,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from tests.support.cli import create_key
 from tests.support.functions import create_python, unique
 from tests.support.server import ServerProcess, start_server, wait_until
 
@@ -36,17 +33,6 @@ def handler(event, context):
     boto3.client("sqs").send_message(QueueUrl=os.environ["SEEN"], MessageBody=json.dumps(event))
     return "ok"
 """
-
-
-def create_key(data_dir: Path, account: str, name: str) -> dict[str, str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "sendoff.cli.main", "credentials", "create", "--data-dir",
-         str(data_dir), "--account-id", account, "--name", name, "--output", "json"],
-        capture_output=True, text=True, env=dict(os.environ),
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    key: dict[str, str] = json.loads(done.stdout)
-    return key
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,9 @@ and the browser guard in front of S3's routes."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -23,18 +19,8 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from tests.support.cli import create_key
 from tests.support.server import ServerProcess, start_server, wait_until
-
-
-def create_key(data_dir: Path, account: str, name: str) -> dict[str, str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "sendoff.cli.main", "credentials", "create", "--data-dir",
-         str(data_dir), "--account-id", account, "--name", name, "--output", "json"],
-        capture_output=True, text=True, env=dict(os.environ),
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    key: dict[str, str] = json.loads(done.stdout)
-    return key
 
 
 @pytest.fixture(scope="module")

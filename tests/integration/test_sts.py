@@ -16,7 +16,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.security.test_auth import create_key
+from tests.support.cli import create_key
 from tests.support.functions import unique
 from tests.support.server import ServerProcess, start_server
 

@@ -17,7 +17,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from tests.integration.test_lambda_policy_enforce import ACCOUNT_A, ACCOUNT_B, client, create_key
+from tests.integration.test_lambda_policy_enforce import ACCOUNT_A, ACCOUNT_B, client
+from tests.support.cli import create_key
 from tests.support.functions import create_python, unique
 from tests.support.server import ServerProcess, start_server, wait_until
 

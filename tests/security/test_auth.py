@@ -24,6 +24,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from tests.support.cli import create_key
 from tests.support.functions import create_python, unique
 from tests.support.server import ServerProcess, start_server, wait_until
 
@@ -45,24 +46,6 @@ def sendoff_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Com
         text=True,
         env=full_env,
     )
-
-
-def create_key(data_dir: Path, account: str, name: str = "sendoff") -> dict[str, str]:
-    done = sendoff_cli(
-        "credentials",
-        "create",
-        "--data-dir",
-        str(data_dir),
-        "--account-id",
-        account,
-        "--name",
-        name,
-        "--output",
-        "json",
-    )
-    assert done.returncode == 0, done.stderr
-    key: dict[str, str] = json.loads(done.stdout)
-    return key
 
 
 @pytest.fixture(scope="module")

@@ -39,3 +39,15 @@ def sendoff(url: str, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
     )
+
+
+def create_key(data_dir: Path, account: str, name: str = "sendoff") -> dict[str, str]:
+    """``sendoff credentials create`` for ``account`` in the server's data dir: the key."""
+    done = subprocess.run(
+        [sys.executable, "-m", "sendoff.cli.main", "credentials", "create", "--data-dir",
+         str(data_dir), "--account-id", account, "--name", name, "--output", "json"],
+        capture_output=True, text=True, env=dict(os.environ),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    key: dict[str, str] = json.loads(done.stdout)
+    return key
