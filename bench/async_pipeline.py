@@ -4,8 +4,10 @@
                                    [--sigv4] [--accept-only]
 
 Measures, on a real ``sendoff server`` on the embedded SQLite store, twice: the default
-(one process: the APIs and the async worker share it) and ``--workers 0
---worker-processes 1`` (the APIs in the server process, async events in one child):
+(since 2026-12-04 ``--worker-processes auto``: on two or more cores the server runs the
+APIs and async events, and one ``sendoff worker`` child runs async events too) and
+``--worker-processes 0`` (one process: the APIs and the async worker share it, the default
+until then):
 
 * accepted/s: Event invokes answered 202, driven by ``wrk`` when installed
   (``apt-get install wrk``), else by a raw asyncio HTTP/1.1 client;
@@ -58,8 +60,8 @@ from tests.support.functions import wait_active  # noqa: E402
 from tests.support.server import start_server, wait_until  # noqa: E402
 from tests.support.zips import make_zip  # noqa: E402
 
-# the API in the server process, async events in one child worker process
-WORKER_PROCESS_ARGS = ("--workers", "0", "--worker-processes", "1")
+# one process: the APIs and the async worker share it (no child worker process)
+ONE_PROCESS_ARGS = ("--worker-processes", "0")
 HANDLER = "import time\ndef handler(event, context):\n    return {'start': time.time()}\n"
 ROLE = "arn:aws:iam::000000000000:role/bench"
 
@@ -459,7 +461,10 @@ def main() -> None:
     parser.add_argument("--sigv4", action="store_true", help="also run with --auth sigv4")
     parser.add_argument("--accept-only", action="store_true", help="measure accepted/s only")
     parser.add_argument("--skip-rq", action="store_true", help="measure Celery only")
-    parser.add_argument("--skip-wp1", action="store_true", help="skip the worker-process row")
+    parser.add_argument(
+        "--skip-one-process", "--skip-wp1", dest="skip_one_process", action="store_true",
+        help="skip the one-process (--worker-processes 0) row",
+    )  # fmt: skip
     parser.add_argument(
         "--rounds", type=int, default=1,
         help="with --sigv4: alternate default and sigv4 accepted/s runs N times; medians",
@@ -481,8 +486,8 @@ def main() -> None:
         for (name, m), values in samples.items():
             rows[name][m + "_samples"] = [round(v) for v in values]
             rows[name][m] = statistics.median(values)
-    if not args.skip_wp1:
-        rows["sendoff-wp1"] = sendoff_figures(args.events, *WORKER_PROCESS_ARGS, accept_only=only)
+    if not args.skip_one_process:
+        rows["sendoff-1p"] = sendoff_figures(args.events, *ONE_PROCESS_ARGS, accept_only=only)
     if not args.skip_peers and not only:
         rows["celery"] = peer_figures("celery", args.events)
         if not args.skip_rq:
@@ -498,14 +503,15 @@ def report(rows: dict[str, dict[str, Any]]) -> None:
         print(f"{name:10}{r['accepted_per_s']:12.0f}{figures[0]:10.0f}"
               f"{figures[1]:10.2f}{figures[2]:10.2f}")  # fmt: skip
     print(f"\nsendoff accept client: {rows['sendoff']['accept_client']}")
-    print(f"sendoff-wp1: sendoff server {' '.join(WORKER_PROCESS_ARGS)}")
+    print("sendoff: sendoff server (default: --worker-processes auto)")
+    print(f"sendoff-1p: sendoff server {' '.join(ONE_PROCESS_ARGS)}")
     if "sendoff-sigv4" in rows:
         ratio = rows["sendoff-sigv4"]["accepted_per_s"] / rows["sendoff"]["accepted_per_s"]
         print(f"accepted/s ratio sigv4/default: {ratio:.2f} (cost {1 - ratio:.1%})")
         cpu = [rows[n]["server_cpu_us_per_accept"] for n in ("sendoff", "sendoff-sigv4")]
         print(f"server CPU per accepted invoke: {cpu[0]:.0f} us default, {cpu[1]:.0f} us sigv4"
               f" (+{cpu[1] / cpu[0] - 1:.1%})")  # fmt: skip
-    for ours in ("sendoff", "sendoff-wp1"):
+    for ours in ("sendoff", "sendoff-1p"):
         if ours not in rows:
             continue
         r = rows[ours]

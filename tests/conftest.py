@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,16 @@ from botocore.config import Config
 from tests.support.server import ServerProcess, start_server
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The servers the tests start run every async event in the server process: no
+    worker children (``sendoff server``'s default, ``auto``, starts one on a machine with
+    two cores), so what a test asserts about warm environments, process ids and timing
+    does not depend on which process leased an event. The tests of the default and of
+    worker processes ask for them (tests/integration/test_worker_processes.py). Set
+    here, not at import: bench/ imports this module and must measure the default."""
+    os.environ.setdefault("SENDOFF_WORKER_PROCESSES", "0")
 
 
 @pytest.fixture(scope="session")

@@ -56,8 +56,11 @@ def banner_rows(settings: Settings, sandbox: SandboxFacts) -> list[tuple[str, st
     scale = settings.time_scale
     scale_text = "AWS's delays and ages" if scale == 1 else f"delays and ages x {scale:g}"
     workers = f"{settings.workers} in this process x {settings.concurrency} concurrent jobs"
-    if settings.worker_processes:
-        workers += f", + {settings.worker_processes} worker processes"
+    children = settings.worker_process_count
+    if children:
+        plural = "es" if children > 1 else ""
+        how = " (auto: a second core)" if settings.worker_processes is None else ""
+        workers += f", + {children} worker process{plural}{how}"
     cgroups = "cgroup per environment" if sandbox.cgroups else "no cgroups"
     return [
         (

@@ -245,7 +245,7 @@ def _announce_sandbox(executor: Executor) -> None:
 def build_asgi(services: Services) -> Starlette:
     from sendoff.workers import WorkerProcesses
 
-    children = WorkerProcesses(services.settings, services.settings.worker_processes)
+    children = WorkerProcesses(services.settings, services.settings.worker_process_count)
 
     async def startup() -> None:
         await lifecycle.start(services, work=services.settings.workers > 0)

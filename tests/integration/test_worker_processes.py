@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from sendoff.config.settings import usable_cpus
 from tests.conftest import client_for
 from tests.support.functions import create_python, unique
 from tests.support.server import ServerProcess, start_server, wait_until
@@ -27,6 +29,10 @@ STAMP = (
 # STAMP reports the worker's pid as the function's parent pid: the function must not run
 # in a pid namespace of its own (as --sandbox bwrap puts it).
 NO_PID_NS = ("--sandbox", "none")
+
+# The suite's servers run without children (tests/conftest.py sets the variable to 0):
+# without the variable, the server runs on its default, `auto`.
+DEFAULT = {"SENDOFF_WORKER_PROCESSES": None}
 
 
 def worker_pids(server: ServerProcess) -> list[int]:
@@ -163,3 +169,37 @@ def test_metrics_count_the_events_the_children_ran(tmp_path: Path) -> None:
         assert any(line.startswith("ConcurrentExecutions ") for line in lines)
     finally:
         server.stop()
+
+
+@pytest.mark.skipif(usable_cpus() < 2, reason="auto starts a child only with a second core")
+def test_by_default_the_server_starts_one_child_and_both_run_events(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data", *NO_PID_NS, env=DEFAULT)
+    try:
+        (child,) = wait_until(lambda: worker_pids(server), timeout=30, message="the worker")
+        assert "+ 1 worker process (auto: a second core)" in server.log()
+        lam, sqs, queue_url, name = with_destination(server, STAMP)
+        # events accepted faster than one process runs them: both processes lease
+        accepted: set[str] = set()
+        ran_under: set[int] = set()
+        deadline = time.monotonic() + 60
+        while ran_under != {server.process.pid, child} and time.monotonic() < deadline:
+            batch = fire(lam, name, 30)
+            accepted |= batch
+            ran_under |= {r["responsePayload"]["pid"] for r in receive_all(sqs, queue_url, 30)}
+        assert ran_under == {server.process.pid, child}
+    finally:
+        assert server.stop() == 0
+    assert not alive(child)
+
+
+def test_by_default_no_workers_and_a_memory_store_start_no_child(tmp_path: Path) -> None:
+    for args in (("--no-workers",), ("--store", "memory://")):
+        server = start_server(tmp_path / args[-1].strip("-:/"), *args, env=DEFAULT)
+        try:
+            # the banner says what the server starts (children come up after health)
+            workers = [line for line in server.log().splitlines() if "  workers " in line]
+            assert workers, server.log()
+            assert "worker process" not in workers[0]
+            assert worker_pids(server) == []
+        finally:
+            assert server.stop() == 0

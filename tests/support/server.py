@@ -54,11 +54,15 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> ServerProcess:
+def start_server(
+    data_dir: Path, *extra: str, env: dict[str, str | None] | None = None
+) -> ServerProcess:
+    """``env`` adds to this process's environment; a None value removes the variable."""
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / f"server-{port}.log"
-    full_env = {**os.environ, **(env or {})}
+    merged = {**os.environ, **(env or {})}
+    full_env = {k: v for k, v in merged.items() if v is not None}
     full_env.pop("AWS_ENDPOINT_URL", None)
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(

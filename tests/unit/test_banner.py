@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sendoff.banner import SandboxFacts, banner_lines, banner_rows
-from sendoff.config.settings import Settings
+from sendoff.config.settings import Settings, usable_cpus
 
 BWRAP = SandboxFacts(mode="bwrap", cgroups=True)
 
@@ -28,3 +28,13 @@ def test_no_auth_off_loopback_is_said_loudly() -> None:
 
 def test_worker_processes_are_counted() -> None:
     assert rows(worker_processes=2)["workers"].endswith("+ 2 worker processes")
+    assert rows(worker_processes=1)["workers"].endswith("+ 1 worker process")
+    assert "worker process" not in rows(worker_processes=0)["workers"]
+
+
+def test_the_automatic_worker_process_is_said_to_be_automatic() -> None:
+    line = rows(store_url="sqlite:////d/x.db")["workers"]  # worker_processes: auto
+    if usable_cpus() >= 2:
+        assert line.endswith("+ 1 worker process (auto: a second core)")
+    else:
+        assert "worker process" not in line

@@ -35,10 +35,11 @@ def _server_parser(
         p.add_argument(
             "--worker-processes",
             dest="worker_processes",
-            type=int,
             default=None,
+            metavar="N|auto",
             help="also start and supervise N `sendoff worker` processes on the same store"
-            f" (default 0) [env {env_var_for('worker_processes')}]",
+            " (default auto: 1 on a machine with 2+ cores, unless --no-workers or a memory"
+            f" store) [env {env_var_for('worker_processes')}]",
         )
     for flag, name, kind, flag_help in (
         ("--host", "host", str, "address to bind (default 127.0.0.1)"),
@@ -200,7 +201,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         settings = load_settings(flags)
         from sendoff.workers import clear_metrics, share_metrics
 
-        if settings.worker_processes > 0:
+        if settings.worker_process_count > 0:
             share_metrics(settings.data_dir / "metrics")
         else:
             clear_metrics(settings.data_dir / "metrics")  # a previous run's, unused now

@@ -33,7 +33,9 @@ class Settings:
     account_id: str = "000000000000"
     region: str = "us-east-1"
     workers: int = 1
-    worker_processes: int = 0
+    worker_processes: int | None = None
+    """``sendoff server``'s child worker processes; None (``auto``): see
+    :attr:`worker_process_count`."""
     concurrency: int = 16
     idle_timeout_s: float = 300.0
     smtp_url: str = ""
@@ -87,6 +89,20 @@ class Settings:
         return "none" if self.loopback_only else "sigv4"
 
     @property
+    def worker_process_count(self) -> int:
+        """The ``sendoff worker`` children ``sendoff server`` starts. ``auto`` (the
+        default) is one when the server runs async work itself, the store can be shared
+        between processes (not ``memory://``) and the machine has a second core: the
+        server and the child then split the events between two cores (docs/async.md,
+        "Using more than one core"); otherwise none."""
+        if self.worker_processes is not None:
+            return self.worker_processes
+        url = self.resolved_store_url
+        if self.workers == 0 or url.startswith("memory:") or url == "sqlite:///:memory:":
+            return 0
+        return 1 if usable_cpus() >= 2 else 0
+
+    @property
     def resolved_store_url(self) -> str:
         return self.store_url or f"sqlite:///{self.data_dir / 'sendoff.db'}"
 
@@ -106,6 +122,19 @@ class Settings:
     def endpoint_url(self) -> str:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
         return f"http://{host}:{self.port}"
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _count_or_auto(raw: object) -> int | None:
+    """A process count, or None for ``auto``."""
+    text = str(raw).strip().lower()
+    return None if text == "auto" else int(text)
 
 
 _UNITS_S = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
@@ -138,7 +167,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Any], object]]] = {
     "account_id": ("SENDOFF_ACCOUNT_ID", str),
     "region": ("SENDOFF_REGION", str),
     "workers": ("SENDOFF_WORKERS", int),
-    "worker_processes": ("SENDOFF_WORKER_PROCESSES", int),
+    "worker_processes": ("SENDOFF_WORKER_PROCESSES", _count_or_auto),
     "concurrency": ("SENDOFF_CONCURRENCY", int),
     "idle_timeout_s": ("SENDOFF_IDLE_TIMEOUT", float),
     "smtp_url": ("SENDOFF_SMTP_URL", str),
@@ -170,6 +199,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 def _env_text(value: object) -> str:
+    if value is None:  # worker_processes' auto
+        return "auto"
     return ",".join(value) if isinstance(value, tuple) else str(value)
 
 
@@ -203,7 +234,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"account id must be 12 digits: {s.account_id!r}")
     if s.workers < 0:
         raise ConfigError(f"workers must be >= 0: {s.workers}")
-    if s.worker_processes < 0:
+    if s.worker_processes is not None and s.worker_processes < 0:
         raise ConfigError(f"worker processes must be >= 0: {s.worker_processes}")
     if s.event_retention_max < 0 or s.log_group_max_bytes < 0:
         raise ConfigError("retention limits must be >= 0")
