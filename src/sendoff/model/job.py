@@ -200,7 +200,7 @@ class InvokeOutcome:
         if self.record is not None:
             out["record"] = self.record
         if self.deliveries is not None:
-            out["deliveries"] = [d.encode() for d in self.deliveries]
+            out["deliveries"] = list(map(RecordDelivery.encode, self.deliveries))
         return out
 
     @classmethod
@@ -320,7 +320,7 @@ class InvokeJob:
             "trace_header": self.trace_header,
             "function_attempts": self.function_attempts,
             "system_retries": self.system_retries,
-            "attempts": [a.encode() for a in self.attempts],
+            "attempts": list(map(Attempt.encode, self.attempts)),
         }
         if self.last_response is not None:
             out["last_response"] = self.last_response.encode()
@@ -332,7 +332,10 @@ class InvokeJob:
             out["redriven_from"] = self.redriven_from
         if self.settled_lease is not None:
             out["settled_lease"] = self.settled_lease
-        _encode_handler_failures(out, self.handler_failures, self.handler_error)
+        if self.handler_failures:
+            out["handler_failures"] = self.handler_failures
+        if self.handler_error is not None:
+            out["handler_error"] = self.handler_error
         return out
 
     @classmethod
@@ -446,7 +449,7 @@ class DeliveryJob:
             "target": self.target,
             "payload": self.payload,
             "source": self.source,
-            "failures": [f.encode() for f in self.failures],
+            "failures": list(map(DeliveryFailure.encode, self.failures)),
         }
         if self.result is not None:
             out["result"] = self.result
@@ -454,7 +457,10 @@ class DeliveryJob:
             out["delivered_at"] = self.delivered_at
         if self.error is not None:
             out["error"] = self.error
-        _encode_handler_failures(out, self.handler_failures, self.handler_error)
+        if self.handler_failures:
+            out["handler_failures"] = self.handler_failures
+        if self.handler_error is not None:
+            out["handler_error"] = self.handler_error
         return out
 
     @classmethod
@@ -570,16 +576,5 @@ def bare_body(body: JSON, *, condition: str, error: str, at: float) -> JSON:
     return out
 
 
-def _encode_handler_failures(out: JSON, failures: int, error: str | None) -> None:
-    if failures:
-        out["handler_failures"] = failures
-    if error is not None:
-        out["handler_error"] = error
-
-
 def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def _int_or_none(value: Any) -> int | None:
-    return None if value is None else int(value)
