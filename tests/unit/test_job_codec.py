@@ -3,11 +3,14 @@ encode back to the same keys."""
 
 from __future__ import annotations
 
+import inspect
+from dataclasses import FrozenInstanceError, fields, replace
 from typing import Any
 
 import pytest
 
 from sendoff.model.job import (
+    Attempt,
     AttemptOutcome,
     DeliveryJob,
     InvokeJob,
@@ -135,6 +138,8 @@ def test_leases_lost_between_settles_are_counted() -> None:
 
 def test_a_partial_body_decodes_with_defaults() -> None:
     job = InvokeJob.decode({"payload": "{}"})
+    assert job == InvokeJob(request_id="", account_id="", region="", function_name="",
+                            qualifier="$LATEST", payload="{}")  # fmt: skip
     assert (job.qualifier, job.attempts, job.outcome) == ("$LATEST", (), None)
     assert decode_job({"kind": "test"}) is None
 
@@ -150,3 +155,25 @@ def test_the_watchdog_view_works_on_any_kind() -> None:
     outcome = {"condition": "SendoffInternalError", "error": "E: x", "at": 1.0}
     assert bare == {"kind": "test", "payload": "{}", "handler_failures": 2,
                     "handler_error": "E: x", "outcome": outcome}  # fmt: skip
+
+
+@pytest.mark.parametrize("cls", [InvokeJob, DeliveryJob])
+def test_evolve_takes_every_field(cls: type[InvokeJob | DeliveryJob]) -> None:
+    """``evolve`` is ``dataclasses.replace`` made cheap: it must name every field."""
+    params = inspect.signature(cls.evolve).parameters
+    assert [p for p in params if p != "self"] == [f.name for f in fields(cls)]
+
+
+@pytest.mark.parametrize("body", [QUEUED, RETRYING, SUCCEEDED, NOT_FOUND])
+def test_evolve_is_replace(body: dict[str, Any]) -> None:
+    job = InvokeJob.decode(body)
+    assert job.evolve() == job and job.evolve() is not job
+    changes: dict[str, Any] = {"outcome": None, "next_attempt_at": None, "settled_lease": 7,
+                               "attempts": (*job.attempts, Attempt(started_at=1.0))}  # fmt: skip
+    assert job.evolve(**changes) == replace(job, **changes)
+    delivery = DeliveryJob.decode(DELIVERY)
+    assert delivery.evolve(error=None, delivered_at=2.0) == replace(
+        delivery, error=None, delivered_at=2.0
+    )
+    with pytest.raises(FrozenInstanceError):
+        job.evolve(payload="x").payload = "y"  # type: ignore[misc]

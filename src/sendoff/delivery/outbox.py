@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sendoff.errors import SendoffError
@@ -221,11 +221,11 @@ class Deliveries:
         except Exception as exc:  # a transport bug must not lose the job
             log.exception("transport %s crashed", job.scheme)
             return await self._failed(record, job, f"{type(exc).__name__}: {exc}", retryable=True)
-        body = replace(job, result=result or {}, delivered_at=self.clock()).encode()
+        body = job.evolve(result=result or {}, delivered_at=self.clock()).encode()
         await self.store.finish(
             record.id, token=record.lease_token, state=EventState.SUCCEEDED, body=body
         )
-        return replace(record, state=EventState.SUCCEEDED, body=body)
+        return record.settled(EventState.SUCCEEDED, body)
 
     async def abandon(self, record: EventRecord, reason: str) -> EventRecord | None:
         """Fail the delivery for good because sendoff could not run it (the watchdog)."""
@@ -236,7 +236,7 @@ class Deliveries:
         self, record: EventRecord, job: DeliveryJob, error: str, *, retryable: bool
     ) -> EventRecord:
         now = self.clock()
-        job = replace(job, failures=(*job.failures, DeliveryFailure(at=now, error=error)))
+        job = job.evolve(failures=(*job.failures, DeliveryFailure(at=now, error=error)))
         decision = delivery_decision(
             failures=len(job.failures),
             age_s=(now - record.enqueued_at) / self.time_scale,
@@ -250,9 +250,9 @@ class Deliveries:
                 record.id, token=record.lease_token, due_at=due, body=body,
                 state=EventState.RETRYING,
             )  # fmt: skip
-            return replace(record, state=EventState.RETRYING, due_at=due, body=body)
-        body = replace(job, error=error).encode()
-        settled = replace(record, state=EventState.FAILED, body=body)
+            return record.settled(EventState.RETRYING, body, due_at=due)
+        body = job.evolve(error=error).encode()
+        settled = record.settled(EventState.FAILED, body)
         if await self.store.finish(
             record.id, token=record.lease_token, state=EventState.FAILED, body=body
         ):

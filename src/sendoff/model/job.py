@@ -4,7 +4,8 @@
 Both kinds live in the store's one event queue (``EventRecord.body``, a JSON object).
 This module is the only place that knows the body's keys; everything else decodes a body
 (:func:`decode_job`, ``InvokeJob.decode``, ``DeliveryJob.decode``), works on frozen values
-(``dataclasses.replace``) and encodes what it settles (``.encode()``). The keys on disk
+(``.evolve(...)``, a cheap ``dataclasses.replace``) and encodes what it settles
+(``.encode()``). The keys on disk
 are the ones sendoff has always written (and one new, ``settled_lease``), so bodies
 stored by earlier versions decode:
 
@@ -54,6 +55,17 @@ DELIVER: Final = "deliver"
 SUCCESS_CONDITION: Final = "Success"
 
 
+class _Keep(enum.Enum):
+    KEEP = enum.auto()
+
+
+KEEP: Final = _Keep.KEEP
+"""The default of every ``evolve`` argument: keep the field as it is."""
+
+_new = object.__new__
+_set = object.__setattr__  # the frozen classes' own __setattr__ refuses; this is __init__'s way
+
+
 class AttemptOutcome(enum.StrEnum):
     SUCCESS = "success"
     ERROR = "error"  # a function error
@@ -76,30 +88,36 @@ class Attempt:
     def encode(self) -> JSON:
         out: JSON = {"started_at": self.started_at}
         if self.outcome is not None:
-            out["outcome"] = self.outcome.value
-        for key, value in (
-            ("duration_ms", self.duration_ms),
-            ("executed_version", self.executed_version),
-            ("error_type", self.error_type),
-            ("error_message", self.error_message),
-            ("reason", self.reason),
-        ):
-            if value is not None:
-                out[key] = value
+            out["outcome"] = str(self.outcome)  # the value (a StrEnum), without .value's calls
+        if self.duration_ms is not None:
+            out["duration_ms"] = self.duration_ms
+        if self.executed_version is not None:
+            out["executed_version"] = self.executed_version
+        if self.error_type is not None:
+            out["error_type"] = self.error_type
+        if self.error_message is not None:
+            out["error_message"] = self.error_message
+        if self.reason is not None:
+            out["reason"] = self.reason
         return out
 
     @classmethod
     def decode(cls, data: JSON) -> Attempt:
-        outcome = data.get("outcome")
-        duration = data.get("duration_ms")
+        get = data.get
+        outcome = get("outcome")
+        duration = get("duration_ms")
+        version = get("executed_version")
+        error_type = get("error_type")
+        message = get("error_message")
+        reason = get("reason")
         return cls(
-            started_at=float(data.get("started_at") or 0.0),
+            started_at=float(get("started_at") or 0.0),
             outcome=AttemptOutcome(outcome) if outcome else None,
-            duration_ms=float(duration) if duration is not None else None,
-            executed_version=_str_or_none(data.get("executed_version")),
-            error_type=_str_or_none(data.get("error_type")),
-            error_message=_str_or_none(data.get("error_message")),
-            reason=_str_or_none(data.get("reason")),
+            duration_ms=None if duration is None else float(duration),
+            executed_version=None if version is None else str(version),
+            error_type=None if error_type is None else str(error_type),
+            error_message=None if message is None else str(message),
+            reason=None if reason is None else str(reason),
         )
 
 
@@ -120,9 +138,10 @@ class LastResponse:
 
     @classmethod
     def decode(cls, data: JSON) -> LastResponse:
+        error = data.get("function_error")
         return cls(
             executed_version=str(data.get("executed_version") or ""),
-            function_error=_str_or_none(data.get("function_error")),
+            function_error=None if error is None else str(error),
             payload=str(data.get("payload") or ""),
         )
 
@@ -181,7 +200,7 @@ class InvokeOutcome:
         if self.record is not None:
             out["record"] = self.record
         if self.deliveries is not None:
-            out["deliveries"] = [d.encode() for d in self.deliveries]
+            out["deliveries"] = list(map(RecordDelivery.encode, self.deliveries))
         return out
 
     @classmethod
@@ -231,6 +250,64 @@ class InvokeJob:
             return 0
         return max(0, lease_token - 1 - self.settled_lease)
 
+    def evolve(
+        self,
+        *,
+        request_id: str | _Keep = KEEP,
+        account_id: str | _Keep = KEEP,
+        region: str | _Keep = KEEP,
+        function_name: str | _Keep = KEEP,
+        qualifier: str | _Keep = KEEP,
+        payload: str | _Keep = KEEP,
+        trace_header: str | _Keep | None = KEEP,
+        function_attempts: int | _Keep = KEEP,
+        system_retries: int | _Keep = KEEP,
+        attempts: tuple[Attempt, ...] | _Keep = KEEP,
+        last_response: LastResponse | _Keep | None = KEEP,
+        next_attempt_at: float | _Keep | None = KEEP,
+        outcome: InvokeOutcome | _Keep | None = KEEP,
+        redriven_from: str | _Keep | None = KEEP,
+        settled_lease: int | _Keep | None = KEEP,
+        handler_failures: int | _Keep = KEEP,
+        handler_error: str | _Keep | None = KEEP,
+    ) -> InvokeJob:
+        """This InvokeJob with the fields given changed (``dataclasses.replace``, without its
+        per-field ``getattr`` and ``__init__``: the hot path copies jobs several times
+        per event)."""
+        new = _new(InvokeJob)
+        _set(new, "request_id", self.request_id if request_id is KEEP else request_id)
+        _set(new, "account_id", self.account_id if account_id is KEEP else account_id)
+        _set(new, "region", self.region if region is KEEP else region)
+        _set(new, "function_name", self.function_name if function_name is KEEP else function_name)
+        _set(new, "qualifier", self.qualifier if qualifier is KEEP else qualifier)
+        _set(new, "payload", self.payload if payload is KEEP else payload)
+        _set(new, "trace_header", self.trace_header if trace_header is KEEP else trace_header)
+        _set(
+            new,
+            "function_attempts",
+            self.function_attempts if function_attempts is KEEP else function_attempts,
+        )
+        _set(
+            new, "system_retries", self.system_retries if system_retries is KEEP else system_retries
+        )
+        _set(new, "attempts", self.attempts if attempts is KEEP else attempts)
+        _set(new, "last_response", self.last_response if last_response is KEEP else last_response)
+        _set(
+            new,
+            "next_attempt_at",
+            self.next_attempt_at if next_attempt_at is KEEP else next_attempt_at,
+        )
+        _set(new, "outcome", self.outcome if outcome is KEEP else outcome)
+        _set(new, "redriven_from", self.redriven_from if redriven_from is KEEP else redriven_from)
+        _set(new, "settled_lease", self.settled_lease if settled_lease is KEEP else settled_lease)
+        _set(
+            new,
+            "handler_failures",
+            self.handler_failures if handler_failures is KEEP else handler_failures,
+        )
+        _set(new, "handler_error", self.handler_error if handler_error is KEEP else handler_error)
+        return new
+
     def encode(self) -> JSON:
         out: JSON = {
             "kind": INVOKE,
@@ -243,7 +320,7 @@ class InvokeJob:
             "trace_header": self.trace_header,
             "function_attempts": self.function_attempts,
             "system_retries": self.system_retries,
-            "attempts": [a.encode() for a in self.attempts],
+            "attempts": list(map(Attempt.encode, self.attempts)),
         }
         if self.last_response is not None:
             out["last_response"] = self.last_response.encode()
@@ -255,33 +332,43 @@ class InvokeJob:
             out["redriven_from"] = self.redriven_from
         if self.settled_lease is not None:
             out["settled_lease"] = self.settled_lease
-        _encode_handler_failures(out, self.handler_failures, self.handler_error)
+        if self.handler_failures:
+            out["handler_failures"] = self.handler_failures
+        if self.handler_error is not None:
+            out["handler_error"] = self.handler_error
         return out
 
     @classmethod
     def decode(cls, body: JSON) -> InvokeJob:
-        attempts = body.get("attempts") or ()
-        last = body.get("last_response")
-        outcome = body.get("outcome")
-        return cls(
-            request_id=str(body.get("request_id") or ""),
-            account_id=str(body.get("account_id") or ""),
-            region=str(body.get("region") or ""),
-            function_name=str(body.get("function_name") or ""),
-            qualifier=str(body.get("qualifier") or "$LATEST"),
-            payload=str(body.get("payload") or ""),
-            trace_header=_str_or_none(body.get("trace_header")),
-            function_attempts=int(body.get("function_attempts") or 0),
-            system_retries=int(body.get("system_retries") or 0),
-            attempts=tuple(Attempt.decode(a) for a in attempts),
-            last_response=LastResponse.decode(last) if isinstance(last, dict) else None,
-            next_attempt_at=body.get("next_attempt_at"),
-            outcome=InvokeOutcome.decode(outcome) if isinstance(outcome, dict) else None,
-            redriven_from=_str_or_none(body.get("redriven_from")),
-            settled_lease=_int_or_none(body.get("settled_lease")),
-            handler_failures=int(body.get("handler_failures") or 0),
-            handler_error=_str_or_none(body.get("handler_error")),
-        )
+        # every event decodes its body at least once per run: set the slots directly (as
+        # ``evolve`` does), which costs about half of the generated frozen ``__init__``
+        get = body.get
+        attempts = get("attempts")
+        last = get("last_response")
+        outcome = get("outcome")
+        trace = get("trace_header")
+        redriven = get("redriven_from")
+        settled = get("settled_lease")
+        error = get("handler_error")
+        job = _new(InvokeJob)
+        _set(job, "request_id", str(get("request_id") or ""))
+        _set(job, "account_id", str(get("account_id") or ""))
+        _set(job, "region", str(get("region") or ""))
+        _set(job, "function_name", str(get("function_name") or ""))
+        _set(job, "qualifier", str(get("qualifier") or "$LATEST"))
+        _set(job, "payload", str(get("payload") or ""))
+        _set(job, "trace_header", None if trace is None else str(trace))
+        _set(job, "function_attempts", int(get("function_attempts") or 0))
+        _set(job, "system_retries", int(get("system_retries") or 0))
+        _set(job, "attempts", tuple(map(Attempt.decode, attempts)) if attempts else ())
+        _set(job, "last_response", LastResponse.decode(last) if isinstance(last, dict) else None)
+        _set(job, "next_attempt_at", get("next_attempt_at"))
+        _set(job, "outcome", InvokeOutcome.decode(outcome) if isinstance(outcome, dict) else None)
+        _set(job, "redriven_from", None if redriven is None else str(redriven))
+        _set(job, "settled_lease", None if settled is None else int(settled))
+        _set(job, "handler_failures", int(get("handler_failures") or 0))
+        _set(job, "handler_error", None if error is None else str(error))
+        return job
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -321,6 +408,40 @@ class DeliveryJob:
         target go one at a time)."""
         return group_of(self.payload)
 
+    def evolve(
+        self,
+        *,
+        scheme: str | _Keep = KEEP,
+        target: str | _Keep = KEEP,
+        payload: object = KEEP,
+        source: JSON | _Keep = KEEP,
+        failures: tuple[DeliveryFailure, ...] | _Keep = KEEP,
+        result: JSON | _Keep | None = KEEP,
+        delivered_at: float | _Keep | None = KEEP,
+        error: str | _Keep | None = KEEP,
+        handler_failures: int | _Keep = KEEP,
+        handler_error: str | _Keep | None = KEEP,
+    ) -> DeliveryJob:
+        """This DeliveryJob with the fields given changed (``dataclasses.replace``, without its
+        per-field ``getattr`` and ``__init__``: the hot path copies jobs several times
+        per event)."""
+        new = _new(DeliveryJob)
+        _set(new, "scheme", self.scheme if scheme is KEEP else scheme)
+        _set(new, "target", self.target if target is KEEP else target)
+        _set(new, "payload", self.payload if payload is KEEP else payload)
+        _set(new, "source", self.source if source is KEEP else source)
+        _set(new, "failures", self.failures if failures is KEEP else failures)
+        _set(new, "result", self.result if result is KEEP else result)
+        _set(new, "delivered_at", self.delivered_at if delivered_at is KEEP else delivered_at)
+        _set(new, "error", self.error if error is KEEP else error)
+        _set(
+            new,
+            "handler_failures",
+            self.handler_failures if handler_failures is KEEP else handler_failures,
+        )
+        _set(new, "handler_error", self.handler_error if handler_error is KEEP else handler_error)
+        return new
+
     def encode(self) -> JSON:
         out: JSON = {
             "kind": DELIVER,
@@ -328,7 +449,7 @@ class DeliveryJob:
             "target": self.target,
             "payload": self.payload,
             "source": self.source,
-            "failures": [f.encode() for f in self.failures],
+            "failures": list(map(DeliveryFailure.encode, self.failures)),
         }
         if self.result is not None:
             out["result"] = self.result
@@ -336,7 +457,10 @@ class DeliveryJob:
             out["delivered_at"] = self.delivered_at
         if self.error is not None:
             out["error"] = self.error
-        _encode_handler_failures(out, self.handler_failures, self.handler_error)
+        if self.handler_failures:
+            out["handler_failures"] = self.handler_failures
+        if self.handler_error is not None:
+            out["handler_error"] = self.handler_error
         return out
 
     @classmethod
@@ -452,16 +576,5 @@ def bare_body(body: JSON, *, condition: str, error: str, at: float) -> JSON:
     return out
 
 
-def _encode_handler_failures(out: JSON, failures: int, error: str | None) -> None:
-    if failures:
-        out["handler_failures"] = failures
-    if error is not None:
-        out["handler_error"] = error
-
-
 def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def _int_or_none(value: Any) -> int | None:
-    return None if value is None else int(value)

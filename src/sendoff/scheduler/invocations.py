@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sendoff.delivery.outbox import Delivered
@@ -168,7 +168,7 @@ class AsyncInvocations:
             outcome = InvokeOutcome(
                 condition="FunctionNotFound", error=exc.message, at=self.clock()
             )
-            job = replace(job, outcome=outcome, settled_lease=record.lease_token)
+            job = job.evolve(outcome=outcome, settled_lease=record.lease_token)
             return await self._finish(record, job, EventState.FAILED)
         config = await self.configs.get(scope, job.function_name, job.qualifier)
         policy = config.policy if config else RetryPolicy()
@@ -209,8 +209,7 @@ class AsyncInvocations:
                 function_error=attempt.response.function_error,
                 payload=attempt.response.payload.decode(errors="replace"),
             )
-        job = replace(
-            job,
+        job = job.evolve(
             attempts=(*job.attempts, entry),
             function_attempts=function_attempts,
             system_retries=system_retries,
@@ -224,7 +223,7 @@ class AsyncInvocations:
         """Fail the event for good because sendoff could not run it (scheduler/watchdog.py):
         a record with condition SendoffInternalError goes to OnFailure and the DLQ. When the
         payload itself is what sendoff cannot handle, the record carries a note instead."""
-        job = replace(InvokeJob.decode(record.body), next_attempt_at=None)
+        job = InvokeJob.decode(record.body).evolve(next_attempt_at=None)
         scope = Scope(account_id=job.account_id, region=job.region)
         resolved = await self.registry.resolve(scope, job.function_name, job.qualifier)
         config = await self.configs.get(scope, job.function_name, job.qualifier)
@@ -236,7 +235,7 @@ class AsyncInvocations:
         except Exception:
             note = json.dumps({"sendoffError": f"payload not kept: {reason}"})
             return await self._settle(
-                record, replace(job, payload=note), resolved, config_destinations(config),
+                record, job.evolve(payload=note), resolved, config_destinations(config),
                 stop, None,
             )  # fmt: skip
 
@@ -308,7 +307,7 @@ class AsyncInvocations:
         """Settle with a terminal state; ``job`` already names the lease (``settled_lease``)."""
         body = job.encode()
         await self.store.finish(record.id, token=record.lease_token, state=state, body=body)
-        return replace(record, state=state, body=body)
+        return record.settled(state, body)
 
     async def _settle(
         self,
@@ -322,12 +321,12 @@ class AsyncInvocations:
         now = self.clock()
         if decision.action is Action.RETRY:
             due = now + decision.delay_s * self.time_scale
-            body = replace(job, next_attempt_at=due, settled_lease=record.lease_token).encode()
+            body = job.evolve(next_attempt_at=due, settled_lease=record.lease_token).encode()
             await self.store.reschedule(
                 record.id, token=record.lease_token, due_at=due, body=body,
                 state=EventState.RETRYING,
             )  # fmt: skip
-            return replace(record, state=EventState.RETRYING, due_at=due, body=body)
+            return record.settled(EventState.RETRYING, body, due_at=due)
         condition = decision.condition or Condition.RETRIES_EXHAUSTED
         last = job.last_response
         response = None
@@ -389,7 +388,7 @@ class AsyncInvocations:
         )
         settled = await self._finish(
             record,
-            replace(job, outcome=outcome, next_attempt_at=None, settled_lease=record.lease_token),
+            job.evolve(outcome=outcome, next_attempt_at=None, settled_lease=record.lease_token),
             EventState.SUCCEEDED if success else EventState.FAILED,
         )
         for delivery in jobs:  # stored leased to this worker: send them now

@@ -69,6 +69,19 @@ class EventRecord:
     lease_expires_at: float | None = None
     lease_token: int = 0
 
+    def settled(self, state: EventState, body: JSON, *, due_at: float | None = None) -> EventRecord:
+        """This record as a settle leaves it: ``state``, ``body`` and, if given, ``due_at``
+        (``dataclasses.replace`` without its per-field ``getattr`` and ``__init__``: every
+        event settles at least once)."""
+        new = object.__new__(type(self))
+        values = new.__dict__
+        values.update(self.__dict__)
+        values["state"] = state
+        values["body"] = body
+        if due_at is not None:
+            values["due_at"] = due_at
+        return new
+
 
 @dataclass(frozen=True, kw_only=True)
 class RetentionStats:
