@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sendoff.store import sqlfiles
+from sendoff.store.sqlite.checkpoint import Checkpointer
 
 T = TypeVar("T")
 
@@ -37,7 +38,10 @@ Q = sqlfiles.queries("sendoff.store.sqlite.sql")
 
 
 class SqliteDatabase:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, checkpoint_thread: bool = False) -> None:
+        """``checkpoint_thread``: checkpoint the WAL on a thread of its own
+        (:mod:`sendoff.store.sqlite.checkpoint`), for the connection the event loop writes
+        through; others keep SQLite's automatic checkpoint."""
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = path
@@ -55,7 +59,18 @@ class SqliteDatabase:
         # index pages are rewritten by nearly every commit, so checkpointing every 10,000
         # pages (40 MB of WAL) instead of SQLite's 1,000 copies far fewer pages per event
         # (bench/async_pipeline.py: about 15% less CPU per event).
-        self.conn.execute("PRAGMA wal_autocheckpoint=10000")
+        self.checkpointer: Checkpointer | None = None
+        if checkpoint_thread and path != ":memory:":
+            # the thread checkpoints a few times a second; SQLite's own at 20,000 pages
+            # only if it ever falls that far behind
+            self.conn.execute("PRAGMA wal_autocheckpoint=20000")
+            self.checkpointer = Checkpointer(path, busy_timeout_ms=int(BUSY_TIMEOUT_S * 1000))
+        else:
+            self.conn.execute("PRAGMA wal_autocheckpoint=10000")
+        self._contended = False
+        """Another connection has committed to the file: writers may wait for each other
+        (then :meth:`_begin_immediate` polls for the lock)."""
+        self._seen_version: int | None = None
         # 32 MiB of page cache (SQLite's default is 2 MiB): the queue's hot pages and a
         # polled queue's messages stay in memory instead of being read back with pread.
         self.conn.execute("PRAGMA cache_size=-32768")
@@ -88,6 +103,8 @@ class SqliteDatabase:
             try:
                 yield self.conn
                 self.conn.execute("COMMIT")
+                if self.checkpointer is not None:
+                    self.checkpointer.committed()
             except BaseException:
                 # some errors (SQLITE_FULL, IOERR) have rolled the transaction back already
                 if self.conn.in_transaction:
@@ -96,11 +113,16 @@ class SqliteDatabase:
             self.transactions += 1
 
     def _begin_immediate(self) -> None:
-        """BEGIN IMMEDIATE, waiting for another process's write transaction by polling
-        every 50-500 us instead of SQLite's busy handler, which sleeps 1, 2, 5, 10 ms...
-        (its first sleep alone is ten times a typical write transaction, and the event
-        loop waits with it)."""
+        """BEGIN IMMEDIATE. Once another connection has been seen committing to the file
+        (:meth:`data_version`: the server and its worker process share it by default),
+        this one polls for the write lock every 50-500 us instead of waiting in SQLite's
+        busy handler, which sleeps 1, 2, 5, 10 ms... (its first sleep alone is ten times a
+        typical write transaction, and the event loop waits with it). Alone on the file,
+        it does not pay for the two PRAGMAs that polling takes."""
         conn = self.conn
+        if not self._contended:
+            conn.execute("BEGIN IMMEDIATE")
+            return
         conn.execute("PRAGMA busy_timeout=0")
         try:
             delay = 0.00005
@@ -129,7 +151,11 @@ class SqliteDatabase:
     def data_version(self) -> int:
         """Changes whenever another connection (another process) commits to the file."""
         with self.lock:
-            return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+            version = int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+        if self._seen_version is not None and version != self._seen_version:
+            self._contended = True
+        self._seen_version = version
+        return version
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
@@ -137,6 +163,8 @@ class SqliteDatabase:
             yield self.conn
 
     def close(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         with self.lock:
             self.conn.close()
 

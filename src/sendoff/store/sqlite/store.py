@@ -51,7 +51,7 @@ def _states(states: Sequence[EventState]) -> str:
 
 class SqliteStore(SqliteLogQueries, SqliteRetention, SqliteMessages, Store):
     def __init__(self, path: str) -> None:
-        self.db = SqliteDatabase(path)
+        self.db = SqliteDatabase(path, checkpoint_thread=True)
         self.batch = WriteBatcher(self.db)
         self._watcher: DataVersionWatcher | None = None
         self._blob_db: SqliteDatabase | None = None  # blobs' own connection (below)
