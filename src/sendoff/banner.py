@@ -11,7 +11,7 @@ settings and the executor's resolved sandbox, so it can be tested without a serv
       iam         off (execution roles are not checked)
       sandbox     bwrap (cgroup per environment)
       time scale  1.0 (AWS's delays and ages)
-      workers     1 in this process x 16 concurrent jobs
+      workers     0 in this process, 1 worker process (auto: a second core); 16 concurrent jobs each
 """
 
 from __future__ import annotations
@@ -55,12 +55,13 @@ def banner_rows(settings: Settings, sandbox: SandboxFacts) -> list[tuple[str, st
     bound = "" if settings.host in endpoint else f", listening on {settings.host}"
     scale = settings.time_scale
     scale_text = "AWS's delays and ages" if scale == 1 else f"delays and ages x {scale:g}"
-    workers = f"{settings.workers} in this process x {settings.concurrency} concurrent jobs"
+    workers = f"{settings.worker_count} in this process"
     children = settings.worker_process_count
     if children:
         plural = "es" if children > 1 else ""
         how = " (auto: a second core)" if settings.worker_processes is None else ""
-        workers += f", + {children} worker process{plural}{how}"
+        workers += f", {children} worker process{plural}{how}"
+    workers += f"; {settings.concurrency} concurrent jobs each"
     cgroups = "cgroup per environment" if sandbox.cgroups else "no cgroups"
     return [
         (

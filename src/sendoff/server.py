@@ -246,9 +246,11 @@ def build_asgi(services: Services) -> Starlette:
     from sendoff.workers import WorkerProcesses
 
     children = WorkerProcesses(services.settings, services.settings.worker_process_count)
+    if children.count:
+        services.scheduler.wake_hooks.append(children.notify)
 
     async def startup() -> None:
-        await lifecycle.start(services, work=services.settings.workers > 0)
+        await lifecycle.start(services, work=services.settings.worker_count > 0)
         await _hint_without_keys(services)
         children.start()
         log.info("sendoff ready on %s (store %s)", services.settings.endpoint_url,
@@ -342,7 +344,7 @@ def work(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        watch_parent(loop, stop)
+        watch_parent(loop, stop, services.scheduler.wake)
         await lifecycle.start(services, work=True)
         log.info("sendoff worker %s started (store %s)", services.scheduler.owner,
                  settings.display_store_url)  # fmt: skip

@@ -27,14 +27,18 @@ def test_no_auth_off_loopback_is_said_loudly() -> None:
 
 
 def test_worker_processes_are_counted() -> None:
-    assert rows(worker_processes=2)["workers"].endswith("+ 2 worker processes")
-    assert rows(worker_processes=1)["workers"].endswith("+ 1 worker process")
-    assert "worker process" not in rows(worker_processes=0)["workers"]
+    line = rows(worker_processes=2)["workers"]
+    assert line == "1 in this process, 2 worker processes; 16 concurrent jobs each"
+    assert rows(worker_processes=1, workers=0)["workers"].startswith("0 in this process, 1 ")
+    line = rows(worker_processes=0, concurrency=4)["workers"]
+    assert line == "1 in this process; 4 concurrent jobs each"
 
 
 def test_the_automatic_worker_process_is_said_to_be_automatic() -> None:
-    line = rows(store_url="sqlite:////d/x.db")["workers"]  # worker_processes: auto
+    line = rows(store_url="sqlite:////d/x.db")["workers"]  # both auto
     if usable_cpus() >= 2:
-        assert line.endswith("+ 1 worker process (auto: a second core)")
+        assert line == (
+            "0 in this process, 1 worker process (auto: a second core); 16 concurrent jobs each"
+        )
     else:
-        assert "worker process" not in line
+        assert line == "1 in this process; 16 concurrent jobs each"

@@ -1,4 +1,6 @@
-"""``sendoff server --worker-processes``: a number, or ``auto`` (the default)."""
+"""``sendoff server --worker-processes`` and ``--workers``: numbers, or ``auto`` (the
+defaults): on a machine with a second core, one worker process runs the async events and
+the server process none."""
 
 from __future__ import annotations
 
@@ -16,16 +18,37 @@ def count(flags: dict[str, object], environ: dict[str, str] | None = None) -> in
     return load_settings({**DATA, **flags}, environ or {}).worker_process_count
 
 
-def test_auto_is_one_child_when_there_is_a_second_core() -> None:
-    assert count({}) == (1 if usable_cpus() >= 2 else 0)
+def in_process(flags: dict[str, object], environ: dict[str, str] | None = None) -> int:
+    return load_settings({**DATA, **flags}, environ or {}).worker_count
+
+
+TWO_CORES = usable_cpus() >= 2
+
+
+def test_auto_is_one_child_instead_of_the_server_when_there_is_a_second_core() -> None:
+    assert count({}) == (1 if TWO_CORES else 0)
+    assert in_process({}) == (0 if TWO_CORES else 1)
     assert count({"worker_processes": "auto"}) == count({})
     assert count({}, {"SENDOFF_WORKER_PROCESSES": "AUTO"}) == count({})
+    assert in_process({"workers": "auto"}) == in_process({})
 
 
 def test_auto_starts_none_where_a_child_could_not_help() -> None:
     assert count({"workers": 0}) == 0  # --no-workers: the user runs `sendoff worker`s
-    assert count({"store_url": "memory://"}) == 0  # nothing to share with a child
-    assert count({"store_url": "sqlite:///:memory:"}) == 0
+    assert in_process({"workers": 0}) == 0
+    for memory in ("memory://", "sqlite:///:memory:"):  # nothing to share with a child
+        assert count({"store_url": memory}) == 0
+        assert in_process({"store_url": memory}) == 1
+
+
+def test_numbers_given_keep_their_old_meaning() -> None:
+    # no children: the server runs the events, as before auto
+    assert (count({"worker_processes": "0"}), in_process({"worker_processes": "0"})) == (0, 1)
+    # children asked for by number: the server runs events beside them, as before
+    assert (count({"worker_processes": "2"}), in_process({"worker_processes": "2"})) == (2, 1)
+    # an in-process worker asked for beside the automatic child
+    assert in_process({"workers": "1"}) == 1
+    assert count({"workers": "1"}) == (1 if TWO_CORES else 0)
 
 
 def test_a_number_is_taken_as_given() -> None:
@@ -36,14 +59,15 @@ def test_a_number_is_taken_as_given() -> None:
 
 
 @pytest.mark.parametrize("raw", ["-1", "two", ""])
-def test_anything_else_is_refused(raw: str) -> None:
+@pytest.mark.parametrize("name", ["worker_processes", "workers"])
+def test_anything_else_is_refused(raw: str, name: str) -> None:
     with pytest.raises(ConfigError, match="worker"):
-        count({"worker_processes": raw})
+        count({name: raw})
 
 
 def test_auto_reaches_the_children_as_auto() -> None:
     """A server hands its settings to its children as SENDOFF_* variables."""
     settings = Settings(data_dir=Path("/d"))
     env = settings_env(settings)
-    assert env["SENDOFF_WORKER_PROCESSES"] == "auto"
+    assert env["SENDOFF_WORKER_PROCESSES"] == env["SENDOFF_WORKERS"] == "auto"
     assert load_settings({}, env) == settings

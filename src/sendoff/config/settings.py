@@ -32,7 +32,8 @@ class Settings:
     time_scale: float = 1.0
     account_id: str = "000000000000"
     region: str = "us-east-1"
-    workers: int = 1
+    workers: int | None = None
+    """Async workers in the server process; None (``auto``): see :attr:`worker_count`."""
     worker_processes: int | None = None
     """``sendoff server``'s child worker processes; None (``auto``): see
     :attr:`worker_process_count`."""
@@ -91,16 +92,31 @@ class Settings:
     @property
     def worker_process_count(self) -> int:
         """The ``sendoff worker`` children ``sendoff server`` starts. ``auto`` (the
-        default) is one when the server runs async work itself, the store can be shared
-        between processes (not ``memory://``) and the machine has a second core: the
-        server and the child then split the events between two cores (docs/async.md,
-        "Using more than one core"); otherwise none."""
+        default) is one when the machine has a second core and the store can be shared
+        between processes (not ``memory://``), unless ``--no-workers`` says the user runs
+        the workers: the server process then answers the APIs and the child runs the
+        async events, each on a core of its own (docs/async.md, "Using more than one
+        core"). Otherwise none."""
         if self.worker_processes is not None:
             return self.worker_processes
+        return 1 if self._auto_child else 0
+
+    @property
+    def worker_count(self) -> int:
+        """Async workers in the server process itself. ``auto`` (the default) is none
+        when ``auto`` started a worker process for them (one process per core: the two
+        would only contend for the store and run twice the warm environments), else one.
+        ``--workers 1`` runs one beside the children anyway."""
+        if self.workers is not None:
+            return self.workers
+        return 0 if self.worker_processes is None and self._auto_child else 1
+
+    @property
+    def _auto_child(self) -> bool:
         url = self.resolved_store_url
         if self.workers == 0 or url.startswith("memory:") or url == "sqlite:///:memory:":
-            return 0
-        return 1 if usable_cpus() >= 2 else 0
+            return False
+        return usable_cpus() >= 2
 
     @property
     def resolved_store_url(self) -> str:
@@ -166,7 +182,7 @@ _FIELDS: dict[str, tuple[str, Callable[[Any], object]]] = {
     "time_scale": ("SENDOFF_TIME_SCALE", float),
     "account_id": ("SENDOFF_ACCOUNT_ID", str),
     "region": ("SENDOFF_REGION", str),
-    "workers": ("SENDOFF_WORKERS", int),
+    "workers": ("SENDOFF_WORKERS", _count_or_auto),
     "worker_processes": ("SENDOFF_WORKER_PROCESSES", _count_or_auto),
     "concurrency": ("SENDOFF_CONCURRENCY", int),
     "idle_timeout_s": ("SENDOFF_IDLE_TIMEOUT", float),
@@ -199,7 +215,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 def _env_text(value: object) -> str:
-    if value is None:  # worker_processes' auto
+    if value is None:  # workers' and worker_processes' auto
         return "auto"
     return ",".join(value) if isinstance(value, tuple) else str(value)
 
@@ -232,7 +248,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"time scale must be positive: {s.time_scale}")
     if not (s.account_id.isdigit() and len(s.account_id) == 12):
         raise ConfigError(f"account id must be 12 digits: {s.account_id!r}")
-    if s.workers < 0:
+    if s.workers is not None and s.workers < 0:
         raise ConfigError(f"workers must be >= 0: {s.workers}")
     if s.worker_processes is not None and s.worker_processes < 0:
         raise ConfigError(f"worker processes must be >= 0: {s.worker_processes}")

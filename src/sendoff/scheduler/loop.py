@@ -23,6 +23,7 @@ import contextlib
 import logging
 import os
 import uuid
+from collections.abc import Callable
 from typing import Protocol
 
 from sendoff.model.clock import Clock, system_clock
@@ -88,6 +89,7 @@ class Scheduler:
         self._heartbeat: asyncio.Task[None] | None = None
         self._stopping = False
         store.add_wakeup_listener(self._on_wakeup)
+        self.wake_hooks: list[Callable[[], None]] = []
 
     def _on_wakeup(self, topic: str) -> None:
         if topic == "jobs":
@@ -110,7 +112,11 @@ class Scheduler:
                 log.exception("job observer %r failed", observer)
 
     def wake(self) -> None:
+        """A job is due now: lease at once (here, and in the processes ``wake_hooks``
+        tell: a server's worker processes)."""
         self._wake.set()
+        for hook in self.wake_hooks:
+            hook()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="sendoff-scheduler")
