@@ -9,7 +9,6 @@ import base64
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from tests.conftest import client_for
 from tests.support.cli import aws, sendoff
 from tests.support.functions import create_python, unique
 from tests.support.server import ServerProcess, start_server, wait_until
-from tests.support.unavailable import unavailable
+from tests.tools.clients import sam_or_skip
 
 STREAM_NAME = re.compile(r"^\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}$")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -484,12 +483,8 @@ def test_logging_config_json_format_and_log_group(
 
 
 def _sam() -> str:
-    """The SAM CLI: ``SENDOFF_SAM`` or ``sam`` on PATH or /work/venv-sam (CI installs it)."""
-    for candidate in (os.environ.get("SENDOFF_SAM"), shutil.which("sam"), "/work/venv-sam/bin/sam"):
-        if candidate and Path(candidate).exists():
-            return candidate
-    unavailable("the SAM CLI (sam) is not installed")
-    raise AssertionError("unreachable")
+    """The SAM CLI, found as tests/tools finds it (.ci/run makes ``.venv-tools``)."""
+    return sam_or_skip()
 
 
 def test_sam_logs_reads_a_functions_group(server: ServerProcess, invoked: dict[str, Any]) -> None:
