@@ -17,12 +17,12 @@ ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The servers the tests start run every async event in the server process: no
-    worker children (``sendoff server``'s default, ``auto``, starts one on a machine with
-    two cores), so what a test asserts about warm environments, process ids and timing
-    does not depend on which process leased an event. The tests of the default and of
-    worker processes ask for them (tests/integration/test_worker_processes.py). Set
-    here, not at import: bench/ imports this module and must measure the default."""
+    """The servers the tests start run every async event in the server process (no
+    worker children, the default) even where the environment asks for
+    ``--worker-processes auto``, so what a test asserts about warm environments, process
+    ids and timing does not depend on which process leased an event. The tests of worker
+    processes ask for them (tests/integration/test_worker_processes.py). Set here, not at
+    import: bench/ imports this module."""
     os.environ.setdefault("SENDOFF_WORKER_PROCESSES", "0")
 
 

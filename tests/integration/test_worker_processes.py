@@ -30,9 +30,9 @@ STAMP = (
 # in a pid namespace of its own (as --sandbox bwrap puts it).
 NO_PID_NS = ("--sandbox", "none")
 
-# The suite's servers run without children (tests/conftest.py sets the variable to 0):
-# without the variable, the server runs on its default, `auto`.
-DEFAULT = {"SENDOFF_WORKER_PROCESSES": None}
+# `--worker-processes auto`: one child on a machine with a second core, which then runs
+# the async events (the server process none)
+AUTO = ("--worker-processes", "auto")
 
 
 def worker_pids(server: ServerProcess) -> list[int]:
@@ -172,8 +172,8 @@ def test_metrics_count_the_events_the_children_ran(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(usable_cpus() < 2, reason="auto starts a child only with a second core")
-def test_by_default_one_child_runs_the_async_events(tmp_path: Path) -> None:
-    server = start_server(tmp_path / "data", *NO_PID_NS, env=DEFAULT)
+def test_auto_starts_one_child_that_runs_the_async_events(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "data", *AUTO, *NO_PID_NS)
     try:
         (child,) = wait_until(lambda: worker_pids(server), timeout=30, message="the worker")
         assert "0 in this process, 1 worker process (auto: a second core)" in server.log()
@@ -192,7 +192,7 @@ def test_by_default_one_child_runs_the_async_events(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(usable_cpus() < 2, reason="auto starts a child only with a second core")
 def test_workers_1_runs_events_in_the_server_beside_the_automatic_child(tmp_path: Path) -> None:
-    server = start_server(tmp_path / "data", "--workers", "1", *NO_PID_NS, env=DEFAULT)
+    server = start_server(tmp_path / "data", *AUTO, "--workers", "1", *NO_PID_NS)
     try:
         (child,) = wait_until(lambda: worker_pids(server), timeout=30, message="the worker")
         lam, sqs, queue_url, name = with_destination(server, STAMP)
@@ -207,9 +207,9 @@ def test_workers_1_runs_events_in_the_server_beside_the_automatic_child(tmp_path
         assert server.stop() == 0
 
 
-def test_by_default_no_workers_and_a_memory_store_start_no_child(tmp_path: Path) -> None:
+def test_auto_with_no_workers_or_a_memory_store_starts_no_child(tmp_path: Path) -> None:
     for args in (("--no-workers",), ("--store", "memory://")):
-        server = start_server(tmp_path / args[-1].strip("-:/"), *args, env=DEFAULT)
+        server = start_server(tmp_path / args[-1].strip("-:/"), *AUTO, *args)
         try:
             # the banner says what the server starts (children come up after health)
             workers = [line for line in server.log().splitlines() if "  workers " in line]
@@ -225,7 +225,7 @@ def test_a_quiet_child_is_told_of_an_event_at_once(tmp_path: Path) -> None:
     """After a second without commits the child looks at the store only every 50 ms (its
     scheduler's poll; the SQLite watcher every 100 ms): the server's byte down the pipe
     wakes it at once."""
-    server = start_server(tmp_path / "data", env=DEFAULT)
+    server = start_server(tmp_path / "data", *AUTO)
     try:
         wait_until(lambda: worker_pids(server), timeout=30, message="the worker")
         source = "import time\ndef handler(event, context):\n    return {'start': time.time()}\n"

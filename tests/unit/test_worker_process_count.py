@@ -1,6 +1,6 @@
-"""``sendoff server --worker-processes`` and ``--workers``: numbers, or ``auto`` (the
-defaults): on a machine with a second core, one worker process runs the async events and
-the server process none."""
+"""``sendoff server --worker-processes`` (default 0) and ``--workers`` (default auto):
+numbers, or ``auto``: on a machine with a second core, ``--worker-processes auto`` starts
+one worker process, which runs the async events, and the server process none."""
 
 from __future__ import annotations
 
@@ -25,20 +25,26 @@ def in_process(flags: dict[str, object], environ: dict[str, str] | None = None) 
 TWO_CORES = usable_cpus() >= 2
 
 
+AUTO = {"worker_processes": "auto"}
+
+
+def test_the_default_is_one_process() -> None:
+    assert (count({}), in_process({})) == (0, 1)
+
+
 def test_auto_is_one_child_instead_of_the_server_when_there_is_a_second_core() -> None:
-    assert count({}) == (1 if TWO_CORES else 0)
-    assert in_process({}) == (0 if TWO_CORES else 1)
-    assert count({"worker_processes": "auto"}) == count({})
-    assert count({}, {"SENDOFF_WORKER_PROCESSES": "AUTO"}) == count({})
-    assert in_process({"workers": "auto"}) == in_process({})
+    assert count(AUTO) == (1 if TWO_CORES else 0)
+    assert in_process(AUTO) == (0 if TWO_CORES else 1)
+    assert count({}, {"SENDOFF_WORKER_PROCESSES": "AUTO"}) == count(AUTO)
+    assert in_process({**AUTO, "workers": "auto"}) == in_process(AUTO)
 
 
 def test_auto_starts_none_where_a_child_could_not_help() -> None:
-    assert count({"workers": 0}) == 0  # --no-workers: the user runs `sendoff worker`s
-    assert in_process({"workers": 0}) == 0
+    assert count({**AUTO, "workers": 0}) == 0  # --no-workers: the user runs the workers
+    assert in_process({**AUTO, "workers": 0}) == 0
     for memory in ("memory://", "sqlite:///:memory:"):  # nothing to share with a child
-        assert count({"store_url": memory}) == 0
-        assert in_process({"store_url": memory}) == 1
+        assert count({**AUTO, "store_url": memory}) == 0
+        assert in_process({**AUTO, "store_url": memory}) == 1
 
 
 def test_numbers_given_keep_their_old_meaning() -> None:
@@ -47,8 +53,8 @@ def test_numbers_given_keep_their_old_meaning() -> None:
     # children asked for by number: the server runs events beside them, as before
     assert (count({"worker_processes": "2"}), in_process({"worker_processes": "2"})) == (2, 1)
     # an in-process worker asked for beside the automatic child
-    assert in_process({"workers": "1"}) == 1
-    assert count({"workers": "1"}) == (1 if TWO_CORES else 0)
+    assert in_process({**AUTO, "workers": "1"}) == 1
+    assert count({**AUTO, "workers": "1"}) == (1 if TWO_CORES else 0)
 
 
 def test_a_number_is_taken_as_given() -> None:
@@ -67,7 +73,7 @@ def test_anything_else_is_refused(raw: str, name: str) -> None:
 
 def test_auto_reaches_the_children_as_auto() -> None:
     """A server hands its settings to its children as SENDOFF_* variables."""
-    settings = Settings(data_dir=Path("/d"))
+    settings = Settings(data_dir=Path("/d"), worker_processes=None)
     env = settings_env(settings)
     assert env["SENDOFF_WORKER_PROCESSES"] == env["SENDOFF_WORKERS"] == "auto"
     assert load_settings({}, env) == settings
