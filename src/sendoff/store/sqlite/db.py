@@ -48,24 +48,25 @@ class SqliteDatabase:
         self.conn = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S
         )
+        self._busy_ms = int(BUSY_TIMEOUT_S * 1000)
         self.lock = threading.RLock()
         self.transactions = 0
         """Write transactions committed by this process (bench/async_pipeline.py)."""
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        self.conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
         self.conn.execute("PRAGMA foreign_keys=ON")
-        # A checkpoint copies each page once however often the WAL rewrote it; the queue's
-        # index pages are rewritten by nearly every commit, so checkpointing every 10,000
-        # pages (40 MB of WAL) instead of SQLite's 1,000 copies far fewer pages per event
-        # (bench/async_pipeline.py: about 15% less CPU per event).
         self.checkpointer: Checkpointer | None = None
         if checkpoint_thread and path != ":memory:":
             # the thread checkpoints a few times a second; SQLite's own at 20,000 pages
             # only if it ever falls that far behind
             self.conn.execute("PRAGMA wal_autocheckpoint=20000")
-            self.checkpointer = Checkpointer(path, busy_timeout_ms=int(BUSY_TIMEOUT_S * 1000))
+            self.checkpointer = Checkpointer(path, busy_timeout_ms=self._busy_ms)
         else:
+            # A checkpoint copies each page once however often the WAL rewrote it; hot
+            # index pages are rewritten by nearly every commit, so checkpointing every
+            # 10,000 pages (40 MB of WAL) instead of SQLite's 1,000 copies far fewer pages
+            # (bench/async_pipeline.py: about 15% less CPU per event).
             self.conn.execute("PRAGMA wal_autocheckpoint=10000")
         self._contended = False
         """Another connection has committed to the file: writers may wait for each other
@@ -114,8 +115,8 @@ class SqliteDatabase:
 
     def _begin_immediate(self) -> None:
         """BEGIN IMMEDIATE. Once another connection has been seen committing to the file
-        (:meth:`data_version`: the server and its worker process share it by default),
-        this one polls for the write lock every 50-500 us instead of waiting in SQLite's
+        (:meth:`data_version`: a server and its worker processes share it), this one
+        polls for the write lock every 50-500 us instead of waiting in SQLite's
         busy handler, which sleeps 1, 2, 5, 10 ms... (its first sleep alone is ten times a
         typical write transaction, and the event loop waits with it). Alone on the file,
         it does not pay for the two PRAGMAs that polling takes."""
@@ -136,13 +137,13 @@ class SqliteDatabase:
                         raise
                 now = time.monotonic()
                 if not deadline:
-                    deadline = now + BUSY_TIMEOUT_S
+                    deadline = now + self._busy_ms / 1000
                 elif now > deadline:
                     raise sqlite3.OperationalError("database is locked")
                 time.sleep(delay)
                 delay = min(delay * 2, 0.0005)
         finally:
-            conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+            conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
 
     def write_counts(self) -> dict[str, int]:
         """Transactions committed and rows written through this connection so far."""
