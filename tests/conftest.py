@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,16 +13,6 @@ from botocore.config import Config
 from tests.support.server import ServerProcess, start_server
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """The servers the tests start run every async event in the server process (no
-    worker children, the default) even where the environment asks for
-    ``--worker-processes auto``, so what a test asserts about warm environments, process
-    ids and timing does not depend on which process leased an event. The tests of worker
-    processes ask for them (tests/integration/test_worker_processes.py). Set here, not at
-    import: bench/ imports this module."""
-    os.environ.setdefault("SENDOFF_WORKER_PROCESSES", "0")
 
 
 @pytest.fixture(scope="session")

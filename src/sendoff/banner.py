@@ -11,7 +11,7 @@ settings and the executor's resolved sandbox, so it can be tested without a serv
       iam         off (execution roles are not checked)
       sandbox     bwrap (cgroup per environment)
       time scale  1.0 (AWS's delays and ages)
-      workers     1 in this process; 16 concurrent jobs each
+      workers     0 in this process, 1 worker process (auto: a second core); 16 concurrent jobs each
 """
 
 from __future__ import annotations

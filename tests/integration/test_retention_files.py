@@ -21,7 +21,7 @@ def plant_stale_metrics(data_dir: Path) -> Path:
 def test_an_earlier_runs_metrics_files_are_removed_on_start(tmp_path: Path) -> None:
     data = tmp_path / "data"
     stale = plant_stale_metrics(data)
-    server = start_server(data)
+    server = start_server(data, "--worker-processes", "0")  # one process: no files at all
     try:
         assert not (data / "metrics").exists()
         assert httpx.get(f"{server.url}/metrics", timeout=5).status_code == 200

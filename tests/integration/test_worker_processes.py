@@ -19,8 +19,9 @@ import pytest
 
 from sendoff.config.settings import usable_cpus
 from tests.conftest import client_for
-from tests.support.functions import create_python, unique
+from tests.support.functions import create_python, unique, wait_updated
 from tests.support.server import ServerProcess, start_server, wait_until
+from tests.support.zips import make_zip
 
 STAMP = (
     "import os\ndef handler(event, context):\n    return {'n': event['n'], 'pid': os.getppid()}\n"
@@ -107,6 +108,54 @@ def test_children_run_the_async_events_the_server_accepts(tmp_path: Path) -> Non
     finally:
         assert server.stop() == 0
     assert not any(alive(pid) for pid in children)
+
+
+def test_a_change_made_through_the_server_holds_for_the_next_event_a_child_runs(
+    tmp_path: Path,
+) -> None:
+    """The child's document cache is not a second stale: code, environment and
+    destination changed just before an event are what that event runs with (the cache
+    epoch the child reads after each lease, store/cache.py)."""
+    server = start_server(tmp_path / "data", "--workers", "0", "--worker-processes", "1")
+    try:
+        wait_until(lambda: worker_pids(server), timeout=30, message="a worker")
+        source = (
+            "import os\ndef handler(event, context):\n"
+            "    return {{'v': {v}, 'env': os.environ.get('MARK')}}\n"
+        )
+        lam, sqs, first_url, name = with_destination(server, source.format(v=0))
+        second_url = sqs.create_queue(QueueName=unique("second"))["QueueUrl"]
+        second_arn = sqs.get_queue_attributes(QueueUrl=second_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        for v in range(1, 6):
+            fire(lam, name, 1)  # the child runs an event, and caches the function
+            (record,) = receive_all(sqs, first_url, 1)
+            assert record["responsePayload"]["v"] == v - 1
+            lam.update_function_code(
+                FunctionName=name, ZipFile=make_zip({"app.py": source.format(v=v)})
+            )
+            wait_updated(lam, name)
+            fire(lam, name, 1)  # at once: well within the cache's second
+            (record,) = receive_all(sqs, first_url, 1)
+            assert record["responsePayload"] == {"v": v, "env": None}, f"round {v}"
+            lam.update_function_configuration(
+                FunctionName=name, Environment={"Variables": {"MARK": str(v)}}
+            )
+            wait_updated(lam, name)
+            fire(lam, name, 1)
+            (record,) = receive_all(sqs, first_url, 1)
+            assert record["responsePayload"] == {"v": v, "env": str(v)}, f"round {v}"
+            lam.update_function_configuration(FunctionName=name, Environment={"Variables": {}})
+            wait_updated(lam, name)
+        lam.put_function_event_invoke_config(
+            FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": second_arn}}
+        )
+        fire(lam, name, 1)
+        (record,) = receive_all(sqs, second_url, 1)
+        assert record["responsePayload"]["v"] == 5
+    finally:
+        server.stop()
 
 
 def test_a_killed_child_is_started_again_and_its_events_still_finish(tmp_path: Path) -> None:

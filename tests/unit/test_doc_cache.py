@@ -1,9 +1,13 @@
-"""The document cache: own writes seen at once, other writers within the TTL."""
+"""The document cache: own writes seen at once, other writers within the TTL, or at the
+next epoch sync (a worker's lease)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from sendoff.store import open_store
 from sendoff.store.base import Doc
-from sendoff.store.cache import DocCache
+from sendoff.store.cache import EPOCH_KEY, EPOCH_KIND, DocCache, epoch_of
 from sendoff.store.memory import MemoryStore
 
 
@@ -55,3 +59,51 @@ async def test_decoded_once_per_read_and_anew_after_a_recreate() -> None:
     await cache.delete("function", "k")
     assert await cache.get_decoded("function", "k", decode) is None
     assert calls == [1, 2]
+
+
+async def test_another_processes_write_is_seen_after_an_epoch_sync(tmp_path: Path) -> None:
+    """Two store objects on one SQLite file are two processes: the API server's writes
+    through its cache reach the worker's cache at its next sync (a lease), not a TTL
+    later."""
+    api_store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    worker_store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    await api_store.open()
+    await worker_store.open()
+    try:
+        api = DocCache(api_store, ttl_s=60, clock=lambda: 0.0)
+        worker = DocCache(worker_store, ttl_s=60, clock=lambda: 0.0)
+        other = DocCache(worker_store, ttl_s=60, clock=lambda: 0.0)  # the worker's SQS cache
+        await api.put("function", "k", {"v": 1})
+        await api.put("queue", "q", {"v": 1})
+        await epoch_of(worker_store).sync()
+        assert (await worker.get("function", "k")).value == {"v": 1}  # type: ignore[union-attr]
+        assert (await other.get("queue", "q")).value == {"v": 1}  # type: ignore[union-attr]
+
+        await api.put("function", "k", {"v": 2})
+        assert (await worker.get("function", "k")).value == {"v": 1}  # type: ignore[union-attr]
+        await epoch_of(worker_store).sync()
+        assert (await worker.get("function", "k")).value == {"v": 2}  # type: ignore[union-attr]
+
+        assert await other.get("queue", "q") is not None  # cached again after that sync
+        await api.delete("queue", "q")
+        assert await other.get("queue", "q") is not None
+        await epoch_of(worker_store).sync()
+        assert await other.get("queue", "q") is None
+
+        # nothing changed since: a sync keeps what the caches hold
+        assert (await worker.get("function", "k")).value == {"v": 2}  # type: ignore[union-attr]
+        await worker_store.put("function", "k", {"v": 3})  # not through a cache
+        await epoch_of(worker_store).sync()
+        assert (await worker.get("function", "k")).value == {"v": 2}  # type: ignore[union-attr]
+    finally:
+        await api_store.close()
+        await worker_store.close()
+
+
+async def test_a_failed_delete_changes_no_epoch() -> None:
+    store = MemoryStore()
+    cache = DocCache(store)
+    assert not await cache.delete("function", "absent")
+    assert await store.get(EPOCH_KIND, EPOCH_KEY) is None
+    await cache.put("function", "k", {"v": 1})
+    assert await store.get(EPOCH_KIND, EPOCH_KEY) is not None

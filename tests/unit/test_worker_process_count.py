@@ -1,4 +1,4 @@
-"""``sendoff server --worker-processes`` (default 0) and ``--workers`` (default auto):
+"""``sendoff server --worker-processes`` and ``--workers`` (both default auto):
 numbers, or ``auto``: on a machine with a second core, ``--worker-processes auto`` starts
 one worker process, which runs the async events, and the server process none."""
 
@@ -28,8 +28,9 @@ TWO_CORES = usable_cpus() >= 2
 AUTO = {"worker_processes": "auto"}
 
 
-def test_the_default_is_one_process() -> None:
-    assert (count({}), in_process({})) == (0, 1)
+def test_the_default_is_auto() -> None:
+    assert (count({}), in_process({})) == (count(AUTO), in_process(AUTO))
+    assert (count({}), in_process({})) == ((1, 0) if TWO_CORES else (0, 1))
 
 
 def test_auto_is_one_child_instead_of_the_server_when_there_is_a_second_core() -> None:

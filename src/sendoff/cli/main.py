@@ -38,9 +38,9 @@ def _server_parser(
             default=None,
             metavar="N|auto",
             help="also start and supervise N `sendoff worker` processes on the same store"
-            " (default 0; auto: 1 on a machine with 2+ cores, which then runs the async"
-            " events instead of the server process; none with --no-workers or a memory"
-            f" store) [env {env_var_for('worker_processes')}]",
+            " (default auto: 1 on a machine with 2+ cores, which then runs the async"
+            " events instead of the server process; none with --no-workers, a memory"
+            f" store or one core) [env {env_var_for('worker_processes')}]",
         )
     for flag, name, kind, flag_help in (
         ("--host", "host", str, "address to bind (default 127.0.0.1)"),
@@ -54,8 +54,8 @@ def _server_parser(
             "--workers",
             "workers",
             str,
-            "async workers inside the server (default auto: 0 when --worker-processes auto"
-            " starts a worker process, else 1)",
+            "async workers inside the server (default auto: 0 when --worker-processes"
+            " started a worker process, else 1)",
         ),
         ("--concurrency", "concurrency", int, "async jobs run at once per worker (default 16)"),
         ("--idle-timeout", "idle_timeout_s", float, "seconds before idle environments stop"),

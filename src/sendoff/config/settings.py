@@ -34,10 +34,9 @@ class Settings:
     region: str = "us-east-1"
     workers: int | None = None
     """Async workers in the server process; None (``auto``): see :attr:`worker_count`."""
-    worker_processes: int | None = 0
-    """``sendoff server``'s child worker processes; None (``auto``, asked for): see
-    :attr:`worker_process_count`. Not the default yet: docs/async.md, "Using more than
-    one core"."""
+    worker_processes: int | None = None
+    """``sendoff server``'s child worker processes; None (``auto``, the default): see
+    :attr:`worker_process_count`."""
     concurrency: int = 16
     idle_timeout_s: float = 300.0
     smtp_url: str = ""
@@ -92,8 +91,8 @@ class Settings:
 
     @property
     def worker_process_count(self) -> int:
-        """The ``sendoff worker`` children ``sendoff server`` starts (default none).
-        ``auto`` is one when the machine has a second core and the store can be shared
+        """The ``sendoff worker`` children ``sendoff server`` starts. ``auto`` (the
+        default) is one when the machine has a second core and the store can be shared
         between processes (not ``memory://``), unless ``--no-workers`` says the user runs
         the workers: the server process then answers the APIs and the child runs the
         async events, each on a core of its own (docs/async.md, "Using more than one
@@ -105,9 +104,9 @@ class Settings:
     @property
     def worker_count(self) -> int:
         """Async workers in the server process itself. ``auto`` (the default) is none
-        when ``--worker-processes auto`` started a worker process for them (one process
-        per core: the two would only contend for the store and run twice the warm
-        environments), else one. ``--workers 1`` runs one beside the children anyway."""
+        when ``--worker-processes auto`` (also the default) started a worker process (one
+        process per core: the two would only contend for the store and run twice the
+        warm environments), else one. ``--workers 1`` runs one beside the children."""
         if self.workers is not None:
             return self.workers
         return 0 if self.worker_processes is None and self._auto_child else 1

@@ -116,6 +116,13 @@ class FunctionPolicies:
         key = self.key(scope, name, qualifier)
         return await self.docs.get_decoded(KIND, key, FunctionPolicy.from_doc)
 
+    async def fresh(self, scope: Scope, name: str, qualifier: str) -> FunctionPolicy | None:
+        """The policy as the store has it now, and cached again: a check that the cached
+        policy refuses asks this before it refuses, so a permission another process (the
+        API server, beside a worker process) added a moment ago counts at once."""
+        self.docs.forget(KIND, self.key(scope, name, qualifier))
+        return await self.cached(scope, name, qualifier)
+
     async def _current(self, scope: Scope, name: str, qualifier: str) -> FunctionPolicy | None:
         doc = await self.store.get(KIND, self.key(scope, name, qualifier))
         return None if doc is None else FunctionPolicy.from_doc(doc)

@@ -61,6 +61,12 @@ class ResourcePolicyAccess:
         self, scope: Scope, name: str, qualifier: str, request: AccessRequest
     ) -> bool:
         policy = await self.policies.cached(scope, name, qualifier)
+        if policy is not None and allows(policy.statements, request):
+            return True
+        # a refusal is read again from the store before it counts: the cache sees other
+        # processes' changes only within its TTL (store/cache.py), and a permission added
+        # through the API just before a publish must hold in a worker process too
+        policy = await self.policies.fresh(scope, name, qualifier)
         return policy is not None and allows(policy.statements, request)
 
     async def check_caller(

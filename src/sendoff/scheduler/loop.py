@@ -11,6 +11,10 @@ Leases are short (``lease_s``, 30 s) and kept alive by a heartbeat while a job r
 job of a dead worker on another host comes back within ``lease_s``. A worker that starts
 (or notices) leases of a dead process on its own host releases them at once.
 
+After each lease that brought jobs, the loop reads the store's cache epoch
+(``store.cache``): a function, queue or policy changed by another process before these
+jobs were accepted is then read anew, not served from this process's cache.
+
 The loop sleeps until the next due time or until ``wake()`` (called by in-process
 enqueuers), so a new job starts without polling latency. Jobs enqueued by other processes
 are seen within ``poll_s``.
@@ -30,6 +34,7 @@ from sendoff.model.clock import Clock, system_clock
 from sendoff.model.job import job_kind
 from sendoff.scheduler.watchdog import handler_failed
 from sendoff.store import EventRecord, Store
+from sendoff.store.cache import epoch_of
 
 log = logging.getLogger("sendoff.scheduler")
 
@@ -73,6 +78,7 @@ class Scheduler:
         poll_s: float = 0.5,
     ) -> None:
         self.store = store
+        self.epoch = epoch_of(store)
         self.clock = clock
         self.concurrency = concurrency
         self.lease_s = lease_s
@@ -209,6 +215,8 @@ class Scheduler:
             jobs = await self.store.lease(
                 owner=self.owner, now=self.clock(), limit=free, lease_s=self.lease_s
             )
+            if jobs:
+                await self.epoch.sync()
             for job in jobs:
                 task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
                 self._running.add(task)

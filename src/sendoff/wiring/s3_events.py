@@ -37,7 +37,7 @@ def install(services: Services) -> None:
     async def save(account: str, bucket: str, doc: JSON | None) -> None:
         owned = None if doc is None else {**doc, "owner": account}
         await objects.put_bucket_subresource(account, bucket, SUBRESOURCE, owned)
-        cache.forget(BUCKET_CONFIG, f"{bucket}/{SUBRESOURCE}")
+        await cache.changed(BUCKET_CONFIG, f"{bucket}/{SUBRESOURCE}")
 
     notifier = S3Notifier(
         services.deliveries,
