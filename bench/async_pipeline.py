@@ -4,9 +4,9 @@
                                    [--sigv4] [--accept-only]
 
 Measures, on a real ``sendoff server`` on the embedded SQLite store, twice: the default
-(one process: the APIs and the async worker share it) and ``--worker-processes auto`` (on
-two or more cores the server process answers the APIs and one ``sendoff worker`` child
-runs the async events):
+(``--worker-processes auto``: on two or more cores the server process answers the APIs
+and one ``sendoff worker`` child runs the async events) and ``--worker-processes 0`` (one
+process: the APIs and the async worker share it; row ``sendoff-1p``):
 
 * accepted/s: Event invokes answered 202, driven by ``wrk`` when installed
   (``apt-get install wrk``), else by a raw asyncio HTTP/1.1 client;
@@ -59,8 +59,9 @@ from tests.support.functions import wait_active  # noqa: E402
 from tests.support.server import start_server, wait_until  # noqa: E402
 from tests.support.zips import make_zip  # noqa: E402
 
-# the APIs in the server process, async events in one child (on two or more cores)
-AUTO_ARGS = ("--worker-processes", "auto")
+# the APIs and the async events in the server process (the default is a worker child on
+# two or more cores)
+ONE_PROCESS_ARGS = ("--worker-processes", "0")
 HANDLER = "import time\ndef handler(event, context):\n    return {'start': time.time()}\n"
 ROLE = "arn:aws:iam::000000000000:role/bench"
 
@@ -461,8 +462,8 @@ def main() -> None:
     parser.add_argument("--accept-only", action="store_true", help="measure accepted/s only")
     parser.add_argument("--skip-rq", action="store_true", help="measure Celery only")
     parser.add_argument(
-        "--skip-auto", "--skip-wp1", dest="skip_auto", action="store_true",
-        help="skip the --worker-processes auto row",
+        "--skip-one-process", dest="skip_one_process", action="store_true",
+        help="skip the --worker-processes 0 row",
     )  # fmt: skip
     parser.add_argument(
         "--rounds", type=int, default=1,
@@ -485,8 +486,8 @@ def main() -> None:
         for (name, m), values in samples.items():
             rows[name][m + "_samples"] = [round(v) for v in values]
             rows[name][m] = statistics.median(values)
-    if not args.skip_auto:
-        rows["sendoff-auto"] = sendoff_figures(args.events, *AUTO_ARGS, accept_only=only)
+    if not args.skip_one_process:
+        rows["sendoff-1p"] = sendoff_figures(args.events, *ONE_PROCESS_ARGS, accept_only=only)
     if not args.skip_peers and not only:
         rows["celery"] = peer_figures("celery", args.events)
         if not args.skip_rq:
@@ -502,15 +503,15 @@ def report(rows: dict[str, dict[str, Any]]) -> None:
         print(f"{name:10}{r['accepted_per_s']:12.0f}{figures[0]:10.0f}"
               f"{figures[1]:10.2f}{figures[2]:10.2f}")  # fmt: skip
     print(f"\nsendoff accept client: {rows['sendoff']['accept_client']}")
-    print("sendoff: sendoff server (default: one process)")
-    print(f"sendoff-auto: sendoff server {' '.join(AUTO_ARGS)}")
+    print("sendoff: sendoff server (the default: --worker-processes auto)")
+    print(f"sendoff-1p: sendoff server {' '.join(ONE_PROCESS_ARGS)}")
     if "sendoff-sigv4" in rows:
         ratio = rows["sendoff-sigv4"]["accepted_per_s"] / rows["sendoff"]["accepted_per_s"]
         print(f"accepted/s ratio sigv4/default: {ratio:.2f} (cost {1 - ratio:.1%})")
         cpu = [rows[n]["server_cpu_us_per_accept"] for n in ("sendoff", "sendoff-sigv4")]
         print(f"server CPU per accepted invoke: {cpu[0]:.0f} us default, {cpu[1]:.0f} us sigv4"
               f" (+{cpu[1] / cpu[0] - 1:.1%})")  # fmt: skip
-    for ours in ("sendoff", "sendoff-auto"):
+    for ours in ("sendoff", "sendoff-1p"):
         if ours not in rows:
             continue
         r = rows[ours]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -100,6 +100,21 @@ class Metrics:
         )
         self.events_pruned = Counter("EventsPruned", "Finished events deleted", registry=r)
         self.log_lines_pruned = Counter("LogLinesPruned", "Log lines deleted", registry=r)
+
+    def everyones(self, families: Iterable[Labelled[Any]]) -> Iterable[Metric]:
+        """What ``families`` hold in every process: with worker processes, what all
+        processes' files hold (for /metrics and the console's charts), else this
+        process's own values."""
+        shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if not shared:
+            for family in families:
+                yield from family.collect()
+            return
+        names = {d.name for family in families for d in family.metric.describe()}
+        collector = MultiProcessCollector(None, path=shared)  # type: ignore[no-untyped-call]
+        for metric in collector.collect():  # type: ignore[no-untyped-call]
+            if metric.name in names:
+                yield metric
 
     def render(self) -> bytes:
         shared = os.environ.get("PROMETHEUS_MULTIPROC_DIR")

@@ -248,6 +248,7 @@ def build_asgi(services: Services) -> Starlette:
     children = WorkerProcesses(services.settings, services.settings.worker_process_count)
     if children.count:
         services.scheduler.wake_hooks.append(children.notify)
+        children.on_jobs = services.scheduler.changed_elsewhere
 
     async def startup() -> None:
         await lifecycle.start(services, work=services.settings.worker_count > 0)
@@ -331,7 +332,7 @@ def work(settings: Settings) -> None:
     import signal
     import sys
 
-    from sendoff.workers import watch_parent
+    from sendoff.workers import JobNotes, watch_parent
 
     # A SIGTERM during start-up is a clean stop too (the loop's handlers replace this).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -345,6 +346,9 @@ def work(settings: Settings) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         watch_parent(loop, stop, services.scheduler.wake)
+        notes = JobNotes.from_env()
+        if notes is not None:
+            services.scheduler.add_observer(notes)
         await lifecycle.start(services, work=True)
         log.info("sendoff worker %s started (store %s)", services.scheduler.owner,
                  settings.display_store_url)  # fmt: skip

@@ -14,6 +14,10 @@ same store (the embedded SQLite file, or PostgreSQL/Redis), each on a core of it
   millisecond, :meth:`WorkerProcesses.notify`): a child reading it leases at once, as a
   worker in the server process would, instead of at its next look at the store (its
   scheduler polls every 50 ms; on SQLite a watcher every 2 ms while the file is busy).
+* Each child tells the server which jobs it started and settled, through a second pipe
+  (``JobNotes``: event ids, one line each, a batch at most every 20 ms): the server's
+  console re-reads those events, so its pages follow events a child runs as they follow
+  the server's own (``Scheduler.changed_elsewhere``).
 * On shutdown the server sends SIGTERM and waits for the children (they hand their
   unfinished jobs back), then SIGKILLs any that are still there after ``grace_s``.
 """
@@ -31,10 +35,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sendoff.config.settings import Settings, settings_env
+from sendoff.store.base import EventRecord
 
 log = logging.getLogger("sendoff.workers")
 
 PARENT_FD_ENV = "SENDOFF_PARENT_FD"
+NOTES_FD_ENV = "SENDOFF_NOTES_FD"
+_NOTES_EVERY_S = 0.02
+_NOTE_MAX = 200  # an event id is 36 characters (delivery jobs 38): longer lines are noise
+_PIPE_BUF = 4096  # writes up to this size are atomic: two children's lines never mix
 _MAX_BACKOFF_S = 30.0
 _HEALTHY_AFTER_S = 30.0
 _NOTIFY_GAP_S = 0.001
@@ -50,6 +59,10 @@ class WorkerProcesses:
         self._stopping = False
         self._pipe_read = self._pipe_write = -1
         self._notified_at = 0.0
+        self._notes_read = self._notes_write = -1
+        self._notes_rest = b""
+        self.on_jobs: Callable[[list[str]], None] | None = None
+        """Called with the ids of jobs a child started or settled (``JobNotes``)."""
 
     def start(self) -> None:
         if self.count == 0:
@@ -57,6 +70,10 @@ class WorkerProcesses:
         self._pipe_read, self._pipe_write = os.pipe()
         os.set_inheritable(self._pipe_read, True)
         os.set_blocking(self._pipe_write, False)  # notify() never waits for a child
+        self._notes_read, self._notes_write = os.pipe()
+        os.set_inheritable(self._notes_write, True)
+        os.set_blocking(self._notes_read, False)
+        asyncio.get_running_loop().add_reader(self._notes_read, self._read_notes)
         for index in range(self.count):
             task = asyncio.create_task(self._keep(index), name=f"sendoff-worker-{index}")
             self._tasks.append(task)
@@ -72,16 +89,33 @@ class WorkerProcesses:
         with contextlib.suppress(BlockingIOError):  # no child has read for a while
             os.write(self._pipe_write, b"!")
 
+    def _read_notes(self) -> None:
+        try:
+            data = os.read(self._notes_read, 65536)
+        except BlockingIOError:
+            return
+        lines = (self._notes_rest + data).split(b"\n")
+        self._notes_rest = lines.pop()[-_NOTE_MAX:]
+        ids = [line.decode(errors="replace") for line in lines if 0 < len(line) <= _NOTE_MAX]
+        if ids and self.on_jobs is not None:
+            try:
+                self.on_jobs(ids)
+            except Exception:
+                log.exception("could not pass on the jobs a worker process noted")
+
     @property
     def pids(self) -> list[int]:
         return [p.pid for p in self.processes if p is not None and p.returncode is None]
 
     async def _spawn(self) -> asyncio.subprocess.Process:
-        env = {**os.environ, **settings_env(self.settings), PARENT_FD_ENV: str(self._pipe_read)}
+        env = {
+            **os.environ, **settings_env(self.settings),
+            PARENT_FD_ENV: str(self._pipe_read), NOTES_FD_ENV: str(self._notes_write),
+        }  # fmt: skip
         env.pop("AWS_ENDPOINT_URL", None)
         return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "sendoff.cli.main", "worker",
-            env=env, pass_fds=(self._pipe_read,),
+            env=env, pass_fds=(self._pipe_read, self._notes_write),
         )  # fmt: skip
 
     async def _keep(self, index: int) -> None:
@@ -122,10 +156,12 @@ class WorkerProcesses:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        for fd in (self._pipe_read, self._pipe_write):
+        if self._notes_read >= 0:
+            asyncio.get_running_loop().remove_reader(self._notes_read)
+        for fd in (self._pipe_read, self._pipe_write, self._notes_read, self._notes_write):
             if fd >= 0:
                 os.close(fd)
-        self._pipe_read = self._pipe_write = -1
+        self._pipe_read = self._pipe_write = self._notes_read = self._notes_write = -1
 
 
 def clear_metrics(directory: Path) -> None:
@@ -179,3 +215,54 @@ def watch_parent(
         stop.set()
 
     loop.add_reader(fd, on_readable)
+
+
+class JobNotes:
+    """In a worker started by a server: a scheduler observer that writes the id of each
+    job this process starts or settles down the server's notes pipe, a batch at most every
+    ``_NOTES_EVERY_S``. Best effort: when the pipe is full (the server is not reading) a
+    batch is dropped, and the server's console finds those events at its next sweep."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._ids: list[str] = []
+        self._flush: asyncio.TimerHandle | None = None
+
+    @classmethod
+    def from_env(cls) -> JobNotes | None:
+        raw = os.environ.pop(NOTES_FD_ENV, "")
+        if not raw.isdigit():
+            return None
+        os.set_blocking(int(raw), False)
+        return cls(int(raw))
+
+    def job_started(self, job: EventRecord) -> None:
+        self._note(job.id)
+
+    def job_finished(self, job: EventRecord) -> None:
+        self._note(job.id)
+
+    def jobs_changed_elsewhere(self, ids: list[str]) -> None:
+        return None  # a worker's own scheduler is told nothing from elsewhere
+
+    def _note(self, job_id: str) -> None:
+        self._ids.append(job_id)
+        if self._flush is None:
+            self._flush = asyncio.get_running_loop().call_later(_NOTES_EVERY_S, self.flush)
+
+    def flush(self) -> None:
+        self._flush = None
+        ids, self._ids = dict.fromkeys(self._ids), []  # each id once, in order
+        chunk = b""
+        for job_id in ids:
+            line = job_id.encode() + b"\n"
+            if len(chunk) + len(line) > _PIPE_BUF:
+                self._write(chunk)
+                chunk = b""
+            chunk += line
+        if chunk:
+            self._write(chunk)
+
+    def _write(self, chunk: bytes) -> None:
+        with contextlib.suppress(BlockingIOError, BrokenPipeError):
+            os.write(self.fd, chunk)

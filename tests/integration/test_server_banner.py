@@ -7,7 +7,15 @@ import re
 from pathlib import Path
 
 from sendoff import __version__
+from sendoff.config.settings import usable_cpus
 from tests.support.server import start_server, wait_until
+
+# the default, --worker-processes auto: one child on a machine with a second core
+WORKERS = (
+    "0 in this process, 1 worker process (auto: a second core)"
+    if usable_cpus() >= 2
+    else "1 in this process"
+)
 
 
 def block(log: str) -> dict[str, str]:
@@ -38,8 +46,7 @@ def test_the_default_server_says_loopback_no_auth(tmp_path: Path) -> None:
         r"(bwrap|uid|none) \((cgroup per environment|no cgroups)\)", rows["sandbox"]
     )
     assert rows["time scale"] == "1 (AWS's delays and ages)"
-    # the suite's servers run no worker process (tests/conftest.py): one in the server
-    assert rows["workers"] == "1 in this process; 16 concurrent jobs each"
+    assert rows["workers"] == f"{WORKERS}; 16 concurrent jobs each"
 
 
 def test_sigv4_iam_enforce_sandbox_none_and_a_time_scale(tmp_path: Path) -> None:
@@ -57,4 +64,4 @@ def test_sigv4_iam_enforce_sandbox_none_and_a_time_scale(tmp_path: Path) -> None
     assert rows["iam"].startswith("enforce")
     assert rows["sandbox"].startswith("none (")
     assert rows["time scale"] == "0.01 (delays and ages x 0.01)"
-    assert rows["workers"] == "1 in this process; 4 concurrent jobs each"
+    assert rows["workers"] == f"{WORKERS}; 4 concurrent jobs each"

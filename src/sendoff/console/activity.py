@@ -11,7 +11,9 @@ How it stays current (see docs/console.md):
   (``store.list_events``), in the background.
 * **Settle hook**: the console observes the scheduler (``Scheduler.add_observer``); when a
   job of this process starts or settles, its row is rebuilt from the job's body at once
-  (no store read).
+  (no store read). Jobs a worker process of this server starts or settles are named to
+  it by that process (``Scheduler.changed_elsewhere``), and their rows read again from the
+  store a moment later, so pages follow them just as closely.
 * **Sweep**: every tick, one page of pending events (queued, running, retrying) is read
   by state (an indexed query), so events accepted by this or another process appear, and
   events that left the pending set are re-read.
@@ -162,6 +164,8 @@ class EventIndex:
         self._sweep_started = 0.0
         self._mismatch = 0
         self._last_rescan = 0.0
+        self._reread: set[str] = set()
+        self._reread_task: asyncio.Task[None] | None = None
         self._last_forget = 0.0
 
     # ---- writing ----
@@ -218,6 +222,27 @@ class EventIndex:
     def observer(self) -> IndexObserver:
         """What to give ``Scheduler.add_observer`` so this index hears jobs start and settle."""
         return IndexObserver(self)
+
+    def reread_soon(self, event_ids: Iterable[str]) -> None:
+        """Read these events again in the background (each once however often named)."""
+        self._reread.update(event_ids)
+        if self._reread_task is None or self._reread_task.done():
+            self._reread_task = asyncio.create_task(self._reread_all(), name="sendoff-reread")
+
+    async def _reread_all(self) -> None:
+        while self._reread:
+            batch = list(self._reread)[:SWEEP_PAGE]
+            self._reread.difference_update(batch)
+            try:
+                await self.refresh(batch)
+            except Exception:
+                log.exception("console: could not read %d event(s) again", len(batch))
+                return
+
+    async def close(self) -> None:
+        if self._reread_task is not None:
+            self._reread_task.cancel()
+            await asyncio.gather(self._reread_task, return_exceptions=True)
 
     async def refresh(self, event_ids: Iterable[str]) -> None:
         for event_id in event_ids:
@@ -378,3 +403,7 @@ class IndexObserver:
             state = settled_state(job.body)
             if state is not None:
                 self.index.note(job, state)
+
+    def jobs_changed_elsewhere(self, ids: list[str]) -> None:
+        if self.index.started:
+            self.index.reread_soon(ids)

@@ -110,6 +110,7 @@ class Console:
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+        await self.index.close()
 
     async def _loop(self) -> None:
         if self._load is not None:

@@ -161,14 +161,13 @@ class MinuteSeries:
         families = (m.invocations, m.errors, m.throttles, m.async_events_received,
                     m.async_events_dropped, m.destination_delivery_failures, m.duration,
                     m.async_event_age)  # fmt: skip
-        for family in families:
-            for metric in family.collect():
-                for sample in metric.samples:
-                    key = _SAMPLES.get(sample.name)
-                    if key is None:
-                        continue
-                    name = sample.labels.get("function_name", "")
-                    totals[(name, key)] = totals.get((name, key), 0.0) + float(sample.value)
+        for metric in m.everyones(families):  # the worker processes' runs too
+            for sample in metric.samples:
+                key = _SAMPLES.get(sample.name)
+                if key is None:
+                    continue
+                name = sample.labels.get("function_name", "")
+                totals[(name, key)] = totals.get((name, key), 0.0) + float(sample.value)
         return totals
 
     def _prune(self, now: float) -> None:

@@ -60,6 +60,10 @@ class JobObserver(Protocol):
         """The handler returned (``job`` is the record as it settled it) or raised (``job``
         is the record as it was leased)."""
 
+    def jobs_changed_elsewhere(self, ids: list[str]) -> None:
+        """Another process (a worker process of this server) started or settled these
+        jobs: their records are in the store."""
+
 
 class JobHandler(Protocol):
     async def run(self, job: EventRecord) -> EventRecord | None:
@@ -114,6 +118,15 @@ class Scheduler:
                     observer.job_started(job)
                 else:
                     observer.job_finished(job)
+            except Exception:
+                log.exception("job observer %r failed", observer)
+
+    def changed_elsewhere(self, ids: list[str]) -> None:
+        """Tell the observers of jobs another process started or settled (a server hears
+        this from its worker processes: ``workers.JobNotes``)."""
+        for observer in self.observers:
+            try:
+                observer.jobs_changed_elsewhere(ids)
             except Exception:
                 log.exception("job observer %r failed", observer)
 
