@@ -169,3 +169,17 @@ def test_trust_policy_rules() -> None:
         )
     with pytest.raises(MalformedPolicyDocument, match="may only specify STS AssumeRole"):
         check_trust_policy('{"Statement": {"Effect": "Allow", "Action": "sqs:SendMessage"}}')
+
+
+@pytest.mark.timeout(20)
+def test_a_statement_written_to_backtrack_costs_no_more_than_any_other() -> None:
+    """``*a*a*...*b`` against a long run of ``a``: a regular expression of ``.*`` pieces
+    tries every split (this one would run for hours); the glob matcher answers at once."""
+    hostile = "arn:aws:sqs:*" + "a*" * 14 + "b"
+    resource = "arn:aws:sqs:us-east-1:000000000000:" + "a" * 60
+    policies = [parse_policy("p", doc(allow("sqs:SendMessage", hostile)))]
+    assert evaluate(policies, "sqs:SendMessage", resource).verdict is IMPLICIT
+    assert evaluate(policies, "sqs:SendMessage", resource + "b").verdict is ALLOWED
+    actions = [parse_policy("p", doc(allow("SQS:" + "s*" * 14 + "x", "*")))]
+    assert evaluate(actions, "sqs:" + "S" * 60, Q).verdict is IMPLICIT
+    assert evaluate(actions, "sqs:" + "S" * 60 + "X", Q).verdict is ALLOWED

@@ -29,11 +29,11 @@ trusted silently. See docs/iam.md.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
+
+from sendoff.model.glob import glob_match
 
 __all__ = [
     "Decision",
@@ -154,10 +154,8 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 
 def _any_match(patterns: Sequence[str], value: str, *, fold: bool) -> bool:
-    return any(_pattern(p, fold).fullmatch(value) is not None for p in patterns)
-
-
-@lru_cache(maxsize=4096)
-def _pattern(pattern: str, fold: bool) -> re.Pattern[str]:
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL if fold else re.DOTALL)
+    """Actions compare case-insensitively, resources exactly; wildcards never backtrack
+    (model.glob: a statement like ``*a*a*a*...b`` costs pattern times value length)."""
+    if fold:
+        value = value.lower()
+    return any(glob_match(p.lower() if fold else p, value) for p in patterns)
