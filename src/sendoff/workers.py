@@ -33,9 +33,9 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from sendoff.config.settings import Settings, settings_env
-from sendoff.store.base import EventRecord
 
 log = logging.getLogger("sendoff.workers")
 
@@ -217,6 +217,11 @@ def watch_parent(
     loop.add_reader(fd, on_readable)
 
 
+class _Job(Protocol):  # a store.EventRecord (this module sits below the store)
+    @property
+    def id(self) -> str: ...
+
+
 class JobNotes:
     """In a worker started by a server: a scheduler observer that writes the id of each
     job this process starts or settles down the server's notes pipe, a batch at most every
@@ -236,10 +241,10 @@ class JobNotes:
         os.set_blocking(int(raw), False)
         return cls(int(raw))
 
-    def job_started(self, job: EventRecord) -> None:
+    def job_started(self, job: _Job) -> None:
         self._note(job.id)
 
-    def job_finished(self, job: EventRecord) -> None:
+    def job_finished(self, job: _Job) -> None:
         self._note(job.id)
 
     def jobs_changed_elsewhere(self, ids: list[str]) -> None:
