@@ -14,7 +14,8 @@ process: the APIs and the async worker share it; row ``sendoff-1p``):
   function's OnSuccess SQS queue (trivial Python handler), polled about as often as the
   rate so far says is useful (each poll is a GetQueueAttributes that counts the queue's
   rows: polled every 50 ms it took 7 % of the server's profile samples on a slow run);
-* server CPU per event (sendoff's own processes, and the function processes apart) and
+* server CPU per event (sendoff's own processes, with the server process's own share,
+  and the function processes apart) and
   the store's write transactions and rows written per event (SQLite, the server process),
   over the end-to-end phase, so a regression shows;
 * dispatch latency: from sending the Event invoke to the handler starting (p50/p99), one
@@ -164,8 +165,9 @@ def process_tree(pid: int) -> list[int]:
 def tree_cpu_seconds(pid: int) -> dict[str, float]:
     """CPU so far of the server's processes, split into sendoff's own (the server and its
     worker processes, in the server's session) and the function environments' (each
-    starts a session of its own)."""
-    totals = {"sendoff": 0.0, "functions": 0.0}
+    starts a session of its own); ``server`` is the server process's own share of
+    ``sendoff`` (the rest is its worker processes')."""
+    totals = {"sendoff": 0.0, "functions": 0.0, "server": 0.0}
     session = _stat(pid)[3]
     for each in process_tree(pid):
         try:
@@ -174,6 +176,8 @@ def tree_cpu_seconds(pid: int) -> dict[str, float]:
             continue
         used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         totals["sendoff" if fields[3] == session else "functions"] += used
+        if each == pid:
+            totals["server"] += used
     return totals
 
 
@@ -315,7 +319,7 @@ def sendoff_figures(
         results["end_to_end_per_s"] = events / (time.perf_counter() - start)
         cpu_after = tree_cpu_seconds(server.process.pid)
         writes_after = store_writes(server.url)
-        for part in ("sendoff", "functions"):
+        for part in ("sendoff", "functions", "server"):
             used = cpu_after[part] - cpu_before[part]
             results[f"{part}_cpu_us_per_event"] = used / events * 1e6
         for name, value in writes_after.items():
@@ -522,7 +526,8 @@ def report(rows: dict[str, dict[str, Any]]) -> None:
             )  # fmt: skip
             writes = writes or "not counted by this backend"
             print(f"{ours} per event end to end: sendoff CPU {r['sendoff_cpu_us_per_event']:.0f}"
-                  f" us, function processes {r['functions_cpu_us_per_event']:.0f} us;"
+                  f" us (server process {r['server_cpu_us_per_event']:.0f} us), function"
+                  f" processes {r['functions_cpu_us_per_event']:.0f} us;"
                   f" store writes (API process): {writes}")  # fmt: skip
         for peer in ("celery", "rq"):
             if peer in rows:
