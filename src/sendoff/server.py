@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import socket
 from typing import Any
 
 from starlette.applications import Starlette
@@ -385,6 +387,13 @@ def serve(settings: Settings) -> None:
 
     warn_about_auth(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    listener = None
+    if settings.port == 0:
+        # --port 0: the kernel picks the port, and everything that names the endpoint
+        # (the banner, AWS_ENDPOINT_URL in functions, the worker processes' settings)
+        # must name that port, so bind before anything is built
+        listener = _listen_on_any_port(settings.host)
+        settings = dataclasses.replace(settings, port=listener.getsockname()[1])
     services = build_services(settings)
 
     async def banner() -> None:  # last start-up hook: the store is open, the sandbox known
@@ -408,7 +417,17 @@ def serve(settings: Settings) -> None:
         http=BoundedHttpProtocol.with_timeout(settings.client_timeout_s),
         timeout_graceful_shutdown=10,
     )
-    _server_class()(config).run()
+    _server_class()(config).run(sockets=None if listener is None else [listener])
+
+
+def _listen_on_any_port(host: str) -> socket.socket:
+    """A listening socket on ``host`` and a port the kernel picks (not inherited by the
+    processes sendoff starts, as every Python socket)."""
+    name = host.strip("[]")
+    family = socket.AF_INET6 if ":" in name else socket.AF_INET
+    if name == "localhost":
+        name, family = "127.0.0.1", socket.AF_INET
+    return socket.create_server((name, 0), family=family, backlog=2048)
 
 
 def _server_class() -> type:
