@@ -14,8 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import client_for
-from tests.support.functions import create_python, unique
+from tests.support.functions import with_sqs_destination
 from tests.support.server import wait_until
 
 ENDPOINT = "import os\ndef handler(event, context):\n    return os.environ['AWS_ENDPOINT_URL']\n"
@@ -42,16 +41,7 @@ def test_port_0_is_the_port_the_kernel_picked_everywhere(tmp_path: Path) -> None
         url = wait_until(endpoint, timeout=30, message="the banner")
         assert not url.endswith(":0")
         assert httpx.get(f"{url}/_sendoff/health", timeout=5).status_code == 200
-        lam, sqs = client_for(url, "lambda"), client_for(url, "sqs")
-        queue_url = sqs.create_queue(QueueName=unique("records"))["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        name = unique("port")
-        create_python(lam, name, source=ENDPOINT)
-        lam.put_function_event_invoke_config(
-            FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": queue_arn}}
-        )
+        lam, sqs, queue_url, name = with_sqs_destination(url, ENDPOINT, prefix="port")
         out = lam.invoke(FunctionName=name, Payload=b"{}")
         assert json.loads(out["Payload"].read()) == url
         lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")

@@ -18,8 +18,7 @@ import httpx
 import pytest
 
 from sendoff.config.settings import usable_cpus
-from tests.conftest import client_for
-from tests.support.functions import create_python, unique, wait_updated
+from tests.support.functions import queue_with_arn, wait_updated, with_sqs_destination
 from tests.support.server import ServerProcess, start_server, wait_until
 from tests.support.zips import make_zip
 
@@ -52,18 +51,7 @@ def alive(pid: int) -> bool:
 
 
 def with_destination(server: ServerProcess, source: str) -> tuple[Any, Any, str, str]:
-    lam = client_for(server.url, "lambda")
-    sqs = client_for(server.url, "sqs")
-    queue_url = sqs.create_queue(QueueName=unique("records"))["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    name = unique("wp")
-    create_python(lam, name, source=source)
-    lam.put_function_event_invoke_config(
-        FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": queue_arn}}
-    )
-    return lam, sqs, queue_url, name
+    return with_sqs_destination(server.url, source, prefix="wp")
 
 
 def fire(lam: Any, name: str, count: int) -> set[str]:
@@ -88,6 +76,17 @@ def receive_all(sqs: Any, queue_url: str, count: int) -> list[dict[str, Any]]:
 
     wait_until(more, timeout=60, interval=0, message=f"{count} records")
     return records
+
+
+# a handler that says when it started, warmed up by one event: for dispatch latencies
+STARTED = "import time\ndef handler(event, context):\n    return {'start': time.time()}\n"
+
+
+def warm_timer(server: ServerProcess) -> tuple[Any, Any, str, str]:
+    lam, sqs, queue_url, name = with_destination(server, STARTED)
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")
+    receive_all(sqs, queue_url, 1)
+    return lam, sqs, queue_url, name
 
 
 def test_children_run_the_async_events_the_server_accepts(tmp_path: Path) -> None:
@@ -124,10 +123,7 @@ def test_a_change_made_through_the_server_holds_for_the_next_event_a_child_runs(
             "    return {{'v': {v}, 'env': os.environ.get('MARK')}}\n"
         )
         lam, sqs, first_url, name = with_destination(server, source.format(v=0))
-        second_url = sqs.create_queue(QueueName=unique("second"))["QueueUrl"]
-        second_arn = sqs.get_queue_attributes(QueueUrl=second_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
+        second_url, second_arn = queue_with_arn(sqs, "second")
         for v in range(1, 6):
             fire(lam, name, 1)  # the child runs an event, and caches the function
             (record,) = receive_all(sqs, first_url, 1)
@@ -187,10 +183,7 @@ def test_a_child_worker_starts_an_event_within_milliseconds(tmp_path: Path) -> N
     server = start_server(tmp_path / "data", "--workers", "0", "--worker-processes", "1")
     try:
         wait_until(lambda: worker_pids(server), timeout=30, message="a worker")
-        source = "import time\ndef handler(event, context):\n    return {'start': time.time()}\n"
-        lam, sqs, queue_url, name = with_destination(server, source)
-        lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")  # warm up
-        receive_all(sqs, queue_url, 1)
+        lam, sqs, queue_url, name = warm_timer(server)
         delays = []
         for _ in range(20):
             lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")
@@ -277,10 +270,7 @@ def test_a_quiet_child_is_told_of_an_event_at_once(tmp_path: Path) -> None:
     server = start_server(tmp_path / "data", *AUTO)
     try:
         wait_until(lambda: worker_pids(server), timeout=30, message="the worker")
-        source = "import time\ndef handler(event, context):\n    return {'start': time.time()}\n"
-        lam, sqs, queue_url, name = with_destination(server, source)
-        lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")  # warm up
-        receive_all(sqs, queue_url, 1)
+        lam, sqs, queue_url, name = warm_timer(server)
         delays = []
         for _ in range(5):
             # not a wait for a result: the quiet second the watcher needs to slow down

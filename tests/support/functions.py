@@ -74,3 +74,25 @@ def create_python(
     if wait:
         wait_active(client, params["FunctionName"])
     return created
+
+
+def queue_with_arn(sqs: Any, prefix: str = "records") -> tuple[str, str]:
+    """(url, ARN) of a new standard queue."""
+    url = sqs.create_queue(QueueName=unique(prefix))["QueueUrl"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    return str(url), str(attrs["QueueArn"])
+
+
+def with_sqs_destination(url: str, source: str, prefix: str = "fn") -> tuple[Any, Any, str, str]:
+    """(lambda client, sqs client, queue URL, function name): a new Python function whose
+    OnSuccess records go to a new queue, on the server at ``url``."""
+    from tests.conftest import client_for
+
+    lam, sqs = client_for(url, "lambda"), client_for(url, "sqs")
+    queue_url, queue_arn = queue_with_arn(sqs)
+    name = unique(prefix)
+    create_python(lam, name, source=source)
+    lam.put_function_event_invoke_config(
+        FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": queue_arn}}
+    )
+    return lam, sqs, queue_url, name
