@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sendoff.config.settings import Settings, settings_env
+from sendoff.model.digits import is_digits
 
 log = logging.getLogger("sendoff.workers")
 
@@ -195,7 +196,7 @@ def watch_parent(
     """In a worker started by a server: ``wake`` when the server writes to its pipe (a job
     is due), stop when the pipe closes (the server died)."""
     raw = os.environ.pop(PARENT_FD_ENV, "")
-    if not raw.isdigit():
+    if not is_digits(raw):
         return
     fd = int(raw)
     os.set_blocking(fd, False)  # children share the pipe: the one that reads last finds none
@@ -236,7 +237,7 @@ class JobNotes:
     @classmethod
     def from_env(cls) -> JobNotes | None:
         raw = os.environ.pop(NOTES_FD_ENV, "")
-        if not raw.isdigit():
+        if not is_digits(raw):
             return None
         os.set_blocking(int(raw), False)
         return cls(int(raw))

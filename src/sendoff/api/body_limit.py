@@ -286,6 +286,6 @@ async def _refuse(send: Send, rule: Rule, size: int | None, *, close: bool) -> N
 
 
 def _content_length(value: bytes | None) -> int | None:
-    if value is None or not value.isdigit():
+    if value is None or not value.isdigit():  # bytes: ASCII digits only
         return None
     return int(value)

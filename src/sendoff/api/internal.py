@@ -28,6 +28,7 @@ from sendoff.api.context import CALLER_KEY, request_context
 from sendoff.api.json_shapes import NotJson, parse_json
 from sendoff.functions.invoker import log_key
 from sendoff.metrics import Metrics
+from sendoff.model.digits import is_digits
 from sendoff.model.job import DeliveryJob, InvokeJob, decode_job, is_invoke, job_kind
 from sendoff.model.log_names import lines_key
 from sendoff.model.scope import Scope
@@ -47,7 +48,7 @@ def _int_param(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name) or ""
     if not raw:
         return default
-    if not (raw.isascii() and raw.lstrip("-").isdigit()) or len(raw) > 19:
+    if not is_digits(raw.lstrip("-")) or len(raw) > 19:
         raise BadRequest(f"{name} must be an integer")
     value = int(raw)
     if not -(2**63) <= value < 2**63:  # what the stores' INTEGER columns hold

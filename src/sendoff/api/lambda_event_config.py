@@ -14,6 +14,7 @@ from sendoff.api.lambda_input import check_event_invoke_body
 from sendoff.api.rest_json import empty_response, json_response
 from sendoff.functions.errors import ResourceNotFound
 from sendoff.functions.event_config import EventConfigs, parse_input
+from sendoff.model.digits import is_digits
 from sendoff.model.function import LATEST
 from sendoff.model.scope import Scope
 
@@ -71,8 +72,8 @@ class EventConfigApi:
         limit = query_int(request, "MaxItems", 50, low=1, high=50)
         configs = await self.configs.list(scope, ref.name)
         marker = request.query_params.get("Marker")
-        start = int(marker) if marker and marker.isdigit() else 0
-        if marker and not marker.isdigit():
+        start = int(marker) if marker and is_digits(marker) else 0
+        if marker and not is_digits(marker):
             raise ResourceNotFound("Invalid marker")
         chunk = configs[start : start + limit]
         body: dict[str, Any] = {

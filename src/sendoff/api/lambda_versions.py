@@ -15,6 +15,7 @@ from sendoff.api.lambda_shapes import alias_configuration, function_configuratio
 from sendoff.api.rest_json import empty_response, json_response
 from sendoff.functions.errors import InvalidParameterValue, validation_error
 from sendoff.functions.registry import FunctionRegistry
+from sendoff.model.digits import is_digits
 from sendoff.model.function import AliasConfig
 from sendoff.model.scope import Scope
 
@@ -22,7 +23,7 @@ from sendoff.model.scope import Scope
 def _page(items: list[Any], request: Request) -> tuple[list[Any], str | None]:
     limit = query_int(request, "MaxItems", 50, low=1, high=10000)
     marker = request.query_params.get("Marker")
-    start = int(marker) if marker and marker.isdigit() else 0
+    start = int(marker) if marker and is_digits(marker) else 0
     chunk = items[start : start + limit]
     more = start + limit < len(items)
     return chunk, (str(start + limit) if more else None)

@@ -24,6 +24,7 @@ from starlette.routing import Route
 from sendoff.api.context import CALLER_KEY, request_context
 from sendoff.api.query_xml import el, query_error, query_response, unknown_action_message
 from sendoff.auth.gate import is_sns_link
+from sendoff.model.digits import is_digits
 from sendoff.model.scope import Scope
 from sendoff.services.sns import TopicService
 from sendoff.services.sns.errors import AuthorizationError, InvalidParameter, NotFound, SnsError
@@ -101,7 +102,7 @@ def _index(key: str) -> bool:
     """Whether ``key`` starts with a list index: ASCII digits only (``"²".isdigit()`` is
     true, and ``int("²")`` fails)."""
     head = key.split(".", 1)[0]
-    return head.isascii() and head.isdigit()
+    return is_digits(head)
 
 
 # ---------------------------------------------------------------- response rendering

@@ -44,6 +44,7 @@ from sendoff.auth.sigv4 import (
     verify,
 )
 from sendoff.auth.wire import failure_response, protocol_of, s3_failure_response
+from sendoff.model.digits import is_digits
 from sendoff.store import Store
 
 _SIGNED_CHUNKS = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"  # and ...-PAYLOAD-TRAILER
@@ -265,7 +266,7 @@ class AuthGate:
 async def _read_body(receive: Receive, length: str | None) -> tuple[bytes, Receive]:
     """The whole body (at most MAX_SIGNED_BODY), and a ``receive`` that hands it to the
     app as one message."""
-    if length is not None and length.isdigit() and int(length) > MAX_SIGNED_BODY:
+    if length is not None and is_digits(length) and int(length) > MAX_SIGNED_BODY:
         raise AuthFailure("too_large")
     size = 0
     chunks: list[bytes] = []

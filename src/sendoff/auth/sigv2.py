@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, unquote
 from botocore.auth import HmacV1Auth
 
 from sendoff.auth.sigv4 import AuthFailure
+from sendoff.model.digits import is_digits
 
 _SIGNED_SUBRESOURCES = frozenset(HmacV1Auth.QSAOfInterest)
 _AUTH_PARAMS = frozenset({"AWSAccessKeyId", "Signature", "Expires"})
@@ -55,7 +56,7 @@ def verify_presigned_v2(
     pairs = parse_qsl(query_string, keep_blank_values=True)
     params = dict(pairs)
     expires = params.get("Expires", "")
-    if not expires.isdigit():
+    if not is_digits(expires):
         raise AuthFailure("incomplete", "Expires must be a number of seconds since the epoch.")
     if now > int(expires):
         raise AuthFailure("presign_expired", "Request has expired")

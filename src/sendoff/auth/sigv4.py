@@ -31,6 +31,7 @@ from urllib.parse import unquote
 
 from sendoff.auth.canonical import canonical_request
 from sendoff.auth.reference import BotoRequest, Headers, Reference
+from sendoff.model.digits import is_digits
 
 log = logging.getLogger("sendoff.auth")
 
@@ -247,7 +248,7 @@ def _epoch_or_none(timestamp: str) -> float | None:
     if len(timestamp) != 16 or timestamp[8] != "T" or timestamp[15] != "Z":
         return None
     digits = timestamp[:8] + timestamp[9:15]
-    if not digits.isdigit():
+    if not is_digits(digits):
         return None
     try:
         year, month, day = int(digits[0:4]), int(digits[4:6]), int(digits[6:8])

@@ -14,6 +14,7 @@ import hmac
 import time
 from collections.abc import Callable
 
+from sendoff.model.digits import is_digits
 from sendoff.store import Store
 
 LIFETIME_S = 600
@@ -54,7 +55,7 @@ class CodeUrls:
     def digest(self, token: str) -> str | None:
         """The base64 SHA-256 a valid, unexpired token names; None otherwise."""
         parts = token.split(".")
-        if len(parts) != 3 or not parts[1].isdigit():
+        if len(parts) != 3 or not is_digits(parts[1]):
             return None
         digest, expires = parts[0], int(parts[1])
         try:

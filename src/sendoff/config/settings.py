@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sendoff.errors import ConfigError
+from sendoff.model.digits import is_digits
 
 DEFAULT_PORT = 4566
 
@@ -246,7 +247,7 @@ def _validate(s: Settings) -> None:
         raise ConfigError(f"port out of range: {s.port}")
     if s.time_scale <= 0:
         raise ConfigError(f"time scale must be positive: {s.time_scale}")
-    if not (s.account_id.isdigit() and len(s.account_id) == 12):
+    if not (is_digits(s.account_id) and len(s.account_id) == 12):
         raise ConfigError(f"account id must be 12 digits: {s.account_id!r}")
     if s.workers is not None and s.workers < 0:
         raise ConfigError(f"workers must be >= 0: {s.workers}")

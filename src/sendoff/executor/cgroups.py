@@ -21,6 +21,8 @@ import os
 import signal
 from pathlib import Path
 
+from sendoff.model.digits import is_digits
+
 
 def _cgroup2_base() -> Path | None:
     """The directory of this process's own cgroup in the cgroup2 hierarchy."""
@@ -150,7 +152,7 @@ def _remove_stale(base: Path) -> None:
     """Delete `sendoff-<pid>` trees of sendoff processes that no longer exist."""
     for stale in base.glob("sendoff-*"):
         pid = stale.name.removeprefix("sendoff-")
-        if not pid.isdigit() or Path(f"/proc/{pid}").exists():
+        if not is_digits(pid) or Path(f"/proc/{pid}").exists():
             continue
         for env in stale.glob("env-*"):
             _write(env / "cgroup.kill", "1")

@@ -29,6 +29,7 @@ from sendoff.executor.cgroups import CgroupTree, EnvCgroup
 from sendoff.executor.peers import processes_hold_socket
 from sendoff.executor.process import FunctionProcess
 from sendoff.executor.runtimes import RUNTIME_DIR, LaunchPlan, server_site_packages
+from sendoff.model.digits import is_digits
 
 TASK_ROOT = "/var/task"
 """Where the code is mounted under bwrap, as on Lambda."""
@@ -300,7 +301,7 @@ def _remove_stale_scratch() -> None:
     """Delete `/tmp/sendoff-<pid>` directories of sendoff processes that are gone."""
     for stale in Path(tempfile.gettempdir()).glob("sendoff-*"):
         pid = stale.name.removeprefix("sendoff-")
-        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and stale.owner() == "root":
+        if is_digits(pid) and not Path(f"/proc/{pid}").exists() and stale.owner() == "root":
             shutil.rmtree(stale, ignore_errors=True)
 
 

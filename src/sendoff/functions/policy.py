@@ -35,6 +35,7 @@ from sendoff.functions.errors import (
 from sendoff.functions.policy_statement import PermissionInput, build_statement
 from sendoff.functions.registry import FunctionRegistry, new_revision_id
 from sendoff.model.arn import ALIAS_RE
+from sendoff.model.digits import is_digits
 from sendoff.model.function import LATEST
 from sendoff.model.json_types import JSON
 from sendoff.model.scope import Scope
@@ -133,7 +134,7 @@ class FunctionPolicies:
             return Target(
                 qualifier=LATEST, arn=scope.function_arn(name), revision_id=state.latest.revision_id
             )
-        if qualifier.isdigit():
+        if is_digits(qualifier):
             version = await self.registry.get_version(scope, name, qualifier)
             return Target(qualifier=qualifier, arn=scope.function_arn(name, qualifier),
                           revision_id=version.revision_id)  # fmt: skip

@@ -38,6 +38,7 @@ from sendoff.functions.lifecycle import (
 from sendoff.functions.permissions import ExecutionRoleCheck, InvokeCheck
 from sendoff.model.arn import ALIAS_RE, FunctionRef, parse_function_name
 from sendoff.model.clock import Clock, system_clock
+from sendoff.model.digits import is_digits
 from sendoff.model.function import LATEST, AliasConfig, FunctionConfig
 from sendoff.model.scope import Scope
 from sendoff.store import Doc, Store
@@ -276,7 +277,7 @@ class FunctionRegistry:
         """Forget the cached documents behind `name[:qualifier]` (another process may have
         settled them since they were read)."""
         self.docs.forget("function", f"{scope.key}/{name}")
-        if qualifier is not None and qualifier.isdigit():
+        if qualifier is not None and is_digits(qualifier):
             self.docs.forget("version", _version_key(scope, name, qualifier))
 
     async def set_function_settings(self, scope: Scope, name: str, **changes: Any) -> FunctionState:
@@ -296,7 +297,7 @@ class FunctionRegistry:
             await self.docs.delete("function", f"{scope.key}/{name}")
             return
         assert qualifier is not None
-        if not qualifier.isdigit():
+        if not is_digits(qualifier):
             raise InvalidParameterValue("Deletion of aliases is not supported")
         for alias in await self.list_aliases(scope, name):
             if alias.function_version == qualifier or qualifier in alias.additional_weights:
@@ -345,7 +346,7 @@ class FunctionRegistry:
 
     async def code_of(self, scope: Scope, name: str, qualifier: str | None) -> set[str]:
         """The code hashes that deleting `name` (or one version of it) may leave unused."""
-        if qualifier is not None and qualifier.isdigit():
+        if qualifier is not None and is_digits(qualifier):
             return {(await self.get_version(scope, name, qualifier)).code_sha256}
         return {config.code_sha256 for config in await self.list_versions(scope, name)}
 
@@ -486,7 +487,7 @@ class FunctionRegistry:
         alias = None
         if qual == LATEST:
             config = state.latest
-        elif qual.isdigit():
+        elif is_digits(qual):
             config = await self.get_version(scope, ref.name, qual)
         else:
             try:
@@ -525,7 +526,7 @@ def _route(alias: AliasConfig) -> str:
 def _version_key(scope: Scope, name: str, version: str) -> str:
     return (
         f"{scope.key}/{name}/{int(version):08d}"
-        if version.isdigit()
+        if is_digits(version)
         else f"{scope.key}/{name}/{version}"
     )
 

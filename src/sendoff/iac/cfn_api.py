@@ -45,6 +45,7 @@ from sendoff.iac.cloudformation import (
     TemplateInput,
 )
 from sendoff.iac.remote import Keys
+from sendoff.model.digits import is_digits
 from sendoff.model.json_types import JSON
 
 log = logging.getLogger("sendoff.iac.cfn_api")
@@ -62,7 +63,7 @@ def members(values: Values, prefix: str) -> list[Values]:
     for key, value in values.items():
         if key.startswith(start):
             head, _, rest = key[len(start) :].partition(".")
-            if head.isdigit():
+            if is_digits(head):
                 groups.setdefault(int(head), {})[rest] = value
     return [groups[i] for i in sorted(groups)]
 

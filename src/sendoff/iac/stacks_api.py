@@ -25,6 +25,7 @@ from starlette.routing import Route
 from sendoff.api.context import CALLER_KEY
 from sendoff.errors import ConflictError
 from sendoff.iac.state import Stack, StackStatus
+from sendoff.model.digits import is_digits
 from sendoff.store import Store
 
 KIND = "stack"
@@ -103,7 +104,7 @@ class StacksApi:
 
     async def delete(self, request: Request) -> Response:
         raw = request.query_params.get("revision")
-        expect = int(raw) if raw and raw.isdigit() else None
+        expect = int(raw) if raw and is_digits(raw) else None
         try:
             deleted = await self.store.delete(KIND, self._key(request), expect=expect)
         except ConflictError:

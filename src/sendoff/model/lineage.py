@@ -19,6 +19,7 @@ import re
 import time
 from urllib.parse import unquote
 
+from sendoff.model.digits import is_digits
 from sendoff.model.ids import random_hex
 
 RECURSION_LIMIT = 16
@@ -58,7 +59,7 @@ def lineage_counts(header: str | None) -> dict[str, int]:
     counts: dict[str, int] = {}
     for entry in _fields(header).get("Lineage", "").split("|"):
         bits = entry.split(":")
-        if len(bits) >= 2 and bits[-1].isdigit():
+        if len(bits) >= 2 and is_digits(bits[-1]):
             counts[bits[-2]] = int(bits[-1])
     return counts
 

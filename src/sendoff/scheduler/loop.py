@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from sendoff.model.clock import Clock, system_clock
+from sendoff.model.digits import is_digits
 from sendoff.model.job import job_kind
 from sendoff.scheduler.watchdog import handler_failed
 from sendoff.store import EventRecord, Store
@@ -185,7 +186,7 @@ class Scheduler:
         for owner in await self.store.lease_owners():
             owner_host, _, rest = owner.partition(":")
             pid_text = rest.partition(":")[0]
-            if owner_host != host or not pid_text.isdigit() or owner == self.owner:
+            if owner_host != host or not is_digits(pid_text) or owner == self.owner:
                 continue
             if not _pid_alive(int(pid_text)):
                 released += await self.store.release_leases(owner, now=self.clock())

@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from sendoff.model.digits import is_digits
+
 _VALUES: Final = "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
 _WHITESPACE: Final = " \t\r\n"
 _MAX_SOURCE: Final = 500  # Jackson quotes at most this many characters of the source
@@ -103,7 +105,7 @@ class _Scanner:
             self.array()
         elif ch == '"':
             self.string()
-        elif ch == "-" or ch.isdigit():
+        elif ch == "-" or is_digits(ch):
             self.number()
         elif ch.isalpha() or ch == "_" or ch == "$":
             self.word()
@@ -132,7 +134,7 @@ class _Scanner:
         text = self.text
         end = start + 1 if text[start] == "-" else start
         digits = end
-        while end < len(text) and text[end].isdigit():
+        while end < len(text) and is_digits(text[end]):
             end += 1
         if end == digits:
             found = text[end] if end < len(text) else ""
@@ -148,7 +150,7 @@ class _Scanner:
         if end < len(text) and text[end] == ".":
             end += 1
             frac = end
-            while end < len(text) and text[end].isdigit():
+            while end < len(text) and is_digits(text[end]):
                 end += 1
             if end == frac:
                 raise self._digit_fault(end, "Decimal point not followed by a digit")
@@ -157,7 +159,7 @@ class _Scanner:
             if end < len(text) and text[end] in "+-":
                 end += 1
             exp = end
-            while end < len(text) and text[end].isdigit():
+            while end < len(text) and is_digits(text[end]):
                 end += 1
             if end == exp:
                 raise self._digit_fault(end, "Exponent indicator not followed by a digit")

@@ -22,6 +22,7 @@ from sendoff.api.context import CALLER_KEY
 from sendoff.api.s3 import buckets, objects, uploads
 from sendoff.api.s3.addressing import Target, s3_target
 from sendoff.api.s3.responses import error_response
+from sendoff.model.digits import is_digits
 from sendoff.model.ids import ordered_id
 from sendoff.services.s3.errors import MethodNotAllowed, NotImplementedS3, S3Error
 from sendoff.services.s3.model import Caller
@@ -104,7 +105,7 @@ async def _settle_unread_body(scope: Scope, receive: Receive, response: Response
     urllib3 leak the socket of a connection closed under an early answer); a large one
     is not worth sending: the connection is closed after the answer."""
     length = Headers(scope=scope).get("content-length", "")
-    if length.isdigit() and int(length) <= DRAIN_BYTES:
+    if is_digits(length) and int(length) <= DRAIN_BYTES:
         while True:
             message = await receive()
             if message["type"] != "http.request" or not message.get("more_body", False):

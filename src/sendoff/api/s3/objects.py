@@ -17,6 +17,7 @@ from sendoff.api.s3.bodies import raw_stream, read_all, verified
 from sendoff.api.s3.chunked import is_chunked, trailer_algorithm, unchunked
 from sendoff.api.s3.responses import empty, request_headers, xml_response
 from sendoff.api.s3.xml import child_text, element, http_date, iso8601, leaf, parse
+from sendoff.model.digits import is_digits
 from sendoff.services.s3.checksums import ALGORITHMS
 from sendoff.services.s3.chunks import CHUNK_SIZE
 from sendoff.services.s3.errors import (
@@ -108,10 +109,10 @@ def body_of(
         size = headers.get("x-amz-decoded-content-length")
         signing = s3.request.scope.get(CHUNK_SIGNING_KEY)  # set by the gate: verify chunks
         stream = unchunked(raw_stream(s3.receive), headers, wanted, signing)
-        return stream, int(size) if size and size.isdigit() else None
+        return stream, int(size) if size and is_digits(size) else None
     length = headers.get("content-length")
     stream = verified(raw_stream(s3.receive), declared)
-    return stream, int(length) if length and length.isdigit() else None
+    return stream, int(length) if length and is_digits(length) else None
 
 
 def checksum_headers(info: ObjectInfo) -> dict[str, str]:
@@ -278,7 +279,7 @@ async def get_object(service: S3Service, s3: S3Request, *, head: bool) -> Respon
 
 
 def _part_span(info: ObjectInfo, part: str) -> tuple[int, int] | None:
-    if not part.isdigit() or int(part) < 1:
+    if not is_digits(part) or int(part) < 1:
         raise InvalidArgument(
             "Part number must be an integer between 1 and 10000, inclusive",
             ArgumentName="partNumber",

@@ -20,6 +20,7 @@ from sendoff.api.s3.objects import (
 )
 from sendoff.api.s3.responses import empty, xml_response
 from sendoff.api.s3.xml import child_text, element, iso8601, leaf, leaves, parse
+from sendoff.model.digits import is_digits
 from sendoff.services.s3.checksums import ALGORITHMS
 from sendoff.services.s3.errors import InvalidArgument, InvalidRange, MalformedXML
 from sendoff.services.s3.multipart import MultipartUploads, Part
@@ -36,7 +37,7 @@ def _upload_id(s3: S3Request) -> str:
 
 def _part_number(s3: S3Request) -> int:
     raw = s3.query.get("partNumber", "")
-    if not raw.isdigit():
+    if not is_digits(raw):
         raise InvalidArgument(
             "Part number must be an integer between 1 and 10000, inclusive",
             ArgumentName="partNumber",
@@ -158,7 +159,7 @@ async def complete(uploads: MultipartUploads, s3: S3Request) -> Response:
     requested: list[tuple[int, str, dict[str, str]]] = []
     for node in root.findall("Part"):
         number = child_text(node, "PartNumber") or ""
-        if not number.strip().isdigit():
+        if not is_digits(number.strip()):
             raise MalformedXML(
                 "The XML you provided was not well-formed or did not validate"
                 " against our published schema"
@@ -211,7 +212,7 @@ async def list_parts(uploads: MultipartUploads, s3: S3Request) -> Response:
     upload = await uploads.upload(s3.account_id, s3.bucket, _upload_id(s3), s3.key)
     marker_raw = s3.query.get("part-number-marker", "0")
     max_raw = s3.query.get("max-parts", "1000")
-    if not marker_raw.isdigit() or not max_raw.isdigit():
+    if not is_digits(marker_raw) or not is_digits(max_raw):
         raise InvalidArgument(
             "Provided max-parts or part-number-marker not an integer", ArgumentName="max-parts"
         )
@@ -262,7 +263,7 @@ async def list_uploads(uploads: MultipartUploads, s3: S3Request) -> Response:
     key_marker = s3.query.get("key-marker", "")
     id_marker = s3.query.get("upload-id-marker", "")
     max_raw = s3.query.get("max-uploads", "1000")
-    max_uploads = min(int(max_raw), 1000) if max_raw.isdigit() else 1000
+    max_uploads = min(int(max_raw), 1000) if is_digits(max_raw) else 1000
     found = [
         u
         for u in await uploads.uploads(s3.account_id, s3.bucket)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from sendoff.model.digits import is_digits
 from sendoff.services.events.errors import ValidationFailed
 
 _RATE: Final = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
@@ -54,7 +55,7 @@ def _field_ok(text: str, low: int, high: int, names: tuple[str, ...], extra: str
     def value(token: str) -> int | None:
         if token.upper() in names:
             return names.index(token.upper()) + 1
-        if not token.isascii() or not token.isdigit():
+        if not is_digits(token):
             return None
         number = int(token)
         return number if low <= number <= high else None
@@ -72,7 +73,7 @@ def _field_ok(text: str, low: int, high: int, names: tuple[str, ...], extra: str
                 return False
             continue
         base, slash, step = item.partition("/")
-        if slash and (not step.isascii() or not step.isdigit() or int(step) < 1):
+        if slash and (not is_digits(step) or int(step) < 1):
             return False
         if base == "*":
             continue

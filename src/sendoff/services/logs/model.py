@@ -12,6 +12,7 @@ import json
 import re
 from typing import Final
 
+from sendoff.model.digits import is_digits
 from sendoff.model.json_types import JSON
 from sendoff.model.log_names import (
     GROUP_KIND,
@@ -112,7 +113,7 @@ def direction_token(direction: str, seq: int) -> str:
 
 def read_direction_token(token: str) -> tuple[str, int]:
     direction, _, digits = token.partition("/")
-    if direction not in ("f", "b") or not digits.isdigit() or len(digits) > TOKEN_DIGITS:
+    if direction not in ("f", "b") or not is_digits(digits) or len(digits) > TOKEN_DIGITS:
         raise InvalidParameter(BAD_TOKEN)
     return direction, int(digits)
 

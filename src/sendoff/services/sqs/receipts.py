@@ -11,6 +11,8 @@ import base64
 import binascii
 from dataclasses import dataclass
 
+from sendoff.model.digits import is_digits
+
 
 @dataclass(frozen=True, kw_only=True)
 class Receipt:
@@ -30,6 +32,6 @@ def decode_receipt(handle: str) -> Receipt | None:
     except (binascii.Error, ValueError):
         return None
     parts = raw.split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or not parts[0] or not parts[2]:
+    if len(parts) != 3 or not is_digits(parts[1]) or not parts[0] or not parts[2]:
         return None
     return Receipt(queue_id=parts[0], seq=int(parts[1]), token=parts[2])

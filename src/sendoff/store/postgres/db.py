@@ -36,6 +36,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
 from sendoff.errors import ConfigError, StoreError
+from sendoff.model.digits import is_digits
 from sendoff.store import sqlfiles
 
 T = TypeVar("T")
@@ -94,7 +95,7 @@ class PostgresUrl:
                     raise ConfigError(f"schema must be a lower-case identifier: {value!r}")
                 schema = value
             elif key == "pool_max":
-                if not value.isdigit() or int(value) < 2:
+                if not is_digits(value) or int(value) < 2:
                     raise ConfigError(f"pool_max must be an integer >= 2: {value!r}")
                 pool_max = int(value)
             else:
